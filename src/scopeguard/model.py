@@ -1,0 +1,246 @@
+"""The facts scopeguard works with: frozen dataclasses and enums, no behaviour beyond derivations.
+
+Data flows one way: files -> FileFacts (scan) -> ImportGraph (graph) -> Violation (rules) -> report.
+Everything here is immutable and picklable so that it can cross process boundaries and be cached.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+# The pseudo-toggle used for `typing.TYPE_CHECKING`: it is always false at run time, so a branch
+# that needs it true never runs. Treating it as a toggle lets one implication engine handle
+# `if TYPE_CHECKING:`, `if not TYPE_CHECKING:` and `if TYPE_CHECKING or X:` alike.
+TYPE_CHECKING = "TYPE_CHECKING"
+# The pseudo-toggle for `if __name__ == "__main__":`: such a block runs when the file is executed as
+# a script, never when it is imported, so imports there behave like imports in a function.
+MAIN = "__main__"
+PSEUDO_TOGGLES = frozenset({TYPE_CHECKING, MAIN})
+
+
+class Execution(enum.Enum):
+    """When an import site runs."""
+
+    IMPORT = "import"  # when the importing module is imported
+    CALL = "call"  # only when an enclosing function is called
+    NEVER = "never"  # never at run time (type checkers only)
+
+
+class GuardKind(enum.Enum):
+    """One enclosing construct that decides whether or when an import runs."""
+
+    FUNCTION = "function"  # def/lambda body: runs at call time
+    CONDITION = "condition"  # a branch of if/elif/else
+    EARLY_EXIT = "early-exit"  # after `if X: return|raise` in the same block
+    DECORATOR = "decorator"  # inside a function decorated with a toggle decorator
+    OPTIONAL = "optional"  # try/except ImportError, contextlib.suppress(ImportError)
+
+
+class SiteKind(enum.Enum):
+    IMPORT = "import"  # import a.b [as c]
+    FROM = "from"  # from a import b
+    DYNAMIC = "dynamic"  # importlib.import_module("a.b") / __import__("a.b")
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """An enclosing construct of an import site.
+
+    ``knowledge`` holds what must be true for the guarded code to run: pairs of
+    (toggle name, state) where state True means the toggle is on. ``mentioned`` holds toggles that
+    the guard's test names without implying anything about them (e.g. `if USE_MSC or FORCE:`) so
+    that a message can say why the guard does not count.
+    """
+
+    kind: GuardKind
+    line: int
+    text: str = ""  # the test, decorator or handler as written, for messages
+    knowledge: frozenset[tuple[str, bool]] = frozenset()
+    mentioned: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSite:
+    """One imported thing of one import statement.
+
+    ``target`` is the absolute dotted module named by the statement (relative imports resolved);
+    ``name`` is the imported name for `from target import name` (None for `import target`;
+    "*" for a star import). Whether `target.name` is a submodule is decided by the graph, which
+    knows every module of the project.
+    """
+
+    target: str
+    name: str | None
+    line: int
+    column: int  # 1-based, as editors and linters print it
+    kind: SiteKind
+    guards: tuple[Guard, ...] = ()
+
+    @property
+    def execution(self) -> Execution:
+        if self.state_required(TYPE_CHECKING) is True:
+            return Execution.NEVER
+        if self.state_required(MAIN) is True or any(g.kind is GuardKind.FUNCTION for g in self.guards):
+            return Execution.CALL
+        return Execution.IMPORT
+
+    def state_required(self, toggle: str) -> bool | None:
+        """True if the site runs only while `toggle` is on, False if only while off, else None."""
+        for guard in self.guards:
+            for name, state in guard.knowledge:
+                if name == toggle:
+                    return state
+        return None
+
+    @property
+    def toggles_required_on(self) -> frozenset[str]:
+        return frozenset(
+            name for g in self.guards for name, state in g.knowledge if state and name not in PSEUDO_TOGGLES
+        )
+
+    @property
+    def toggles_mentioned(self) -> frozenset[str]:
+        return frozenset(name for g in self.guards for name in g.mentioned if name not in PSEUDO_TOGGLES)
+
+    @property
+    def is_optional(self) -> bool:
+        """A failed import is caught and execution goes on.
+
+        A try block around a `def` does not protect the function's body when it is called later,
+        so only OPTIONAL guards inside the innermost function count.
+        """
+        optional = False
+        for guard in self.guards:
+            if guard.kind is GuardKind.FUNCTION:
+                optional = False
+            elif guard.kind is GuardKind.OPTIONAL:
+                optional = True
+        return optional
+
+    @property
+    def dotted(self) -> str:
+        """The statement as a dotted name, for messages."""
+        if self.name is None or self.name == "*":
+            return self.target
+        return f"{self.target}.{self.name}" if self.target else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedImport:
+    """A dynamic import whose target is not a literal, or a relative import that escapes the root.
+
+    ``prefix`` is the literal start of the target where one is known (f"tvm.contrib.{x}" ->
+    "tvm.contrib."), so that rules can tell whether it might name a scope.
+    """
+
+    line: int
+    column: int
+    text: str
+    prefix: str
+    reason: str
+    guards: tuple[Guard, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    line: int
+    column: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything scopeguard needs to know about one file; the unit of caching."""
+
+    path: str  # relative to the project root, with forward slashes
+    module: str
+    is_package: bool
+    extra: bool = False  # from an extra root (tests): an importer only, never imported
+    sites: tuple[ImportSite, ...] = ()
+    unresolved: tuple[UnresolvedImport, ...] = ()
+    # `__all__` as literal strings, or None when absent or not literal (star-import resolution).
+    dunder_all: tuple[str, ...] | None = None
+    # line -> codes suppressed there; an empty tuple suppresses every code on that line.
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    error: ParseError | None = None
+
+    @property
+    def node(self) -> str:
+        """The file's name in the import graph: its module, or its path for extra-root files."""
+        return self.path if self.extra else self.module
+
+    def suppressed(self, line: int, code: str) -> bool:
+        for suppressed_line, codes in self.suppressions:
+            if suppressed_line == line and (not codes or any(code.startswith(c) for c in codes)):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    """A named feature switch and the spellings by which code tests it."""
+
+    name: str
+    on_when_true: tuple[str, ...] = ()  # identifiers, attribute names, string keys, called names
+    on_when_false: tuple[str, ...] = ()
+    decorators: tuple[str, ...] = ()  # dotted decorator names that guard a function
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A registered S0 namespace."""
+
+    name: str  # dotted prefix, e.g. "tvm.relax"
+    toggle: str | None = None
+    allow: tuple[str, ...] = ()  # approved integration points: importer module prefixes
+    uses: tuple[str, ...] = ()  # other scopes it may import
+    extra_paths: tuple[str, ...] = ()  # project-relative paths deleted together with the scope
+    line: int = 0  # where the scope is declared in the config file
+
+    def contains(self, module: str) -> bool:
+        return module == self.name or module.startswith(self.name + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A validated `[tool.scopeguard]` table."""
+
+    root: str  # absolute project root (the config file's folder)
+    config_path: str  # absolute path of the file read, or "" for defaults
+    source_roots: tuple[str, ...]
+    extra_roots: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    toggles: tuple[Toggle, ...] = ()
+    scopes: tuple[Scope, ...] = ()
+
+    def toggle(self, name: str) -> Toggle | None:
+        return next((t for t in self.toggles if t.name == name), None)
+
+    def scope_of(self, module: str) -> Scope | None:
+        return next((s for s in self.scopes if s.contains(module)), None)
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One finding. ``importer`` is a module name, or a path for files outside the source roots."""
+
+    code: str
+    path: str
+    line: int
+    column: int
+    message: str
+    importer: str = ""
+    imported: str = ""
+    scope: str = ""
+    severity: Severity = Severity.ERROR
+    chain: tuple[str, ...] = field(default=())
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code, self.message)

@@ -1,0 +1,63 @@
+"""The rule catalogue and the engine that runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..model import Violation
+from .base import Project, Rule
+from .disruption import (
+    DynamicImport,
+    OptionalImportOnly,
+    TypeCheckingOnlyImport,
+    UnguardedImportTimeImport,
+    UnguardedLazyImport,
+    UnresolvedDynamicImport,
+)
+from .isolation import UndeclaredScopeUse
+from .tool import RelativeImportBeyondRoot, UnparsableFile
+from .toggle import RootImportLoadsScope, ScopeWithoutToggle, WrongToggleGuard
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    UnparsableFile,
+    RelativeImportBeyondRoot,
+    UndeclaredScopeUse,
+    UnguardedImportTimeImport,
+    UnguardedLazyImport,
+    TypeCheckingOnlyImport,
+    OptionalImportOnly,
+    DynamicImport,
+    UnresolvedDynamicImport,
+    ScopeWithoutToggle,
+    RootImportLoadsScope,
+    WrongToggleGuard,
+)
+RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
+
+
+def selected(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[type[Rule]]:
+    """Rules whose code starts with a selected prefix (all when none) and with no ignored prefix."""
+    select = [s.upper() for s in select]
+    ignore = [i.upper() for i in ignore]
+    return [
+        rule
+        for rule in ALL_RULES
+        if (not select or any(rule.code.startswith(p) for p in select))
+        and not any(rule.code.startswith(p) for p in ignore)
+    ]
+
+
+def unknown_prefixes(prefixes: Iterable[str]) -> list[str]:
+    return [p for p in prefixes if not any(code.startswith(p.upper()) for code in RULES_BY_CODE)]
+
+
+def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
+    """Every violation of the given rules, minus inline suppressions, in a stable order."""
+    found: set[Violation] = set()
+    for rule in rules:
+        for violation in rule().check(project):
+            facts = project.graph.files.get(violation.importer)
+            if facts is not None and facts.path == violation.path and facts.suppressed(violation.line, violation.code):
+                continue
+            found.add(violation)
+    return sorted(found, key=lambda v: v.sort_key)

@@ -1,0 +1,206 @@
+"""What every rule shares: the Rule base class, its runnable examples, and how a site is guarded.
+
+Rules carry their own VALID / INVALID examples (as Fixit's do). Each example is one file placed into
+a small TVM-like example project (EXAMPLE_PROJECT below); the test suite runs every example, and
+`scopeguard rule CODE` prints the first INVALID and VALID ones as "Example" and "Use instead", so the
+documentation cannot drift from the behaviour.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from ..model import Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
+
+if TYPE_CHECKING:
+    from ..graph import Edge, ImportGraph
+
+# The project every rule example is dropped into: TVM's shape, two scopes, the real toggles.
+EXAMPLE_PYPROJECT = """\
+[tool.scopeguard]
+source_roots = ["python"]
+extra_roots = ["tests/python"]
+
+[tool.scopeguard.toggles.relax]
+on_when_false = ["_RUNTIME_ONLY", "TVM_USE_RUNTIME_LIB"]
+
+[tool.scopeguard.toggles.msc]
+on_when_true = ["USE_MSC", "TVM_USE_MSC"]
+decorators = ["tvm.testing.requires_msc"]
+
+[[tool.scopeguard.scopes]]
+name = "tvm.relax"
+toggle = "relax"
+allow = ["tvm.script.parser"]
+extra_paths = ["tests/python/relax"]
+
+[[tool.scopeguard.scopes]]
+name = "tvm.contrib.msc"
+toggle = "msc"
+uses = ["tvm.relax"]
+extra_paths = ["tests/python/contrib/test_msc"]
+"""
+
+EXAMPLE_FILES: dict[str, str] = {
+    "python/tvm/__init__.py": "from . import ir\n",
+    "python/tvm/ir/__init__.py": "",
+    "python/tvm/ir/transform.py": "",
+    "python/tvm/support.py": "USE_MSC = False\n_RUNTIME_ONLY = False\n",
+    "python/tvm/script/__init__.py": "",
+    "python/tvm/script/parser/__init__.py": "",
+    "python/tvm/relax/__init__.py": "",
+    "python/tvm/relax/expr.py": "",
+    "python/tvm/contrib/__init__.py": "",
+    "python/tvm/contrib/cutlass/__init__.py": "",
+    "python/tvm/contrib/msc/__init__.py": "",
+    "python/tvm/contrib/msc/core.py": "",
+    "tests/python/ir/test_ir.py": "",
+    "tests/python/relax/test_expr.py": "",
+    "tests/python/contrib/test_msc/test_core.py": "",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One file dropped into the example project, replacing the file at `path`.
+
+    `pyproject`, when given, replaces the example project's configuration (for rules about it).
+    """
+
+    code: str
+    path: str = "python/tvm/ir/transform.py"
+    pyproject: str | None = None
+
+
+class Verdict(enum.Enum):
+    """How an import of a scope is protected, seen from that scope."""
+
+    TOGGLE = "guarded by the scope's toggle"
+    OPTIONAL = "inside try/except ImportError only"
+    TYPE = "under TYPE_CHECKING only"
+    WRONG_TOGGLE = "guarded by another scope's toggle"
+    NONE = "unguarded"
+
+
+def classify(site: ImportSite, scope: Scope) -> Verdict:
+    if site.execution is Execution.NEVER:
+        return Verdict.TYPE
+    if scope.toggle is not None and site.state_required(scope.toggle) is True:
+        return Verdict.TOGGLE
+    if site.is_optional:
+        return Verdict.OPTIONAL
+    if site.toggles_required_on:
+        return Verdict.WRONG_TOGGLE
+    return Verdict.NONE
+
+
+def survives_deletion(verdict: Verdict) -> bool:
+    """Whether the importer stays importable (its function callable) once the scope is deleted."""
+    return verdict in (Verdict.TOGGLE, Verdict.OPTIONAL, Verdict.TYPE)
+
+
+@dataclass
+class Project:
+    """What rules see: the validated config and the import graph."""
+
+    config: Config
+    graph: ImportGraph
+
+    def owner(self, facts: FileFacts) -> Scope | None:
+        """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
+        if not facts.extra:
+            scope = self.config.scope_of(facts.module)
+            if scope is not None:
+                return scope
+        for scope in self.config.scopes:
+            for extra in scope.extra_paths:
+                extra = extra.rstrip("/")
+                if facts.path == extra or facts.path.startswith(extra + "/"):
+                    return scope
+        return None
+
+    def outside_imports(self) -> Iterator[tuple[Edge, Scope, Verdict]]:
+        """Imports of a scope from code that belongs to no scope and is not an allowed entry point.
+
+        (Code of another scope importing it is an isolation matter: SG101.)
+        """
+        for edge in self.graph.import_edges():
+            scope = self.config.scope_of(edge.imported)
+            if scope is None or self.owner(edge.facts) is not None or self.allowed(scope, edge.facts):
+                continue
+            yield edge, scope, classify(edge.site, scope)
+
+    def allowed(self, scope: Scope, facts: FileFacts) -> bool:
+        """The importer is one of the scope's approved integration points."""
+        if facts.extra:
+            return False
+        return any(facts.module == entry or facts.module.startswith(entry + ".") for entry in scope.allow)
+
+
+def describe_guards(site: ImportSite, scope: Scope) -> str:
+    """Why the guards around a site do not protect the scope, for messages ("" when nothing to say)."""
+    notes = []
+    for guard in site.guards:
+        if scope.toggle is not None and (scope.toggle, False) in guard.knowledge:
+            notes.append(f"`{guard.text}` runs it only while toggle {scope.toggle} is OFF")
+        elif scope.toggle is not None and scope.toggle in guard.mentioned:
+            notes.append(f"`{guard.text}` does not ensure toggle {scope.toggle} is on")
+    return "; ".join(notes)
+
+
+def ways_out(project: Project, scope: Scope, importer: str) -> str:
+    spelling = toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)
+    return f"guard it with {spelling}, move it into {scope.name}, or add {importer} to the scope's `allow`"
+
+
+def toggle_spelling(toggle: Toggle | None) -> str:
+    """How to write a guard for `toggle`, for "use instead" advice."""
+    if toggle is None:
+        return "a feature toggle"
+    if toggle.on_when_true:
+        return f"`if {toggle.on_when_true[0]}:`"
+    if toggle.on_when_false:
+        return f"`if not {toggle.on_when_false[0]}:`"
+    if toggle.decorators:
+        return f"`@{toggle.decorators[0].rsplit('.', 1)[-1]}`"
+    return f"toggle {toggle.name}"
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and implement check()."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.ERROR
+    VALID: ClassVar[tuple[Example, ...]] = ()
+    INVALID: ClassVar[tuple[Example, ...]] = ()
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        raise NotImplementedError
+
+    def violation(self, facts: FileFacts, line: int, column: int, message: str, **extra) -> Violation:
+        return Violation(self.code, facts.path, line, column, message, importer=facts.node, severity=self.severity, **extra)
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's help: its docstring, then its first INVALID and VALID examples."""
+        parts = [f"{cls.code} {cls.name} ({cls.severity.value})", "", inspect.cleandoc(cls.__doc__ or "")]
+        if cls.INVALID:
+            parts += ["", "## Example", "", _show(cls.INVALID[0])]
+        if cls.VALID:
+            parts += ["", "## Use instead", "", _show(cls.VALID[0])]
+        return "\n".join(parts).rstrip() + "\n"
+
+
+def _show(example: Example) -> str:
+    if example.pyproject is not None:
+        text, title = example.pyproject, "pyproject.toml"
+    else:
+        text, title = example.code, example.path
+    body = "\n".join("    " + line if line else "" for line in text.rstrip().splitlines())
+    return f"    # {title}\n{body}"

@@ -1,0 +1,244 @@
+"""SG2xx: no disruptive change — code outside a scope reaches it only through its toggle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Execution, Severity, SiteKind, Violation
+from .base import Example, Project, Rule, Verdict, describe_guards, toggle_spelling, ways_out
+
+_WHEN = {Execution.IMPORT: "at import time", Execution.CALL: "lazily (when a function runs)"}
+
+
+class _OutsideImportRule(Rule):
+    """Shared reporting for imports of a scope from outside it; subclasses choose which."""
+
+    def wanted(self, site, verdict: Verdict) -> bool:
+        raise NotImplementedError
+
+    def problem(self, site, verdict: Verdict) -> str:
+        raise NotImplementedError
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        for edge, scope, verdict in project.outside_imports():
+            if not self.wanted(edge.site, verdict):
+                continue
+            detail = describe_guards(edge.site, scope)
+            message = (
+                f"{edge.importer} imports {edge.imported} (scope {scope.name}) {self.problem(edge.site, verdict)}"
+                + (f" ({detail})" if detail else "")
+                + f"; {ways_out(project, scope, edge.importer)}"
+            )
+            yield self.violation(
+                edge.facts, edge.site.line, edge.site.column, message, imported=edge.imported, scope=scope.name
+            )
+
+
+class UnguardedImportTimeImport(_OutsideImportRule):
+    """
+    ## What it does
+    Reports a module outside a scope that imports the scope when it is itself imported, with no
+    guard by the scope's toggle.
+
+    ## Why is this bad
+    An S0 module must be a no-disruption change that can be turned off and deleted. An unguarded
+    module-level import loads the scope for everyone who imports the importer, whatever the toggle
+    says, and deleting the scope makes the importer fail at import time.
+
+    ## Fix
+    Put the import under the scope's toggle, move the code that needs it into the scope, or — when
+    the integration point is approved — list the importer in the scope's `allow`.
+    """
+
+    code = "SG201"
+    name = "unguarded-import"
+    summary = "outside code imports a scope at import time without its toggle"
+    INVALID = (Example("from tvm.contrib import msc\n"),)
+    VALID = (Example("from tvm.support import USE_MSC\n\nif USE_MSC:\n    from tvm.contrib import msc\n"),)
+
+    def wanted(self, site, verdict):
+        return verdict is Verdict.NONE and site.kind is not SiteKind.DYNAMIC and site.execution is Execution.IMPORT
+
+    def problem(self, site, verdict):
+        return "at import time without a guard"
+
+
+class UnguardedLazyImport(_OutsideImportRule):
+    """
+    ## What it does
+    Reports a function outside a scope that imports the scope when it is called, with no guard by
+    the scope's toggle (no `if not USE_X: return` before it, no toggle decorator).
+
+    ## Why is this bad
+    The importing module stays importable without the scope, but the function breaks at call time
+    once the scope is turned off or deleted — usually far from the change that caused it.
+
+    ## Fix
+    Check the toggle first (`if not USE_MSC: raise RuntimeError("msc is off")`), decorate the
+    function with the toggle's decorator, or move the function into the scope.
+    """
+
+    code = "SG202"
+    name = "unguarded-lazy-import"
+    summary = "outside code imports a scope inside a function without its toggle"
+    INVALID = (Example("def run():\n    from tvm.contrib import msc\n    return msc\n"),)
+    VALID = (
+        Example(
+            "from tvm.support import USE_MSC\n\n\ndef run():\n    if not USE_MSC:\n"
+            '        raise RuntimeError("msc is off")\n    from tvm.contrib import msc\n    return msc\n'
+        ),
+    )
+
+    def wanted(self, site, verdict):
+        return verdict is Verdict.NONE and site.kind is not SiteKind.DYNAMIC and site.execution is Execution.CALL
+
+    def problem(self, site, verdict):
+        return "inside a function without a guard"
+
+
+class TypeCheckingOnlyImport(_OutsideImportRule):
+    """
+    ## What it does
+    Reports an import of a scope from outside it that sits only under `if TYPE_CHECKING:`.
+
+    ## Why is this bad
+    It never runs, so deleting the scope leaves the program working, but type checking of the
+    importer breaks and its annotations name a module that may be gone: the dependency is real,
+    only hidden from the runtime.
+
+    ## Fix
+    Move the annotated code into the scope, or type against a protocol or base class that lives
+    outside it.
+    """
+
+    code = "SG203"
+    name = "type-checking-only-import"
+    summary = "outside code imports a scope under TYPE_CHECKING only"
+    severity = Severity.WARNING
+    INVALID = (Example("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tvm.relax import Expr\n"),)
+    VALID = (Example("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tvm.ir import Node\n"),)
+
+    def wanted(self, site, verdict):
+        return verdict is Verdict.TYPE
+
+    def problem(self, site, verdict):
+        return "under TYPE_CHECKING only (breaks type checking when the scope is deleted)"
+
+
+class OptionalImportOnly(_OutsideImportRule):
+    """
+    ## What it does
+    Reports an import of a scope from outside it whose only protection is a `try:` / `except
+    ImportError:` (or `contextlib.suppress(ImportError)`).
+
+    ## Why is this bad
+    It survives deleting the scope, but it is no toggle: with the scope present the import always
+    runs, so the scope cannot be turned off, and a real error inside the scope is swallowed as if
+    the scope were absent.
+
+    ## Fix
+    Guard the import with the scope's toggle (the `try` may stay inside the guard).
+    """
+
+    code = "SG204"
+    name = "optional-import-only"
+    summary = "outside code imports a scope under try/except ImportError instead of its toggle"
+    severity = Severity.WARNING
+    INVALID = (Example("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\n"),)
+    VALID = (
+        Example(
+            "from tvm.support import USE_MSC\n\nmsc = None\nif USE_MSC:\n    try:\n"
+            "        from tvm.contrib import msc\n    except ImportError:\n        pass\n"
+        ),
+    )
+
+    def wanted(self, site, verdict):
+        return verdict is Verdict.OPTIONAL
+
+    def problem(self, site, verdict):
+        return f"{_WHEN[site.execution]} behind try/except ImportError only, which is no toggle"
+
+
+class DynamicImport(_OutsideImportRule):
+    """
+    ## What it does
+    Reports `importlib.import_module("...")` or `__import__("...")` with a literal that names a
+    scope, called from outside the scope with no guard by its toggle.
+
+    ## Why is this bad
+    It loads the scope exactly like an import statement does, but hides from readers and from
+    tools that look only at `import` statements.
+
+    ## Fix
+    Guard the call with the scope's toggle, or move it into the scope.
+    """
+
+    code = "SG205"
+    name = "unguarded-dynamic-import"
+    summary = "outside code loads a scope with importlib/__import__ without its toggle"
+    INVALID = (Example('import importlib\n\nmsc = importlib.import_module("tvm.contrib.msc")\n'),)
+    VALID = (
+        Example(
+            "import importlib\n\nfrom tvm.support import USE_MSC\n\nif USE_MSC:\n"
+            '    msc = importlib.import_module("tvm.contrib.msc")\n'
+        ),
+    )
+
+    def wanted(self, site, verdict):
+        return verdict is Verdict.NONE and site.kind is SiteKind.DYNAMIC
+
+    def problem(self, site, verdict):
+        return f"{_WHEN[site.execution]} through a dynamic import without a guard"
+
+
+class UnresolvedDynamicImport(Rule):
+    """
+    ## What it does
+    Reports a dynamic import outside a scope whose target is built at run time (an f-string or a
+    concatenation) and whose literal start could name the scope, e.g.
+    `importlib.import_module(f"tvm.contrib.{name}")` next to scope `tvm.contrib.msc`.
+
+    ## Why is this bad
+    scopeguard cannot know which module is loaded; if `name` can be `"msc"`, this loads the scope
+    behind every toggle. It is reported for a reviewer to look at rather than guessed either way.
+
+    ## Fix
+    Guard the call with the scope's toggle, exclude the scope's name from the values it may take,
+    or suppress it with `# scopeguard: ignore[SG206]  reason` once reviewed.
+    """
+
+    code = "SG206"
+    name = "unresolved-dynamic-import"
+    summary = "a dynamic import built at run time might load a scope"
+    severity = Severity.WARNING
+    INVALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.contrib.{name}")\n'),)
+    VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        for facts in project.graph.files.values():
+            if not facts.unresolved or project.owner(facts) is not None:
+                continue
+            for item in facts.unresolved:
+                if item.reason.startswith("relative import beyond") or not item.prefix:
+                    continue
+                for scope in project.config.scopes:
+                    if not _could_name(item.prefix, scope.name) or project.allowed(scope, facts):
+                        continue
+                    if scope.toggle and any((scope.toggle, True) in g.knowledge for g in item.guards):
+                        continue
+                    yield self.violation(
+                        facts,
+                        item.line,
+                        item.column,
+                        f"{facts.node} calls `{item.text}`, which may load scope {scope.name} "
+                        f"({item.reason}); guard it with "
+                        f"{toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)} "
+                        "or make sure it cannot name the scope",
+                        imported=item.prefix,
+                        scope=scope.name,
+                    )
+
+
+def _could_name(prefix: str, scope: str) -> bool:
+    """Whether a module name starting with `prefix` may lie inside `scope`."""
+    return scope.startswith(prefix) or prefix.startswith(scope + ".") or prefix == scope

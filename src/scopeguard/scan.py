@@ -1,0 +1,742 @@
+"""One file's source -> FileFacts: every import site with its guard context.
+
+The only module that imports libcst. Nothing imports this module until a file must really be parsed
+(see pipeline.py), so a run served from the cache never pays for libcst. Positions come from the stdlib `ast` parse of the same bytes, matched to libcst
+statements in source order: libcst's PositionProvider costs about four times the parse on TVM, while
+`ast.parse` costs a fraction of it. Where the two parsers disagree we fall back to PositionProvider.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Sequence
+import libcst as cst
+
+from .model import (
+    MAIN,
+    TYPE_CHECKING,
+    FileFacts,
+    Guard,
+    GuardKind,
+    ImportSite,
+    ParseError,
+    SiteKind,
+    Toggle,
+    UnresolvedImport,
+)
+
+# Exception names whose handler catches a failed import.
+_IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+# Calls that end the current block as surely as `raise` does.
+_EXIT_CALLS = frozenset({"pytest.skip", "pytest.fail", "sys.exit", "exit", "quit", "os._exit"})
+# Literal values that mean "off" when a toggle value is compared with them; any other literal is "on".
+_OFF_LITERALS = frozenset({"off", "0", "false", "no", "n", "", "none", "disable", "disabled"})
+_DYNAMIC_IMPORT_NAMES = frozenset({"import_module", "__import__"})
+_SUPPRESSION = re.compile(rb"#\s*scopeguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
+
+Knowledge = dict  # toggle name -> required state (True = on)
+
+
+class ToggleMatcher:
+    """Recognises the spellings of the configured toggles inside `if` tests and decorators."""
+
+    def __init__(self, toggles: Iterable[Toggle]) -> None:
+        # spelling -> (toggle, whether a truthy value means the toggle is on)
+        self.spellings: dict[str, tuple[str, bool]] = {TYPE_CHECKING: (TYPE_CHECKING, True)}
+        self.decorators: dict[str, str] = {}
+        for toggle in toggles:
+            for spelling in toggle.on_when_true:
+                self.spellings[spelling] = (toggle.name, True)
+            for spelling in toggle.on_when_false:
+                self.spellings[spelling] = (toggle.name, False)
+            for decorator in toggle.decorators:
+                # `@tvm.testing.requires_msc` and `from tvm.testing import requires_msc` alike.
+                self.decorators[decorator.rsplit(".", 1)[-1]] = toggle.name
+
+    # -- expression analysis ------------------------------------------------------------------
+
+    def reference(self, expr: cst.BaseExpression) -> tuple[str, bool] | None:
+        """(toggle, truthy-means-on) if `expr`'s value is a toggle's value, else None."""
+        if isinstance(expr, cst.Name):
+            return self.spellings.get(expr.value)
+        if isinstance(expr, cst.Attribute):
+            # `obj.lower()` and friends keep the value's meaning; `config.USE_MSC` names a toggle.
+            return self.spellings.get(expr.attr.value)
+        if isinstance(expr, cst.Subscript):
+            key = _single_string_index(expr)
+            return self.spellings.get(key) if key is not None else None
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            # `x.lower()`, `x.upper()`, `x.strip()`: the same value, normalised.
+            if isinstance(func, cst.Attribute) and func.attr.value in ("lower", "upper", "strip") and not expr.args:
+                return self.reference(func.value)
+            # `bool(x)`, `str(x)`, `int(x)`: the same value.
+            if isinstance(func, cst.Name) and func.value in ("bool", "str", "int") and len(expr.args) == 1:
+                return self.reference(expr.args[0].value)
+            # A string key as first argument: `libinfo().get("USE_MSC")`, `os.environ.get(...)`,
+            # `os.getenv(...)`, `build_flag_enabled("USE_MSC")`.
+            if expr.args and expr.args[0].keyword is None:
+                key = _string_value(expr.args[0].value)
+                if key is not None and key in self.spellings:
+                    return self.spellings[key]
+            # A configured predicate: `has_msc()`.
+            name = _last_name(func)
+            return self.spellings.get(name) if name else None
+        return None
+
+    def implies(self, expr: cst.BaseExpression, truth: bool) -> Knowledge:
+        """What `expr` evaluating to `truth` guarantees about toggles (sound, never a guess)."""
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            return self.implies(expr.expression, not truth)
+        if isinstance(expr, cst.BooleanOperation):
+            left = self.implies(expr.left, truth)
+            right = self.implies(expr.right, truth)
+            both_hold = isinstance(expr.operator, cst.And) == truth  # `a and b` true, `a or b` false
+            return _merge(left, right) if both_hold else _intersect(left, right)
+        if isinstance(expr, cst.Comparison):
+            return self._comparison(expr, truth)
+        ref = self.reference(expr)
+        if ref is None:
+            return {}
+        toggle, truthy_means_on = ref
+        return {toggle: truth == truthy_means_on}
+
+    def _comparison(self, expr: cst.Comparison, truth: bool) -> Knowledge:
+        if len(expr.comparisons) != 1:
+            return {}
+        target = expr.comparisons[0]
+        op = target.operator
+        left, right = expr.left, target.comparator
+        if _is_dunder_name(left) or _is_dunder_name(right):
+            other = right if _is_dunder_name(left) else left
+            if _string_value(other) == "__main__" and isinstance(op, (cst.Equal, cst.NotEqual)):
+                return {MAIN: truth == isinstance(op, cst.Equal)}
+            return {}
+        ref = self.reference(left)
+        literal = right
+        if ref is None:
+            ref, literal = self.reference(right), left
+        if ref is None:
+            return {}
+        if isinstance(op, (cst.Equal, cst.Is)):
+            states, equal = [_literal_state(literal)], truth
+        elif isinstance(op, (cst.NotEqual, cst.IsNot)):
+            states, equal = [_literal_state(literal)], not truth
+        elif isinstance(op, (cst.In, cst.NotIn)) and isinstance(literal, (cst.Tuple, cst.List, cst.Set)):
+            states = [_literal_state(element.value) for element in literal.elements]
+            equal = truth == isinstance(op, cst.In)
+        else:
+            return {}
+        if not states or None in states:
+            return {}
+        if equal:
+            # The value is one of the literals: known only if they all mean the same.
+            value_on = states[0] if len(set(states)) == 1 else None
+        else:
+            # The value differs from every literal: "on" only if all of them meant "off".
+            value_on = True if not any(states) else None
+        if value_on is None:
+            return {}
+        toggle, truthy_means_on = ref
+        return {toggle: value_on == truthy_means_on}
+
+    def mentioned(self, expr: cst.CSTNode) -> frozenset[str]:
+        """Every toggle whose spelling appears in `expr` (for messages about weak guards)."""
+        collector = _MentionCollector(self)
+        expr.visit(collector)
+        collector.found.discard(TYPE_CHECKING)
+        return frozenset(collector.found)
+
+    def decorator_toggles(self, decorator: cst.Decorator) -> Knowledge:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            # `@pytest.mark.skipif(cond, reason=...)`: the test runs only when `cond` is false.
+            if _last_name(expr.func) == "skipif" and expr.args and expr.args[0].keyword is None:
+                return self.implies(expr.args[0].value, False)
+            expr = expr.func
+        name = _last_name(expr)
+        toggle = self.decorators.get(name) if name else None
+        return {toggle: True} if toggle else {}
+
+
+class _MentionCollector(cst.CSTVisitor):
+    def __init__(self, matcher: ToggleMatcher) -> None:
+        self.matcher = matcher
+        self.found: set[str] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseExpression):
+            ref = self.matcher.reference(node)
+            if ref is not None:
+                self.found.add(ref[0])
+        return True
+
+
+class _DynamicCallFinder(cst.CSTVisitor):
+    """Finds import_module/__import__ calls in one statement's expressions, in source order."""
+
+    def __init__(self, walker: _Walker, index: int, guards: tuple[Guard, ...]) -> None:
+        self.walker = walker
+        self.index = index
+        self.guards = guards
+        self.count = 0
+        self.lambdas: list[Guard] = []
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.lambdas.append(Guard(GuardKind.FUNCTION, 0, "lambda"))
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.lambdas.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if _last_name(node.func) in _DYNAMIC_IMPORT_NAMES:
+            self.walker._dynamic(node, self.index, self.count, self.guards + tuple(self.lambdas))
+            self.count += 1
+
+
+# -- small expression helpers --------------------------------------------------------------------
+
+
+def _last_name(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return None
+
+
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name(expr.value)
+        return f"{base}.{expr.attr.value}" if base else None
+    return None
+
+
+def _string_value(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _single_string_index(expr: cst.Subscript) -> str | None:
+    if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        return _string_value(expr.slice[0].slice.value)
+    return None
+
+
+def _is_dunder_name(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "__name__"
+
+
+def _literal_state(expr: cst.BaseExpression) -> bool | None:
+    """Whether a literal compared with a toggle value means on (True) or off (False)."""
+    text = _string_value(expr)
+    if text is not None:
+        return text.strip().lower() not in _OFF_LITERALS
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+        return expr.value == "True"
+    if isinstance(expr, cst.Integer):
+        return expr.evaluated_value != 0
+    return None
+
+
+def _merge(left: Knowledge, right: Knowledge) -> Knowledge:
+    merged = dict(left)
+    for toggle, state in right.items():
+        if merged.get(toggle, state) != state:
+            del merged[toggle]  # contradictory: the branch cannot run; claim nothing
+        else:
+            merged[toggle] = state
+    return merged
+
+
+def _intersect(left: Knowledge, right: Knowledge) -> Knowledge:
+    return {toggle: state for toggle, state in left.items() if right.get(toggle) == state}
+
+
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any(_last_name(t) in _IMPORT_ERROR_CATCHERS for t in types)
+
+
+def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return block.body
+
+
+def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
+    """True if the last statement of a block leaves it: return, raise, continue, break, sys.exit()."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        if not last.body:
+            return False
+        last = last.body[-1]
+    if isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break)):
+        return True
+    if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
+        return dotted_name(last.value.func) in _EXIT_CALLS
+    return False
+
+
+# -- positions ----------------------------------------------------------------------------------
+
+
+class _PositionMismatch(Exception):
+    """The ast and libcst views of a file disagree; positions must come from libcst itself."""
+
+
+class _AstPositions:
+    """Line/column of statements and import names, from `ast`, in source order."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+        statements.sort(key=lambda n: (n.lineno, n.col_offset))
+        self.statements = statements
+
+    def statement(self, index: int, expected: type | None) -> ast.stmt:
+        if index >= len(self.statements):
+            raise _PositionMismatch
+        node = self.statements[index]
+        if expected is not None and not isinstance(node, expected):
+            raise _PositionMismatch
+        return node
+
+    def line(self, index: int, node: cst.CSTNode) -> tuple[int, int]:
+        stmt = self.statement(index, None)
+        return stmt.lineno, stmt.col_offset + 1
+
+    def alias(self, index: int, node: cst.CSTNode, alias_index: int) -> tuple[int, int]:
+        stmt = self.statement(index, (ast.Import, ast.ImportFrom))
+        if alias_index >= len(stmt.names):
+            raise _PositionMismatch
+        alias = stmt.names[alias_index]
+        return alias.lineno, alias.col_offset + 1
+
+    def call(self, index: int, node: cst.CSTNode, call_index: int) -> tuple[int, int]:
+        stmt = self.statement(index, None)
+        calls = sorted(
+            (n for n in _header_nodes(stmt) if isinstance(n, ast.Call) and _ast_callee(n) in _DYNAMIC_IMPORT_NAMES),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        if call_index >= len(calls):
+            return stmt.lineno, stmt.col_offset + 1
+        return calls[call_index].lineno, calls[call_index].col_offset + 1
+
+    def check_count(self, visited: int) -> None:
+        if visited != len(self.statements):
+            raise _PositionMismatch
+
+
+class _CstPositions:
+    """The slow, always-right fallback: libcst's own PositionProvider."""
+
+    def __init__(self, module: cst.Module) -> None:
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.positions = wrapper.resolve(PositionProvider)
+
+    def _at(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self.positions[node].start
+        return start.line, start.column + 1
+
+    def line(self, index: int, node: cst.CSTNode) -> tuple[int, int]:
+        return self._at(node)
+
+    def alias(self, index: int, node: cst.CSTNode, alias_index: int) -> tuple[int, int]:
+        return self._at(node)
+
+    def call(self, index: int, node: cst.CSTNode, call_index: int) -> tuple[int, int]:
+        return self._at(node)
+
+    def check_count(self, visited: int) -> None:
+        pass
+
+
+def _header_nodes(stmt: ast.stmt) -> Iterable[ast.AST]:
+    """The expressions of a statement, without its nested statements."""
+    for name, value in ast.iter_fields(stmt):
+        if name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, ast.AST):
+                yield from ast.walk(item)
+
+
+def _ast_callee(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+# -- the walk -----------------------------------------------------------------------------------
+
+
+class _Walker:
+    """Visits statements in source order, keeping the stack of guards that enclose each one."""
+
+    def __init__(self, facts_module: str, is_package: bool, matcher: ToggleMatcher, positions, scan_calls: bool):
+        self.module = facts_module
+        self.is_package = is_package
+        self.matcher = matcher
+        self.positions = positions
+        self.scan_calls = scan_calls  # only files that mention import_module/__import__
+        self.index = -1
+        self.sites: list[ImportSite] = []
+        self.unresolved: list[UnresolvedImport] = []
+        self.importlib_aliases: set[str] = set()  # names bound to the importlib module
+        self.import_module_aliases: set[str] = set()  # names bound to importlib.import_module
+        self.candidate_calls: list[tuple[cst.Call, tuple[int, int], tuple[Guard, ...]]] = []
+        self.dunder_all: list[str] | None = None
+        self.dunder_all_literal = True
+
+    # statements
+
+    def block(self, statements: Sequence[cst.CSTNode], guards: tuple[Guard, ...], method_guards=()) -> None:
+        for stmt in statements:
+            exit_guard = self.statement(stmt, guards, method_guards)
+            if exit_guard is not None:
+                guards = guards + (exit_guard,)
+
+    def statement(self, stmt: cst.CSTNode, guards: tuple[Guard, ...], method_guards=()) -> Guard | None:
+        """Walk one statement; return the guard it puts on the rest of its block (early exit)."""
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in stmt.body:
+                self.small_statement(small, guards)
+            return
+        self.index += 1
+        index = self.index
+        line = self.positions.line(index, stmt)[0]
+        if isinstance(stmt, cst.If):
+            self.expressions(stmt.test, index, guards)
+            self._if(stmt, guards, line)
+            return self._early_exit(stmt, line)
+        elif isinstance(stmt, cst.FunctionDef):
+            for decorator in stmt.decorators:
+                self.expressions(decorator, index, guards)
+            self.expressions(stmt.params, index, guards)
+            inner = guards + (Guard(GuardKind.FUNCTION, line, f"def {stmt.name.value}"),) + tuple(method_guards)
+            for decorator in stmt.decorators:
+                knowledge = self.matcher.decorator_toggles(decorator)
+                if knowledge:
+                    text = "@" + (dotted_name(decorator.decorator) or _code(decorator.decorator))
+                    inner += (Guard(GuardKind.DECORATOR, line, text, _frozen(knowledge)),)
+            self.block(_block_statements(stmt.body), inner)
+        elif isinstance(stmt, cst.ClassDef):
+            for decorator in stmt.decorators:
+                self.expressions(decorator, index, guards)
+            # A toggle decorator on a test class guards its methods, not its body.
+            class_guards = tuple(
+                Guard(GuardKind.DECORATOR, line, "@" + _code(d.decorator), _frozen(k))
+                for d in stmt.decorators
+                if (k := self.matcher.decorator_toggles(d))
+            )
+            self.block(_block_statements(stmt.body), guards, class_guards)
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            self._try(stmt, guards, line)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                self.expressions(item, index, guards)
+            inner = guards
+            if any(_suppresses_import_error(item.item) for item in stmt.items):
+                inner = guards + (Guard(GuardKind.OPTIONAL, line, "contextlib.suppress(ImportError)"),)
+            self.block(_block_statements(stmt.body), inner)
+        elif isinstance(stmt, cst.While):
+            self.expressions(stmt.test, index, guards)
+            self.block(_block_statements(stmt.body), guards + self._condition(stmt.test, True, line, "while"))
+            if stmt.orelse is not None:
+                self.block(_block_statements(stmt.orelse.body), guards)
+        elif isinstance(stmt, cst.For):
+            self.expressions(stmt.target, index, guards)
+            self.expressions(stmt.iter, index, guards)
+            self.block(_block_statements(stmt.body), guards)
+            if stmt.orelse is not None:
+                self.block(_block_statements(stmt.orelse.body), guards)
+        elif isinstance(stmt, cst.Match):
+            self.expressions(stmt.subject, index, guards)
+            for case in stmt.cases:
+                self.block(_block_statements(case.body), guards)
+        else:  # an unknown compound statement from a newer grammar: still find imports inside
+            body = getattr(stmt, "body", None)
+            if body is not None and hasattr(body, "body"):
+                self.block(_block_statements(body), guards)
+        return None
+
+    def _condition(self, test: cst.BaseExpression, truth: bool, line: int, keyword: str) -> tuple[Guard, ...]:
+        knowledge = self.matcher.implies(test, truth)
+        mentioned = self.matcher.mentioned(test) - set(knowledge)
+        if not knowledge and not mentioned:
+            return ()
+        text = f"{keyword} {_code(test)}" if truth else f"{keyword} not ({_code(test)})"
+        return (Guard(GuardKind.CONDITION, line, text, _frozen(knowledge), mentioned),)
+
+    def _if(self, stmt: cst.If, guards: tuple[Guard, ...], line: int) -> None:
+        self.block(_block_statements(stmt.body), guards + self._condition(stmt.test, True, line, "if"))
+        orelse = stmt.orelse
+        if orelse is None:
+            return
+        otherwise = guards + self._condition(stmt.test, False, line, "if")
+        if isinstance(orelse, cst.If):  # elif: its own test adds to what the else already knows
+            self.statement(orelse, otherwise)
+        else:
+            self.block(_block_statements(orelse.body), otherwise)
+
+    def _early_exit(self, stmt: cst.If, line: int) -> Guard | None:
+        """After `if X: return`, the rest of the block runs only when X is false (and vice versa)."""
+        if isinstance(stmt.orelse, cst.If):
+            return None  # elif chains: too many paths to say anything sound cheaply
+        body_exits = _ends_block(_block_statements(stmt.body))
+        else_exits = stmt.orelse is not None and _ends_block(_block_statements(stmt.orelse.body))
+        if body_exits == else_exits:
+            return None
+        truth = not body_exits
+        knowledge = self.matcher.implies(stmt.test, truth)
+        if not knowledge:
+            return None
+        branch = "else" if truth else "if"
+        text = f"after `if {_code(stmt.test)}` whose {branch} branch leaves the block"
+        return Guard(GuardKind.EARLY_EXIT, line, text, _frozen(knowledge))
+
+    def _try(self, stmt: cst.Try, guards: tuple[Guard, ...], line: int) -> None:
+        handler = next((h for h in stmt.handlers if _catches_import_error(h)), None)
+        inner = guards
+        # A handler that re-raises (`raise RuntimeError("need msc") from e`) is no guard.
+        if handler is not None and not _ends_with_raise(_block_statements(handler.body)):
+            text = "except " + (_code(handler.type) if handler.type is not None else "")
+            inner = guards + (Guard(GuardKind.OPTIONAL, line, text.strip()),)
+        self.block(_block_statements(stmt.body), inner)
+        for h in stmt.handlers:
+            self.block(_block_statements(h.body), guards)
+        if stmt.orelse is not None:
+            self.block(_block_statements(stmt.orelse.body), guards)
+        if stmt.finalbody is not None:
+            self.block(_block_statements(stmt.finalbody.body), guards)
+
+    def small_statement(self, small: cst.CSTNode, guards: tuple[Guard, ...]) -> None:
+        self.index += 1
+        index = self.index
+        if isinstance(small, cst.Import):
+            for i, alias in enumerate(small.names):
+                target = dotted_name(alias.name)
+                line, column = self.positions.alias(index, alias, i)
+                self.sites.append(ImportSite(target, None, line, column, SiteKind.IMPORT, guards))
+                self._note_importlib(target, alias, None)
+        elif isinstance(small, cst.ImportFrom):
+            self._import_from(small, index, guards)
+        else:
+            if isinstance(small, (cst.Assign, cst.AugAssign)) and not guards_have_function(guards):
+                self._dunder_all(small)
+            self.expressions(small, index, guards)
+
+    def _import_from(self, small: cst.ImportFrom, index: int, guards: tuple[Guard, ...]) -> None:
+        level = len(small.relative)
+        written = dotted_name(small.module) if small.module is not None else ""
+        target = resolve_relative(self.module, self.is_package, level, written)
+        names = small.names
+        if target is None:
+            line, column = self.positions.line(index, small)
+            dots = "." * level
+            self.unresolved.append(
+                UnresolvedImport(line, column, f"from {dots}{written} import ...", "", "relative import beyond top-level package", guards)
+            )
+            return
+        if isinstance(names, cst.ImportStar):
+            line, column = self.positions.alias(index, small, 0)
+            self.sites.append(ImportSite(target, "*", line, column, SiteKind.FROM, guards))
+            return
+        for i, alias in enumerate(names):
+            name = dotted_name(alias.name) or ""
+            line, column = self.positions.alias(index, alias, i)
+            self.sites.append(ImportSite(target, name, line, column, SiteKind.FROM, guards))
+            self._note_importlib(target, alias, name)
+
+    def _note_importlib(self, target: str, alias: cst.ImportAlias, name: str | None) -> None:
+        bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+        if name is None and target == "importlib":
+            self.importlib_aliases.add(bound or "importlib")
+        elif name is None and target.startswith("importlib.") and bound is None:
+            self.importlib_aliases.add("importlib")  # `import importlib.util` binds `importlib`
+        elif target == "importlib" and name == "import_module":
+            self.import_module_aliases.add(bound or name)
+
+    def _dunder_all(self, small: cst.CSTNode) -> None:
+        if isinstance(small, cst.Assign):
+            if not any(isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in small.targets):
+                return
+            self.dunder_all = []
+        elif isinstance(small.target, cst.Name) and small.target.value == "__all__":
+            self.dunder_all = self.dunder_all or []
+        else:
+            return
+        value = small.value
+        if isinstance(value, (cst.List, cst.Tuple)):
+            for element in value.elements:
+                text = _string_value(element.value)
+                if text is None:
+                    self.dunder_all_literal = False
+                else:
+                    self.dunder_all.append(text)
+        else:
+            self.dunder_all_literal = False
+
+    # expressions: dynamic imports
+
+    def expressions(self, node: cst.CSTNode, index: int, guards: tuple[Guard, ...]) -> None:
+        if self.scan_calls:
+            node.visit(_DynamicCallFinder(self, index, guards))
+
+    def _dynamic(self, call: cst.Call, index: int, call_index: int, guards: tuple[Guard, ...]) -> None:
+        # Whether the callee is importlib's is decided in finish(): `import importlib` may come
+        # later in the file than a function that uses it.
+        self.candidate_calls.append((call, self.positions.call(index, call, call_index), guards))
+
+    def finish(self) -> None:
+        for call, (line, column), guards in self.candidate_calls:
+            func = call.func
+            is_import = (isinstance(func, cst.Name) and func.value in self.import_module_aliases | {"__import__"}) or (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "import_module"
+                and isinstance(func.value, cst.Name)
+                and func.value.value in self.importlib_aliases
+            )
+            if not is_import or not call.args:
+                continue  # e.g. runtime.Module.import_module(path): a method, not importlib
+            argument = call.args[0].value
+            literal = _string_value(argument)
+            if literal is not None and not literal.startswith("."):
+                self.sites.append(ImportSite(literal, None, line, column, SiteKind.DYNAMIC, guards))
+                continue
+            reason = "relative dynamic import" if literal is not None else "target is not a literal"
+            prefix = literal if literal is not None else _literal_prefix(argument)
+            self.unresolved.append(UnresolvedImport(line, column, _code(call), prefix or "", reason, guards))
+        self.sites.sort(key=lambda site: (site.line, site.column))
+
+
+def guards_have_function(guards: Sequence[Guard]) -> bool:
+    return any(g.kind is GuardKind.FUNCTION for g in guards)
+
+
+def _ends_with_raise(statements: Sequence[cst.CSTNode]) -> bool:
+    if not statements:
+        return False
+    last = statements[-1]
+    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(last.body[-1], cst.Raise)
+
+
+def _suppresses_import_error(expr: cst.BaseExpression) -> bool:
+    if not isinstance(expr, cst.Call) or _last_name(expr.func) != "suppress":
+        return False
+    return any(_last_name(arg.value) in _IMPORT_ERROR_CATCHERS for arg in expr.args)
+
+
+def _literal_prefix(expr: cst.BaseExpression) -> str | None:
+    """The constant start of an f-string or `"a." + x` concatenation, where there is one."""
+    if isinstance(expr, cst.FormattedString):
+        prefix = ""
+        for part in expr.parts:
+            if not isinstance(part, cst.FormattedStringText):
+                break
+            prefix += part.value
+        return prefix
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _string_value(expr.left) or _literal_prefix(expr.left)
+    return None
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module(body=[]).code_for_node(node).split())
+
+
+def _frozen(knowledge: Knowledge) -> frozenset[tuple[str, bool]]:
+    return frozenset(knowledge.items())
+
+
+def resolve_relative(module: str, is_package: bool, level: int, written: str) -> str | None:
+    """The absolute module of `from <level dots><written> import ...` inside `module`.
+
+    Inside `pkg/__init__.py` (module `pkg`) one dot means `pkg` itself, elsewhere the parent.
+    None when the dots climb above the top-level package.
+    """
+    if level == 0:
+        return written
+    parts = module.split(".") if module else []
+    base = parts if is_package else parts[:-1]
+    if level - 1 > len(base) - 1 or not base:
+        return None
+    base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([written] if written else []))
+
+
+def _suppressions(source: bytes) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    if b"scopeguard:" not in source:
+        return ()
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _SUPPRESSION.search(line)
+        if match is None:
+            continue
+        codes = match.group(1)
+        parsed = tuple(c.strip().upper() for c in codes.decode("ascii").split(",") if c.strip()) if codes else ()
+        found.append((number, parsed))
+    return tuple(found)
+
+
+def scan_source(
+    source: bytes, *, path: str, module: str, is_package: bool, matcher: ToggleMatcher, extra: bool = False
+) -> FileFacts:
+    """Parse one file and collect its facts. Never raises for bad input: errors become facts."""
+    base = dict(path=path, module=module, is_package=is_package, extra=extra)
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        reason = str(error).splitlines()[0] if str(error) else "syntax error"
+        detail = next((ln.strip() for ln in str(error).splitlines() if ln.startswith("parser error")), "")
+        return FileFacts(**base, error=ParseError(error.raw_line, error.raw_column + 1, f"{reason} {detail}".strip()))
+    except (SyntaxError, UnicodeError, LookupError, ValueError, RecursionError, MemoryError) as error:
+        line = getattr(error, "lineno", None) or 1
+        return FileFacts(**base, error=ParseError(line, 1, f"{type(error).__name__}: {error}"))
+
+    scan_calls = b"import_module" in source or b"__import__" in source
+    try:
+        positions = _AstPositions(ast.parse(source))
+        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls)
+    except (_PositionMismatch, SyntaxError, ValueError, RecursionError):
+        walker = _run_walker(tree, module, is_package, matcher, _CstPositions(tree), scan_calls)
+    dunder_all = tuple(walker.dunder_all) if walker.dunder_all is not None and walker.dunder_all_literal else None
+    return FileFacts(
+        **base,
+        sites=tuple(walker.sites),
+        unresolved=tuple(walker.unresolved),
+        dunder_all=dunder_all,
+        suppressions=_suppressions(source),
+    )
+
+
+def _run_walker(tree, module, is_package, matcher, positions, scan_calls) -> _Walker:
+    walker = _Walker(module, is_package, matcher, positions, scan_calls)
+    walker.block(tree.body, ())
+    positions.check_count(walker.index + 1)
+    walker.finish()
+    return walker
+
+
+def scan_file(
+    abspath: str, *, path: str, module: str, is_package: bool, matcher: ToggleMatcher, extra: bool = False
+) -> FileFacts:
+    try:
+        with open(abspath, "rb") as handle:
+            source = handle.read()
+    except OSError as error:
+        reason = f"cannot read: {error.strerror or error}"
+        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(0, 0, reason))
+    return scan_source(source, path=path, module=module, is_package=is_package, matcher=matcher, extra=extra)
