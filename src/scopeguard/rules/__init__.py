@@ -52,12 +52,18 @@ def unknown_prefixes(prefixes: Iterable[str]) -> list[str]:
 
 
 def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
-    """Every violation of the given rules, minus inline suppressions, in a stable order."""
-    found: set[Violation] = set()
+    """Every violation of the given rules, minus inline suppressions, in a stable order.
+
+    `from tvm.relax.transform import A, B` is one decision, not two: one finding per statement line
+    and imported module, at the first name's column.
+    """
+    found: dict[tuple, Violation] = {}
     for rule in rules:
         for violation in rule().check(project):
             facts = project.graph.files.get(violation.importer)
             if facts is not None and facts.path == violation.path and facts.suppressed(violation.line, violation.code):
                 continue
-            found.add(violation)
-    return sorted(found, key=lambda v: v.sort_key)
+            key = (violation.code, violation.path, violation.line, violation.imported, violation.scope)
+            if key not in found or violation.column < found[key].column:
+                found[key] = violation
+    return sorted(found.values(), key=lambda v: v.sort_key)

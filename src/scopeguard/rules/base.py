@@ -152,9 +152,14 @@ def describe_guards(site: ImportSite, scope: Scope) -> str:
     return "; ".join(notes)
 
 
-def ways_out(project: Project, scope: Scope, importer: str) -> str:
-    spelling = toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)
-    return f"guard it with {spelling}, move it into {scope.name}, or add {importer} to the scope's `allow`"
+def ways_out(project: Project, scope: Scope, facts: FileFacts) -> str:
+    """The ways to resolve an outside import of `scope`, as the end of a message."""
+    toggle = project.config.toggle(scope.toggle) if scope.toggle else None
+    spelling = toggle_spelling(toggle)
+    if facts.extra:  # a test outside the scope's extra paths
+        decorator = f"`@{toggle.decorators[0].rsplit('.', 1)[-1]}`, " if toggle and toggle.decorators else ""
+        return f"guard it with {decorator}{spelling}, or move the test under the scope's `extra_paths`"
+    return f"guard it with {spelling}, move it into {scope.name}, or add {facts.module} to the scope's `allow`"
 
 
 def toggle_spelling(toggle: Toggle | None) -> str:

@@ -19,6 +19,9 @@ class _OutsideImportRule(Rule):
     def problem(self, site, verdict: Verdict) -> str:
         raise NotImplementedError
 
+    def remedy(self, project: Project, scope, facts) -> str:
+        return ways_out(project, scope, facts)
+
     def check(self, project: Project) -> Iterator[Violation]:
         for edge, scope, verdict in project.outside_imports():
             if not self.wanted(edge.site, verdict):
@@ -27,7 +30,7 @@ class _OutsideImportRule(Rule):
             message = (
                 f"{edge.importer} imports {edge.imported} (scope {scope.name}) {self.problem(edge.site, verdict)}"
                 + (f" ({detail})" if detail else "")
-                + f"; {ways_out(project, scope, edge.importer)}"
+                + f"; {self.remedy(project, scope, edge.facts)}"
             )
             yield self.violation(
                 edge.facts, edge.site.line, edge.site.column, message, imported=edge.imported, scope=scope.name
@@ -123,6 +126,10 @@ class TypeCheckingOnlyImport(_OutsideImportRule):
 
     def problem(self, site, verdict):
         return "under TYPE_CHECKING only (breaks type checking when the scope is deleted)"
+
+    def remedy(self, project, scope, facts):
+        where = "" if facts.extra else f", or add {facts.module} to the scope's `allow`"
+        return f"move the annotated code into {scope.name}, type against an interface outside it{where}"
 
 
 class OptionalImportOnly(_OutsideImportRule):

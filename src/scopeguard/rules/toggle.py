@@ -154,7 +154,7 @@ class WrongToggleGuard(Rule):
                 edge.site.line,
                 edge.site.column,
                 f"{edge.importer} imports {edge.imported} (scope {scope.name}) behind toggle {found}, "
-                f"not the scope's toggle {scope.toggle or '(none)'}; {ways_out(project, scope, edge.importer)}",
+                f"not the scope's toggle {scope.toggle or '(none)'}; {ways_out(project, scope, edge.facts)}",
                 imported=edge.imported,
                 scope=scope.name,
             )

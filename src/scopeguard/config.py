@@ -1,0 +1,655 @@
+"""Find and validate the `[tool.scopeguard]` table of a pyproject.toml; the only reader of TOML.
+
+The table is checked strictly: a typo silently ignored would switch a check off, so every unknown
+key, wrong type or dangling name is a ConfigError that says where (file, line, dotted key), what is
+wrong and, when one is near, the spelling that was probably meant.
+
+Checking happens in two steps. `load_config` checks everything the file alone can tell;
+`validate_modules` runs after discovery and checks the names that must match the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import re
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from scopeguard.model import TYPE_CHECKING, Config, Scope, Toggle
+
+TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes")
+TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
+SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths")
+
+_TABLE = ("tool", "scopeguard")
+_CUTOFF = 0.6
+
+# A key path below [tool.scopeguard]: table keys are str, array indexes are int.
+Part = Union[str, int]
+KeyPath = tuple[Part, ...]
+
+
+class ConfigError(Exception):
+    """A mistake in the configuration, located as precisely as the file allows."""
+
+    def __init__(self, path: str, line: int, key: str, problem: str, hint: str = "") -> None:
+        # Passing every field to Exception keeps the error picklable (it may cross processes).
+        super().__init__(path, line, key, problem, hint)
+        self.path = path
+        self.line = line
+        self.key = key
+        self.problem = problem
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        text = f"{where}: {self.key}: {self.problem}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+def find_config(start: Path) -> Path | None:
+    """The first pyproject.toml with a `[tool.scopeguard]` table, from `start` up to the root.
+
+    A pyproject.toml without the table, or one that cannot be read or parsed, is passed over: a
+    broken file of an enclosing project must not stop a nested project from finding its own.
+    """
+    here = Path(os.path.abspath(start))
+    if not here.is_dir():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            data = tomllib.loads(candidate.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "scopeguard" in tool:
+            return candidate
+    return None
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    source_roots: Sequence[str] | None = None,
+    extra_roots: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> Config:
+    """Read and check `[tool.scopeguard]` of `path`; the keyword arguments replace its values.
+
+    The project root is the folder of the file. Paths are kept as written, relative to the root.
+    """
+    abspath = os.path.abspath(path)
+    try:
+        raw = Path(abspath).read_bytes()
+    except OSError as err:
+        raise ConfigError(abspath, 0, _dotted(()), f"cannot read the file: {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(abspath, line, "toml", "invalid TOML: the file is not UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line, message = _decode_error_position(err, text)
+        raise ConfigError(abspath, line, "toml", f"invalid TOML: {message}") from None
+
+    checker = _Checker(abspath, os.path.dirname(abspath), text)
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "scopeguard" not in tool:
+        checker.fail((), "no [tool.scopeguard] table", 'add one, e.g. [tool.scopeguard] source_roots = ["src"]',
+                     line=0)
+    table = tool["scopeguard"]
+    if not isinstance(table, dict):
+        checker.fail((), f"expected a table, got {_kind(table)}", "write it as a [tool.scopeguard] table")
+    return checker.config(table, source_roots, extra_roots, exclude)
+
+
+def default_config(
+    root: str | os.PathLike[str],
+    *,
+    source_roots: Sequence[str] | None = None,
+    extra_roots: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> Config:
+    """The configuration of a project without a `[tool.scopeguard]` table: no toggles, no scopes.
+
+    It lets `scopeguard graph` run on any project; the overrides are checked as in `load_config`.
+    """
+    abs_root = os.path.abspath(root)
+    # Errors name the root folder, the only place there is to point at.
+    config = _Checker(abs_root, abs_root, "").config({}, source_roots, extra_roots, exclude)
+    return dataclasses.replace(config, config_path="")
+
+
+def validate_modules(config: Config, modules: Collection[str]) -> None:
+    """Check the names that must match the code: scope names, `allow` prefixes, `extra_paths`.
+
+    `modules` holds the discovered module names; their parent packages count as existing too, so
+    that a namespace package (a folder without `__init__.py`) can be a scope.
+    """
+    known = set(modules)
+    for module in modules:
+        parts = module.split(".")
+        known.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    text = ""
+    if config.config_path:
+        try:
+            text = Path(config.config_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass  # without the text there are no line numbers, the errors stay right
+    checker = _Checker(config.config_path or config.root, config.root, text)
+    for index, scope in enumerate(config.scopes):
+        if scope.name not in known:
+            checker.fail(
+                ("scopes", index, "name"),
+                f"scope {scope.name!r} names no module or package",
+                _module_hint(scope.name, known),
+                line=scope.line,
+            )
+        for position, prefix in enumerate(scope.allow):
+            if prefix not in known:
+                checker.fail(
+                    ("scopes", index, "allow", position),
+                    f"{prefix!r} names no module or package",
+                    _module_hint(prefix, known),
+                    value=prefix,
+                )
+        for position, extra in enumerate(scope.extra_paths):
+            if not os.path.exists(os.path.join(config.root, extra)):
+                checker.fail(
+                    ("scopes", index, "extra_paths", position),
+                    f"{extra!r} does not exist",
+                    _path_hint(config.root, extra),
+                    value=extra,
+                )
+
+
+# --------------------------------------------------------------------------------------------
+# Checking
+
+
+class _Checker:
+    """Turns the parsed table into a Config, failing with located errors."""
+
+    def __init__(self, path: str, root: str, text: str) -> None:
+        self.path = path
+        self.root = root
+        self.locator = _Locator(text)
+
+    def fail(
+        self,
+        parts: KeyPath,
+        problem: str,
+        hint: str = "",
+        *,
+        value: str | None = None,
+        line: int | None = None,
+    ) -> NoReturn:
+        if line is None:
+            line = self.locator.line_of(parts, value)
+        raise ConfigError(self.path, line, _dotted(parts), problem, hint)
+
+    def config(
+        self,
+        table: Mapping[str, Any],
+        source_roots: Sequence[str] | None,
+        extra_roots: Sequence[str] | None,
+        exclude: Sequence[str] | None,
+    ) -> Config:
+        self.known_keys((), table, TOP_KEYS)
+        default_source = "src" if os.path.isdir(os.path.join(self.root, "src")) else "."
+        sources = self.roots("source_roots", table, source_roots, (default_source,))
+        if not sources:
+            self.fail(("source_roots",), "needs at least one folder", f"the default is [{default_source!r}]")
+        extras = self.roots("extra_roots", table, extra_roots, ())
+        patterns = self.strings(("exclude",), table["exclude"]) if "exclude" in table else ()
+        if exclude is not None:
+            patterns = self.cli_strings("exclude", exclude)
+        toggles = self.toggles(table.get("toggles", {}))
+        scopes = self.scopes(table.get("scopes", []), {t.name for t in toggles})
+        return Config(
+            root=self.root,
+            config_path=self.path,
+            source_roots=sources,
+            extra_roots=extras,
+            exclude=patterns,
+            toggles=toggles,
+            scopes=scopes,
+        )
+
+    # -- generic shapes --
+
+    def known_keys(self, parts: KeyPath, table: Mapping[str, Any], allowed: Sequence[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                match = difflib.get_close_matches(key, allowed, n=1, cutoff=_CUTOFF)
+                hint = f"did you mean {match[0]!r}?" if match else f"expected one of: {', '.join(allowed)}"
+                self.fail((*parts, key), f"unknown key {key!r}", hint)
+
+    def strings(self, parts: KeyPath, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.fail(parts, f"expected a list of strings, got {_kind(value)}")
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                self.fail((*parts, index), f"expected a string, got {_kind(item)}")
+            if not item.strip():
+                self.fail((*parts, index), "empty string", value=item)
+        return tuple(value)
+
+    def cli_strings(self, name: str, values: Sequence[str]) -> tuple[str, ...]:
+        # A bare str would be split into characters; that is a caller's bug, not a user's.
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise TypeError(f"the {name} override must be a sequence of strings, got {values!r}")
+        for index, item in enumerate(values):
+            if not item.strip():
+                self.fail((name, index), "empty string (given on the command line)", line=0)
+        return tuple(values)
+
+    def roots(
+        self, name: str, table: Mapping[str, Any], override: Sequence[str] | None, default: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        # The file's value is checked even when overridden: the file must stay valid on its own.
+        values = self.strings((name,), table[name]) if name in table else default
+        from_cli = override is not None
+        if override is not None:
+            values = self.cli_strings(name, override)
+        for index, folder in enumerate(values):
+            if not os.path.isdir(os.path.join(self.root, folder)):
+                exists = os.path.exists(os.path.join(self.root, folder))
+                what = "is not a folder" if exists else "does not exist"
+                problem = f"{folder!r} {what}" + (" (given on the command line)" if from_cli else "")
+                self.fail(
+                    (name, index),
+                    problem,
+                    _path_hint(self.root, folder, folders_only=True),
+                    value=folder,
+                    line=0 if from_cli else None,
+                )
+        return values
+
+    # -- toggles --
+
+    def toggles(self, value: Any) -> tuple[Toggle, ...]:
+        if not isinstance(value, dict):
+            self.fail(("toggles",), f"expected a table of tables, got {_kind(value)}",
+                      "write one [tool.scopeguard.toggles.NAME] table per toggle")
+        toggles = []
+        for name, body in value.items():
+            parts: KeyPath = ("toggles", name)
+            if not name.strip():
+                self.fail(parts, "empty toggle name")
+            if name == TYPE_CHECKING:
+                # Guards record typing.TYPE_CHECKING under this name; a user toggle would clash.
+                self.fail(parts, f"the toggle name {TYPE_CHECKING!r} is reserved", "pick another name")
+            if not isinstance(body, dict):
+                self.fail(parts, f"expected a table, got {_kind(body)}",
+                          f"write it as [tool.scopeguard.toggles.{_key_part(name)}]")
+            self.known_keys(parts, body, TOGGLE_KEYS)
+            spellings = {key: self.strings((*parts, key), body.get(key, [])) for key in TOGGLE_KEYS}
+            if not any(spellings.values()):
+                self.fail(parts, f"toggle {name!r} defines no spelling",
+                          "add on_when_true, on_when_false or decorators")
+            both = sorted(set(spellings["on_when_true"]) & set(spellings["on_when_false"]))
+            if both:
+                self.fail((*parts, "on_when_false"),
+                          f"{both[0]!r} is in both on_when_true and on_when_false",
+                          "a spelling means 'on' in one polarity only", value=both[0])
+            toggles.append(Toggle(name=name, **spellings))
+        return tuple(toggles)
+
+    # -- scopes --
+
+    def scopes(self, value: Any, toggle_names: set[str]) -> tuple[Scope, ...]:
+        if not isinstance(value, list):
+            hint = ""
+            if isinstance(value, dict):
+                hint = "write [[tool.scopeguard.scopes]] (two brackets) for each scope"
+            self.fail(("scopes",), f"expected an array of tables, got {_kind(value)}", hint)
+        scopes = [self.scope(index, body, toggle_names) for index, body in enumerate(value)]
+        self.check_distinct(scopes)
+        self.check_uses(scopes)
+        return tuple(scopes)
+
+    def scope(self, index: int, body: Any, toggle_names: set[str]) -> Scope:
+        parts: KeyPath = ("scopes", index)
+        if not isinstance(body, dict):
+            self.fail(parts, f"expected a table, got {_kind(body)}")
+        self.known_keys(parts, body, SCOPE_KEYS)
+        if "name" not in body:
+            self.fail(parts, "missing key 'name'", "name the scope's package, e.g. name = \"pkg.feature\"")
+        name = body["name"]
+        self.dotted_name((*parts, "name"), name)
+        toggle = body.get("toggle")
+        if toggle is not None:
+            if not isinstance(toggle, str):
+                self.fail((*parts, "toggle"), f"expected a string, got {_kind(toggle)}")
+            if toggle not in toggle_names:
+                if toggle_names:
+                    match = difflib.get_close_matches(toggle, sorted(toggle_names), n=1, cutoff=_CUTOFF)
+                    defined = ", ".join(sorted(toggle_names))
+                    hint = f"did you mean {match[0]!r}?" if match else f"defined toggles: {defined}"
+                else:
+                    hint = f"define it in a [tool.scopeguard.toggles.{_key_part(toggle)}] table"
+                self.fail((*parts, "toggle"), f"toggle {toggle!r} is not defined", hint)
+        allow = self.strings((*parts, "allow"), body.get("allow", []))
+        for position, prefix in enumerate(allow):
+            self.dotted_name((*parts, "allow", position), prefix)
+        uses = self.strings((*parts, "uses"), body.get("uses", []))
+        extra_paths = self.strings((*parts, "extra_paths"), body.get("extra_paths", []))
+        return Scope(
+            name=name,
+            toggle=toggle,
+            allow=allow,
+            uses=uses,
+            extra_paths=extra_paths,
+            line=self.locator.line_of((*parts, "name")),
+        )
+
+    def dotted_name(self, parts: KeyPath, name: Any) -> None:
+        if not isinstance(name, str):
+            self.fail(parts, f"expected a string, got {_kind(name)}")
+        if not name:
+            self.fail(parts, "empty module name")
+        if not all(part.isidentifier() for part in name.split(".")):
+            dotted = re.sub(r"[/\\]+", ".", name.strip("/\\")).removesuffix(".py")
+            ok = dotted != name and all(part.isidentifier() for part in dotted.split("."))
+            hint = f"did you mean {dotted!r}?" if ok else "write a dotted module name such as 'pkg.feature'"
+            self.fail(parts, f"{name!r} is not a dotted module name", hint, value=name)
+
+    def check_distinct(self, scopes: list[Scope]) -> None:
+        # Each module must belong to at most one scope, or "delete the scope" has no single meaning.
+        for later, scope in enumerate(scopes):
+            for earlier in range(later):
+                other = scopes[earlier].name
+                if other == scope.name:
+                    self.fail(("scopes", later, "name"), f"scope {scope.name!r} is declared twice",
+                              f"first declared as scopes[{earlier}] (line {scopes[earlier].line})")
+                if scope.contains(other) or scopes[earlier].contains(scope.name):
+                    self.fail(("scopes", later, "name"),
+                              f"scope {scope.name!r} overlaps scope {other!r} (scopes[{earlier}])",
+                              "a module belongs to one scope at most; merge the two or drop one")
+
+    def check_uses(self, scopes: list[Scope]) -> None:
+        names = [scope.name for scope in scopes]
+        for index, scope in enumerate(scopes):
+            for position, used in enumerate(scope.uses):
+                parts: KeyPath = ("scopes", index, "uses", position)
+                if used == scope.name:
+                    self.fail(parts, f"scope {used!r} lists itself", "a scope may always use its own modules",
+                              value=used)
+                if used not in names:
+                    match = difflib.get_close_matches(used, names, n=1, cutoff=_CUTOFF)
+                    hint = f"did you mean {match[0]!r}?" if match else "list declared scopes only"
+                    self.fail(parts, f"{used!r} is not a declared scope", hint, value=used)
+        cycle = _find_cycle(names, {scope.name: scope.uses for scope in scopes})
+        if cycle:
+            # Scopes that use each other can only be deleted together: they are one scope.
+            first = names.index(cycle[0])
+            self.fail(("scopes", first, "uses", scopes[first].uses.index(cycle[1])),
+                      f"scopes use each other in a cycle: {' -> '.join(cycle)}",
+                      "scopes in a cycle cannot be deleted one at a time; merge them or drop a use",
+                      value=cycle[1])
+
+
+def _find_cycle(order: list[str], edges: Mapping[str, Sequence[str]]) -> list[str]:
+    """A cycle as [a, b, ..., a] starting at its earliest node in `order`, or [] when none."""
+    done: set[str] = set()
+    for start in order:
+        if start in done:
+            continue
+        path: list[str] = []
+        on_path: set[str] = set()
+        # Iterative DFS: each frame is a node and an iterator over its successors.
+        stack = [(start, iter(edges.get(start, ())))]
+        path.append(start)
+        on_path.add(start)
+        while stack:
+            node, successors = stack[-1]
+            nxt = next(successors, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif nxt in on_path:
+                cycle = path[path.index(nxt):]
+                first = min(range(len(cycle)), key=lambda i: order.index(cycle[i]))
+                cycle = cycle[first:] + cycle[:first]
+                return [*cycle, cycle[0]]
+            elif nxt not in done:
+                stack.append((nxt, iter(edges.get(nxt, ()))))
+                path.append(nxt)
+                on_path.add(nxt)
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# Hints
+
+
+def _module_hint(name: str, known: set[str]) -> str:
+    if not known:
+        return "no modules were found under the source roots; check source_roots"
+    parent = name.rpartition(".")[0]
+    depth = name.count(".")
+    # Most typos are in the last part, so siblings are the best guesses; a bare "relax" usually
+    # means "tvm.relax"; the whole project is the last resort.
+    siblings = sorted(m for m in known if m.rpartition(".")[0] == parent)
+    match = difflib.get_close_matches(name, siblings, n=1, cutoff=_CUTOFF)
+    if not match:
+        match = sorted((m for m in known if m.endswith("." + name)), key=lambda m: (m.count("."), m))[:1]
+    if not match:
+        same_depth = sorted(m for m in known if m.count(".") == depth)
+        match = difflib.get_close_matches(name, same_depth, n=1, cutoff=_CUTOFF)
+    if not match:
+        match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=_CUTOFF)
+    return f"did you mean {match[0]!r}?" if match else ""
+
+
+def _path_hint(root: str, relative: str, *, folders_only: bool = False) -> str:
+    """A near miss among the entries of the folder that should hold `relative`."""
+    normalized = relative.replace("\\", "/").rstrip("/")
+    head, _, tail = normalized.rpartition("/")
+    folder = os.path.join(root, head)
+    try:
+        entries = sorted(
+            e.name for e in os.scandir(folder) if not folders_only or e.is_dir()
+        )
+    except OSError:
+        return ""
+    match = difflib.get_close_matches(tail, entries, n=1, cutoff=_CUTOFF)
+    if not match:
+        return ""
+    return f"did you mean {(head + '/' if head else '') + match[0]!r}?"
+
+
+def _kind(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
+             list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _decode_error_position(err: Exception, text: str) -> tuple[int, str]:
+    """tomllib puts the position at the end of its message; split it off into a line number."""
+    message = str(err)
+    lineno = getattr(err, "lineno", None)  # Python 3.14+
+    match = re.search(r" \(at (?:line (\d+), column \d+|end of document)\)$", message)
+    if match:
+        message = message[: match.start()]
+        if lineno is None:
+            lineno = int(match.group(1)) if match.group(1) else max(1, len(text.splitlines()))
+    return (lineno or 0), getattr(err, "msg", None) or message
+
+
+# --------------------------------------------------------------------------------------------
+# Key paths and line numbers
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key_part(part: str) -> str:
+    return part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+
+
+def _dotted(parts: Iterable[Part]) -> str:
+    """`tool.scopeguard.scopes[1].toggle`: TOML dotted keys with 0-based indexes for arrays."""
+    text = "tool.scopeguard"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else "." + _key_part(part)
+    return text
+
+
+_HEADER = re.compile(r"^\s*(\[\[|\[)(.+?)(\]\]|\])\s*(?:#.*)?$")
+_KEY_PIECE = re.compile(r"""\s*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')\s*""")
+
+
+def _parse_key(text: str) -> tuple[str, ...] | None:
+    """A TOML dotted key (`a."b.c".d`) as parts, or None when `text` is not one."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        match = _KEY_PIECE.match(text, pos)
+        if not match:
+            return None
+        bare, basic, literal = match.groups()
+        if bare is not None:
+            parts.append(bare)
+        elif basic is not None:
+            try:
+                parts.append(json.loads(f'"{basic}"'))
+            except ValueError:
+                parts.append(basic)
+        else:
+            parts.append(literal)
+        pos = match.end()
+        if pos == len(text):
+            return tuple(parts)
+        if text[pos] != ".":
+            return None
+        pos += 1
+
+
+def _top_level_lines(lines: list[str]) -> list[bool]:
+    """For each line: does it start outside any multi-line string or array/inline table?
+
+    Only such lines can hold a table header or a key, so text inside values cannot fool the
+    locator. A rough lexer is enough: an error only costs a less precise line number.
+    """
+    flags = []
+    closing: str | None = None  # delimiter of the open multi-line string
+    depth = 0
+    for line in lines:
+        flags.append(closing is None and depth == 0)
+        pos = 0
+        while pos < len(line):
+            if closing is not None:
+                end = line.find(closing, pos)
+                if end < 0:
+                    break
+                pos, closing = end + 3, None
+                continue
+            char = line[pos]
+            if char == "#":
+                break
+            if line.startswith('"""', pos) or line.startswith("'''", pos):
+                closing, pos = line[pos : pos + 3], pos + 3
+            elif char == '"':
+                pos += 1
+                while pos < len(line) and line[pos] != '"':
+                    pos += 2 if line[pos] == "\\" else 1
+                pos += 1
+            elif char == "'":
+                end = line.find("'", pos + 1)
+                pos = len(line) if end < 0 else end + 1
+            else:
+                if char in "[{":
+                    depth += 1
+                elif char in "]}":
+                    depth = max(0, depth - 1)
+                pos += 1
+    return flags
+
+
+class _Locator:
+    """Line numbers for key paths; tomllib keeps none, so they come from the text itself.
+
+    A key is looked up in the most specific table header that exists (`[tool.scopeguard.toggles.x]`,
+    the N-th `[[tool.scopeguard.scopes]]`), then in its parents, so inline tables and dotted keys
+    fall back to the line of the enclosing key or header.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.top = _top_level_lines(self.lines)
+        self.headers: list[tuple[tuple[str, ...], bool, int]] = []  # key, is array, 0-based line
+        for number, line in enumerate(self.lines):
+            if not self.top[number]:
+                continue
+            match = _HEADER.match(line)
+            if match and (match.group(1) == "[[") == (match.group(3) == "]]"):
+                key = _parse_key(match.group(2))
+                if key is not None:
+                    self.headers.append((key, match.group(1) == "[[", number))
+
+    def line_of(self, parts: KeyPath, value: str | None = None) -> int:
+        """1-based line of the key (or of `value` inside its array), else of its table; 0 if none."""
+        full: KeyPath = _TABLE + tuple(parts)
+        for split in range(len(full), -1, -1):
+            span = self._table(full[:split])
+            if span is None:
+                continue
+            header, start, end = span
+            if split < len(full) and isinstance(full[split], str):
+                found = self._key(full[split], start, end)
+                if found is not None:
+                    return self._value(value, found, end) + 1
+            return header + 1 if header >= 0 else 0
+        return 0
+
+    def _table(self, table: KeyPath) -> tuple[int, int, int] | None:
+        """(header line, first body line, end) of a table, 0-based; header -1 for the root."""
+        if not table:
+            first = self.headers[0][2] if self.headers else len(self.lines)
+            return -1, 0, first
+        name, index = (table[:-1], table[-1]) if isinstance(table[-1], int) else (table, None)
+        if any(isinstance(part, int) for part in name):
+            return None  # tables inside array elements are not looked up
+        if index is None:
+            matches = [h for h in self.headers if h[0] == name and not h[1]]
+        else:
+            matches = [h for h in self.headers if h[0] == name and h[1]][index : index + 1]
+        if not matches:
+            return None
+        header = matches[0][2]
+        end = next((h[2] for h in self.headers if h[2] > header), len(self.lines))
+        return header, header + 1, end
+
+    def _key(self, key: str, start: int, end: int) -> int | None:
+        spelled = "|".join(re.escape(s) for s in {key, json.dumps(key, ensure_ascii=False), f"'{key}'"})
+        pattern = re.compile(rf"^\s*(?:{spelled})\s*[=.]")
+        return next((n for n in range(start, end) if self.top[n] and pattern.match(self.lines[n])), None)
+
+    def _value(self, value: str | None, start: int, end: int) -> int:
+        """The line that holds `value` as a string, from the key's line on (multi-line arrays)."""
+        if value is None:
+            return start
+        spellings = (json.dumps(value, ensure_ascii=False), f"'{value}'")
+        for number in range(start, end):
+            if any(s in self.lines[number] for s in spellings):
+                return number
+        return start
