@@ -68,12 +68,18 @@ EXAMPLE_FILES: dict[str, str] = {
 class Example:
     """One file dropped into the example project, replacing the file at `path`.
 
-    `pyproject`, when given, replaces the example project's configuration (for rules about it).
+    `also` holds further (path, code) files the example needs; `pyproject`, when given, replaces
+    the example project's configuration (for rules about the configuration itself).
     """
 
     code: str
     path: str = "python/tvm/ir/transform.py"
+    also: tuple[tuple[str, str], ...] = ()
     pyproject: str | None = None
+
+    def files(self) -> dict[str, str]:
+        """The example project's files with this example's dropped in."""
+        return {**EXAMPLE_FILES, **dict(self.also), self.path: self.code}
 
 
 class Verdict(enum.Enum):
@@ -204,8 +210,11 @@ class Rule:
 
 def _show(example: Example) -> str:
     if example.pyproject is not None:
-        text, title = example.pyproject, "pyproject.toml"
+        shown = [("pyproject.toml", example.pyproject)]
     else:
-        text, title = example.code, example.path
-    body = "\n".join("    " + line if line else "" for line in text.rstrip().splitlines())
-    return f"    # {title}\n{body}"
+        shown = [*example.also, (example.path, example.code)]
+    blocks = []
+    for title, text in shown:
+        body = "\n".join("    " + line if line else "" for line in text.rstrip().splitlines())
+        blocks.append(f"    # {title}\n{body}")
+    return "\n\n".join(blocks)

@@ -70,10 +70,26 @@ class RootImportLoadsScope(Rule):
     code = "SG402"
     name = "root-import-loads-scope"
     summary = "importing the top-level package loads a scope whose toggle is off"
-    INVALID = (Example("from tvm.script import parser\n", path="python/tvm/ir/__init__.py"),
-               Example("from tvm import relax\n", path="python/tvm/script/parser/__init__.py"))
-    VALID = (Example("from tvm.support import _RUNTIME_ONLY\n\nif not _RUNTIME_ONLY:\n    from tvm import relax\n",
-                     path="python/tvm/script/parser/__init__.py"),)
+    INVALID = (
+        Example(
+            "from tvm import relax\n",
+            path="python/tvm/script/parser/__init__.py",
+            also=(
+                ("python/tvm/__init__.py", "from . import ir, script\n"),
+                ("python/tvm/script/__init__.py", "from . import parser\n"),
+            ),
+        ),
+    )
+    VALID = (
+        Example(
+            "from tvm.support import _RUNTIME_ONLY\n\nif not _RUNTIME_ONLY:\n    from tvm import relax\n",
+            path="python/tvm/script/parser/__init__.py",
+            also=(
+                ("python/tvm/__init__.py", "from . import ir, script\n"),
+                ("python/tvm/script/__init__.py", "from . import parser\n"),
+            ),
+        ),
+    )
 
     def check(self, project: Project) -> Iterator[Violation]:
         graph = project.graph

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+
+
+@pytest.fixture
+def run_cli():
+    """Run `python -m scopeguard ARGS` in a directory; return (exit code, stdout, stderr)."""
+
+    def run(*args: str, cwd: Path | str = REPO, env: dict | None = None):
+        full_env = {**os.environ, **(env or {})}
+        done = subprocess.run(
+            [sys.executable, "-m", "scopeguard", *args], cwd=cwd, capture_output=True, text=True, env=full_env
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return run

@@ -1,0 +1,71 @@
+"""Every rule documents itself, and the examples in its documentation are run here."""
+
+from __future__ import annotations
+
+import pytest
+
+from scopeguard.config import load_config
+from scopeguard.pipeline import analyse
+from scopeguard.rules import ALL_RULES, RULES_BY_CODE, selected, unknown_prefixes
+from scopeguard.rules.base import EXAMPLE_PYPROJECT
+
+EXAMPLES = [(rule, kind, i) for rule in ALL_RULES for kind in ("VALID", "INVALID") for i in range(len(getattr(rule, kind)))]
+
+
+def _run_example(tmp_path, rule, example):
+    for path, code in example.files().items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code)
+    (tmp_path / "pyproject.toml").write_text(example.pyproject or EXAMPLE_PYPROJECT)
+    config = load_config(tmp_path / "pyproject.toml")
+    return [v for v in analyse(config, select=[rule.code]).violations if v.code == rule.code]
+
+
+@pytest.mark.parametrize("rule, kind, index", EXAMPLES, ids=[f"{r.code}-{k}-{i}" for r, k, i in EXAMPLES])
+def test_rule_examples(tmp_path, rule, kind, index):
+    example = getattr(rule, kind)[index]
+    found = _run_example(tmp_path, rule, example)
+    if kind == "VALID":
+        assert found == []
+    else:
+        expected_path = "pyproject.toml" if example.pyproject else example.path
+        assert found, f"{rule.code} did not fire on its INVALID example"
+        assert {v.path for v in found} == {expected_path}
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_every_rule_documents_itself(rule):
+    doc = rule.documentation()
+    assert doc.startswith(f"{rule.code} {rule.name} ")
+    for section in ("## What it does", "## Why is this bad", "## Fix", "## Example", "## Use instead"):
+        assert section in doc, f"{rule.code} lacks {section}"
+    assert rule.VALID and rule.INVALID
+    assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
+
+
+def test_codes_are_unique_and_well_formed():
+    codes = [rule.code for rule in ALL_RULES]
+    assert len(codes) == len(set(codes))
+    assert all(len(code) == 5 and code.startswith("SG") and code[2:].isdigit() for code in codes)
+    assert len({rule.name for rule in ALL_RULES}) == len(ALL_RULES)
+
+
+def test_selection_by_prefix():
+    assert [r.code for r in selected(["SG2"], ["SG203", "SG206"])] == ["SG201", "SG202", "SG204", "SG205"]
+    assert [r.code for r in selected(["sg4"])] == ["SG401", "SG402", "SG403"]
+    assert unknown_prefixes(["SG2", "SG9", "XX"]) == ["SG9", "XX"]
+    assert RULES_BY_CODE["SG201"].name == "unguarded-import"
+
+
+def test_rule_command_prints_documentation(run_cli):
+    code, out, _ = run_cli("rule", "SG201")
+    assert code == 0
+    assert out.startswith("SG201 unguarded-import (error)\n")
+    assert "## Use instead" in out and "if USE_MSC:" in out
+    code, out, _ = run_cli("rule", "unguarded-lazy-import")
+    assert code == 0 and out.startswith("SG202 ")
+    code, out, _ = run_cli("rule")
+    assert code == 0 and len(out.splitlines()) == len(ALL_RULES)
+    code, _, err = run_cli("rule", "SG210")
+    assert code == 2 and "unknown rule 'SG210'; did you mean" in err
