@@ -698,13 +698,8 @@ def scan_source(
     base = dict(path=path, module=module, is_package=is_package, extra=extra)
     try:
         tree = cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        reason = str(error).splitlines()[0] if str(error) else "syntax error"
-        detail = next((ln.strip() for ln in str(error).splitlines() if ln.startswith("parser error")), "")
-        return FileFacts(**base, error=ParseError(error.raw_line, error.raw_column + 1, f"{reason} {detail}".strip()))
-    except (SyntaxError, UnicodeError, LookupError, ValueError, RecursionError, MemoryError) as error:
-        line = getattr(error, "lineno", None) or 1
-        return FileFacts(**base, error=ParseError(line, 1, f"{type(error).__name__}: {error}"))
+    except Exception as error:  # libcst raises more than ParserSyntaxError on odd input; never crash
+        return FileFacts(**base, error=_parse_error(source, error))
 
     scan_calls = b"import_module" in source or b"__import__" in source
     try:
@@ -720,6 +715,24 @@ def scan_source(
         dunder_all=dunder_all,
         suppressions=_suppressions(source),
     )
+
+
+def _parse_error(source: bytes, error: Exception) -> ParseError:
+    """Where and why a file cannot be parsed, in CPython's words where it has better ones."""
+    if isinstance(error, (UnicodeError, LookupError)) or "encoding" in str(error):
+        return ParseError(1, 1, "not valid UTF-8 and no encoding declaration; re-encode it as UTF-8 or declare its encoding (PEP 263)")
+    try:
+        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:  # CPython's location and message are the ones users know
+        if isinstance(syntax.msg, str) and "encoding" in syntax.msg:
+            return ParseError(1, 1, "not valid UTF-8 and no encoding declaration; re-encode it as UTF-8 or declare its encoding (PEP 263)")
+        return ParseError(syntax.lineno or 1, syntax.offset or 1, f"{type(syntax).__name__}: {syntax.msg}")
+    except (ValueError, RecursionError, MemoryError) as other:
+        return ParseError(1, 1, f"{type(other).__name__}: {other}")
+    if isinstance(error, cst.ParserSyntaxError):  # valid for CPython, not for libcst's grammar
+        first = str(error).splitlines()[0] if str(error) else "syntax error"
+        return ParseError(error.raw_line, error.raw_column + 1, f"libcst cannot parse this file: {first}")
+    return ParseError(1, 1, f"{type(error).__name__}: {error}")
 
 
 def _run_walker(tree, module, is_package, matcher, positions, scan_calls) -> _Walker:
