@@ -190,7 +190,7 @@ class _DynamicCallFinder(cst.CSTVisitor):
         self.lambdas.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if _last_name(node.func) in _DYNAMIC_IMPORT_NAMES:
+        if _last_name(node.func) in self.walker.dynamic_callees:
             self.walker._dynamic(node, self.index, self.count, self.guards + tuple(self.lambdas))
             self.count += 1
 
@@ -266,7 +266,8 @@ def _catches_import_error(handler: cst.ExceptHandler) -> bool:
 
 
 def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return block.body
+    """The statements of a suite; a one-line suite (`if X: import y`) is itself the statement."""
+    return block.body if isinstance(block, cst.IndentedBlock) else [block]
 
 
 def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
@@ -274,7 +275,7 @@ def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
     if not statements:
         return False
     last = statements[-1]
-    if isinstance(last, cst.SimpleStatementLine):
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
         if not last.body:
             return False
         last = last.body[-1]
@@ -295,10 +296,11 @@ class _PositionMismatch(Exception):
 class _AstPositions:
     """Line/column of statements and import names, from `ast`, in source order."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, dynamic_callees: frozenset[str]) -> None:
         statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
         statements.sort(key=lambda n: (n.lineno, n.col_offset))
         self.statements = statements
+        self.dynamic_callees = dynamic_callees
 
     def statement(self, index: int, expected: type | None) -> ast.stmt:
         if index >= len(self.statements):
@@ -322,7 +324,7 @@ class _AstPositions:
     def call(self, index: int, node: cst.CSTNode, call_index: int) -> tuple[int, int]:
         stmt = self.statement(index, None)
         calls = sorted(
-            (n for n in _header_nodes(stmt) if isinstance(n, ast.Call) and _ast_callee(n) in _DYNAMIC_IMPORT_NAMES),
+            (n for n in _header_nodes(stmt) if isinstance(n, ast.Call) and _ast_callee(n) in self.dynamic_callees),
             key=lambda n: (n.lineno, n.col_offset),
         )
         if call_index >= len(calls):
@@ -385,12 +387,21 @@ def _ast_callee(call: ast.Call) -> str | None:
 class _Walker:
     """Visits statements in source order, keeping the stack of guards that enclose each one."""
 
-    def __init__(self, facts_module: str, is_package: bool, matcher: ToggleMatcher, positions, scan_calls: bool):
+    def __init__(
+        self,
+        facts_module: str,
+        is_package: bool,
+        matcher: ToggleMatcher,
+        positions,
+        scan_calls: bool,
+        dynamic_callees: frozenset[str] = _DYNAMIC_IMPORT_NAMES,
+    ):
         self.module = facts_module
         self.is_package = is_package
         self.matcher = matcher
         self.positions = positions
         self.scan_calls = scan_calls  # only files that mention import_module/__import__
+        self.dynamic_callees = dynamic_callees  # call names worth a look, aliases included
         self.index = -1
         self.sites: list[ImportSite] = []
         self.unresolved: list[UnresolvedImport] = []
@@ -630,7 +641,11 @@ def _ends_with_raise(statements: Sequence[cst.CSTNode]) -> bool:
     if not statements:
         return False
     last = statements[-1]
-    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(last.body[-1], cst.Raise)
+    return (
+        isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
+        and bool(last.body)
+        and isinstance(last.body[-1], cst.Raise)
+    )
 
 
 def _suppresses_import_error(expr: cst.BaseExpression) -> bool:
@@ -703,10 +718,17 @@ def scan_source(
 
     scan_calls = b"import_module" in source or b"__import__" in source
     try:
-        positions = _AstPositions(ast.parse(source))
-        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls)
-    except (_PositionMismatch, SyntaxError, ValueError, RecursionError):
-        walker = _run_walker(tree, module, is_package, matcher, _CstPositions(tree), scan_calls)
+        ast_tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        ast_tree = None
+    callees = _dynamic_callees(ast_tree) if ast_tree is not None and scan_calls else _DYNAMIC_IMPORT_NAMES
+    try:
+        if ast_tree is None:
+            raise _PositionMismatch
+        positions = _AstPositions(ast_tree, callees)
+        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees)
+    except _PositionMismatch:
+        walker = _run_walker(tree, module, is_package, matcher, _CstPositions(tree), scan_calls, callees)
     dunder_all = tuple(walker.dunder_all) if walker.dunder_all is not None and walker.dunder_all_literal else None
     return FileFacts(
         **base,
@@ -735,8 +757,20 @@ def _parse_error(source: bytes, error: Exception) -> ParseError:
     return ParseError(1, 1, f"{type(error).__name__}: {error}")
 
 
-def _run_walker(tree, module, is_package, matcher, positions, scan_calls) -> _Walker:
-    walker = _Walker(module, is_package, matcher, positions, scan_calls)
+def _dynamic_callees(tree: ast.Module) -> frozenset[str]:
+    """import_module/__import__ plus local names for them (`from importlib import import_module as load`)."""
+    aliases = {
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "importlib" and node.level == 0
+        for alias in node.names
+        if alias.name == "import_module" and alias.asname
+    }
+    return _DYNAMIC_IMPORT_NAMES | aliases
+
+
+def _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees) -> _Walker:
+    walker = _Walker(module, is_package, matcher, positions, scan_calls, callees)
     walker.block(tree.body, ())
     positions.check_count(walker.index + 1)
     walker.finish()
