@@ -29,6 +29,7 @@ def test_positions_of_every_imported_name():
         )
         x = 1; import json
         if True: from . import sibling
+        from .conv import *
         """
     )
     assert [(s.dotted, s.line, s.column, s.kind) for s in facts.sites] == [
@@ -38,7 +39,9 @@ def test_positions_of_every_imported_name():
         ("tvm.contrib.cutlass", 4, 5, SiteKind.FROM),
         ("json", 6, 15, SiteKind.IMPORT),
         ("pkg.sibling", 7, 24, SiteKind.FROM),
+        ("pkg.conv", 8, 19, SiteKind.FROM),
     ]
+    assert facts.sites[-1].name == "*"
 
 
 @pytest.mark.parametrize(

@@ -562,7 +562,7 @@ class _Walker:
             )
             return
         if isinstance(names, cst.ImportStar):
-            line, column = self.positions.alias(index, small, 0)
+            line, column = self.positions.alias(index, names, 0)
             self.sites.append(ImportSite(target, "*", line, column, SiteKind.FROM, guards))
             return
         for i, alias in enumerate(names):

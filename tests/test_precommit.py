@@ -1,0 +1,135 @@
+"""The pre-commit hook (.pre-commit-hooks.yaml), proved with the real `pre-commit try-repo`.
+
+Each test copies a fixture into a fresh git repository and runs
+`pre-commit try-repo <this repository> scopeguard --all-files` in it, exactly as
+a hook author would.  try-repo clones this repository, so it sees the committed
+tree plus modified tracked files and staged files (it builds a "shadow" commit
+of those), but NOT untracked files: a new module or manifest must at least be
+`git add`ed before this test can see it.
+
+try-repo always builds the hook environment in a temporary store of its own
+(it ignores PRE_COMMIT_HOME for that), so every case pays one virtualenv +
+`pip install` of scopeguard.  The session-scoped environment below keeps
+everything pre-commit, pip and virtualenv write (store, logs, caches, temporary
+directories) under pytest's tmp directory, and shares the pip cache and the
+virtualenv seed data between the cases so the second install is cheaper.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+HOOK_ID = "scopeguard"
+TIMEOUT = 600  # seconds; a cold hook-env install downloads libcst and networkx
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="`git` is not on PATH; pre-commit needs it")
+
+
+def _pre_commit_cmd() -> list[str]:
+    """pre-commit from the interpreter running the tests: its console script, else `-m pre_commit`."""
+    exe = Path(sys.executable).parent / ("pre-commit.exe" if os.name == "nt" else "pre-commit")
+    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "pre_commit"]
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    # GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE... are set when the suite itself runs from a git hook and
+    # would point every git command below at the wrong repository; SKIP=scopeguard would skip the hook.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT", "_PRE_COMMIT")) and k != "SKIP"
+    }
+    env.update(extra)
+    return env
+
+
+def _git(*args: str, cwd: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"git {' '.join(args)} failed in {cwd}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def precommit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for pre-commit: nothing goes to the user's home; caches shared by both cases."""
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    tmp = home / "tmp"
+    tmp.mkdir()
+    env = _clean_env(
+        PRE_COMMIT_HOME=str(home / "store"),
+        PIP_CACHE_DIR=str(home / "pip-cache"),
+        VIRTUALENV_OVERRIDE_APP_DATA=str(home / "virtualenv-app-data"),
+        TMPDIR=str(tmp),  # try-repo's temporary store and shadow repository
+        GIT_AUTHOR_NAME="scopeguard tests",
+        GIT_AUTHOR_EMAIL="tests@scopeguard.invalid",
+        GIT_COMMITTER_NAME="scopeguard tests",
+        GIT_COMMITTER_EMAIL="tests@scopeguard.invalid",
+    )
+    # try-repo builds from what git shows it; an untracked manifest is simply not there.
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", ".", cwd=REPO, env=_clean_env())
+    untracked = [line[3:] for line in status.splitlines() if line.startswith("??")]
+    if ".pre-commit-hooks.yaml" in untracked:
+        pytest.fail(
+            f"{REPO / '.pre-commit-hooks.yaml'} is untracked, so `pre-commit try-repo` cannot see it "
+            "(it picks up committed, staged and modified tracked files only); `git add` it first"
+        )
+    env["_SG_UNTRACKED"] = "\n".join(untracked)  # only for failure messages
+    return env
+
+
+def _try_repo(fixture: str, tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Copy FIXTURE into a new git repository, commit it, run the hook there through try-repo."""
+    project = tmp_path / fixture
+    shutil.copytree(
+        FIXTURES / fixture, project, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".scopeguard_cache")
+    )
+    _git("init", "-q", cwd=project, env=env)
+    _git("add", "--all", "--force", cwd=project, env=env)
+    _git("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "fixture", cwd=project, env=env)
+
+    done = subprocess.run(
+        [*_pre_commit_cmd(), "try-repo", "--color=never", str(REPO), HOOK_ID, "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    output = done.stdout + done.stderr
+    if env["_SG_UNTRACKED"]:
+        output += (
+            "\n[test note] untracked files in the scopeguard repository, invisible to try-repo:\n"
+            + env["_SG_UNTRACKED"]
+        )
+    return done.returncode, output
+
+
+def _status_line(output: str) -> str:
+    match = re.search(rf"^{HOOK_ID}\.+(Passed|Failed|Skipped.*)$", output, re.MULTILINE)
+    assert match, f"no status line for hook {HOOK_ID!r} in try-repo output:\n{output}"
+    return match.group(1)
+
+
+def test_hook_fails_on_tvm_like(tmp_path: Path, precommit_env: dict[str, str]) -> None:
+    code, output = _try_repo("tvm_like", tmp_path, precommit_env)
+
+    assert code != 0, output
+    assert _status_line(output) == "Failed", output
+    assert "- exit code: 1\n" in output, output  # violations, not a usage/config error (2) or a crash
+    lines = output.splitlines()
+    assert any(line.startswith("python/tvm/driver/build.py:26:11: SG205 ") for line in lines), output
+    assert any(line.startswith("tests/python/ir/test_ir.py:4:29: SG201 ") for line in lines), output
+
+
+def test_hook_passes_on_clean_project(tmp_path: Path, precommit_env: dict[str, str]) -> None:
+    code, output = _try_repo("clean_project", tmp_path, precommit_env)
+
+    assert code == 0, output
+    assert _status_line(output) == "Passed", output
