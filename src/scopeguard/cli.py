@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override `extra_roots` (repeatable)")
     check.add_argument("--exclude", metavar="GLOB", action="append", dest="exclude",
                        help="override `exclude` (repeatable)")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help="where to keep parsed facts and the last result (default: PROJECT_ROOT/.scopeguard_cache)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
+                       help="processes for parsing changed files (default: number of cores)")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
 
     rule = commands.add_parser("rule", help="print a rule's documentation, or list all rules")
@@ -98,19 +103,32 @@ def _load(args: argparse.Namespace):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import rules
+    from .cache import Cache
     from .config import ConfigError
-    from .pipeline import analyse
+    from .pipeline import Progress, analyse
 
-    unknown = rules.unknown_prefixes(args.select + args.ignore)
+    if args.select or args.ignore:
+        from .rules import unknown_prefixes  # the catalogue is imported only when needed
+
+        unknown = unknown_prefixes(args.select + args.ignore)
+    else:
+        unknown = []
     if unknown:
         raise UsageError(f"unknown rule code(s): {', '.join(unknown)}; `scopeguard rule` lists them")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     config = _load(args)
+    root = Path(config.root)
+    cache = None
+    if not args.no_cache:
+        cache = Cache(Path(args.cache_dir) if args.cache_dir else root / ".scopeguard_cache", config)
+    progress = Progress()
     try:
-        analysis = analyse(config, args.select, args.ignore)
+        analysis = analyse(config, args.select, args.ignore, cache=cache, jobs=args.jobs, progress=progress)
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    root = Path(config.root)
+    finally:
+        progress.finish()
     for v in analysis.violations:
         print(f"{_display(root / v.path)}:{v.line}:{v.column}: {v.code} {v.message}")
     if not args.quiet:
@@ -127,9 +145,9 @@ def _display(path: Path) -> str:
 
 
 def _summary(analysis) -> str:
-    analysed = sum(1 for f in analysis.facts if f.error is None)
-    unparsed = len(analysis.facts) - analysed
-    tail = f"{analysed} file(s) analysed" + (f", {unparsed} could not be parsed" if unparsed else "")
+    tail = f"{analysis.files_analysed} file(s) analysed"
+    if analysis.files_unparsed:
+        tail += f", {analysis.files_unparsed} could not be parsed"
     if not analysis.violations:
         return f"No violations; {tail}."
     by_code = Counter(v.code for v in analysis.violations)

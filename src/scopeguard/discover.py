@@ -156,6 +156,11 @@ def _display(text: str) -> str:
 
 
 def _relative(path: str, start: str) -> str:
+    # The walk only yields paths below `start`; slicing is ~10x cheaper than os.path.relpath,
+    # which matters on a cached run where discovery is most of the work.
+    prefix = start.rstrip(os.sep) + os.sep
+    if path.startswith(prefix):
+        return _display(path[len(prefix) :].replace(os.sep, "/"))
     return _display(os.path.relpath(path, start).replace(os.sep, "/"))
 
 
@@ -192,7 +197,7 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
             # A dangling symlink has a name but nothing to read.
             if excluded.matches_file(path) or not os.path.isfile(abspath):
                 continue
-            parts = os.path.relpath(abspath, base).split(os.sep)
+            parts = abspath[len(base) + 1 :].split(os.sep)
             is_package = parts[-1] == "__init__.py"
             parts = parts[:-1] if is_package else [*parts[:-1], parts[-1][: -len(".py")]]
             if not parts:

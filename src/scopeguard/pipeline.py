@@ -1,44 +1,181 @@
 """The one-way flow: config -> files -> facts -> graph -> violations.
 
-Heavy dependencies are imported inside the steps that need them (scan -> libcst, graph -> networkx)
-so that commands which need neither (`scopeguard rule`) stay fast.
+Heavy dependencies are imported only by the steps that need them (scan -> libcst, graph ->
+networkx). With a cache, a run where no file and no setting changed is answered from the stored
+result without importing either; a run where some files changed parses only those, in parallel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .cache import Cache, CachedResult, content_key, result_key
 from .config import validate_modules
 from .discover import ModuleFile, discover, module_names
-from .model import Config, FileFacts, Violation
+from .model import Config, FileFacts, ParseError, Toggle, Violation
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+_PARALLEL_THRESHOLD = 48
 
 
 @dataclass(frozen=True)
 class Analysis:
-    config: Config
-    files: tuple[ModuleFile, ...]
-    facts: tuple[FileFacts, ...]
     violations: tuple[Violation, ...]
+    files_analysed: int
+    files_unparsed: int
+    from_cache: bool = False
+    files_parsed: int = 0  # how many files were parsed this run (cache misses)
 
 
-def scan_all(config: Config, files: Sequence[ModuleFile]) -> tuple[FileFacts, ...]:
-    from .scan import ToggleMatcher, scan_file
+def analyse(
+    config: Config,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    *,
+    cache: Cache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Analysis:
+    files = discover(config)
+    validate_modules(config, module_names(files))
+    selection = f"select={sorted(select)};ignore={sorted(ignore)}"
 
-    matcher = ToggleMatcher(config.toggles)
-    return tuple(
-        scan_file(f.abspath, path=f.path, module=f.module, is_package=f.is_package, matcher=matcher, extra=f.extra)
-        for f in files
-    )
+    digests: dict[str, str | None] = {}
+    key = None
+    if cache is not None:
+        digests = {f.path: cache.content_hash(f.abspath, f.path) for f in files}
+        if all(d is not None for d in digests.values()):
+            entries = (content_key(digests[f.path], f.path, f.module, f.is_package, f.extra) for f in files)
+            key = result_key(cache.scan_key, config, entries, selection)
+            hit = cache.load_result(key)
+            if hit is not None:
+                return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
+
+    facts, parsed = _facts(config, files, cache, digests, jobs, progress)
+    violations = check_facts(config, facts, select, ignore)
+    unparsed = sum(1 for f in facts if f.error is not None)
+    analysis = Analysis(tuple(violations), len(facts) - unparsed, unparsed, files_parsed=parsed)
+    if cache is not None and key is not None:
+        cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
+    return analysis
 
 
-def analyse(config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Analysis:
+def check_facts(config: Config, facts: Sequence[FileFacts], select=(), ignore=()) -> list[Violation]:
+    """Facts -> graph -> rules."""
     from . import rules
     from .graph import ImportGraph
 
-    files = discover(config)
-    validate_modules(config, module_names(files))
-    facts = scan_all(config, files)
     project = rules.Project(config, ImportGraph(facts))
-    violations = rules.run(project, rules.selected(select, ignore))
-    return Analysis(config, files, facts, tuple(violations))
+    return rules.run(project, rules.selected(select, ignore))
+
+
+def _facts(config, files, cache, digests, jobs, progress) -> tuple[list[FileFacts], int]:
+    """Facts for every file: from the cache where the content is known, parsed otherwise."""
+    stored = cache.load_facts() if cache is not None else {}
+    keys = [
+        content_key(digests[f.path], f.path, f.module, f.is_package, f.extra) if digests.get(f.path) else None
+        for f in files
+    ]
+    results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
+    misses = [i for i, r in enumerate(results) if r is None]
+    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress)):
+        results[i] = item
+    if cache is not None:
+        cache.store_facts({k: r for k, r in zip(keys, results) if k and r is not None and not _internal_error(r)})
+    return [r for r in results if r is not None], len(misses)
+
+
+def scan_files(
+    toggles: Sequence[Toggle],
+    files: Sequence[ModuleFile],
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileFacts]:
+    """Parse files, in worker processes when there are enough of them. Order follows `files`."""
+    if not files:
+        return []
+    jobs = jobs or os.cpu_count() or 1
+    tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
+    if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
+        _init_worker(tuple(toggles))
+        out = []
+        for done, task in enumerate(tasks, start=1):
+            out.append(_scan_task(task))
+            if progress:
+                progress(done, len(tasks))
+        return out
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunksize = max(1, min(32, len(tasks) // (jobs * 8)))
+    out = []
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles),)) as pool:
+            for done, item in enumerate(pool.map(_scan_task, tasks, chunksize=chunksize), start=1):
+                out.append(item)
+                if progress:
+                    progress(done, len(tasks))
+    except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
+        print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
+        return scan_files(toggles, files, 1, progress)
+    return out
+
+
+_MATCHER = None
+
+
+def _init_worker(toggles: tuple[Toggle, ...]) -> None:
+    global _MATCHER
+    from .scan import ToggleMatcher
+
+    _MATCHER = ToggleMatcher(toggles)
+
+
+def _scan_task(task) -> FileFacts:
+    from .scan import scan_file
+
+    abspath, path, module, is_package, extra = task
+    try:
+        return scan_file(abspath, path=path, module=module, is_package=is_package, matcher=_MATCHER, extra=extra)
+    except Exception as error:  # a scanner bug must cost one file, never the run
+        reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
+        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason))
+
+
+def _internal_error(facts: FileFacts) -> bool:
+    """A scanner crash is not a fact about the file: never cache it."""
+    return facts.error is not None and facts.error.reason.startswith(_INTERNAL)
+
+
+_INTERNAL = "internal error while scanning"
+
+
+class Progress:
+    """A one-line progress indicator on stderr, shown only on a terminal and after about a second."""
+
+    def __init__(self, stream=None, delay: float = 1.0) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.monotonic()
+        self.delay = delay
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.start < self.delay or (now - self.last < 0.1 and done != total):
+            return
+        self.last = now
+        self.shown = True
+        self.stream.write(f"\rscopeguard: parsed {done}/{total} files")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
