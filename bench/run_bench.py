@@ -96,8 +96,14 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _tree_rss_kb(root: int, page_kb: int) -> int:
-    total, todo, seen = 0, [root], set()
+def _tree_mem_kb(root: int, page_kb: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over a process and its descendants, in KiB.
+
+    RSS counts a page shared by forked workers once per process; PSS splits it between them, so
+    the PSS sum is what the tree really holds. PSS is 0 where smaps_rollup is not readable.
+    """
+    rss = pss = 0
+    todo, seen = [root], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
@@ -105,25 +111,36 @@ def _tree_rss_kb(root: int, page_kb: int) -> int:
         seen.add(pid)
         try:
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * page_kb
+                rss += int(f.read().split()[1]) * page_kb
         except (OSError, IndexError, ValueError):
             continue
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                        break
+        except (OSError, IndexError, ValueError):
+            pass
         todo.extend(_children(pid))
-    return total
+    return rss, pss
 
 
 @dataclass
 class RunResult:
     seconds: float
     returncode: int
-    maxrss_kb: int  # ru_maxrss from wait4: the largest single process
-    tree_kb: int  # sampled sum over the process tree (0 if sampling is off or unavailable)
+    maxrss_kb: int  # ru_maxrss from wait4: the largest single process of the tree
+    tree_rss_kb: int  # sampled peak of the RSS sum over the process tree (0: not sampled)
+    tree_pss_kb: int  # sampled peak of the PSS sum over the process tree (0: not sampled)
     stdout_path: str
     stderr_path: str
 
     @property
     def peak_kb(self) -> int:
-        return max(self.maxrss_kb, self.tree_kb)
+        """Peak memory: the tree's PSS sum, or the largest process if that is more (a run too
+        short for the sampler to see)."""
+        return max(self.maxrss_kb, self.tree_pss_kb)
 
 
 def run_child(cmd: list[str], cwd: str, env: dict[str, str], log_prefix: str,
@@ -134,12 +151,13 @@ def run_child(cmd: list[str], cwd: str, env: dict[str, str], log_prefix: str,
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL)
-        peak = [0]
+        peak = [0, 0]
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss_kb(proc.pid, page_kb))
+                rss, pss = _tree_mem_kb(proc.pid, page_kb)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
                 done.wait(sample_ms / 1000.0)
 
         sampler = None
@@ -153,7 +171,8 @@ def run_child(cmd: list[str], cwd: str, env: dict[str, str], log_prefix: str,
         if sampler is not None:
             sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return RunResult(seconds, proc.returncode, int(usage.ru_maxrss), peak[0], out_path, err_path)
+    return RunResult(seconds, proc.returncode, int(usage.ru_maxrss), peak[0], peak[1], out_path,
+                     err_path)
 
 
 def tail(path: str, lines: int = 15) -> str:
@@ -369,7 +388,8 @@ def summarize(runs: list[RunResult]) -> dict:
         "max_s": max(secs),
         "peak_rss_mb": max(r.peak_kb for r in runs) / 1024,
         "maxrss_mb": max(r.maxrss_kb for r in runs) / 1024,
-        "tree_rss_mb": max(r.tree_kb for r in runs) / 1024,
+        "tree_rss_mb": max(r.tree_rss_kb for r in runs) / 1024,
+        "tree_pss_mb": max(r.tree_pss_kb for r in runs) / 1024,
     }
 
 

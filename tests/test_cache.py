@@ -1,0 +1,152 @@
+"""The cache: right answers every time, whatever state the cache is in."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from scopeguard.cache import Cache
+from scopeguard.config import load_config
+from scopeguard.discover import discover
+from scopeguard.pipeline import analyse, scan_files
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copytree(FIXTURES / "tvm_like", tmp_path / "proj", ignore=shutil.ignore_patterns(".scopeguard_cache"))
+    return tmp_path / "proj"
+
+
+def _run(project, cache_dir=None, **kwargs):
+    config = load_config(project / "pyproject.toml")
+    cache = Cache(cache_dir or project / ".scopeguard_cache", config)
+    return analyse(config, cache=cache, **kwargs)
+
+
+def _findings(analysis):
+    return [(v.code, v.path, v.line, v.column) for v in analysis.violations]
+
+
+def test_second_run_comes_from_the_result_cache_with_the_same_findings(project):
+    cold = _run(project)
+    warm = _run(project)
+    assert not cold.from_cache and cold.files_parsed == 26
+    assert warm.from_cache and _findings(warm) == _findings(cold) and len(cold.violations) == 12
+
+
+def test_a_changed_file_is_reparsed_alone_and_changes_the_result(project):
+    _run(project)
+    target = project / "python/tvm/ir/transform.py"
+    target.write_text(target.read_text() + "\nfrom tvm.contrib import msc\n")
+    changed = _run(project)
+    assert not changed.from_cache and changed.files_parsed == 1
+    assert ("SG201", "python/tvm/ir/transform.py", 8, 25) in _findings(changed)
+
+
+def test_mtime_only_change_reuses_facts_by_content_hash(project):
+    _run(project)
+    target = project / "python/tvm/ir/transform.py"
+    target.write_bytes(target.read_bytes())  # new mtime, same bytes (a CI checkout)
+    again = _run(project)
+    assert again.from_cache
+
+
+def test_config_change_invalidates_the_result(project):
+    first = _run(project)
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('allow = ["tvm.script.parser.relax"]', "allow = []"))
+    second = _run(project)
+    assert not second.from_cache
+    assert set(_findings(second)) - set(_findings(first)) == {
+        ("SG201", "python/tvm/script/parser/relax/__init__.py", 2, 17),
+        ("SG201", "python/tvm/script/parser/relax/__init__.py", 3, 23),
+    }
+
+
+def test_toggle_change_invalidates_the_facts(project):
+    _run(project)
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('on_when_true = ["USE_MSC", "TVM_USE_MSC"]', 'on_when_true = ["TVM_USE_MSC"]'))
+    second = _run(project)
+    assert second.files_parsed == 26  # guards depend on the toggle spellings
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "foreign-pickle"])
+def test_corrupt_cache_entries_are_ignored_and_rebuilt(project, damage):
+    reference = _findings(_run(project))
+    import pickle
+
+    for entry in (project / ".scopeguard_cache").iterdir():
+        if entry.name == ".gitignore":
+            continue
+        data = entry.read_bytes()
+        entry.write_bytes(
+            {
+                "truncate": data[: len(data) // 2],
+                "garbage": b"scopeguard-cache\n\x00\xff not a pickle",
+                "empty": b"",
+                "foreign-pickle": b"scopeguard-cache\n" + pickle.dumps({"not": "facts"}),
+            }[damage]
+        )
+    rebuilt = _run(project)
+    assert not rebuilt.from_cache and _findings(rebuilt) == reference
+    assert _run(project).from_cache  # and it was rewritten correctly
+
+
+def test_cache_dir_that_is_a_file_or_read_only_still_gives_right_answers(project, tmp_path):
+    reference = _findings(_run(project, cache_dir=tmp_path / "fresh"))
+    as_file = tmp_path / "a_file"
+    as_file.write_text("not a directory")
+    assert _findings(_run(project, cache_dir=as_file)) == reference
+    assert as_file.read_text() == "not a directory"
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        assert _findings(_run(project, cache_dir=read_only)) == reference
+    finally:
+        read_only.chmod(0o700)
+
+
+def test_parallel_and_serial_parsing_give_identical_facts(project):
+    config = load_config(project / "pyproject.toml")
+    files = discover(config) * 3  # enough files to cross the parallel threshold
+    assert scan_files(config.toggles, files, jobs=2) == scan_files(config.toggles, files, jobs=1)
+
+
+def test_cached_run_imports_neither_libcst_nor_networkx(project, run_cli):
+    code, _, _ = run_cli("check", str(project), "-q")
+    assert code == 1
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['scopeguard', 'check', {str(project)!r}, '-q']\n"
+        "try:\n"
+        "    runpy.run_module('scopeguard', run_name='__main__')\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "import json\n"
+        "print(json.dumps({'code': code, 'libcst': 'libcst' in sys.modules, 'networkx': 'networkx' in sys.modules}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.splitlines()[-1]) == {"code": 1, "libcst": False, "networkx": False}
+
+
+def test_no_cache_writes_nothing(project, run_cli):
+    code, _, _ = run_cli("check", str(project), "--no-cache", "-q")
+    assert code == 1 and not (project / ".scopeguard_cache").exists()
+
+
+def test_two_processes_sharing_one_cache_both_answer_right(project):
+    cmd = [sys.executable, "-m", "scopeguard", "check", str(project), "-q", "--jobs", "1"]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate()[0] for p in runs]
+    assert [p.returncode for p in runs] == [1, 1]
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 12
+    follow_up = subprocess.run(cmd, capture_output=True, text=True)
+    assert follow_up.stdout == outputs[0]
