@@ -150,3 +150,40 @@ def test_two_processes_sharing_one_cache_both_answer_right(project):
     assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 12
     follow_up = subprocess.run(cmd, capture_output=True, text=True)
     assert follow_up.stdout == outputs[0]
+
+
+class _Stream:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_shows_on_a_terminal_only():
+    from scopeguard.pipeline import Progress
+
+    terminal, pipe = _Stream(True), _Stream(False)
+    for stream in (terminal, pipe):
+        progress = Progress(stream, delay=0)
+        for done in range(1, 4):
+            progress(done, 3)
+        progress.finish()
+    assert "parsed 3/3 files" in terminal.text and terminal.text.endswith("\r\033[K")
+    assert pipe.text == ""
+
+
+def test_progress_stays_silent_on_short_runs():
+    from scopeguard.pipeline import Progress
+
+    terminal = _Stream(True)
+    progress = Progress(terminal, delay=60)
+    progress(1, 1)
+    progress.finish()
+    assert terminal.text == ""
