@@ -82,10 +82,10 @@ def _facts(config, files, cache, digests, jobs, progress) -> tuple[list[FileFact
     ]
     results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
     misses = [i for i, r in enumerate(results) if r is None]
-    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress)):
+    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress), strict=True):
         results[i] = item
     if cache is not None:
-        cache.store_facts({k: r for k, r in zip(keys, results) if k and r is not None and not _internal_error(r)})
+        cache.store_facts({k: r for k, r in zip(keys, results, strict=True) if k and r is not None and not _internal_error(r)})
     return [r for r in results if r is not None], len(misses)
 
 
