@@ -86,10 +86,6 @@ class ImportGraph:
             dotted = dotted.rpartition(".")[0]
         return None
 
-    def is_package(self, module: str) -> bool:
-        item = self.files.get(module)
-        return item.is_package if item is not None else module in self.modules
-
     def import_edges(self) -> Iterator[Edge]:
         return iter(self.edges)
 

@@ -100,10 +100,6 @@ class ImportSite:
         )
 
     @property
-    def toggles_mentioned(self) -> frozenset[str]:
-        return frozenset(name for g in self.guards for name in g.mentioned if name not in PSEUDO_TOGGLES)
-
-    @property
     def is_optional(self) -> bool:
         """A failed import is caught and execution goes on.
 

@@ -44,18 +44,20 @@ def analyse(
     validate_modules(config, module_names(files))
     selection = f"select={sorted(select)};ignore={sorted(ignore)}"
 
-    digests: dict[str, str | None] = {}
+    # One content key per file (None where it cannot be read, or without a cache).
+    keys: list[str | None] = [None] * len(files)
     key = None
     if cache is not None:
-        digests = {f.path: cache.content_hash(f.abspath, f.path) for f in files}
-        if all(d is not None for d in digests.values()):
-            entries = (content_key(digests[f.path], f.path, f.module, f.is_package, f.extra) for f in files)
-            key = result_key(cache.scan_key, config, entries, selection)
+        for i, f in enumerate(files):
+            digest = cache.content_hash(f.abspath, f.path)
+            keys[i] = content_key(digest, f.path, f.module, f.is_package, f.extra) if digest else None
+        if all(keys):
+            key = result_key(cache.scan_key, config, keys, selection)
             hit = cache.load_result(key)
             if hit is not None:
                 return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed = _facts(config, files, cache, digests, jobs, progress)
+    facts, parsed = _facts(config, files, keys, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore)
     unparsed = sum(1 for f in facts if f.error is not None)
     analysis = Analysis(tuple(violations), len(facts) - unparsed, unparsed, files_parsed=parsed)
@@ -73,13 +75,9 @@ def check_facts(config: Config, facts: Sequence[FileFacts], select=(), ignore=()
     return rules.run(project, rules.selected(select, ignore))
 
 
-def _facts(config, files, cache, digests, jobs, progress) -> tuple[list[FileFacts], int]:
+def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts], int]:
     """Facts for every file: from the cache where the content is known, parsed otherwise."""
     stored = cache.load_facts() if cache is not None else {}
-    keys = [
-        content_key(digests[f.path], f.path, f.module, f.is_package, f.extra) if digests.get(f.path) else None
-        for f in files
-    ]
     results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
     misses = [i for i, r in enumerate(results) if r is None]
     for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress), strict=True):

@@ -270,15 +270,19 @@ def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return block.body if isinstance(block, cst.IndentedBlock) else [block]
 
 
-def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
-    """True if the last statement of a block leaves it: return, raise, continue, break, sys.exit()."""
+def _last_small_statement(statements: Sequence[cst.CSTNode]) -> cst.CSTNode | None:
+    """The statement that ends a block (the last small statement of a `a; b` line)."""
     if not statements:
-        return False
+        return None
     last = statements[-1]
     if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-        if not last.body:
-            return False
-        last = last.body[-1]
+        return last.body[-1] if last.body else None
+    return last
+
+
+def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
+    """True if the last statement of a block leaves it: return, raise, continue, break, sys.exit()."""
+    last = _last_small_statement(statements)
     if isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break)):
         return True
     if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
@@ -638,14 +642,7 @@ def guards_have_function(guards: Sequence[Guard]) -> bool:
 
 
 def _ends_with_raise(statements: Sequence[cst.CSTNode]) -> bool:
-    if not statements:
-        return False
-    last = statements[-1]
-    return (
-        isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
-        and bool(last.body)
-        and isinstance(last.body[-1], cst.Raise)
-    )
+    return isinstance(_last_small_statement(statements), cst.Raise)
 
 
 def _suppresses_import_error(expr: cst.BaseExpression) -> bool:
