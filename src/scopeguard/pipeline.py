@@ -42,20 +42,14 @@ def analyse(
 ) -> Analysis:
     files = discover(config)
     validate_modules(config, module_names(files))
+    keys = _content_keys(files, cache)
     selection = f"select={sorted(select)};ignore={sorted(ignore)}"
-
-    # One content key per file (None where it cannot be read, or without a cache).
-    keys: list[str | None] = [None] * len(files)
     key = None
-    if cache is not None:
-        for i, f in enumerate(files):
-            digest = cache.content_hash(f.abspath, f.path)
-            keys[i] = content_key(digest, f.path, f.module, f.is_package, f.extra) if digest else None
-        if all(keys):
-            key = result_key(cache.scan_key, config, keys, selection)
-            hit = cache.load_result(key)
-            if hit is not None:
-                return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
+    if cache is not None and all(keys):
+        key = result_key(cache.scan_key, config, keys, selection)
+        hit = cache.load_result(key)
+        if hit is not None:
+            return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
     facts, parsed = _facts(config, files, keys, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore)
@@ -64,6 +58,31 @@ def analyse(
     if cache is not None and key is not None:
         cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
     return analysis
+
+
+def collect_facts(
+    config: Config,
+    *,
+    cache: Cache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileFacts]:
+    """Facts for every file of the project (from the cache where possible), for commands that
+    need more than the violations: `graph`, `delete-plan`, `check --diff`."""
+    files = discover(config)
+    validate_modules(config, module_names(files))
+    return _facts(config, files, _content_keys(files, cache), cache, jobs, progress)[0]
+
+
+def _content_keys(files: Sequence[ModuleFile], cache: Cache | None) -> list[str | None]:
+    """One content key per file (None where it cannot be read, or without a cache)."""
+    if cache is None:
+        return [None] * len(files)
+    keys: list[str | None] = []
+    for f in files:
+        digest = cache.content_hash(f.abspath, f.path)
+        keys.append(content_key(digest, f.path, f.module, f.is_package, f.extra) if digest else None)
+    return keys
 
 
 def check_facts(config: Config, facts: Sequence[FileFacts], select=(), ignore=()) -> list[Violation]:

@@ -1,0 +1,98 @@
+"""What every subcommand shares: exit codes, the usage error, the project arguments, loading the
+config and the facts with the cache, and how paths are shown."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how scopeguard was called or configured: exit 2."""
+
+
+def codes(value: str) -> list[str]:
+    """A comma-separated list of rule codes or prefixes, as typed after --select/--ignore."""
+    return [part.strip().upper() for part in value.split(",") if part.strip()]
+
+
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROJECT, --config, the root/exclude overrides, and the cache and parallelism options."""
+    parser.add_argument(
+        "project",
+        nargs="?",
+        default=".",
+        help="project folder; its pyproject.toml with [tool.scopeguard] is found by walking up (default: .)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="the pyproject.toml to use instead of searching")
+    parser.add_argument("--source-root", metavar="DIR", action="append", dest="source_roots",
+                        help="override `source_roots` (repeatable)")
+    parser.add_argument("--extra-root", metavar="DIR", action="append", dest="extra_roots",
+                        help="override `extra_roots` (repeatable)")
+    parser.add_argument("--exclude", metavar="GLOB", action="append", dest="exclude",
+                        help="override `exclude` (repeatable)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where to keep parsed facts and the last result (default: PROJECT_ROOT/.scopeguard_cache)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
+                        help="processes for parsing changed files (default: number of cores)")
+
+
+def load_config(args: argparse.Namespace):
+    """The project's Config, or a UsageError that says which file, which key and what to do."""
+    from ..config import ConfigError, find_config, load_config as load
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise UsageError(f"{args.config}: no such config file")
+    else:
+        start = Path(args.project)
+        if not start.is_dir():
+            raise UsageError(f"{args.project}: not a directory")
+        path = find_config(start.resolve())
+        if path is None:
+            raise UsageError(
+                f"no pyproject.toml with a [tool.scopeguard] table in {start.resolve()} or above; "
+                "add one (see README: Configuration) or pass --config FILE"
+            )
+    try:
+        return load(path, source_roots=args.source_roots, extra_roots=args.extra_roots, exclude=args.exclude)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+
+
+def open_cache(args: argparse.Namespace, config):
+    """The cache the options ask for, or None with --no-cache."""
+    if args.no_cache:
+        return None
+    from ..cache import Cache
+
+    return Cache(Path(args.cache_dir) if args.cache_dir else Path(config.root) / ".scopeguard_cache", config)
+
+
+def collect_facts(args: argparse.Namespace, config):
+    """Every file's facts, from the cache where possible, with a progress line on a terminal."""
+    from ..config import ConfigError
+    from ..pipeline import Progress, collect_facts as collect
+
+    progress = Progress()
+    try:
+        return collect(config, cache=open_cache(args, config), jobs=args.jobs, progress=progress)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.finish()
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working directory where possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
