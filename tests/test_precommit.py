@@ -1,11 +1,12 @@
 """The pre-commit hook (.pre-commit-hooks.yaml), proved with the real `pre-commit try-repo`.
 
 Each test copies a fixture into a fresh git repository and runs
-`pre-commit try-repo <this repository> scopeguard --all-files` in it, exactly as
-a hook author would.  try-repo clones this repository, so it sees the committed
-tree plus modified tracked files and staged files (it builds a "shadow" commit
-of those), but NOT untracked files: a new module or manifest must at least be
-`git add`ed before this test can see it.
+`pre-commit try-repo <scopeguard> scopeguard --all-files` in it, exactly as
+a hook author would.  try-repo clones the repository it is given, so it would
+see only committed, staged and modified tracked files; the tests therefore give
+it a snapshot of this working tree (tracked and untracked files that git does
+not ignore, committed into a throwaway repository), so what is tested is what
+is on disk, committed or not.
 
 try-repo always builds the hook environment in a temporary store of its own
 (it ignores PRE_COMMIT_HOME for that), so every case pays one virtualenv +
@@ -72,16 +73,22 @@ def precommit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         GIT_COMMITTER_NAME="scopeguard tests",
         GIT_COMMITTER_EMAIL="tests@scopeguard.invalid",
     )
-    # try-repo builds from what git shows it; an untracked manifest is simply not there.
-    status = _git("status", "--porcelain", "--untracked-files=all", "--", ".", cwd=REPO, env=_clean_env())
-    untracked = [line[3:] for line in status.splitlines() if line.startswith("??")]
-    if ".pre-commit-hooks.yaml" in untracked:
-        pytest.fail(
-            f"{REPO / '.pre-commit-hooks.yaml'} is untracked, so `pre-commit try-repo` cannot see it "
-            "(it picks up committed, staged and modified tracked files only); `git add` it first"
-        )
-    env["_SG_UNTRACKED"] = "\n".join(untracked)  # only for failure messages
+    env["_SG_SNAPSHOT"] = str(_snapshot(home / "scopeguard", env))
     return env
+
+
+def _snapshot(target: Path, env: dict[str, str]) -> Path:
+    """This working tree as a one-commit repository: what git would track, as it is on disk now."""
+    listed = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO, env=_clean_env())
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():  # a tracked file deleted in the working tree is simply not there
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    _git("init", "-q", cwd=target, env=env)
+    _git("add", "--all", "--force", cwd=target, env=env)
+    _git("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "snapshot", cwd=target, env=env)
+    return target
 
 
 def _try_repo(fixture: str, tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
@@ -95,20 +102,14 @@ def _try_repo(fixture: str, tmp_path: Path, env: dict[str, str]) -> tuple[int, s
     _git("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "fixture", cwd=project, env=env)
 
     done = subprocess.run(
-        [*_pre_commit_cmd(), "try-repo", "--color=never", str(REPO), HOOK_ID, "--all-files"],
+        [*_pre_commit_cmd(), "try-repo", "--color=never", env["_SG_SNAPSHOT"], HOOK_ID, "--all-files"],
         cwd=project,
         env=env,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
     )
-    output = done.stdout + done.stderr
-    if env["_SG_UNTRACKED"]:
-        output += (
-            "\n[test note] untracked files in the scopeguard repository, invisible to try-repo:\n"
-            + env["_SG_UNTRACKED"]
-        )
-    return done.returncode, output
+    return done.returncode, done.stdout + done.stderr
 
 
 def _status_line(output: str) -> str:
