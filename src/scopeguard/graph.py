@@ -1,17 +1,19 @@
 """FileFacts -> ImportGraph: which module loads which, through which import sites.
 
-The only module that imports networkx; nothing imports this module on a run served from the result
-cache. Nodes are project modules (and extra-root files, named by path). An edge carries the import
-sites that create it, and `parent=True` where it also says that loading `a.b.c` first loads `a.b`
-(and so `a`): Python runs every `__init__.py` on the way down.
+The only module that imports networkx, and only when a caller asks for `ImportGraph.graph` (the
+`graph` and `delete-plan` views): `check` works on the plain adjacency below, because importing
+networkx (0.1-0.2 s) would cost a one-file-changed run as much as a whole cached import-linter run.
+Nodes are project modules (and extra-root files, named by path). An edge carries the import sites
+that create it, and `parent=True` where it also says that loading `a.b.c` first loads `a.b` (and so
+`a`): Python runs every `__init__.py` on the way down.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-
-import networkx as nx
+from functools import cached_property
 
 from .model import FileFacts, ImportSite
 
@@ -39,26 +41,48 @@ class ImportGraph:
             for prefix in _prefixes(item.module)
         )
         self._dunder_all = {item.module: item.dunder_all for item in self.files.values() if not item.extra}
-        self.graph = nx.DiGraph()
-        self.graph.add_nodes_from(self.modules)
-        self.graph.add_nodes_from(node for node, item in self.files.items() if item.extra)
-        for module in self.modules:
+        # importer -> imported -> {"parent": bool, "sites": [ImportSite, ...]}, in a stable order.
+        self._successors: dict[str, dict[str, dict]] = {module: {} for module in sorted(self.modules)}
+        for node, item in sorted(self.files.items()):
+            if item.extra:
+                self._successors[node] = {}
+        for module in sorted(self.modules):
             parent = module.rpartition(".")[0]
             if parent:
-                self.graph.add_edge(module, parent, parent=True, sites=[])
+                self._successors[module][parent] = {"parent": True, "sites": []}
         self.edges: list[Edge] = []
         for node in sorted(self.files):
             item = self.files[node]
+            out = self._successors[node]
             for site in item.sites:
                 for imported in self.resolve(site):
                     if imported == node:
                         continue  # `from . import x` inside x's own package for a name: no edge
                     self.edges.append(Edge(node, imported, site, item))
-                    data = self.graph.get_edge_data(node, imported)
+                    data = out.get(imported)
                     if data is None:
-                        self.graph.add_edge(node, imported, parent=False, sites=[site])
+                        out[imported] = {"parent": False, "sites": [site]}
                     else:  # may also be a parent edge: `import a` inside `a.b`
                         data["sites"].append(site)
+
+    @cached_property
+    def graph(self):
+        """The same graph as a networkx DiGraph (edge data `parent` and `sites`), built on first use."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self._successors)
+        for importer, out in self._successors.items():
+            for imported, data in out.items():
+                graph.add_edge(importer, imported, **data)
+        return graph
+
+    def nodes(self) -> Iterator[str]:
+        return iter(self._successors)
+
+    def successors(self, node: str) -> dict[str, dict]:
+        """imported -> edge data (`parent`, `sites`) for one importer; empty for unknown nodes."""
+        return self._successors.get(node, {})
 
     def resolve(self, site: ImportSite) -> list[str]:
         """The project modules a site loads directly (parents follow from `parent` edges)."""
@@ -90,17 +114,26 @@ class ImportGraph:
         return iter(self.edges)
 
     def shortest_chains(self, start: str, follow: Callable[[ImportSite], bool]) -> dict[str, list[str]]:
-        """Shortest load chains from `start` through parent edges and sites that `follow` accepts."""
+        """Shortest load chains from `start` through parent edges and sites that `follow` accepts.
 
-        def usable(u: str, v: str) -> bool:
-            data = self.graph.edges[u, v]
-            return data["parent"] or any(follow(site) for site in data["sites"])
-
-        view = nx.subgraph_view(self.graph, filter_edge=usable)
-        return nx.single_source_shortest_path(view, start)
+        Breadth-first over the adjacency in its stable order, so ties break the same way every run.
+        """
+        if start not in self._successors:
+            return {}
+        chains = {start: [start]}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            for imported, data in self._successors[node].items():
+                if imported in chains:
+                    continue
+                if data["parent"] or any(follow(site) for site in data["sites"]):
+                    chains[imported] = chains[node] + [imported]
+                    queue.append(imported)
+        return chains
 
     def sites_between(self, importer: str, imported: str, follow: Callable[[ImportSite], bool]) -> list[ImportSite]:
-        data = self.graph.get_edge_data(importer, imported)
+        data = self._successors.get(importer, {}).get(imported)
         if data is None:
             return []
         return [site for site in data["sites"] if follow(site)]

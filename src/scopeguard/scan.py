@@ -141,6 +141,13 @@ class ToggleMatcher:
         toggle, truthy_means_on = ref
         return {toggle: value_on == truthy_means_on}
 
+    def spelled_in(self, source: bytes) -> bool:
+        """Whether any toggle spelling occurs in the text at all: if not, no test can mention one,
+        and the (slow) search of every condition for mentions can be skipped."""
+        return any(
+            spelling.encode() in source for spelling in self.spellings if spelling != TYPE_CHECKING
+        ) or any(name.encode() in source for name in self.decorators)
+
     def mentioned(self, expr: cst.CSTNode) -> frozenset[str]:
         """Every toggle whose spelling appears in `expr` (for messages about weak guards)."""
         collector = _MentionCollector(self)
@@ -301,7 +308,7 @@ class _AstPositions:
     """Line/column of statements and import names, from `ast`, in source order."""
 
     def __init__(self, tree: ast.Module, dynamic_callees: frozenset[str]) -> None:
-        statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+        statements = _statements(tree)
         statements.sort(key=lambda n: (n.lineno, n.col_offset))
         self.statements = statements
         self.dynamic_callees = dynamic_callees
@@ -388,6 +395,29 @@ def _ast_callee(call: ast.Call) -> str | None:
 # -- the walk -----------------------------------------------------------------------------------
 
 
+def _statements(tree: ast.Module) -> list[ast.stmt]:
+    """Every statement of the tree, nested ones included; unsorted.
+
+    Statements live only in statement lists (bodies, handlers' bodies, match cases), so only those
+    are descended into: expressions, which are most of a tree's nodes, are never visited.
+    """
+    found: list[ast.stmt] = []
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list and value and isinstance(value[0], _STATEMENT_CONTAINERS):
+                for child in value:
+                    if isinstance(child, ast.stmt):
+                        found.append(child)
+                    pending.append(child)
+    return found
+
+
+_STATEMENT_CONTAINERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 class _Walker:
     """Visits statements in source order, keeping the stack of guards that enclose each one."""
 
@@ -414,6 +444,7 @@ class _Walker:
         self.candidate_calls: list[tuple[cst.Call, tuple[int, int], tuple[Guard, ...]]] = []
         self.dunder_all: list[str] | None = None
         self.dunder_all_literal = True
+        self.mentions_possible = True  # False when no toggle is spelled anywhere in the file
 
     # statements
 
@@ -489,7 +520,7 @@ class _Walker:
 
     def _condition(self, test: cst.BaseExpression, truth: bool, line: int, keyword: str) -> tuple[Guard, ...]:
         knowledge = self.matcher.implies(test, truth)
-        mentioned = self.matcher.mentioned(test) - set(knowledge)
+        mentioned = self.matcher.mentioned(test) - set(knowledge) if self.mentions_possible else frozenset()
         if not knowledge and not mentioned:
             return ()
         text = f"{keyword} {_code(test)}" if truth else f"{keyword} not ({_code(test)})"
@@ -714,6 +745,7 @@ def scan_source(
         return FileFacts(**base, error=_parse_error(source, error))
 
     scan_calls = b"import_module" in source or b"__import__" in source
+    mentions_possible = matcher.spelled_in(source)
     try:
         ast_tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -723,9 +755,11 @@ def scan_source(
         if ast_tree is None:
             raise _PositionMismatch
         positions = _AstPositions(ast_tree, callees)
-        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees)
+        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible)
     except _PositionMismatch:
-        walker = _run_walker(tree, module, is_package, matcher, _CstPositions(tree), scan_calls, callees)
+        walker = _run_walker(
+            tree, module, is_package, matcher, _CstPositions(tree), scan_calls, callees, mentions_possible
+        )
     dunder_all = tuple(walker.dunder_all) if walker.dunder_all is not None and walker.dunder_all_literal else None
     return FileFacts(
         **base,
@@ -766,8 +800,9 @@ def _dynamic_callees(tree: ast.Module) -> frozenset[str]:
     return _DYNAMIC_IMPORT_NAMES | aliases
 
 
-def _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees) -> _Walker:
+def _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible=True) -> _Walker:
     walker = _Walker(module, is_package, matcher, positions, scan_calls, callees)
+    walker.mentions_possible = mentions_possible
     walker.block(tree.body, ())
     positions.check_count(walker.index + 1)
     walker.finish()

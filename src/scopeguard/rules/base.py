@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import inspect
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from ..model import Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
@@ -70,16 +70,31 @@ class Example:
 
     `also` holds further (path, code) files the example needs; `pyproject`, when given, replaces
     the example project's configuration (for rules about the configuration itself).
+
+    Change rules (SG5xx) judge a change, not a tree: their examples are a before/after pair.
+    `before` holds the files as they were at BASE where they differ from the example project
+    (None: the file did not exist); the change is everything between before_files() and files().
     """
 
     code: str
     path: str = "python/tvm/ir/transform.py"
     also: tuple[tuple[str, str], ...] = ()
     pyproject: str | None = None
+    before: tuple[tuple[str, str | None], ...] = ()
 
     def files(self) -> dict[str, str]:
         """The example project's files with this example's dropped in."""
         return {**EXAMPLE_FILES, **dict(self.also), self.path: self.code}
+
+    def before_files(self) -> dict[str, str]:
+        """The example project as it was at BASE, for a change rule's example."""
+        files = dict(EXAMPLE_FILES)
+        for path, code in self.before:
+            if code is None:
+                files.pop(path, None)
+            else:
+                files[path] = code
+        return files
 
 
 class Verdict(enum.Enum):
@@ -115,6 +130,7 @@ class Project:
 
     config: Config
     graph: ImportGraph
+    _outside: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def owner(self, facts: FileFacts) -> Scope | None:
         """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
@@ -132,13 +148,18 @@ class Project:
     def outside_imports(self) -> Iterator[tuple[Edge, Scope, Verdict]]:
         """Imports of a scope from code that belongs to no scope and is not an allowed entry point.
 
-        (Code of another scope importing it is an isolation matter: SG101.)
+        (Code of another scope importing it is an isolation matter: SG101.) Computed once: most
+        rules ask for it, and on a big tree walking every edge per rule is the slowest part of `check`.
         """
-        for edge in self.graph.import_edges():
-            scope = self.config.scope_of(edge.imported)
-            if scope is None or self.owner(edge.facts) is not None or self.allowed(scope, edge.facts):
-                continue
-            yield edge, scope, classify(edge.site, scope)
+        if self._outside is None:
+            found = []
+            for edge in self.graph.import_edges():
+                scope = self.config.scope_of(edge.imported)
+                if scope is None or self.owner(edge.facts) is not None or self.allowed(scope, edge.facts):
+                    continue
+                found.append((edge, scope, classify(edge.site, scope)))
+            self._outside = found
+        return iter(self._outside)
 
     def allowed(self, scope: Scope, facts: FileFacts) -> bool:
         """The importer is one of the scope's approved integration points."""
@@ -213,6 +234,9 @@ def _show(example: Example) -> str:
         shown = [("pyproject.toml", example.pyproject)]
     else:
         shown = [*example.also, (example.path, example.code)]
+    if example.before:  # a change: each file before, then after
+        before = [(f"{path} at BASE", "# (absent)" if code is None else code or "# (empty)") for path, code in example.before]
+        shown = before + [(f"{path} after the change", code or "# (empty)") for path, code in shown]
     blocks = []
     for title, text in shown:
         body = "\n".join("    " + line if line else "" for line in text.rstrip().splitlines())
