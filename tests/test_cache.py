@@ -37,7 +37,7 @@ def test_second_run_comes_from_the_result_cache_with_the_same_findings(project):
     cold = _run(project)
     warm = _run(project)
     assert not cold.from_cache and cold.files_parsed == 26
-    assert warm.from_cache and _findings(warm) == _findings(cold) and len(cold.violations) == 12
+    assert warm.from_cache and _findings(warm) == _findings(cold) and len(cold.violations) == 13
 
 
 def test_a_changed_file_is_reparsed_alone_and_changes_the_result(project):
@@ -120,9 +120,8 @@ def test_parallel_and_serial_parsing_give_identical_facts(project):
     assert scan_files(config.toggles, files, jobs=2) == scan_files(config.toggles, files, jobs=1)
 
 
-def test_cached_run_imports_neither_libcst_nor_networkx(project, run_cli):
-    code, _, _ = run_cli("check", str(project), "-q")
-    assert code == 1
+def _imports_of_a_check_run(project) -> dict:
+    """Run `scopeguard check` in a fresh interpreter; report its exit code and heavy imports."""
     probe = (
         "import sys, runpy\n"
         f"sys.argv = ['scopeguard', 'check', {str(project)!r}, '-q']\n"
@@ -134,7 +133,23 @@ def test_cached_run_imports_neither_libcst_nor_networkx(project, run_cli):
         "print(json.dumps({'code': code, 'libcst': 'libcst' in sys.modules, 'networkx': 'networkx' in sys.modules}))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert json.loads(out.splitlines()[-1]) == {"code": 1, "libcst": False, "networkx": False}
+    return json.loads(out.splitlines()[-1])
+
+
+def test_cached_run_imports_neither_libcst_nor_networkx(project, run_cli):
+    code, _, _ = run_cli("check", str(project), "-q")
+    assert code == 1
+    assert _imports_of_a_check_run(project) == {"code": 1, "libcst": False, "networkx": False}
+
+
+def test_one_file_changed_run_parses_with_libcst_but_never_imports_networkx(project, run_cli):
+    # networkx costs 0.1-0.2 s to import, as much as a whole cached lint-imports run: `check` works
+    # on ImportGraph's own adjacency; only the `graph`/`delete-plan` views build the networkx graph.
+    code, _, _ = run_cli("check", str(project), "-q")
+    assert code == 1
+    target = project / "python/tvm/ir/transform.py"
+    target.write_text(target.read_text() + "\nfrom tvm.contrib import msc\n")
+    assert _imports_of_a_check_run(project) == {"code": 1, "libcst": True, "networkx": False}
 
 
 def test_no_cache_writes_nothing(project, run_cli):
@@ -147,7 +162,7 @@ def test_two_processes_sharing_one_cache_both_answer_right(project):
     runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate()[0] for p in runs]
     assert [p.returncode for p in runs] == [1, 1]
-    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 12
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 13
     follow_up = subprocess.run(cmd, capture_output=True, text=True)
     assert follow_up.stdout == outputs[0]
 
@@ -187,3 +202,45 @@ def test_progress_stays_silent_on_short_runs():
     progress(1, 1)
     progress.finish()
     assert terminal.text == ""
+
+
+def _stores(cache_dir):
+    return sorted(p.name.rsplit(".", 1)[-1] if p.name.endswith(".delta") else "store"
+                  for p in cache_dir.iterdir() if p.name.startswith("facts-"))
+
+
+def test_a_few_changed_files_go_to_a_delta_store_and_many_rewrite_the_store(project):
+    cache_dir = project / ".scopeguard_cache"
+    _run(project)
+    (store,) = [p for p in cache_dir.iterdir() if p.name.startswith("facts-")]
+    before = store.read_bytes()
+    target = project / "python/tvm/ir/transform.py"
+    target.write_text(target.read_text() + "\nfrom tvm.contrib import msc\n")
+    changed = _run(project)
+    assert changed.files_parsed == 1 and _stores(cache_dir) == ["delta", "store"]
+    assert store.read_bytes() == before  # the big store was not rewritten for one file
+    again = _run(project, cache_dir=cache_dir)  # the delta is read back: nothing to parse
+    assert again.from_cache
+    # With the result cache out of the way, the facts still come from store + delta.
+    (cache_dir / "result").unlink()
+    facts_only = _run(project)
+    assert facts_only.files_parsed == 0 and _findings(facts_only) == _findings(changed)
+    # The fixture is small (26 files): 16 or more changed files are past the delta's limit.
+    for path in sorted((project / "python").rglob("*.py"))[:20]:
+        path.write_text(path.read_text() + "\n# edited\n")
+    many = _run(project)
+    assert many.files_parsed == 20 and _stores(cache_dir) == ["store"]
+    assert _findings(many) == _findings(changed)
+
+
+def test_a_damaged_delta_store_is_ignored(project):
+    cache_dir = project / ".scopeguard_cache"
+    _run(project)
+    target = project / "python/tvm/ir/transform.py"
+    target.write_text(target.read_text() + "\nfrom tvm.contrib import msc\n")
+    expected = _findings(_run(project))
+    (delta,) = [p for p in cache_dir.iterdir() if p.name.endswith(".delta")]
+    delta.write_bytes(delta.read_bytes()[:40])
+    (cache_dir / "result").unlink()
+    rerun = _run(project)
+    assert rerun.files_parsed == 1 and _findings(rerun) == expected

@@ -25,11 +25,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from scopeguard.model import TYPE_CHECKING, Config, Scope, Toggle
+from scopeguard.model import TYPE_CHECKING, Config, Registries, Scope, Toggle
 
-TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes")
+TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
-SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths")
+SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths", "ffi_prefixes")
+REGISTRY_KEYS = ("register", "lookup", "init_api")
+# A registry name or prefix as TVM spells them: "relax.", "contrib.cutlass.", "tvm.contrib.nnpack".
+_REGISTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.?")
 
 _TABLE = ("tool", "scopeguard")
 _CUTOFF = 0.6
@@ -100,12 +103,14 @@ def load_config(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
-        raise ConfigError(abspath, line, "toml", "invalid TOML: the file is not UTF-8") from None
+        raise ConfigError(abspath, line, "toml", "invalid TOML: the file is not UTF-8", "save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         line, message = _decode_error_position(err, text)
-        raise ConfigError(abspath, line, "toml", f"invalid TOML: {message}") from None
+        # Editors on Windows may start the file with a byte-order mark, which TOML does not allow.
+        hint = "save the file as UTF-8 without a byte-order mark" if text.startswith("\ufeff") else ""
+        raise ConfigError(abspath, line, "toml", f"invalid TOML: {message}", hint) from None
 
     checker = _Checker(abspath, os.path.dirname(abspath), text)
     tool = data.get("tool")
@@ -221,6 +226,7 @@ class _Checker:
             patterns = self.cli_strings("exclude", exclude)
         toggles = self.toggles(table.get("toggles", {}))
         scopes = self.scopes(table.get("scopes", []), {t.name for t in toggles})
+        registries = self.registries(table.get("registries", {}))
         return Config(
             root=self.root,
             config_path=self.path,
@@ -229,7 +235,36 @@ class _Checker:
             exclude=patterns,
             toggles=toggles,
             scopes=scopes,
+            registries=registries,
         )
+
+    # -- registries --
+
+    def registries(self, value: Any) -> Registries:
+        """Registry functions; a key given replaces that key's TVM default, the others stay."""
+        if not isinstance(value, dict):
+            self.fail(("registries",), f"expected a table, got {_kind(value)}",
+                      "write it as a [tool.scopeguard.registries] table")
+        self.known_keys(("registries",), value, REGISTRY_KEYS)
+        chosen = {}
+        for key in REGISTRY_KEYS:
+            if key in value:
+                names = self.strings(("registries", key), value[key])
+                for index, name in enumerate(names):
+                    if not _REGISTRY_NAME.fullmatch(name) or name.endswith("."):
+                        self.fail(("registries", key, index), f"{name!r} is not a function name",
+                                  "write a name such as 'get_global_func' or 'tvm.get_global_func'", value=name)
+                chosen[key] = names
+        registries = Registries(**chosen)
+        seen: dict[str, str] = {}
+        for key in REGISTRY_KEYS:
+            for index, name in enumerate(getattr(registries, key)):
+                last = name.rsplit(".", 1)[-1]
+                if seen.get(last, key) != key:
+                    self.fail(("registries", key, index), f"{last!r} is both a {seen[last]} and a {key} function",
+                              "a function either registers, looks up or binds names: list it once", value=name)
+                seen[last] = key
+        return registries
 
     # -- generic shapes --
 
@@ -242,12 +277,13 @@ class _Checker:
 
     def strings(self, parts: KeyPath, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list):
-            self.fail(parts, f"expected a list of strings, got {_kind(value)}")
+            example = f"[{json.dumps(value)}]" if isinstance(value, str) else '["..."]'
+            self.fail(parts, f"expected a list of strings, got {_kind(value)}", f"write a list: {example}")
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                self.fail((*parts, index), f"expected a string, got {_kind(item)}")
+                self.fail((*parts, index), f"expected a string, got {_kind(item)}", "put every entry in quotes")
             if not item.strip():
-                self.fail((*parts, index), "empty string", value=item)
+                self.fail((*parts, index), "empty string", "remove the empty entry", value=item)
         return tuple(value)
 
     def cli_strings(self, name: str, values: Sequence[str]) -> tuple[str, ...]:
@@ -291,7 +327,7 @@ class _Checker:
         for name, body in value.items():
             parts: KeyPath = ("toggles", name)
             if not name.strip():
-                self.fail(parts, "empty toggle name")
+                self.fail(parts, "empty toggle name", "name it, e.g. [tool.scopeguard.toggles.msc]")
             if name == TYPE_CHECKING:
                 # Guards record typing.TYPE_CHECKING under this name; a user toggle would clash.
                 self.fail(parts, f"the toggle name {TYPE_CHECKING!r} is reserved", "pick another name")
@@ -315,19 +351,21 @@ class _Checker:
 
     def scopes(self, value: Any, toggle_names: set[str]) -> tuple[Scope, ...]:
         if not isinstance(value, list):
-            hint = ""
+            hint = "write one [[tool.scopeguard.scopes]] table per scope"
             if isinstance(value, dict):
                 hint = "write [[tool.scopeguard.scopes]] (two brackets) for each scope"
             self.fail(("scopes",), f"expected an array of tables, got {_kind(value)}", hint)
         scopes = [self.scope(index, body, toggle_names) for index, body in enumerate(value)]
         self.check_distinct(scopes)
         self.check_uses(scopes)
+        self.check_prefixes(scopes)
         return tuple(scopes)
 
     def scope(self, index: int, body: Any, toggle_names: set[str]) -> Scope:
         parts: KeyPath = ("scopes", index)
         if not isinstance(body, dict):
-            self.fail(parts, f"expected a table, got {_kind(body)}")
+            self.fail(parts, f"expected a table, got {_kind(body)}",
+                      'write each scope as a [[tool.scopeguard.scopes]] table with name = "pkg.feature"')
         self.known_keys(parts, body, SCOPE_KEYS)
         if "name" not in body:
             self.fail(parts, "missing key 'name'", "name the scope's package, e.g. name = \"pkg.feature\"")
@@ -336,7 +374,11 @@ class _Checker:
         toggle = body.get("toggle")
         if toggle is not None:
             if not isinstance(toggle, str):
-                self.fail((*parts, "toggle"), f"expected a string, got {_kind(toggle)}")
+                self.fail((*parts, "toggle"), f"expected a string, got {_kind(toggle)}",
+                          'name one toggle, e.g. toggle = "msc"')
+            if not toggle.strip():
+                self.fail((*parts, "toggle"), "empty string",
+                          "name a toggle defined under [tool.scopeguard.toggles], or remove the key", value=toggle)
             if toggle not in toggle_names:
                 if toggle_names:
                     match = difflib.get_close_matches(toggle, sorted(toggle_names), n=1, cutoff=_CUTOFF)
@@ -350,6 +392,12 @@ class _Checker:
             self.dotted_name((*parts, "allow", position), prefix)
         uses = self.strings((*parts, "uses"), body.get("uses", []))
         extra_paths = self.strings((*parts, "extra_paths"), body.get("extra_paths", []))
+        ffi_prefixes = self.strings((*parts, "ffi_prefixes"), body.get("ffi_prefixes", []))
+        for position, prefix in enumerate(ffi_prefixes):
+            if not _REGISTRY_NAME.fullmatch(prefix):
+                self.fail((*parts, "ffi_prefixes", position), f"{prefix!r} is not a registry name prefix",
+                          "write the start of the names the scope registers, e.g. 'relax.' or 'contrib.cutlass.'",
+                          value=prefix)
         return Scope(
             name=name,
             toggle=toggle,
@@ -357,13 +405,14 @@ class _Checker:
             uses=uses,
             extra_paths=extra_paths,
             line=self.locator.line_of((*parts, "name")),
+            ffi_prefixes=ffi_prefixes,
         )
 
     def dotted_name(self, parts: KeyPath, name: Any) -> None:
         if not isinstance(name, str):
-            self.fail(parts, f"expected a string, got {_kind(name)}")
+            self.fail(parts, f"expected a string, got {_kind(name)}", "write a dotted module name such as 'pkg.feature'")
         if not name:
-            self.fail(parts, "empty module name")
+            self.fail(parts, "empty module name", "write a dotted module name such as 'pkg.feature'")
         if not all(part.isidentifier() for part in name.split(".")):
             dotted = re.sub(r"[/\\]+", ".", name.strip("/\\")).removesuffix(".py")
             ok = dotted != name and all(part.isidentifier() for part in dotted.split("."))
@@ -382,6 +431,18 @@ class _Checker:
                     self.fail(("scopes", later, "name"),
                               f"scope {scope.name!r} overlaps scope {other!r} (scopes[{earlier}])",
                               "a module belongs to one scope at most; merge the two or drop one")
+
+    def check_prefixes(self, scopes: list[Scope]) -> None:
+        # Overlapping prefixes are fine (the longest match owns a name); the same one twice is not.
+        owners: dict[str, int] = {}
+        for index, scope in enumerate(scopes):
+            for position, prefix in enumerate(scope.owned_prefixes):
+                earlier = owners.setdefault(prefix, index)
+                if earlier != index:
+                    where = ("scopes", index, "ffi_prefixes", position - 1) if position else ("scopes", index, "name")
+                    self.fail(where, f"registry prefix {prefix!r} is owned by scopes[{earlier}] "
+                                     f"({scopes[earlier].name}) already",
+                              "a registry name must have one owner; drop it from one of them", value=prefix)
 
     def check_uses(self, scopes: list[Scope]) -> None:
         names = [scope.name for scope in scopes]
@@ -457,11 +518,12 @@ def _module_hint(name: str, known: set[str]) -> str:
         match = difflib.get_close_matches(name, same_depth, n=1, cutoff=_CUTOFF)
     if not match:
         match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=_CUTOFF)
-    return f"did you mean {match[0]!r}?" if match else ""
+    return f"did you mean {match[0]!r}?" if match else "name a package found under the source roots"
 
 
 def _path_hint(root: str, relative: str, *, folders_only: bool = False) -> str:
     """A near miss among the entries of the folder that should hold `relative`."""
+    fallback = f"name {'a folder' if folders_only else 'a path'} relative to the project root {root}"
     normalized = relative.replace("\\", "/").rstrip("/")
     head, _, tail = normalized.rpartition("/")
     folder = os.path.join(root, head)
@@ -470,10 +532,10 @@ def _path_hint(root: str, relative: str, *, folders_only: bool = False) -> str:
             e.name for e in os.scandir(folder) if not folders_only or e.is_dir()
         )
     except OSError:
-        return ""
+        return fallback
     match = difflib.get_close_matches(tail, entries, n=1, cutoff=_CUTOFF)
     if not match:
-        return ""
+        return fallback
     return f"did you mean {(head + '/' if head else '') + match[0]!r}?"
 
 

@@ -60,22 +60,15 @@ class Guard:
     mentioned: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportSite:
-    """One imported thing of one import statement.
+class Guarded:
+    """What a fact with a guard stack can tell: when it runs and which toggles it needs.
 
-    ``target`` is the absolute dotted module named by the statement (relative imports resolved);
-    ``name`` is the imported name for `from target import name` (None for `import target`;
-    "*" for a star import). Whether `target.name` is a submodule is decided by the graph, which
-    knows every module of the project.
+    Shared by import sites, registry-name references and monkeypatches, so that one guard analysis
+    serves all three. Subclasses are frozen dataclasses with a ``guards`` field.
     """
 
-    target: str
-    name: str | None
-    line: int
-    column: int  # 1-based, as editors and linters print it
-    kind: SiteKind
-    guards: tuple[Guard, ...] = ()
+    __slots__ = ()
+    guards: tuple[Guard, ...]
 
     @property
     def execution(self) -> Execution:
@@ -114,6 +107,24 @@ class ImportSite:
                 optional = True
         return optional
 
+
+@dataclass(frozen=True, slots=True)
+class ImportSite(Guarded):
+    """One imported thing of one import statement.
+
+    ``target`` is the absolute dotted module named by the statement (relative imports resolved);
+    ``name`` is the imported name for `from target import name` (None for `import target`;
+    "*" for a star import). Whether `target.name` is a submodule is decided by the graph, which
+    knows every module of the project.
+    """
+
+    target: str
+    name: str | None
+    line: int
+    column: int  # 1-based, as editors and linters print it
+    kind: SiteKind
+    guards: tuple[Guard, ...] = ()
+
     @property
     def dotted(self) -> str:
         """The statement as a dotted name, for messages."""
@@ -138,6 +149,59 @@ class UnresolvedImport:
     guards: tuple[Guard, ...] = ()
 
 
+class ReferenceKind(enum.Enum):
+    """What a string that names something does with it."""
+
+    LITERAL = "literal"  # a dotted-name string anywhere else ("tvm.relax.training"); not docstrings
+    REGISTER = "register"  # first argument of a registry function: register_global_func("relax.x")
+    LOOKUP = "lookup"  # first argument of a lookup: get_global_func("relax.x")
+    INIT_API = "init-api"  # namespace bound into a module: init_ffi_api("relax", __name__)
+    PROBE = "probe"  # importlib.util.find_spec("a.b"): None when missing (its parent is imported)
+    ENVIRONMENT = "environment"  # an environment variable read or set: os.environ.get("TVM_USE_MSC")
+
+
+@dataclass(frozen=True, slots=True)
+class NameReference(Guarded):
+    """A string that names a module or a registry entry, with the guards around it.
+
+    ``text`` is the name as far as it is known: a literal, or the constant start of an f-string or
+    concatenation (``is_prefix``), with module-level string constants and `__name__` resolved.
+    ``call`` is the dotted callee as written (`tvm_ffi.get_global_func`), "" for LITERAL. A lookup
+    that tolerates a missing name (`get_global_func(name, allow_missing=True)`) carries an OPTIONAL
+    guard. For INIT_API the text is a namespace: it stands for every name under `text + "."`.
+    """
+
+    text: str
+    line: int
+    column: int  # 1-based
+    kind: ReferenceKind
+    call: str = ""
+    is_prefix: bool = False
+    guards: tuple[Guard, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Patch(Guarded):
+    """An attribute of an imported module or class assigned, deleted or setattr'd: a monkeypatch.
+
+    ``target`` is the absolute dotted name of the object changed (`tvm.ir.Foo` for
+    `tvm.ir.Foo.bar = f` or `setattr(Foo, "bar", f)` after `from tvm.ir import Foo`);
+    ``attribute`` the attribute changed ("" when not a literal). Only targets whose first name is
+    bound by an import are recorded: local objects are the file's own business.
+    """
+
+    target: str
+    attribute: str
+    line: int
+    column: int  # 1-based
+    how: str  # "assign", "augassign", "delete", "setattr", "delattr"
+    guards: tuple[Guard, ...] = ()
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.target}.{self.attribute}" if self.attribute else self.target
+
+
 @dataclass(frozen=True, slots=True)
 class ParseError:
     line: int
@@ -160,6 +224,10 @@ class FileFacts:
     # line -> codes suppressed there; an empty tuple suppresses every code on that line.
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
     error: ParseError | None = None
+    # Strings that name modules or registry entries (registry calls, find_spec probes, dotted literals).
+    references: tuple[NameReference, ...] = ()
+    # Attributes of imported modules/classes changed by this file (monkeypatching).
+    patches: tuple[Patch, ...] = ()
 
     @property
     def node(self) -> str:
@@ -193,9 +261,40 @@ class Scope:
     uses: tuple[str, ...] = ()  # other scopes it may import
     extra_paths: tuple[str, ...] = ()  # project-relative paths deleted together with the scope
     line: int = 0  # where the scope is declared in the config file
+    # Registry-name prefixes the scope owns besides `name + "."` (e.g. "relax." for tvm.relax).
+    ffi_prefixes: tuple[str, ...] = ()
+
+    @property
+    def owned_prefixes(self) -> tuple[str, ...]:
+        """The registry-name prefixes of the scope: its own dotted name, then the declared ones."""
+        return (self.name + ".", *self.ffi_prefixes)
 
     def contains(self, module: str) -> bool:
         return module == self.name or module.startswith(self.name + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOption:
+    """A build switch set or declared in a CMake file: `set(USE_MSC OFF)`, `option(USE_X "doc" ON)`."""
+
+    name: str
+    path: str  # relative to the project root, with forward slashes
+    line: int
+    command: str  # set, option, tvm_option, cmake_dependent_option (lower case)
+    value: str  # the rest of the command as written, e.g. "OFF" or '"Build MSC" OFF'
+
+
+@dataclass(frozen=True, slots=True)
+class Registries:
+    """The functions that register or look up names in a string-keyed registry (TVM's FFI).
+
+    Matched by the last part of the called name, so `tvm.get_global_func`, `tvm_ffi.get_global_func`
+    and a bare `get_global_func` are one function. The defaults are TVM's.
+    """
+
+    register: tuple[str, ...] = ("register_func", "register_global_func", "register_object")
+    lookup: tuple[str, ...] = ("get_global_func",)
+    init_api: tuple[str, ...] = ("_init_api", "init_ffi_api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +308,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     toggles: tuple[Toggle, ...] = ()
     scopes: tuple[Scope, ...] = ()
+    registries: Registries = Registries()
 
     def toggle(self, name: str) -> Toggle | None:
         return next((t for t in self.toggles if t.name == name), None)

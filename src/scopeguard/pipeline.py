@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import buildopts
 from .cache import Cache, CachedResult, content_key, result_key
 from .config import validate_modules
 from .discover import ModuleFile, discover, module_names
-from .model import Config, FileFacts, ParseError, Toggle, Violation
+from .model import Config, FileFacts, ParseError, Registries, Toggle, Violation
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 48
@@ -47,7 +48,8 @@ def analyse(
     selection = f"select={sorted(select)};ignore={sorted(ignore)}"
     key = None
     if cache is not None and all(keys):
-        key = result_key(cache.scan_key, config, keys, selection)
+        # SG404 reads the CMake files: the result holds while they are unchanged too.
+        key = result_key(cache.scan_key, config, [*keys, *buildopts.fingerprint(config.root)], selection)
         hit = cache.load_result(key)
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
@@ -100,7 +102,7 @@ def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts],
     stored = cache.load_facts() if cache is not None else {}
     results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
     misses = [i for i, r in enumerate(results) if r is None]
-    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress), strict=True):
+    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress, config.registries), strict=True):
         results[i] = item
     if cache is not None:
         cache.store_facts({k: r for k, r in zip(keys, results, strict=True) if k and r is not None and not _internal_error(r)})
@@ -112,6 +114,7 @@ def scan_files(
     files: Sequence[ModuleFile],
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    registries: Registries | None = None,
 ) -> list[FileFacts]:
     """Parse files, in worker processes when there are enough of them. Order follows `files`."""
     if not files:
@@ -119,7 +122,7 @@ def scan_files(
     jobs = jobs or os.cpu_count() or 1
     tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
     if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        _init_worker(tuple(toggles))
+        _init_worker(tuple(toggles), registries)
         out = []
         for done, task in enumerate(tasks, start=1):
             out.append(_scan_task(task))
@@ -134,7 +137,7 @@ def scan_files(
     chunksize = max(1, min(8, len(tasks) // (jobs * 16)))
     out: list[FileFacts | None] = [None] * len(tasks)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles),)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
             results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
             for done, (i, item) in enumerate(zip(order, results), start=1):
                 out[i] = item
@@ -142,7 +145,7 @@ def scan_files(
                     progress(done, len(tasks))
     except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
         print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
-        return scan_files(toggles, files, 1, progress)
+        return scan_files(toggles, files, 1, progress, registries)
     return out
 
 
@@ -156,11 +159,11 @@ def _size(path: str) -> int:
 _MATCHER = None
 
 
-def _init_worker(toggles: tuple[Toggle, ...]) -> None:
+def _init_worker(toggles: tuple[Toggle, ...], registries: Registries | None = None) -> None:
     global _MATCHER
     from .scan import ToggleMatcher
 
-    _MATCHER = ToggleMatcher(toggles)
+    _MATCHER = ToggleMatcher(toggles, registries)
 
 
 def _scan_task(task) -> FileFacts:

@@ -9,6 +9,7 @@ statements in source order: libcst's PositionProvider costs about four times the
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Sequence
 import libcst as cst
@@ -20,7 +21,11 @@ from .model import (
     Guard,
     GuardKind,
     ImportSite,
+    NameReference,
     ParseError,
+    Patch,
+    ReferenceKind,
+    Registries,
     SiteKind,
     Toggle,
     UnresolvedImport,
@@ -32,7 +37,11 @@ _IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Excep
 _EXIT_CALLS = frozenset({"pytest.skip", "pytest.fail", "sys.exit", "exit", "quit", "os._exit"})
 # Literal values that mean "off" when a toggle value is compared with them; any other literal is "on".
 _OFF_LITERALS = frozenset({"off", "0", "false", "no", "n", "", "none", "disable", "disabled"})
-_DYNAMIC_IMPORT_NAMES = frozenset({"import_module", "__import__"})
+_DYNAMIC_IMPORT_NAMES = frozenset({"import_module", "__import__", "find_spec"})
+# Keyword names under which registry functions take the name (TVM: name, func_name, namespace).
+_NAME_KEYWORDS = frozenset({"name", "func_name", "namespace", "prefix", "type_key"})
+# A dotted name ("tvm.relax.training") or a dotted prefix ("tvm.contrib."), as string literals hold them.
+_DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)+\.?|[^\W\d]\w*\.")
 _SUPPRESSION = re.compile(rb"#\s*scopeguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
 
 Knowledge = dict  # toggle name -> required state (True = on)
@@ -41,7 +50,18 @@ Knowledge = dict  # toggle name -> required state (True = on)
 class ToggleMatcher:
     """Recognises the spellings of the configured toggles inside `if` tests and decorators."""
 
-    def __init__(self, toggles: Iterable[Toggle]) -> None:
+    def __init__(self, toggles: Iterable[Toggle], registries: Registries | None = None) -> None:
+        # Registry functions by the last part of their name: what a call to them does with its name.
+        # (They ride on the matcher because it is what every scan worker is initialised with.)
+        registries = registries if registries is not None else Registries()
+        self.registry_kinds: dict[str, ReferenceKind] = {}
+        for kind, names in (
+            (ReferenceKind.REGISTER, registries.register),
+            (ReferenceKind.LOOKUP, registries.lookup),
+            (ReferenceKind.INIT_API, registries.init_api),
+        ):
+            for name in names:
+                self.registry_kinds[name.rsplit(".", 1)[-1]] = kind
         # spelling -> (toggle, whether a truthy value means the toggle is on)
         self.spellings: dict[str, tuple[str, bool]] = {TYPE_CHECKING: (TYPE_CHECKING, True)}
         self.decorators: dict[str, str] = {}
@@ -200,6 +220,38 @@ class _DynamicCallFinder(cst.CSTVisitor):
         if _last_name(node.func) in self.walker.dynamic_callees:
             self.walker._dynamic(node, self.index, self.count, self.guards + tuple(self.lambdas))
             self.count += 1
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        # `"a" "b" "c" ...` nests one level per string (pydoc_data/topics.py: thousands), deeper
+        # than the recursion limit; walk the chain in a loop and visit only f-strings, which may
+        # hold calls.
+        part: cst.BaseExpression = node
+        while isinstance(part, cst.ConcatenatedString):
+            if isinstance(part.left, cst.FormattedString):
+                part.left.visit(self)
+            part = part.right
+        if isinstance(part, cst.FormattedString):
+            part.visit(self)
+        return False
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> bool:
+        return self._left_chain(node, cst.BinaryOperation)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        return self._left_chain(node, cst.BooleanOperation)
+
+    def _left_chain(self, node: cst.BaseExpression, kind: type) -> bool:
+        # `a + b + c + ...` nests to the left, one level per operand (generated tables: hundreds);
+        # visit the operands in source order from a loop instead of recursing through the chain.
+        rights = []
+        part = node
+        while isinstance(part, kind):
+            rights.append(part.right)
+            part = part.left
+        part.visit(self)
+        for right in reversed(rights):
+            right.visit(self)
+        return False
 
 
 # -- small expression helpers --------------------------------------------------------------------
@@ -445,6 +497,15 @@ class _Walker:
         self.dunder_all: list[str] | None = None
         self.dunder_all_literal = True
         self.mentions_possible = True  # False when no toggle is spelled anywhere in the file
+        # The guards of every statement, by walk index, for the `ast` pass over strings and
+        # assignments (collect_names); with libcst positions also each statement's line.
+        self.statement_guards: list[tuple[Guard, ...]] = []
+        self.statement_lines: list[int] | None = [] if isinstance(positions, _CstPositions) else None
+        self.find_spec_aliases: set[str] = set()  # names bound to importlib.util.find_spec
+        self.util_aliases: set[str] = set()  # names bound to the importlib.util module
+        self.names: _KnownStrings = _KnownStrings(None, "", False, False)  # set by scan_source
+        self.probes: list[NameReference] = []  # find_spec("a.b"): a name probed, None when missing
+        self.import_calls: set[tuple[int, int]] = set()  # positions of importlib calls recognised
 
     # statements
 
@@ -463,6 +524,9 @@ class _Walker:
         self.index += 1
         index = self.index
         line = self.positions.line(index, stmt)[0]
+        self.statement_guards.append(guards)
+        if self.statement_lines is not None:
+            self.statement_lines.append(line)
         if isinstance(stmt, cst.If):
             self.expressions(stmt.test, index, guards)
             self._if(stmt, guards, line)
@@ -571,6 +635,9 @@ class _Walker:
     def small_statement(self, small: cst.CSTNode, guards: tuple[Guard, ...]) -> None:
         self.index += 1
         index = self.index
+        self.statement_guards.append(guards)
+        if self.statement_lines is not None:
+            self.statement_lines.append(self.positions.line(index, small)[0])
         if isinstance(small, cst.Import):
             for i, alias in enumerate(small.names):
                 target = dotted_name(alias.name)
@@ -614,6 +681,12 @@ class _Walker:
             self.importlib_aliases.add("importlib")  # `import importlib.util` binds `importlib`
         elif target == "importlib" and name == "import_module":
             self.import_module_aliases.add(bound or name)
+        elif target == "importlib" and name == "util":
+            self.util_aliases.add(bound or name)
+        elif target == "importlib.util" and name == "find_spec":
+            self.find_spec_aliases.add(bound or name)
+        elif name is None and target == "importlib.util" and bound is not None:
+            self.util_aliases.add(bound)
 
     def _dunder_all(self, small: cst.CSTNode) -> None:
         if isinstance(small, cst.Assign):
@@ -655,17 +728,48 @@ class _Walker:
                 and isinstance(func.value, cst.Name)
                 and func.value.value in self.importlib_aliases
             )
-            if not is_import or not call.args:
+            is_probe = not is_import and self._is_find_spec(func)
+            if not (is_import or is_probe) or not call.args:
                 continue  # e.g. runtime.Module.import_module(path): a method, not importlib
+            self.import_calls.add((line, column))
             argument = call.args[0].value
-            literal = _string_value(argument)
-            if literal is not None and not literal.startswith("."):
-                self.sites.append(ImportSite(literal, None, line, column, SiteKind.DYNAMIC, guards))
+            # A literal, or an f-string/concatenation of literals, `__name__` and module constants.
+            known = self.names.resolve_cst(argument)
+            text, complete = known if known is not None else ("", False)
+            if complete and not text.startswith("."):
+                if is_probe:
+                    self._probe(text, call, line, column, guards)
+                else:
+                    self.sites.append(ImportSite(text, None, line, column, SiteKind.DYNAMIC, guards))
                 continue
-            reason = "relative dynamic import" if literal is not None else "target is not a literal"
-            prefix = literal if literal is not None else _literal_prefix(argument)
-            self.unresolved.append(UnresolvedImport(line, column, _code(call), prefix or "", reason, guards))
+            reason = "relative dynamic import" if complete else "target is not a literal"
+            self.unresolved.append(UnresolvedImport(line, column, _code(call), text, reason, guards))
         self.sites.sort(key=lambda site: (site.line, site.column))
+
+    def _is_find_spec(self, func: cst.BaseExpression) -> bool:
+        """`importlib.util.find_spec`, `util.find_spec` or `find_spec`, bound by the file's imports."""
+        if isinstance(func, cst.Name):
+            return func.value in self.find_spec_aliases
+        if not isinstance(func, cst.Attribute) or func.attr.value != "find_spec":
+            return False
+        owner = func.value
+        if isinstance(owner, cst.Name):
+            return owner.value in self.util_aliases
+        return (
+            isinstance(owner, cst.Attribute)
+            and owner.attr.value == "util"
+            and isinstance(owner.value, cst.Name)
+            and owner.value.value in self.importlib_aliases
+        )
+
+    def _probe(self, name: str, call: cst.Call, line: int, column: int, guards: tuple[Guard, ...]) -> None:
+        """find_spec("a.b.c") imports a.b (an import like any other) and returns None when a.b.c is
+        missing: the probed name is a reference, not an import that fails."""
+        parent = name.rpartition(".")[0]
+        if parent:
+            self.sites.append(ImportSite(parent, None, line, column, SiteKind.DYNAMIC, guards))
+        callee = dotted_name(call.func) or "find_spec"
+        self.probes.append(NameReference(name, line, column, ReferenceKind.PROBE, callee, False, guards))
 
 
 def guards_have_function(guards: Sequence[Guard]) -> bool:
@@ -682,18 +786,341 @@ def _suppresses_import_error(expr: cst.BaseExpression) -> bool:
     return any(_last_name(arg.value) in _IMPORT_ERROR_CATCHERS for arg in expr.args)
 
 
-def _literal_prefix(expr: cst.BaseExpression) -> str | None:
-    """The constant start of an f-string or `"a." + x` concatenation, where there is one."""
-    if isinstance(expr, cst.FormattedString):
-        prefix = ""
-        for part in expr.parts:
-            if not isinstance(part, cst.FormattedStringText):
-                break
-            prefix += part.value
-        return prefix
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
-        return _string_value(expr.left) or _literal_prefix(expr.left)
+# -- strings that name things: registry calls, dotted literals, monkeypatches (on the `ast`) -------
+
+
+class _KnownStrings:
+    """What a string expression is known to hold: literals, `__name__`, `__package__` and module
+    constants (`_PREFIX = "tvm.contrib."`), joined by f-strings and `+`.
+
+    resolve_cst/resolve_ast return (text, complete): `complete` False means only the start of the
+    real string is known (f"tvm.contrib.{name}" -> ("tvm.contrib.", False)); None: nothing known.
+    """
+
+    def __init__(self, tree: ast.Module | None, module: str, is_package: bool, extra: bool) -> None:
+        self.tree = tree
+        self.fixed: dict[str, str] = {}
+        if module and not extra:  # a test file's `__name__` depends on how it is run
+            self.fixed["__name__"] = module
+            self.fixed["__package__"] = module if is_package else module.rpartition(".")[0]
+        self._constants: dict[str, str] | None = None
+
+    def value(self, name: str) -> str | None:
+        if name in self.fixed:
+            return self.fixed[name]
+        if self._constants is None:  # computed only when a name must be resolved: rare
+            self._constants = _module_constants(self.tree) if self.tree is not None else {}
+        return self._constants.get(name)
+
+    def resolve_cst(self, expr: cst.BaseExpression) -> tuple[str, bool] | None:
+        try:
+            return self._cst(expr)
+        except RecursionError:  # `"a" + "b" + ...` a thousand times: give up on this string only
+            return None
+
+    def resolve_ast(self, expr: ast.expr) -> tuple[str, bool] | None:
+        try:
+            return self._ast(expr)
+        except RecursionError:
+            return None
+
+    def _cst(self, expr: cst.BaseExpression) -> tuple[str, bool] | None:
+        text = _string_value(expr)
+        if text is not None:
+            return text, True
+        if isinstance(expr, cst.Name):
+            value = self.value(expr.value)
+            return (value, True) if value is not None else None
+        if isinstance(expr, cst.FormattedString):
+            out = ""
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    out += part.value
+                    continue
+                if part.conversion is None and part.format_spec is None:
+                    inner = self._cst(part.expression)
+                    if inner is not None and inner[1]:
+                        out += inner[0]
+                        continue
+                return out, False
+            return out, True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return _join(self._cst(expr.left), lambda: self._cst(expr.right))
+        return None
+
+    def _ast(self, expr: ast.expr) -> tuple[str, bool] | None:
+        if isinstance(expr, ast.Constant):
+            return (expr.value, True) if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.Name):
+            value = self.value(expr.id)
+            return (value, True) if value is not None else None
+        if isinstance(expr, ast.JoinedStr):
+            out = ""
+            for part in expr.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    out += part.value
+                    continue
+                if isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
+                    inner = self._ast(part.value)
+                    if inner is not None and inner[1]:
+                        out += inner[0]
+                        continue
+                return out, False
+            return out, True
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return _join(self._ast(expr.left), lambda: self._ast(expr.right))
+        return None
+
+
+def _join(left: tuple[str, bool] | None, right) -> tuple[str, bool] | None:
+    """`left + right` where `right` is resolved only if the left is fully known."""
+    if left is None or not left[1]:
+        return left
+    known = right()
+    if known is None:
+        return left[0], False
+    return left[0] + known[0], known[1]
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    """Names bound exactly once in the whole file, at module level, to a string literal."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            bound[node.arg] = bound.get(node.arg, 0) + 1
+    constants = {}
+    pending = list(tree.body)
+    while pending:
+        stmt = pending.pop()
+        if isinstance(stmt, (ast.If, ast.Try)):  # still module level: look inside
+            pending.extend(stmt.body + stmt.orelse + getattr(stmt, "finalbody", []))
+            for handler in getattr(stmt, "handlers", []):
+                pending.extend(handler.body)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+            and bound.get(stmt.targets[0].id) == 1
+        ):
+            constants[stmt.targets[0].id] = stmt.value.value
+    return constants
+
+
+def _ast_dotted(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = _ast_dotted(expr.value)
+        return f"{base}.{expr.attr}" if base else None
     return None
+
+
+_HEADER_SKIP = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_PATCH_HOW = {ast.Assign: "assign", ast.AugAssign: "augassign", ast.AnnAssign: "assign", ast.Delete: "delete"}
+
+
+class _NameCollector:
+    """One pass over the `ast` statements (with the guards of the libcst walk) collecting registry
+    calls, dotted string literals and monkeypatches. The `ast` is a fraction of libcst's cost to
+    walk, and every string of every file must be looked at."""
+
+    def __init__(
+        self,
+        module: str,
+        is_package: bool,
+        registry_kinds: dict[str, ReferenceKind],
+        names: _KnownStrings,
+        import_calls: set[tuple[int, int]],
+    ) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.kinds = registry_kinds
+        self.names = names
+        self.import_calls = import_calls  # importlib calls: their argument is an import site already
+        self.references: list[NameReference] = []
+        self.patches: list[Patch] = []
+        self.bindings: dict[str, str] = {}  # local name -> the module or object an import bound to it
+        self.consumed: set[int] = set()  # ids of string nodes already recorded as a call's argument
+
+    def run(self, statements: list[tuple[ast.stmt, tuple[Guard, ...]]]) -> None:
+        for stmt, _ in statements:
+            self._bind(stmt)
+        for stmt, guards in statements:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue  # docstrings and other bare strings say nothing to the program
+            how = _PATCH_HOW.get(type(stmt))
+            if how is not None:
+                targets = stmt.targets if isinstance(stmt, (ast.Assign, ast.Delete)) else [stmt.target]
+                if not (isinstance(stmt, ast.AnnAssign) and stmt.value is None):
+                    for target in targets:
+                        self._patch_target(target, how, guards)
+            self._expressions(stmt, guards)
+
+    def _bind(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    self.bindings[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    self.bindings[head] = head
+        elif isinstance(stmt, ast.ImportFrom):
+            base = resolve_relative(self.module, self.is_package, stmt.level, stmt.module or "")
+            if base is None:
+                return
+            for alias in stmt.names:
+                if alias.name != "*":
+                    self.bindings[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+
+    def _imported(self, expr: ast.expr) -> str | None:
+        """The absolute dotted name of `expr` if its first name is bound by an import."""
+        dotted = _ast_dotted(expr)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        base = self.bindings.get(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def _patch_target(self, target: ast.expr, how: str, guards: tuple[Guard, ...]) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._patch_target(element, how, guards)
+        elif isinstance(target, ast.Starred):
+            self._patch_target(target.value, how, guards)
+        elif isinstance(target, ast.Attribute):
+            owner = self._imported(target.value)
+            if owner is not None:
+                self.patches.append(Patch(owner, target.attr, target.lineno, target.col_offset + 1, how, guards))
+
+    def _expressions(self, stmt: ast.stmt, guards: tuple[Guard, ...]) -> None:
+        pending: list[ast.AST] = []
+        for name, value in ast.iter_fields(stmt):
+            if name in _HEADER_SKIP:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, ast.AST):
+                    pending.append(item)
+        self._walk(pending, guards)
+
+    def _walk(self, pending: list[ast.AST], guards: tuple[Guard, ...]) -> None:
+        """Every expression node below `pending`. Hot: every node of every file passes here, so
+        leaves are dispatched on their exact type first and `ctx` children are never visited."""
+        while pending:
+            node = pending.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                continue
+            if kind is ast.Constant:
+                value = node.value
+                if type(value) is str and "." in value and id(node) not in self.consumed:
+                    self._literal(value, True, node, guards)
+                continue
+            if kind is ast.Attribute:
+                pending.append(node.value)
+                continue
+            if kind is ast.Call:
+                self._call(node, guards)
+            elif kind is ast.JoinedStr:
+                if id(node) not in self.consumed:
+                    known = self.names.resolve_ast(node)
+                    if known is not None:
+                        self._literal(known[0], known[1], node, guards)
+                # only the expressions inside may hold calls; the text parts are done
+                pending.extend(part for part in node.values if type(part) is ast.FormattedValue)
+                continue
+            elif kind is ast.Lambda:
+                self._walk(list(ast.iter_child_nodes(node)), guards + (Guard(GuardKind.FUNCTION, node.lineno, "lambda"),))
+                continue
+            elif kind is ast.Subscript and _is_environ(node.value):  # os.environ["X"]
+                self._environment(node.slice, node, guards)
+            elif (
+                kind is ast.Compare  # "X" in os.environ
+                and len(node.ops) == 1
+                and isinstance(node.ops[0], (ast.In, ast.NotIn))
+                and _is_environ(node.comparators[0])
+            ):
+                self._environment(node.left, node, guards)
+            pending.extend(ast.iter_child_nodes(node))
+
+    def _literal(self, text: str, complete: bool, node: ast.expr, guards: tuple[Guard, ...]) -> None:
+        if "." not in text or len(text) > 200 or not _DOTTED.fullmatch(text):
+            return
+        is_prefix = not complete or text.endswith(".")
+        self.references.append(
+            NameReference(text, node.lineno, node.col_offset + 1, ReferenceKind.LITERAL, "", is_prefix, guards)
+        )
+
+    def _call(self, node: ast.Call, guards: tuple[Guard, ...]) -> None:
+        func = node.func
+        callee = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if callee is None:
+            return
+        line, column = node.lineno, node.col_offset + 1
+        if (line, column) in self.import_calls:
+            if node.args:
+                self.consumed.add(id(node.args[0]))
+            return
+        if callee in ("setattr", "delattr") and isinstance(func, ast.Name) and len(node.args) >= 2:
+            owner = self._imported(node.args[0])
+            if owner is not None:
+                attribute = node.args[1].value if isinstance(node.args[1], ast.Constant) else ""
+                attribute = attribute if isinstance(attribute, str) else ""
+                self.patches.append(Patch(owner, attribute, line, column, callee, guards))
+            return
+        if (
+            callee in _ENVIRONMENT_READERS
+            and (callee == "getenv" or (isinstance(func, ast.Attribute) and _is_environ(func.value)))
+            and node.args
+        ):
+            self._environment(node.args[0], node, guards)  # os.environ.get("X"), os.getenv("X")
+            return
+        kind = self.kinds.get(callee)
+        if kind is None:
+            return
+        argument = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
+        if argument is None:
+            argument = next((k.value for k in node.keywords if k.arg in _NAME_KEYWORDS), None)
+        known = self.names.resolve_ast(argument) if argument is not None else None
+        if known is None or not known[0]:
+            return  # a name built at run time from nothing known: nothing to say
+        self.consumed.add(id(argument))
+        if kind is ReferenceKind.LOOKUP and _allows_missing(node):
+            guards = guards + (Guard(GuardKind.OPTIONAL, line, "allow_missing=True"),)
+        text, complete = known
+        call = _ast_dotted(func) or callee
+        self.references.append(NameReference(text, line, column, kind, call, not complete, guards))
+
+
+    def _environment(self, key: ast.expr, node: ast.expr, guards: tuple[Guard, ...]) -> None:
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value:
+            self.consumed.add(id(key))
+            self.references.append(
+                NameReference(key.value, node.lineno, node.col_offset + 1, ReferenceKind.ENVIRONMENT, "", False, guards)
+            )
+
+
+_ENVIRONMENT_READERS = frozenset({"get", "getenv", "setdefault", "pop"})
+
+
+def _is_environ(expr: ast.expr) -> bool:
+    """`os.environ` or `environ` (from os import environ)."""
+    return (isinstance(expr, ast.Name) and expr.id == "environ") or (
+        isinstance(expr, ast.Attribute) and expr.attr == "environ"
+    )
+
+
+def _allows_missing(call: ast.Call) -> bool:
+    """`get_global_func(name, True)` / `allow_missing=True`: a missing name gives None, no error."""
+    for keyword in call.keywords:
+        if keyword.arg == "allow_missing":
+            return isinstance(keyword.value, ast.Constant) and bool(keyword.value.value)
+    return len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) and bool(call.args[1].value)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -744,34 +1171,70 @@ def scan_source(
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input; never crash
         return FileFacts(**base, error=_parse_error(source, error))
 
-    scan_calls = b"import_module" in source or b"__import__" in source
+    scan_calls = b"import_module" in source or b"__import__" in source or b"find_spec" in source
     mentions_possible = matcher.spelled_in(source)
     try:
         ast_tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         ast_tree = None
     callees = _dynamic_callees(ast_tree) if ast_tree is not None and scan_calls else _DYNAMIC_IMPORT_NAMES
+    names = _KnownStrings(ast_tree, module, is_package, extra)
     try:
-        if ast_tree is None:
-            raise _PositionMismatch
-        positions = _AstPositions(ast_tree, callees)
-        walker = _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible)
-    except _PositionMismatch:
-        walker = _run_walker(
-            tree, module, is_package, matcher, _CstPositions(tree), scan_calls, callees, mentions_possible
-        )
+        try:
+            if ast_tree is None:
+                raise _PositionMismatch
+            positions = _AstPositions(ast_tree, callees)
+            walker = _run_walker(
+                tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible, names
+            )
+        except _PositionMismatch:
+            walker = _run_walker(
+                tree, module, is_package, matcher, _CstPositions(tree), scan_calls, callees, mentions_possible, names
+            )
+        collector = _NameCollector(module, is_package, matcher.registry_kinds, names, walker.import_calls)
+        if ast_tree is not None:
+            collector.run(_guarded_statements(walker, ast_tree))
+    except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
+        return FileFacts(**base, error=ParseError(1, 1, _TOO_DEEP))
     dunder_all = tuple(walker.dunder_all) if walker.dunder_all is not None and walker.dunder_all_literal else None
+    references = sorted(walker.probes + collector.references, key=lambda r: (r.line, r.column, r.kind.value))
     return FileFacts(
         **base,
         sites=tuple(walker.sites),
         unresolved=tuple(walker.unresolved),
         dunder_all=dunder_all,
         suppressions=_suppressions(source),
+        references=tuple(references),
+        patches=tuple(sorted(collector.patches, key=lambda p: (p.line, p.column))),
     )
+
+
+def _guarded_statements(walker: _Walker, tree: ast.Module) -> list[tuple[ast.stmt, tuple[Guard, ...]]]:
+    """Every `ast` statement with the guards the libcst walk found around it.
+
+    With `ast` positions the two walks match one to one, by index. When they disagreed (libcst
+    positions), statements are matched by line; a statement on a line the walk never saw is left
+    out rather than given the wrong guards.
+    """
+    if walker.statement_lines is None:
+        return list(zip(walker.positions.statements, walker.statement_guards, strict=True))
+    by_line: dict[int, tuple[Guard, ...]] = {}
+    for line, guards in zip(walker.statement_lines, walker.statement_guards, strict=True):
+        by_line.setdefault(line, guards)
+    statements = sorted(_statements(tree), key=lambda n: (n.lineno, n.col_offset))
+    return [(stmt, by_line[stmt.lineno]) for stmt in statements if stmt.lineno in by_line]
+
+
+_TOO_DEEP = "an expression is nested too deeply to analyse (RecursionError); split it up or exclude the file"
 
 
 def _parse_error(source: bytes, error: Exception) -> ParseError:
     """Where and why a file cannot be parsed, in CPython's words where it has better ones."""
+    # A coding declaration that names no codec (`uft-8`), or `utf8` after a UTF-8 BOM, is not a
+    # missing declaration: say what is wrong with it (stdlib test/tokenizedata/bad_coding*.py).
+    declared = str(error).splitlines()[0] if str(error) else ""
+    if declared.startswith(("unknown encoding", "encoding problem")):
+        return ParseError(1, 1, f"{declared}; fix the coding declaration (PEP 263), or drop it and save as UTF-8")
     if isinstance(error, (UnicodeError, LookupError)) or "encoding" in str(error):
         return ParseError(1, 1, "not valid UTF-8 and no encoding declaration; re-encode it as UTF-8 or declare its encoding (PEP 263)")
     try:
@@ -789,24 +1252,33 @@ def _parse_error(source: bytes, error: Exception) -> ParseError:
 
 
 def _dynamic_callees(tree: ast.Module) -> frozenset[str]:
-    """import_module/__import__ plus local names for them (`from importlib import import_module as load`)."""
+    """import_module/__import__/find_spec plus local names for them
+    (`from importlib import import_module as load`, `from importlib.util import find_spec as probe`)."""
     aliases = {
         alias.asname
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "importlib" and node.level == 0
+        if isinstance(node, ast.ImportFrom) and node.module in ("importlib", "importlib.util") and node.level == 0
         for alias in node.names
-        if alias.name == "import_module" and alias.asname
+        if alias.name in ("import_module", "find_spec") and alias.asname
     }
     return _DYNAMIC_IMPORT_NAMES | aliases
 
 
-def _run_walker(tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible=True) -> _Walker:
+def _run_walker(
+    tree, module, is_package, matcher, positions, scan_calls, callees, mentions_possible=True, names=None
+) -> _Walker:
     walker = _Walker(module, is_package, matcher, positions, scan_calls, callees)
     walker.mentions_possible = mentions_possible
+    if names is not None:
+        walker.names = names
     walker.block(tree.body, ())
     positions.check_count(walker.index + 1)
     walker.finish()
     return walker
+
+
+# The largest real files seen: torch 1.4 MB (7 s, 770 MB to parse), a generated AWS policy table 4 MB.
+MAX_FILE_BYTES = 8 * 2**20
 
 
 def scan_file(
@@ -814,6 +1286,13 @@ def scan_file(
 ) -> FileFacts:
     try:
         with open(abspath, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # Parsing costs ~10 s and ~1 GB per 5 MB of code: a file this large is generated data.
+            if size > MAX_FILE_BYTES:
+                reason = (f"too large to analyse ({size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES >> 20} MB); "
+                          "exclude it if it is generated")
+                return FileFacts(path=path, module=module, is_package=is_package, extra=extra,
+                                 error=ParseError(0, 0, reason))
             source = handle.read()
     except OSError as error:
         reason = f"cannot read: {error.strerror or error}"

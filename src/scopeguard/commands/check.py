@@ -1,9 +1,13 @@
-"""`scopeguard check`: report every place where a registered scope leaks."""
+"""`scopeguard check`: report every place where a registered scope leaks.
+
+What to report is decided here (all violations; minus a baseline's; with --diff only those the
+change introduced, plus the SG5xx change rules); how it looks is the report package's job.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
+import sys
 from pathlib import Path
 
 from .common import (
@@ -12,13 +16,13 @@ from .common import (
     UsageError,
     add_project_arguments,
     codes,
-    display_path,
     load_config,
     open_cache,
 )
 
 NAME = "check"
 HELP = "report every place where a registered scope leaks"
+FORMATS = ("text", "json", "sarif", "github")  # report.FORMATS, without importing the package for --help
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +32,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore", metavar="CODES", type=codes, default=[], action="extend",
                         help="skip these codes or code prefixes, comma-separated")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, sarif (2.1.0) or github (workflow-command annotations)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the text report: auto = on a terminal only; never when NO_COLOR is set")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="report only violations not recorded in FILE (default: scopeguard-baseline.json "
+                             "at the project root, when it exists)")
+    parser.add_argument("--no-baseline", action="store_true", help="ignore any baseline file")
+    parser.add_argument("--fail-on-stale", action="store_true",
+                        help="exit 1 when the baseline has entries that no longer occur")
+    parser.add_argument("--diff", metavar="BASE",
+                        help="report only what the change since BASE (a git commit, branch or tag; compared "
+                             "from its merge base with HEAD to the working tree) introduces, plus the SG5xx "
+                             "change rules")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,36 +54,106 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import Progress, analyse
 
     if args.select or args.ignore:
-        from ..rules import unknown_prefixes  # the catalogue is imported only when needed
+        from ..rules import (
+            unknown_prefixes,  # the catalogue is imported only when needed
+        )
 
         unknown = unknown_prefixes(args.select + args.ignore)
         if unknown:
             raise UsageError(f"unknown rule code(s): {', '.join(unknown)}; `scopeguard rule` lists them")
+    if args.baseline and args.no_baseline:
+        raise UsageError("--baseline and --no-baseline contradict each other; give one")
     config = load_config(args)
+    baseline_path = _baseline_path(args, config)
     progress = Progress()
+    diff = None
     try:
-        analysis = analyse(
-            config, args.select, args.ignore, cache=open_cache(args, config), jobs=args.jobs, progress=progress
-        )
+        if args.diff:
+            from ..changes import GitError, check_diff
+
+            try:
+                diff = check_diff(
+                    config, args.diff, args.select, args.ignore, cache=open_cache(args, config), jobs=args.jobs,
+                    progress=progress,
+                )
+            except GitError as error:
+                raise UsageError(str(error)) from None
+            violations, analysed, unparsed = diff.violations, diff.files_analysed, diff.files_unparsed
+        else:
+            analysis = analyse(
+                config, args.select, args.ignore, cache=open_cache(args, config), jobs=args.jobs, progress=progress
+            )
+            violations, analysed, unparsed = analysis.violations, analysis.files_analysed, analysis.files_unparsed
     except ConfigError as error:
         raise UsageError(str(error)) from None
     finally:
         progress.finish()
-    root = Path(config.root)
-    for v in analysis.violations:
-        print(f"{display_path(root / v.path)}:{v.line}:{v.column}: {v.code} {v.message}")
-    if not args.quiet:
-        print(summary(analysis))
-    return EXIT_VIOLATIONS if analysis.violations else EXIT_CLEAN
+
+    from ..report import Report, find_repo_root, render
+
+    baselined, stale = 0, ()
+    if baseline_path:
+        from ..baseline import BaselineError, load, split
+        from ..baseline import stale as stale_entries
+
+        try:
+            known = load(baseline_path)
+        except BaselineError as error:
+            raise UsageError(str(error)) from None
+        new, old = split(violations, known, diff.likely_new if diff else lambda v: False)
+        if diff is None:  # with --diff, what BASE already had is hidden, so absence proves nothing
+            stale = tuple(stale_entries(known, violations, lambda code: _selected(code, args.select, args.ignore)))
+        violations, baselined = tuple(new), len(old)
+    report = Report(
+        violations=tuple(violations),
+        files_analysed=analysed,
+        files_unparsed=unparsed,
+        project_root=config.root,
+        repo_root=diff.repo_root if diff else find_repo_root(config.root),
+        baseline_path=baseline_path,
+        baselined=baselined,
+        stale=stale,
+        diff_base=args.diff or "",
+        diff_commit=diff.commit if diff else "",
+        preexisting=diff.preexisting if diff else 0,
+    )
+    _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
+    failed = bool(report.violations) or (args.fail_on_stale and bool(report.stale))
+    return EXIT_VIOLATIONS if failed else EXIT_CLEAN
 
 
-def summary(analysis) -> str:
-    tail = f"{analysis.files_analysed} file(s) analysed"
-    if analysis.files_unparsed:
-        tail += f", {analysis.files_unparsed} could not be parsed"
-    if not analysis.violations:
-        return f"No violations; {tail}."
-    by_code = Counter(v.code for v in analysis.violations)
-    files = len({v.path for v in analysis.violations})
-    listed = ", ".join(f"{code} x{count}" for code, count in sorted(by_code.items()))
-    return f"Found {len(analysis.violations)} violation(s) in {files} file(s) ({listed}); {tail}."
+def _baseline_path(args: argparse.Namespace, config) -> str:
+    """The baseline to apply: --baseline FILE (must exist), else the project's default file if present."""
+    if args.no_baseline:
+        return ""
+    if args.baseline:
+        path = Path(args.baseline)
+        if not path.is_file():
+            raise UsageError(f"{args.baseline}: no such baseline file; write one with `scopeguard baseline -o {args.baseline}`")
+        return str(path.resolve())
+    from ..baseline import BASELINE_NAME
+
+    default = Path(config.root) / BASELINE_NAME
+    return str(default) if default.is_file() else ""
+
+
+def _selected(code: str, select, ignore) -> bool:
+    return (not select or any(code.startswith(p) for p in select)) and not any(code.startswith(p) for p in ignore)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    if args.format != "text" or args.output:
+        return False
+    from ..report.text import use_colour
+
+    return use_colour(sys.stdout, args.color)
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if not args.output:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{args.output}: cannot write the report: {error.strerror or error}") from None

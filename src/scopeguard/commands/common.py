@@ -55,7 +55,9 @@ def load_config(args: argparse.Namespace):
         start = Path(args.project)
         if not start.is_dir():
             raise UsageError(f"{args.project}: not a directory")
-        path = find_config(start.resolve())
+        # A file that names the table but does not parse is meant as the config: report what is
+        # wrong with it rather than "no config found".
+        path = find_config(start.resolve()) or _unparsable_config(start.resolve())
         if path is None:
             raise UsageError(
                 f"no pyproject.toml with a [tool.scopeguard] table in {start.resolve()} or above; "
@@ -65,6 +67,17 @@ def load_config(args: argparse.Namespace):
         return load(path, source_roots=args.source_roots, extra_roots=args.extra_roots, exclude=args.exclude)
     except ConfigError as error:
         raise UsageError(str(error)) from None
+
+
+def _unparsable_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml that mentions [tool.scopeguard] (find_config found none that parses)."""
+    for folder in (start, *start.parents):
+        try:
+            if b"tool.scopeguard" in (folder / "pyproject.toml").read_bytes():
+                return folder / "pyproject.toml"
+        except OSError:
+            continue
+    return None
 
 
 def open_cache(args: argparse.Namespace, config):

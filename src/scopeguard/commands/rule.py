@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rules import ALL_RULES, RULES_BY_CODE
+    from ..rules import CATALOGUE as ALL_RULES  # tree rules and the change rules (SG5xx, with --diff)
+    from ..rules import RULES_BY_CODE
 
     code = args.code
     if code is None:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from ..model import Violation
 from .base import Project, Rule
+from .change import CHANGE_RULES
+from .deletion import DeletionBreaksCall, DeletionBreaksModule, PackagingNamesScope
 from .disruption import (
     DynamicImport,
     OptionalImportOnly,
@@ -14,34 +16,48 @@ from .disruption import (
     UnguardedLazyImport,
     UnresolvedDynamicImport,
 )
+from .coupling import ForeignRegistration, MonkeypatchOutsideScope, OpaqueDynamicImport, UnguardedRegistryLookup
 from .isolation import UndeclaredScopeUse
 from .tool import RelativeImportBeyondRoot, UnparsableFile
-from .toggle import RootImportLoadsScope, ScopeWithoutToggle, WrongToggleGuard
+from .toggle import RootImportLoadsScope, ScopeWithoutToggle, ToggleWithoutSwitch, WrongToggleGuard
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnparsableFile,
     RelativeImportBeyondRoot,
     UndeclaredScopeUse,
+    ForeignRegistration,
+    MonkeypatchOutsideScope,
     UnguardedImportTimeImport,
     UnguardedLazyImport,
     TypeCheckingOnlyImport,
     OptionalImportOnly,
     DynamicImport,
     UnresolvedDynamicImport,
+    UnguardedRegistryLookup,
+    OpaqueDynamicImport,
+    DeletionBreaksModule,
+    DeletionBreaksCall,
+    PackagingNamesScope,
     ScopeWithoutToggle,
     RootImportLoadsScope,
     WrongToggleGuard,
+    ToggleWithoutSwitch,
 )
-RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
+# ALL_RULES are the tree rules `check` runs; change rules (SG5xx) judge a change and run only with
+# `check --diff`. CATALOGUE is every rule, for `scopeguard rule`, SARIF and selection by code.
+CATALOGUE: tuple[type[Rule], ...] = (*ALL_RULES, *CHANGE_RULES)
+RULES_BY_CODE = {rule.code: rule for rule in CATALOGUE}
 
 
-def selected(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[type[Rule]]:
+def selected(
+    select: Sequence[str] = (), ignore: Sequence[str] = (), among: Sequence[type[Rule]] = ALL_RULES
+) -> list[type[Rule]]:
     """Rules whose code starts with a selected prefix (all when none) and with no ignored prefix."""
     select = [s.upper() for s in select]
     ignore = [i.upper() for i in ignore]
     return [
         rule
-        for rule in ALL_RULES
+        for rule in among
         if (not select or any(rule.code.startswith(p) for p in select))
         and not any(rule.code.startswith(p) for p in ignore)
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Execution, Violation
+from ..model import Execution, Severity, Violation
 from .base import EXAMPLE_PYPROJECT, Example, Project, Rule, Verdict, toggle_spelling, ways_out
 
 
@@ -184,3 +184,73 @@ def _config_relpath(project: Project) -> str:
     return os.path.relpath(project.config.config_path, project.config.root).replace(os.sep, "/")
 
 
+class ToggleWithoutSwitch(Rule):
+    """
+    ## What it does
+    In a project built with CMake (a `CMakeLists.txt` or `*.cmake` at its root or under
+    `cmake/`), reports a scope whose toggle has nothing behind it that a user can flip: none of
+    the toggle's `on_when_true`/`on_when_false` spellings is a CMake option (`set(USE_MSC OFF)`,
+    `option(...)`, `tvm_option(...)` in those files) or an environment variable the code reads
+    or sets (`os.environ.get("TVM_USE_MSC")`). Projects without CMake files are not checked:
+    there a constant in the code is the build configuration.
+
+    ## Why is this bad
+    A feature toggle "contains the dependency from the rest" only if it can be turned off. A
+    toggle that is a constant in the code can be flipped only by editing the code, so the scope
+    is in practice always on.
+
+    ## Fix
+    Declare a build option (`tvm_option(USE_MSC "Build with MSC" OFF)` and `set(USE_MSC OFF)` in
+    cmake/config.cmake) or read an environment variable, and list its name among the toggle's
+    spellings.
+    """
+
+    code = "SG404"
+    name = "toggle-without-switch"
+    summary = "a scope's toggle has no build option or environment variable behind it"
+    severity = Severity.WARNING
+    INVALID = (
+        Example(
+            "",
+            pyproject=EXAMPLE_PYPROJECT,
+            also=(("cmake/config.cmake", "# Whether to build with CUDA\nset(USE_CUDA OFF)\n"),),
+        ),
+    )
+    VALID = (
+        Example(
+            'import os\n\nUSE_MSC = False\n_RUNTIME_ONLY = os.environ.get("TVM_USE_RUNTIME_LIB", "0") == "1"\n',
+            path="python/tvm/support.py",
+            also=(("cmake/config.cmake", "# Whether to build MSC\nset(USE_MSC OFF)\n"),),
+        ),
+    )
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        from .. import buildopts
+
+        scopes = [s for s in project.config.scopes if s.toggle is not None]
+        if not scopes:
+            return
+        if not buildopts.cmake_files(project.config.root):
+            return  # not built with CMake: a constant in the code is the build configuration
+        options = buildopts.read_build_options(project.config.root)
+        environment = buildopts.environment_variables(project.graph.files.values())
+        config_path = _config_relpath(project)
+        for scope in scopes:
+            toggle = project.config.toggle(scope.toggle)
+            if toggle is None:
+                continue
+            found, variables = buildopts.backing(toggle, options, environment)
+            if found or variables:
+                continue
+            names = ", ".join(buildopts.switches(toggle)) or "(none: decorators only)"
+            yield Violation(
+                self.code,
+                config_path,
+                scope.line,
+                1,
+                f"scope {scope.name}: toggle {toggle.name} has no build option or environment variable behind "
+                f"it (spellings {names}; no CMake `set`/`option` of that name, no os.environ read); declare "
+                "one and list it among the toggle's spellings, or the scope cannot be turned off",
+                scope=scope.name,
+                severity=self.severity,
+            )

@@ -1,0 +1,108 @@
+"""Build options behind feature toggles: the CMake side of a toggle.
+
+TVM turns components on and off at build time (`set(USE_MSC OFF)` in cmake/config.cmake, declared
+by `tvm_option(USE_MSC "Build with MSC" OFF)` in CMakeLists.txt) and at run time through
+environment variables (`TVM_USE_RUNTIME_LIB`). A toggle whose spellings match neither is a switch
+nobody can flip without editing code: SG404 reports it.
+
+The CMake files read are the ones options live in by convention: `CMakeLists.txt` and `*.cmake`
+at the project root, and every `*.cmake`/`CMakeLists.txt` under `cmake/`. Walking the whole tree
+(TVM's 3rdparty/ and build folders hold thousands of unrelated CMake files) would cost every run,
+cached ones included, for options no toggle means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+
+from .model import BuildOption, FileFacts, ReferenceKind, Toggle
+
+_COMMAND = re.compile(
+    r"^[ \t]*(set|option|tvm_option|cmake_dependent_option)[ \t]*\([ \t]*([A-Za-z_][A-Za-z0-9_]*)\b([^)]*)\)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
+
+
+def cmake_files(root: str) -> list[str]:
+    """The CMake files options are read from, relative to `root` with forward slashes, sorted."""
+    found = []
+    try:
+        top = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return []
+    for entry in top:
+        if entry.is_file() and _is_cmake(entry.name):
+            found.append(entry.name)
+    cmake_dir = os.path.join(root, "cmake")
+    for folder, dirs, files in os.walk(cmake_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        for name in sorted(files):
+            if _is_cmake(name):
+                found.append(os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"))
+    return found
+
+
+def _is_cmake(name: str) -> bool:
+    return name == "CMakeLists.txt" or name.endswith(".cmake")
+
+
+def parse_cmake(text: str, path: str) -> list[BuildOption]:
+    """The options a CMake file sets or declares (commented-out lines are not matched)."""
+    options = []
+    for match in _COMMAND.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        value = " ".join(match.group(3).split())
+        options.append(BuildOption(match.group(2), path, line, match.group(1).lower(), value))
+    return options
+
+
+def read_build_options(root: str) -> tuple[BuildOption, ...]:
+    """Every option of every CMake file of the project, in file and line order."""
+    options: list[BuildOption] = []
+    for path in cmake_files(root):
+        try:
+            with open(os.path.join(root, path), encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        options.extend(parse_cmake(text, path))
+    return tuple(options)
+
+
+def fingerprint(root: str) -> list[str]:
+    """The CMake files' names and content hashes: results that used them are valid while these are."""
+    parts = []
+    for path in cmake_files(root):
+        try:
+            with open(os.path.join(root, path), "rb") as handle:
+                parts.append(f"cmake:{path}:{hashlib.sha256(handle.read()).hexdigest()}")
+        except OSError:
+            parts.append(f"cmake:{path}:unreadable")
+    return parts
+
+
+def environment_variables(facts: Iterable[FileFacts]) -> dict[str, list[tuple[str, int]]]:
+    """Environment variables the code reads or sets, with where (path, line)."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for file in facts:
+        for reference in file.references:
+            if reference.kind is ReferenceKind.ENVIRONMENT:
+                found.setdefault(reference.text, []).append((file.path, reference.line))
+    return found
+
+
+def switches(toggle: Toggle) -> tuple[str, ...]:
+    """The spellings of a toggle that could be a build option or an environment variable."""
+    return tuple(s for s in (*toggle.on_when_true, *toggle.on_when_false) if s.isidentifier())
+
+
+def backing(
+    toggle: Toggle, options: Sequence[BuildOption], environment: dict[str, list[tuple[str, int]]]
+) -> tuple[list[BuildOption], list[str]]:
+    """The build options and environment variables behind a toggle: those named as its spellings."""
+    names = set(switches(toggle))
+    return [o for o in options if o.name in names], sorted(names & set(environment))

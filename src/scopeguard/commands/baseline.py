@@ -1,0 +1,56 @@
+"""`scopeguard baseline`: record today's violations so that `check` reports only new ones."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .common import (
+    EXIT_CLEAN,
+    UsageError,
+    add_project_arguments,
+    display_path,
+    load_config,
+    open_cache,
+)
+
+NAME = "baseline"
+HELP = "record today's violations in a baseline file, so that `check` reports only new ones"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_project_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="where to write it (default: scopeguard-baseline.json at the project root, "
+                             "which `check` then uses by itself)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..baseline import BASELINE_NAME, dumps, record
+    from ..config import ConfigError
+    from ..pipeline import Progress, analyse
+
+    config = load_config(args)
+    progress = Progress()
+    try:
+        analysis = analyse(config, cache=open_cache(args, config), jobs=args.jobs, progress=progress)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.finish()
+    target = Path(args.output) if args.output else Path(config.root) / BASELINE_NAME
+    counts = record(analysis.violations)
+    text = dumps(counts)
+    try:
+        # Written next to the target and renamed: an interrupted run never leaves half a baseline.
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the baseline: {error.strerror or error}") from None
+    print(
+        f"Wrote {display_path(target)}: {len(counts)} entr{'y' if len(counts) == 1 else 'ies'} "
+        f"for {len(analysis.violations)} violation(s); `scopeguard check` now reports only new ones."
+    )
+    return EXIT_CLEAN

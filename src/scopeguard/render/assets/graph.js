@@ -1,0 +1,158 @@
+// scopeguard graph page: pan/zoom, click a node for its import sites, search, filter by edge kind.
+// Written for this page only; no library, nothing fetched. The layout comes precomputed in the SVG.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("graph-data").textContent);
+  const svg = document.querySelector("#canvas > svg");
+  const panel = document.getElementById("details");
+  const nodesById = new Map(data.nodes.map((n) => [n.id, n]));
+  const nodeEls = new Map();
+  svg.querySelectorAll(".node").forEach((el) => nodeEls.set(el.dataset.id, el));
+  const edgeEls = Array.from(svg.querySelectorAll(".edge"));
+
+  // ---- pan and zoom, on the viewBox ----
+  const full = svg.viewBox.baseVal;
+  let box = { x: full.x, y: full.y, w: full.width, h: full.height };
+  const home = Object.assign({}, box);
+  function apply() { svg.setAttribute("viewBox", `${box.x} ${box.y} ${box.w} ${box.h}`); }
+  function toGraph(clientX, clientY) {
+    const r = svg.getBoundingClientRect();
+    const scale = Math.max(box.w / r.width, box.h / r.height);
+    const offX = (r.width * scale - box.w) / 2, offY = (r.height * scale - box.h) / 2;
+    return { x: box.x - offX + (clientX - r.left) * scale, y: box.y - offY + (clientY - r.top) * scale, scale };
+  }
+  svg.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const p = toGraph(ev.clientX, ev.clientY);
+    const f = Math.exp(ev.deltaY * 0.0015);
+    box = { x: p.x - (p.x - box.x) * f, y: p.y - (p.y - box.y) * f, w: box.w * f, h: box.h * f };
+    apply();
+  }, { passive: false });
+  let drag = null;
+  svg.addEventListener("pointerdown", (ev) => {
+    drag = { x: ev.clientX, y: ev.clientY, moved: false, start: Object.assign({}, box), scale: toGraph(0, 0).scale };
+  });
+  window.addEventListener("pointermove", (ev) => {
+    if (!drag) return;
+    const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; svg.parentElement.classList.add("dragging"); }
+    if (drag.moved) { box = Object.assign({}, drag.start, { x: drag.start.x - dx * drag.scale, y: drag.start.y - dy * drag.scale }); apply(); }
+  });
+  window.addEventListener("pointerup", (ev) => {
+    const was = drag; drag = null; svg.parentElement.classList.remove("dragging");
+    if (!was || was.moved) return;
+    const target = ev.target.closest && ev.target.closest(".node");
+    if (target) select(target.dataset.id); else clear();
+  });
+  document.getElementById("fit").addEventListener("click", () => { box = Object.assign({}, home); apply(); });
+
+  function centreOn(id) {
+    const el = nodeEls.get(id);
+    if (!el) return;
+    const r = el.querySelector("rect");
+    const cx = r.x.baseVal.value + r.width.baseVal.value / 2, cy = r.y.baseVal.value + r.height.baseVal.value / 2;
+    box = Object.assign({}, box, { x: cx - box.w / 2, y: cy - box.h / 2 });
+    apply();
+  }
+
+  // ---- the details panel ----
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  function siteItem(site, other) {
+    const li = el("li", undefined, "site");
+    li.append(el("span", `${site.path}:${site.line}:${site.column}`));
+    li.append(document.createTextNode(` ${other}`));
+    if (site.violations.length) li.append(document.createTextNode(" "), el("span", site.violations.join(" "), "code"));
+    return li;
+  }
+  function edgeList(title, edges, otherEnd) {
+    panel.append(el("h3", `${title} (${edges.reduce((s, e) => s + e.count, 0)} sites)`));
+    if (!edges.length) { panel.append(el("p", "none", "muted")); return; }
+    const ul = el("ul");
+    for (const e of edges) {
+      const kind = data.edge_kinds.find((k) => k.id === e.kind);
+      const li = el("li");
+      li.append(el("b", otherEnd(e)), document.createTextNode(` — ${kind.label}, ${e.count} site(s)`));
+      const sites = el("ul");
+      for (const s of e.sites) sites.append(siteItem(s, `${s.importer} → ${s.statement}`));
+      li.append(sites);
+      ul.append(li);
+    }
+    panel.append(ul);
+  }
+  function select(id) {
+    const node = nodesById.get(id);
+    if (!node) return;
+    nodeEls.forEach((e) => e.classList.remove("selected", "lit"));
+    edgeEls.forEach((e) => e.classList.remove("lit"));
+    const me = nodeEls.get(id);
+    me.classList.add("selected", "lit");
+    edgeEls.forEach((e) => {
+      const edge = data.edges[+e.dataset.index];
+      if (edge.source === id || edge.target === id) {
+        e.classList.add("lit");
+        nodeEls.get(edge.source).classList.add("lit");
+        nodeEls.get(edge.target).classList.add("lit");
+      }
+    });
+    svg.classList.add("focused");
+    panel.replaceChildren();
+    panel.append(el("h2", node.id));
+    panel.append(el("p", `${node.kind}, ${node.files} file(s)` + (node.scope ? `, scope ${node.scope}` : ", outside every scope"), "muted"));
+    edgeList("Imports", data.edges.filter((e) => e.source === id), (e) => `→ ${e.target}`);
+    edgeList("Imported by", data.edges.filter((e) => e.target === id), (e) => `← ${e.source}`);
+    panel.append(el("h3", `Violations (${node.violations.length})`));
+    if (!node.violations.length) panel.append(el("p", "none", "muted"));
+    else {
+      const ul = el("ul");
+      for (const v of node.violations) {
+        const li = el("li", undefined, "site");
+        li.append(el("span", v.code, "code"), document.createTextNode(` ${v.path}:${v.line}:${v.column} ${v.message}`));
+        ul.append(li);
+      }
+      panel.append(ul);
+    }
+  }
+  function clear() {
+    nodeEls.forEach((e) => e.classList.remove("selected", "lit"));
+    edgeEls.forEach((e) => e.classList.remove("lit"));
+    svg.classList.remove("focused");
+    panel.replaceChildren(el("p", "Click a node to see its import sites and violations.", "muted"));
+  }
+
+  // ---- search ----
+  const search = document.getElementById("search");
+  function matches() {
+    const q = search.value.trim().toLowerCase();
+    const found = [];
+    nodeEls.forEach((e, id) => {
+      const hit = q !== "" && id.toLowerCase().includes(q);
+      e.classList.toggle("match", hit);
+      if (hit) found.push(id);
+    });
+    svg.classList.toggle("searching", q !== "");
+    return found;
+  }
+  search.addEventListener("input", matches);
+  search.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter") return;
+    const found = matches();
+    if (found.length) { select(found[0]); centreOn(found[0]); }
+  });
+
+  // ---- filters ----
+  function filter() {
+    const shown = new Set(Array.from(document.querySelectorAll("#kinds input[data-kind]")).filter((c) => c.checked).map((c) => c.dataset.kind));
+    const onlyViolations = document.getElementById("only-violations").checked;
+    edgeEls.forEach((e) => {
+      const edge = data.edges[+e.dataset.index];
+      e.classList.toggle("hidden", !shown.has(edge.kind) || (onlyViolations && !edge.violations.length));
+    });
+  }
+  document.querySelectorAll("#kinds input").forEach((c) => c.addEventListener("change", filter));
+  clear();
+})();

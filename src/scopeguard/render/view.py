@@ -1,0 +1,381 @@
+"""ImportGraph + config + violations -> View: the picture every output format draws.
+
+The view is built in plain Python from the graph's import edges, so the formats never touch
+networkx. Steps, in order: classify every import site (how it is guarded, seen from the module it
+imports), collapse modules to packages (`depth`), group sites into one edge per (importer, imported,
+kind), then narrow: only edges that cross a scope boundary (`boundary`), and/or one scope and its
+neighbours (`focus`, `hops`), and/or the modules a scope's deletion breaks (`blast radius`).
+
+Collapsing never merges code of two scopes, nor scope code with outside code: a module inside a
+scope collapses at most to the scope itself, so clusters stay exact at any depth.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..model import Config, Execution, FileFacts, ImportSite, Scope, SiteKind, Violation
+
+
+class EdgeKind(enum.Enum):
+    """How an import runs, from the worst (unguarded at import time) to the harmless (type-only).
+
+    For an import of a scope this is `rules.base.classify`'s verdict; for an import of outside code
+    the same questions are asked with "any toggle" in place of "the scope's toggle".
+    """
+
+    IMPORT = "import"
+    LAZY = "lazy"
+    OPTIONAL = "optional"
+    OTHER_TOGGLE = "other-toggle"
+    TOGGLE = "toggle"
+    TYPE = "type"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+    @property
+    def description(self) -> str:
+        return _KIND_DESCRIPTIONS[self]
+
+
+_KIND_LABELS = {
+    EdgeKind.IMPORT: "unguarded, import time",
+    EdgeKind.LAZY: "lazy (inside a function)",
+    EdgeKind.OPTIONAL: "try/except ImportError",
+    EdgeKind.OTHER_TOGGLE: "behind another toggle",
+    EdgeKind.TOGGLE: "behind the toggle",
+    EdgeKind.TYPE: "TYPE_CHECKING only",
+}
+_KIND_DESCRIPTIONS = {
+    EdgeKind.IMPORT: "runs whenever the importer is imported, with no guard",
+    EdgeKind.LAZY: "runs when an enclosing function is called, with no guard",
+    EdgeKind.OPTIONAL: "a failed import is caught (try/except ImportError); no toggle",
+    EdgeKind.OTHER_TOGGLE: "runs only while a toggle is on, but not the imported scope's own toggle",
+    EdgeKind.TOGGLE: "runs only while the imported scope's toggle is on (outside scopes: any toggle)",
+    EdgeKind.TYPE: "never runs: under `if TYPE_CHECKING:`",
+}
+
+
+def site_kind(site: ImportSite, scope: Scope | None) -> EdgeKind:
+    """The edge kind of one import site, `scope` being the scope of the module it imports."""
+    from ..rules.base import Verdict, classify
+
+    if scope is not None:
+        verdict = classify(site, scope)
+        kind = {
+            Verdict.TYPE: EdgeKind.TYPE,
+            Verdict.TOGGLE: EdgeKind.TOGGLE,
+            Verdict.OPTIONAL: EdgeKind.OPTIONAL,
+            Verdict.WRONG_TOGGLE: EdgeKind.OTHER_TOGGLE,
+        }.get(verdict)
+        if kind is not None:
+            return kind
+    elif site.execution is Execution.NEVER:
+        return EdgeKind.TYPE
+    elif site.toggles_required_on:
+        return EdgeKind.TOGGLE
+    elif site.is_optional:
+        return EdgeKind.OPTIONAL
+    return EdgeKind.LAZY if site.execution is Execution.CALL else EdgeKind.IMPORT
+
+
+@dataclass(frozen=True)
+class Site:
+    """One import statement behind an edge, with the codes of the violations reported there."""
+
+    path: str
+    line: int
+    column: int
+    importer: str  # the importing module (or path of an extra-root file), before collapsing
+    imported: str  # the imported module, before collapsing
+    statement: str  # what the statement names, e.g. `tvm.contrib.msc.core`
+    kind: EdgeKind
+    dynamic: bool = False  # importlib.import_module / __import__ with a literal name
+    violations: tuple[str, ...] = ()  # rule codes
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: str
+    kind: str  # "module", "package" (collapsed), "file" (extra root), "folder" (collapsed files)
+    scope: str | None
+    files: int  # how many files the node stands for
+    violations: tuple[Violation, ...] = ()  # reported in the files this node stands for
+
+
+@dataclass(frozen=True)
+class Edge:
+    """All import sites of one kind from one node to another."""
+
+    source: str
+    target: str
+    kind: EdgeKind
+    sites: tuple[Site, ...]
+    boundary: bool  # the two ends belong to different scopes (or one to none)
+
+    @property
+    def count(self) -> int:
+        return len(self.sites)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(sorted({code for site in self.sites for code in site.violations}))
+
+    @property
+    def violating(self) -> bool:
+        return any(site.violations for site in self.sites)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    scope: str
+    toggle: str | None
+    nodes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for; recorded in outputs so a picture says how it was made."""
+
+    depth: int | None = None
+    focus: str | None = None
+    hops: int = 1
+    boundary: bool = False
+    blast_radius: str | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    clusters: tuple[Cluster, ...]
+    violations: tuple[Violation, ...]  # the violations of the files shown
+    options: Options = field(default_factory=Options)
+    title: str = "scopeguard graph"
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+
+class ViewError(ValueError):
+    """A view option that names nothing in the project (the message suggests the near miss)."""
+
+
+def build_view(
+    config: Config,
+    graph,
+    violations: Sequence[Violation] = (),
+    options: Options = Options(),
+    *,
+    blast: Iterable[str] | None = None,
+    title: str = "scopeguard graph",
+) -> View:
+    """The view of `graph` (an ImportGraph) that `options` ask for.
+
+    `blast`, with `options.blast_radius`, is the set of graph nodes a deletion of that scope breaks
+    (`blast_nodes(deletion.simulate_deletion(...))`): the view keeps the scope and those nodes only.
+    """
+    if options.depth is not None and options.depth < 1:
+        raise ViewError(f"--depth must be at least 1, not {options.depth}")
+    if options.hops < 0:
+        raise ViewError(f"--hops must be 0 or more, not {options.hops}")
+    facts_by_node: dict[str, FileFacts] = dict(graph.files)
+    from ..rules.base import Project
+
+    owner = Project(config, graph).owner
+
+    def scope_of(node: str) -> Scope | None:
+        item = facts_by_node.get(node)
+        return owner(item) if item is not None else config.scope_of(node)
+
+    def group(node: str) -> str:
+        return _collapse(node, facts_by_node.get(node), scope_of(node), config, options.depth)
+
+    # Every node of the graph, collapsed; namespace packages without a file count as zero files.
+    members: dict[str, list[str]] = defaultdict(list)
+    for node in sorted(graph.graph.nodes):
+        members[group(node)].append(node)
+
+    by_site = _violations_by_site(violations)
+    grouped: dict[tuple[str, str, EdgeKind], list[Site]] = defaultdict(list)
+    for edge in graph.import_edges():
+        kind = site_kind(edge.site, config.scope_of(edge.imported))
+        codes = by_site.get((edge.importer, edge.site.line, edge.imported), ())
+        site = Site(
+            edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, edge.site.dotted,
+            kind, edge.site.kind is SiteKind.DYNAMIC, codes,
+        )
+        source, target = group(edge.importer), group(edge.imported)
+        if source != target:  # imports inside one collapsed package are not drawn
+            grouped[source, target, kind].append(site)
+
+    node_scope = {name: _scope_name(scope_of(nodes[0])) for name, nodes in members.items()}
+    edges = [
+        Edge(source, target, kind, tuple(sorted(sites, key=_site_order)), node_scope[source] != node_scope[target])
+        for (source, target, kind), sites in grouped.items()
+    ]
+    keep = set(members)
+    if options.boundary:
+        edges = [e for e in edges if e.boundary]
+        keep = {n for e in edges for n in (e.source, e.target)}
+    if options.focus is not None:
+        focus = _focus_nodes(options.focus, config, members, node_scope)
+        keep, edges = _neighbourhood(focus, edges, options.hops, keep)
+    if options.blast_radius is not None:
+        scope = _scope_named(options.blast_radius, config)
+        broken = {group(node) for node in blast or ()}
+        inside = {n for n in members if node_scope[n] == scope.name}
+        keep &= inside | broken
+        # The links along which the failure travels: from a broken module into the scope or into
+        # another broken module (each edge still says by its kind whether it runs).
+        edges = [e for e in edges if e.source in broken and e.target in keep]
+    edges = [e for e in edges if e.source in keep and e.target in keep]
+    if options.boundary or options.focus is not None:
+        # A narrowed view shows what is connected; a lone node there is noise.
+        linked = {n for e in edges for n in (e.source, e.target)}
+        keep = {n for n in keep if n in linked or (options.focus and _in_focus(n, options.focus, node_scope))}
+
+    by_importer: dict[str, list[Violation]] = defaultdict(list)
+    for violation in violations:
+        by_importer[violation.importer].append(violation)
+    nodes = []
+    for name in sorted(keep):
+        files = [m for m in members[name] if m in facts_by_node]
+        found = tuple(sorted((v for m in members[name] for v in by_importer.get(m, ())), key=lambda v: v.sort_key))
+        nodes.append(Node(name, _label(name), _node_kind(name, members[name], facts_by_node), node_scope[name], len(files), found))
+    clusters = tuple(
+        Cluster(scope.name, scope.toggle, tuple(n.id for n in nodes if n.scope == scope.name))
+        for scope in config.scopes
+        if any(n.scope == scope.name for n in nodes)
+    )
+    shown = tuple(v for n in nodes for v in n.violations)
+    edges.sort(key=lambda e: (e.source, e.target, list(EdgeKind).index(e.kind)))
+    return View(tuple(nodes), tuple(edges), clusters, tuple(sorted(shown, key=lambda v: v.sort_key)), options, title)
+
+
+def blast_nodes(plan) -> set[str]:
+    """The graph nodes a DeletionPlan breaks: at import time, or when one of their functions runs."""
+    return {b.module for b in plan.broken} | {lazy.importer for lazy in plan.lazy}
+
+
+def _collapse(node: str, facts: FileFacts | None, scope: Scope | None, config: Config, depth: int | None) -> str:
+    """The node `node` is drawn as: its package at `depth`, never coarser than its scope."""
+    if depth is None:
+        return node
+    if facts is not None and facts.extra:
+        return _collapse_path(facts.path, scope, config, depth)
+    parts = node.split(".")
+    keep = depth
+    if scope is not None:
+        keep = max(keep, scope.name.count(".") + 1)
+    return ".".join(parts[:keep])
+
+
+def _collapse_path(path: str, scope: Scope | None, config: Config, depth: int) -> str:
+    """An extra-root file collapses to the folder `depth` levels below its root (as `tests/python/relax/`),
+    or to the scope's extra path that holds it when that is deeper."""
+    root = next((r.rstrip("/") for r in config.extra_roots if path.startswith(r.rstrip("/") + "/")), "")
+    rest = path[len(root) + 1 :].split("/") if root else path.split("/")
+    if len(rest) <= depth:
+        return path
+    folder = "/".join(filter(None, [root, *rest[:depth]]))
+    if scope is not None:
+        for extra in scope.extra_paths:
+            extra = extra.rstrip("/")
+            if (path.startswith(extra + "/")) and len(extra) > len(folder):
+                folder = extra
+    return folder + "/"
+
+
+def _node_kind(name: str, members: list[str], facts: dict[str, FileFacts]) -> str:
+    if name.endswith("/"):
+        return "folder"
+    item = facts.get(name)
+    if item is not None and item.extra:
+        return "file"
+    if members == [name]:
+        return "module"
+    return "package"
+
+
+def _label(name: str) -> str:
+    return name
+
+
+def _scope_name(scope: Scope | None) -> str | None:
+    return scope.name if scope is not None else None
+
+
+def _site_order(site: Site) -> tuple:
+    return (site.path, site.line, site.column, site.imported)
+
+
+def _violations_by_site(violations: Iterable[Violation]) -> dict[tuple[str, int, str], tuple[str, ...]]:
+    """Codes reported at (importer, line, imported): the key an import site is matched by."""
+    found: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    for v in violations:
+        if v.importer and v.imported:
+            found[v.importer, v.line, v.imported].add(v.code)
+    return {key: tuple(sorted(codes)) for key, codes in found.items()}
+
+
+def _scope_named(name: str, config: Config) -> Scope:
+    for scope in config.scopes:
+        if scope.name == name:
+            return scope
+    known = [s.name for s in config.scopes]
+    near = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; scopes: {', '.join(known) or 'none configured'}"
+    raise ViewError(f"{name!r} is not a configured scope{hint}")
+
+
+def _in_focus(node: str, focus: str, node_scope: dict[str, str | None]) -> bool:
+    if node_scope.get(node) == focus:
+        return True
+    return node == focus or node.startswith(focus + ".")
+
+
+def _focus_nodes(focus: str, config: Config, members: dict[str, list[str]], node_scope) -> set[str]:
+    """The view nodes of a scope (its modules and its tests) or of any module prefix."""
+    inside = {n for n in members if _in_focus(n, focus, node_scope)}
+    if not inside:
+        # Collapsed deeper than the node: `--scope tvm.relax.frontend --depth 2` focuses on tvm.relax.
+        inside = {n for n, nodes in members.items() if any(_in_focus(m, focus, node_scope) for m in nodes)}
+    if not inside:
+        candidates = sorted({s.name for s in config.scopes} | {m for nodes in members.values() for m in nodes})
+        near = difflib.get_close_matches(focus, candidates, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ViewError(f"--scope {focus!r} names no scope or module of the project{hint}")
+    return inside
+
+
+def _neighbourhood(focus: set[str], edges: list[Edge], hops: int, allowed: set[str]) -> tuple[set[str], list[Edge]]:
+    """Nodes within `hops` import edges of `focus` (either direction), and the edges seen on the
+    way: those with one end nearer than `hops`. Edges between two nodes on the horizon are left
+    out, or a one-hop view would draw every import among the scope's neighbours."""
+    adjacent: dict[str, set[str]] = defaultdict(set)
+    for e in edges:
+        adjacent[e.source].add(e.target)
+        adjacent[e.target].add(e.source)
+    distance = {n: 0 for n in focus if n in allowed}
+    frontier = list(distance)
+    for step in range(1, hops + 1):
+        nxt = []
+        for n in frontier:
+            for m in sorted(adjacent[n]):
+                if m not in distance and m in allowed:
+                    distance[m] = step
+                    nxt.append(m)
+        frontier = nxt
+    kept = [
+        e for e in edges
+        if e.source in distance and e.target in distance and min(distance[e.source], distance[e.target]) < max(hops, 1)
+    ]
+    return set(distance), kept

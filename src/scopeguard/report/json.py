@@ -1,0 +1,75 @@
+"""The JSON report: a versioned document for programs (docs/check-json-schema.json describes it).
+
+SCHEMA_VERSION changes when a field is removed or changes meaning; new fields may appear without a
+change, so readers should ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from . import Report
+
+SCHEMA_VERSION = 1
+
+
+def document(report: Report) -> dict:
+    from ..rules import RULES_BY_CODE
+
+    counts = report.counts()
+    baseline = None
+    if report.baseline_path:
+        baseline = {
+            "path": report.baseline_path,
+            "hidden": report.baselined,
+            "stale": [
+                {
+                    "code": e.code,
+                    "path": e.path,
+                    "importer": e.importer,
+                    "imported": e.imported,
+                    "scope": e.scope,
+                    "recorded": e.recorded,
+                    "found": e.found,
+                }
+                for e in report.stale
+            ],
+        }
+    diff = None
+    if report.diff_base:
+        diff = {"base": report.diff_base, "commit": report.diff_commit, "preexisting": report.preexisting}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "scopeguard", "version": __version__},
+        "project_root": report.project_root,
+        "summary": {
+            "violations": len(report.violations),
+            "files_with_violations": len({v.path for v in report.violations}),
+            "files_analysed": report.files_analysed,
+            "files_unparsed": report.files_unparsed,
+            "by_code": dict(sorted(counts.items())),
+        },
+        "violations": [
+            {
+                "code": v.code,
+                "rule": RULES_BY_CODE[v.code].name if v.code in RULES_BY_CODE else "",
+                "severity": v.severity.value,
+                "path": v.path,
+                "line": v.line,
+                "column": v.column,
+                "message": v.message,
+                "importer": v.importer,
+                "imported": v.imported,
+                "scope": v.scope,
+                "chain": list(v.chain),
+            }
+            for v in report.violations
+        ],
+        "baseline": baseline,
+        "diff": diff,
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

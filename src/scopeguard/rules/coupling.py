@@ -1,0 +1,292 @@
+"""Couplings no `import` statement shows: registry names, monkeypatches, opaque dynamic imports.
+
+In TVM most coupling between Python modules goes through strings: packed functions are registered
+and looked up by name (`register_global_func("relax.x")`, `get_global_func("relax.x")`,
+`init_ffi_api("relax", __name__)`), and modules are loaded by computed names. A scope owns the
+registry names under its own dotted name (`tvm.contrib.nnpack.`) and under its `ffi_prefixes`
+(`relax.`); the longest matching prefix decides the owner of a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import (
+    TYPE_CHECKING,
+    Config,
+    Execution,
+    NameReference,
+    ReferenceKind,
+    Scope,
+    Severity,
+    Violation,
+)
+from .base import Example, Project, Rule, Verdict, classify, toggle_spelling
+
+_LOOKUPS = (ReferenceKind.LOOKUP, ReferenceKind.INIT_API)
+
+
+def registry_name(reference: NameReference) -> str:
+    """The name a reference stands for; an INIT_API namespace stands for every name under it."""
+    return reference.text + "." if reference.kind is ReferenceKind.INIT_API else reference.text
+
+
+def name_owner(config: Config, name: str) -> tuple[Scope, str] | None:
+    """The scope owning a registry name, with the prefix that decided it (the longest match)."""
+    best: tuple[Scope, str] | None = None
+    for scope in config.scopes:
+        for prefix in scope.owned_prefixes:
+            if name.startswith(prefix) and (best is None or len(prefix) > len(best[1])):
+                best = (scope, prefix)
+    return best
+
+
+def _may_own(scope: Scope, reference: NameReference) -> bool:
+    """Whether a name known only by its start (f"relax.{x}") can lie under the scope's prefixes."""
+    name = registry_name(reference)
+    return any(prefix.startswith(name) or name.startswith(prefix) for prefix in scope.owned_prefixes)
+
+
+class UnguardedRegistryLookup(Rule):
+    """
+    ## What it does
+    Reports code outside a scope that looks up one of the scope's registry names
+    (`get_global_func("relax.x")`, `init_ffi_api("relax.transform", __name__)`) without a guard
+    by the scope's toggle. A scope owns the names under its dotted name (`tvm.contrib.nnpack.`)
+    and under its `ffi_prefixes`. Lookups that tolerate a missing name
+    (`get_global_func(name, allow_missing=True)`), type-only code and the scope's `allow`
+    entry points are not reported; code of another scope is, unless it lists the scope in `uses`.
+
+    ## Why is this bad
+    The lookup couples the caller to the scope as tightly as an import does, but no import
+    statement shows it: with the scope turned off or deleted, the lookup fails at run time
+    ("Cannot find global function"), and import-only tools call the tree clean.
+
+    ## Fix
+    Guard the lookup with the scope's toggle, look it up with `allow_missing=True` and handle
+    None, move the caller into the scope, or list it in the scope's `allow`.
+    """
+
+    code = "SG207"
+    name = "unguarded-registry-lookup"
+    summary = "outside code looks up a scope's registry names without its toggle"
+    INVALID = (
+        Example('import tvm\n\n\ndef legalize(mod):\n    return tvm.get_global_func("tvm.relax.legalize")(mod)\n'),
+    )
+    VALID = (
+        Example(
+            "import tvm\nfrom tvm.support import _RUNTIME_ONLY\n\n\ndef legalize(mod):\n    if _RUNTIME_ONLY:\n"
+            "        return mod\n"
+            '    return tvm.get_global_func("tvm.relax.legalize")(mod)\n'
+        ),
+        Example('import tvm\n\nHAS_RELAX = tvm.get_global_func("tvm.relax.legalize", allow_missing=True) is not None\n'),
+    )
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        config = project.config
+        if not config.scopes:
+            return
+        for facts in project.graph.files.values():
+            importer = project.owner(facts)
+            for reference in facts.references:
+                if reference.kind not in _LOOKUPS:
+                    continue
+                # f"relax.ext.{x}" lies under "relax." whatever x is: known start, known owner.
+                owned = name_owner(config, registry_name(reference))
+                if owned is None:
+                    continue
+                scope, prefix = owned
+                if importer is not None and (importer.name == scope.name or scope.name in importer.uses):
+                    continue
+                if project.allowed(scope, facts):
+                    continue
+                verdict = classify(reference, scope)
+                if verdict not in (Verdict.NONE, Verdict.WRONG_TOGGLE):
+                    continue
+                when = "at import time" if reference.execution is Execution.IMPORT else "when a function runs"
+                who = f"{facts.node} (scope {importer.name})" if importer is not None else facts.node
+                undeclared = f", which {importer.name} does not declare in `uses`" if importer is not None else ""
+                guard = (
+                    f" behind toggle {', '.join(sorted(reference.toggles_required_on))}, not the scope's"
+                    if verdict is Verdict.WRONG_TOGGLE
+                    else " without a guard"
+                )
+                yield self.violation(
+                    facts,
+                    reference.line,
+                    reference.column,
+                    f"{who} looks up {_shown(reference)} of scope {scope.name} (registry prefix {prefix!r}) "
+                    f"{when} through `{reference.call}`{guard}{undeclared}; it fails once the scope is off or "
+                    f"deleted: guard it with {toggle_spelling(config.toggle(scope.toggle) if scope.toggle else None)}, "
+                    "pass allow_missing=True and handle None, or move it into the scope",
+                    imported=reference.text,
+                    scope=scope.name,
+                )
+
+
+def _shown(reference: NameReference) -> str:
+    return f"a name starting with {reference.text!r}" if reference.is_prefix else repr(reference.text)
+
+
+class ForeignRegistration(Rule):
+    """
+    ## What it does
+    Reports code of a scope that registers a name (`register_global_func("x.y")`,
+    `register_object("x.Y")`) outside the names the scope owns: its dotted name
+    (`tvm.contrib.msc.`) and its `ffi_prefixes`.
+
+    ## Why is this bad
+    A registry is global. A scope that registers names in another namespace adds to (or
+    overrides) an API that is not its own: code outside finds behaviour that appears and
+    disappears with the scope, and deleting the scope silently removes functions others look up.
+
+    ## Fix
+    Register under the scope's own prefix; if the scope really owns the namespace, add the prefix
+    to its `ffi_prefixes` (each prefix has one owner).
+    """
+
+    code = "SG102"
+    name = "foreign-registration"
+    summary = "a scope registers registry names outside its own prefixes"
+    INVALID = (
+        Example(
+            'import tvm_ffi\n\n\n@tvm_ffi.register_global_func("transform.msc_fuse")\ndef fuse(mod):\n    return mod\n',
+            path="python/tvm/contrib/msc/core.py",
+        ),
+    )
+    VALID = (
+        Example(
+            'import tvm_ffi\n\n\n@tvm_ffi.register_global_func("tvm.contrib.msc.fuse")\ndef fuse(mod):\n    return mod\n',
+            path="python/tvm/contrib/msc/core.py",
+        ),
+    )
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        config = project.config
+        for facts in project.graph.files.values():
+            scope = config.scope_of(facts.module) if not facts.extra else None
+            if scope is None:
+                continue
+            for reference in facts.references:
+                if reference.kind is not ReferenceKind.REGISTER or reference.execution is Execution.NEVER:
+                    continue
+                owned = name_owner(config, reference.text)
+                if owned is not None and owned[0].name == scope.name:
+                    continue
+                if reference.is_prefix and _may_own(scope, reference):
+                    continue  # f"msc.{name}": only its start is known, and that start is the scope's
+                other = f", a name of scope {owned[0].name} (prefix {owned[1]!r})" if owned is not None else ""
+                prefixes = ", ".join(repr(p) for p in scope.owned_prefixes)
+                yield self.violation(
+                    facts,
+                    reference.line,
+                    reference.column,
+                    f"{facts.node} (scope {scope.name}) registers {reference.text!r} through `{reference.call}`"
+                    f"{other}, outside the scope's names ({prefixes}); register it under the scope's prefix, "
+                    "or add the prefix to the scope's `ffi_prefixes` if the scope owns it",
+                    imported=reference.text,
+                    scope=scope.name,
+                )
+
+
+class MonkeypatchOutsideScope(Rule):
+    """
+    ## What it does
+    Reports code of a scope that, when it is imported, assigns, deletes or `setattr`s an attribute
+    of a module or class outside the scope (`tvm.ir.Op.fuse = f`, `setattr(IRModule, "x", f)`).
+    Only objects reached through an import of the file are seen; changes inside functions run
+    when called and are not reported.
+
+    ## Why is this bad
+    An S0 module must not change existing code. A monkeypatch at import time changes the
+    behaviour of code outside the scope for everyone, as soon as anything imports the scope, and
+    turning the toggle off or deleting the scope changes it back.
+
+    ## Fix
+    Subclass or wrap instead, register through an official extension point, or do the change in
+    a function that callers opt into.
+    """
+
+    code = "SG103"
+    name = "monkeypatch-outside-scope"
+    summary = "a scope changes modules or classes outside it when imported"
+    INVALID = (
+        Example(
+            "import tvm.ir.transform\n\n\ndef _fast_pass(mod):\n    return mod\n\n\n"
+            "tvm.ir.transform.default_pass = _fast_pass\n",
+            path="python/tvm/contrib/msc/core.py",
+        ),
+    )
+    VALID = (
+        Example(
+            "import tvm.ir.transform\n\n\ndef _fast_pass(mod):\n    return mod\n\n\n"
+            "def enable():\n    tvm.ir.transform.default_pass = _fast_pass\n",
+            path="python/tvm/contrib/msc/core.py",
+        ),
+    )
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        config = project.config
+        for facts in project.graph.files.values():
+            scope = config.scope_of(facts.module) if not facts.extra else None
+            if scope is None:
+                continue
+            for patch in facts.patches:
+                if patch.execution is not Execution.IMPORT or scope.contains(patch.target):
+                    continue
+                how = {"delete": "deletes", "delattr": "deletes"}.get(patch.how, "sets")
+                yield self.violation(
+                    facts,
+                    patch.line,
+                    patch.column,
+                    f"{facts.node} (scope {scope.name}) {how} {patch.dotted} at import time: importing the scope "
+                    "changes code outside it; subclass or wrap instead, or make the change in a function "
+                    "callers opt into",
+                    imported=patch.target,
+                    scope=scope.name,
+                )
+
+
+class OpaqueDynamicImport(Rule):
+    """
+    ## What it does
+    Reports, in code outside every scope, a dynamic import (`importlib.import_module(name)`,
+    `__import__(name)`, `importlib.util.find_spec(name)`) whose target scopeguard cannot know at
+    all: no literal start, no module constant, no `__name__`. Reported only when scopes are
+    declared, for a reviewer to look at once.
+
+    ## Why is this bad
+    It may load any module, scopes included, behind every toggle; no import-based check can tell.
+
+    ## Fix
+    Build the name from a literal prefix (`f"tvm.backend.{name}"`), which scopeguard can check
+    against the scopes, or suppress the finding with `# scopeguard: ignore[SG208]` and a reason
+    once reviewed.
+    """
+
+    code = "SG208"
+    name = "opaque-dynamic-import"
+    summary = "a dynamic import whose target cannot be known at all"
+    severity = Severity.WARNING
+    INVALID = (Example("import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"),)
+    VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        if not project.config.scopes:
+            return
+        for facts in project.graph.files.values():
+            if not facts.unresolved or project.owner(facts) is not None:
+                continue
+            for item in facts.unresolved:
+                if item.prefix or item.reason != "target is not a literal":
+                    continue
+                if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
+                    continue
+                yield self.violation(
+                    facts,
+                    item.line,
+                    item.column,
+                    f"{facts.node} calls `{item.text}`: the module it loads cannot be known, so it may load "
+                    "a scope behind every toggle; build the name from a literal prefix, or review it and "
+                    "suppress with `# scopeguard: ignore[SG208]  reason`",
+                )

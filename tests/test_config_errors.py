@@ -1,0 +1,164 @@
+"""Every malformed configuration ends the command line with exit 2 and one line naming the file, the
+line, the key, the problem and a hint; never a traceback, never output on stdout.
+
+tests/test_config.py checks `load_config` itself, row by row (MALFORMED: exact key, line and near
+miss). Here the same rows go through the command line, and a second table adds the rest of the
+matrix: a wrong type for every key, empty names and entries, spellings and toggles, missing
+packages (checked only after discovery), TOML that is not UTF-8 or starts with a byte-order mark.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scopeguard.cli import main
+
+from .test_config import MALFORMED, write
+
+TREE = ("src/app/__init__.py", "src/app/core/__init__.py", "src/app/feature/__init__.py", "tests/feature/test_x.py")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def project(root: Path, text: str | bytes) -> Path:
+    for name in TREE:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("", encoding="utf-8")
+    path = root / "pyproject.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def assert_config_error(code: int, out: str, err: str, path: Path, line: int, key: str, hint: str | None) -> None:
+    assert (code, out) == (2, ""), err
+    location = f"{path}:{line}" if line else f"{path}"
+    assert err.startswith(f"scopeguard: error: {location}: {key}: "), err
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    if hint is not None:
+        assert err.rstrip("\n").endswith(f"; {hint}"), err
+
+
+# -- the rows of test_config.MALFORMED, through the command line -----------------------------------
+
+# Rows whose message carries no separate hint: TOML syntax errors, where the parser's own message
+# (with its line) is the advice.
+NO_HINT = {"invalid-toml", "invalid-toml-at-end"}
+
+
+@pytest.mark.parametrize("row", MALFORMED, ids=[row[0] for row in MALFORMED])
+def test_every_malformed_row_exits_2_through_the_cli(tmp_path, capsys, row):
+    name, text, dirs, key, line, hint = row
+    path = write(tmp_path, text, dirs=("src", *dirs))
+    code, out, err = run(capsys, "check", str(tmp_path))
+    if name == "no-table":  # no [tool.scopeguard] table: the search walks past the file
+        assert (code, out) == (2, "") and "no pyproject.toml with a [tool.scopeguard] table" in err
+        return
+    assert_config_error(code, out, err, path, line, key, None)
+    if hint is not None:
+        assert hint in err
+    if name not in NO_HINT:
+        assert "; " in err.split(f"{key}: ", 1)[1], f"no hint: {err}"
+
+
+# -- the rest of the matrix -------------------------------------------------------------------------
+
+SCOPE = '[[tool.scopeguard.scopes]]\nname = "app.feature"\n'
+TOGGLE = '[tool.scopeguard.toggles.feature]\non_when_true = ["USE_FEATURE"]\n'
+
+MORE = [
+    # id, pyproject text, key, line, the whole hint
+    # wrong types
+    ("extra-roots-a-string", '[tool.scopeguard]\nextra_roots = "tests"\n',
+     "tool.scopeguard.extra_roots", 2, 'write a list: ["tests"]'),
+    ("exclude-a-string", '[tool.scopeguard]\nexclude = "build/**"\n',
+     "tool.scopeguard.exclude", 2, 'write a list: ["build/**"]'),
+    ("exclude-a-table", "[tool.scopeguard.exclude]\nx = 1\n",
+     "tool.scopeguard.exclude", 1, 'write a list: ["..."]'),
+    ("source-roots-a-boolean", "[tool.scopeguard]\nsource_roots = true\n",
+     "tool.scopeguard.source_roots", 2, 'write a list: ["..."]'),
+    ("source-root-an-integer", "[tool.scopeguard]\nsource_roots = [1]\n",
+     "tool.scopeguard.source_roots[0]", 2, "put every entry in quotes"),
+    ("spelling-a-string", '[tool.scopeguard.toggles.feature]\non_when_true = "USE_FEATURE"\n',
+     "tool.scopeguard.toggles.feature.on_when_true", 2, 'write a list: ["USE_FEATURE"]'),
+    ("spelling-an-integer", "[tool.scopeguard.toggles.feature]\non_when_false = [0]\n",
+     "tool.scopeguard.toggles.feature.on_when_false[0]", 2, "put every entry in quotes"),
+    ("decorators-a-boolean", "[tool.scopeguard.toggles.feature]\ndecorators = true\n",
+     "tool.scopeguard.toggles.feature.decorators", 2, 'write a list: ["..."]'),
+    ("scopes-an-integer", "[tool.scopeguard]\nscopes = 3\n",
+     "tool.scopeguard.scopes", 2, "write one [[tool.scopeguard.scopes]] table per scope"),
+    ("allow-a-string", SCOPE + 'allow = "app.core"\n',
+     "tool.scopeguard.scopes[0].allow", 3, 'write a list: ["app.core"]'),
+    ("uses-a-string", SCOPE + 'uses = "app.core"\n',
+     "tool.scopeguard.scopes[0].uses", 3, 'write a list: ["app.core"]'),
+    ("extra-paths-an-integer", SCOPE + "extra_paths = 3\n",
+     "tool.scopeguard.scopes[0].extra_paths", 3, 'write a list: ["..."]'),
+    ("toggle-an-array", TOGGLE + SCOPE + 'toggle = ["feature"]\n',
+     "tool.scopeguard.scopes[0].toggle", 5, 'name one toggle, e.g. toggle = "msc"'),
+    # empty names and entries
+    ("scope-name-blank", '[[tool.scopeguard.scopes]]\nname = "   "\n',
+     "tool.scopeguard.scopes[0].name", 2, "write a dotted module name such as 'pkg.feature'"),
+    ("toggle-name-empty", '[tool.scopeguard.toggles.""]\non_when_true = ["X"]\n',
+     'tool.scopeguard.toggles.""', 1, "name it, e.g. [tool.scopeguard.toggles.msc]"),
+    ("spelling-empty", '[tool.scopeguard.toggles.feature]\non_when_true = [""]\n',
+     "tool.scopeguard.toggles.feature.on_when_true[0]", 2, "remove the empty entry"),
+    ("uses-empty", SCOPE + 'uses = [""]\n',
+     "tool.scopeguard.scopes[0].uses[0]", 3, "remove the empty entry"),
+    ("scope-toggle-empty", TOGGLE + SCOPE + 'toggle = ""\n',
+     "tool.scopeguard.scopes[0].toggle", 5,
+     "name a toggle defined under [tool.scopeguard.toggles], or remove the key"),
+    # toggles and scopes referenced but undefined
+    ("toggle-undefined", TOGGLE + SCOPE + 'toggle = "featur"\n',
+     "tool.scopeguard.scopes[0].toggle", 5, "did you mean 'feature'?"),
+    ("uses-undeclared-scope", SCOPE + 'uses = ["zzz.qqq"]\n',
+     "tool.scopeguard.scopes[0].uses[0]", 3, "list declared scopes only"),
+    # cyclic uses, two scopes
+    ("uses-cycle-of-two", SCOPE + 'uses = ["app.core"]\n[[tool.scopeguard.scopes]]\nname = "app.core"\n'
+     'uses = ["app.feature"]\n',
+     "tool.scopeguard.scopes[0].uses[0]", 3,
+     "scopes in a cycle cannot be deleted one at a time; merge them or drop a use"),
+    # missing packages and paths: found only after discovery
+    ("scope-package-missing", '[[tool.scopeguard.scopes]]\nname = "app.featur"\n',
+     "tool.scopeguard.scopes[0].name", 2, "did you mean 'app.feature'?"),
+    ("allow-package-missing", SCOPE + 'allow = ["app.cor"]\n',
+     "tool.scopeguard.scopes[0].allow[0]", 3, "did you mean 'app.core'?"),
+    ("extra-path-missing", SCOPE + 'extra_paths = ["tests/featur"]\n',
+     "tool.scopeguard.scopes[0].extra_paths[0]", 3, "did you mean 'tests/feature'?"),
+    # encodings
+    ("not-utf8", b'[tool.scopeguard]\nexclude = ["caf\xe9"]\n',
+     "toml", 2, "save it as UTF-8"),
+    ("byte-order-mark", b"\xef\xbb\xbf[tool.scopeguard]\n",
+     "toml", 1, "save the file as UTF-8 without a byte-order mark"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "line", "hint"), [row[1:] for row in MORE], ids=[row[0] for row in MORE])
+def test_more_malformed_configs_exit_2_with_file_key_and_hint(tmp_path, capsys, text, key, line, hint):
+    path = project(tmp_path, text)
+    # --config: the walk-up search passes over files it cannot parse (a BOM, bad bytes).
+    code, out, err = run(capsys, "check", str(tmp_path), "--config", str(path))
+    assert_config_error(code, out, err, path, line, key, hint)
+
+
+def test_config_that_is_a_folder_exits_2(tmp_path, capsys):
+    (tmp_path / "conf.toml").mkdir()
+    code, out, err = run(capsys, "check", str(tmp_path), "--config", str(tmp_path / "conf.toml"))
+    assert (code, out, err) == (2, "", f"scopeguard: error: {tmp_path / 'conf.toml'}: no such config file\n")
+
+
+def test_config_errors_exit_2_in_a_real_process_too(tmp_path, run_cli):
+    path = project(tmp_path, SCOPE + 'uses = "app.core"\n')
+    code, out, err = run_cli("check", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (f"scopeguard: error: {path}:3: tool.scopeguard.scopes[0].uses: expected a list of strings, "
+                   'got a string; write a list: ["app.core"]\n')

@@ -1,0 +1,217 @@
+"""`check --diff BASE` on throwaway git repositories: only what the change introduces (renames and
+deletions included), the change rules SG501/SG502, a detached checkout, clear errors, no writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scopeguard.rules import CATALOGUE, CHANGE_RULES, RULES_BY_CODE
+from scopeguard.rules.base import EXAMPLE_PYPROJECT
+
+from .conftest import FIXTURES
+from .inprocess import run_main
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="`git` is not on PATH; --diff needs it")
+
+# GIT_DIR, GIT_INDEX_FILE... are set when the suite runs from a git hook and would point git at the
+# wrong repository.
+GIT_ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_AUTHOR_NAME": "scopeguard tests", "GIT_AUTHOR_EMAIL": "tests@scopeguard.invalid",
+    "GIT_COMMITTER_NAME": "scopeguard tests", "GIT_COMMITTER_EMAIL": "tests@scopeguard.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1", "HOME": os.devnull,
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_git_environment(monkeypatch):
+    """scopeguard runs git in this process too: give it the same clean environment."""
+    for key in list(os.environ):
+        if key.startswith("GIT_"):
+            monkeypatch.delenv(key)
+    for key, value in GIT_ENV.items():
+        if key.startswith("GIT_") or key == "HOME":
+            monkeypatch.setenv(key, value)
+
+
+PRINTER = "python/tvm/ir/printer.py"
+BUILD, BUILDER = "python/tvm/driver/build.py", "python/tvm/driver/builder.py"
+TEST_IR = "tests/python/ir/test_ir.py"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def init_repo(repo: Path, files: dict[str, str] | None = None) -> None:
+    """A repository on branch main with one commit holding `files` (or tvm_like)."""
+    if files is None:
+        shutil.copytree(FIXTURES / "tvm_like", repo, ignore=shutil.ignore_patterns(".scopeguard_cache"))
+    else:
+        write(repo, files)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+
+
+def write(repo: Path, files: dict[str, str | None]) -> None:
+    for path, text in files.items():
+        target = repo / path
+        if text is None:
+            target.unlink()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def append(repo: Path, path: str, text: str) -> int:
+    """Append `text` to a file; the number of the first line appended."""
+    old = (repo / path).read_text()
+    (repo / path).write_text(old + text)
+    return len(old.splitlines()) + 1
+
+
+def json_check(run_main, repo: Path, *args: str):
+    code, out, err = run_main("check", ".", "--no-cache", "--format", "json", *args, cwd=repo)
+    assert code in (0, 1), err
+    data = json.loads(out)
+    found = [(v["path"], v["line"], v["column"], v["code"], v["importer"], v["imported"]) for v in data["violations"]]
+    return code, found, data
+
+
+@pytest.fixture
+def changed(tmp_path):
+    """tvm_like committed on main, then on a feature branch, checked out detached as CI does:
+    printer.py gains an unguarded import of relax; build.py is renamed to builder.py and gains one;
+    a test outside the scopes is deleted; a file of scope tvm.relax is edited."""
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    printer_line = append(repo, PRINTER, "from tvm.relax import expr\n")
+    git(repo, "mv", BUILD, BUILDER)
+    builder_line = append(repo, BUILDER, "import tvm.relax\n")
+    git(repo, "rm", "-q", TEST_IR)
+    append(repo, "python/tvm/relax/__init__.py", "VERSION = 1\n")
+    git(repo, "commit", "-q", "-am", "feature")
+    git(repo, "checkout", "-q", "--detach")
+    return repo, printer_line, builder_line
+
+
+def test_diff_reports_only_new_import_sites_across_a_rename_and_a_deletion(changed):
+    repo, printer_line, builder_line = changed
+    _, everything, _ = json_check(run_main, repo)
+    code, found, data = json_check(run_main, repo, "--diff", "main", "--ignore", "SG5")
+    assert code == 1
+    assert found == [
+        (BUILDER, builder_line, 8, "SG201", "tvm.driver.builder", "tvm.relax"),
+        (PRINTER, printer_line, 23, "SG201", "tvm.ir.printer", "tvm.relax.expr"),
+    ]
+    # Everything else is already at BASE: the renamed file's old findings, under their new name, too.
+    assert data["diff"] == {"base": "main", "commit": git(repo, "rev-parse", "main").strip(), "preexisting": len(everything) - 2}
+    assert any(path == BUILDER for path, *_ in everything)
+
+
+def test_change_rules_list_both_sides_and_follow_renames(changed):
+    repo, printer_line, builder_line = changed
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "main", "--select", "SG5", "-q", cwd=repo)
+    assert code == 1
+    scope_side = "together with scope tvm.relax (python/tvm/relax/__init__.py); land the edit to existing code as a separate change and discuss it there"
+    assert out.splitlines() == [
+        f"{BUILDER}:{builder_line}:1: SG501 this change renames existing module tvm.driver.build to tvm.driver.builder, outside every scope, {scope_side}",
+        f"{PRINTER}:{printer_line}:1: SG501 this change edits existing module tvm.ir.printer, outside every scope, {scope_side}",
+        f"{PRINTER}:{printer_line}:23: SG502 this change adds an import of tvm.relax.expr (scope tvm.relax) to tvm.ir.printer, "
+        "outside the scope (unguarded); propose the integration point as a separate change, then add tvm.ir.printer to the scope's `allow`",
+        f"{TEST_IR}:1:1: SG501 this change deletes existing module tests/python/ir/test_ir.py, outside every scope, {scope_side}",
+    ]
+    # builder.py's `import tvm.relax` is no new edge: build.py imported tvm.relax at BASE already.
+
+
+def test_working_tree_changes_and_untracked_files_count_and_nothing_is_written(tmp_path):
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    git_dir = {p: p.read_bytes() for p in (repo / ".git").rglob("*") if p.is_file()}
+    code, found, _ = json_check(run_main, repo, "--diff", "HEAD")
+    assert (code, found) == (0, [])
+    write(repo, {"python/tvm/ir/new.py": "import os\n\n\ndef f():\n    from tvm.contrib import msc\n"})  # untracked
+    code, found, _ = json_check(run_main, repo, "--diff", "HEAD")
+    assert found == [
+        ("python/tvm/ir/new.py", 5, 29, "SG202", "tvm.ir.new", "tvm.contrib.msc"),
+        ("python/tvm/ir/new.py", 5, 29, "SG502", "tvm.ir.new", "tvm.contrib.msc"),
+    ]
+    # A new file outside every scope is not an existing module: no SG501 even with a scope edit.
+    append(repo, "python/tvm/relax/expr.py", "X = 1\n")
+    _, found, _ = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG501")
+    assert found == []
+    # Only read-only git commands ran: not one byte under .git changed (not even the index).
+    assert {p: p.read_bytes() for p in (repo / ".git").rglob("*") if p.is_file()} == git_dir
+
+
+def test_change_inside_a_scope_only_is_clean(tmp_path):
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    append(repo, "python/tvm/relax/__init__.py", "from tvm.contrib.msc import core\n")  # SG101: a tree rule
+    append(repo, "tests/python/relax/test_expr.py", "X = 1\n")
+    code, found, _ = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG1,SG5")
+    assert code == 1 and [f[3] for f in found] == ["SG101"]
+
+
+def test_plain_check_never_runs_the_change_rules(changed):
+    repo, *_ = changed
+    code, out, _ = run_main("check", ".", "--no-cache", "--select", "SG5", cwd=repo)
+    assert (code, out.startswith("No violations;")) == (0, True)
+
+
+def test_bad_base_and_no_repository_exit_2_with_a_clear_message(tmp_path):
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    code, out, err = run_main("check", ".", "--no-cache", "--diff", "no-such-branch", cwd=repo)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"scopeguard: error: --diff no-such-branch: no such commit, branch or tag in {repo.resolve()};")
+    code, _, err = run_main("check", ".", "--no-cache", "--diff", "--output=x", cwd=repo)
+    assert code == 2
+    plain = tmp_path / "plain"
+    shutil.copytree(FIXTURES / "clean_project", plain)
+    code, _, err = run_main("check", str(plain), "--no-cache", "--diff", "main", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert code == 2 and "--diff needs a git repository" in err
+
+
+# The change rules document themselves, and their before/after examples run through git.
+
+@pytest.mark.parametrize("rule", CHANGE_RULES, ids=[r.code for r in CHANGE_RULES])
+def test_change_rules_document_themselves(rule):
+    doc = rule.documentation()
+    for section in ("## What it does", "## Why is this bad", "## Fix", "## Example", "## Use instead", "at BASE"):
+        assert section in doc
+    assert rule in CATALOGUE and RULES_BY_CODE[rule.code] is rule and rule.VALID and rule.INVALID
+    code, out, _ = run_main("rule")
+    assert code == 0 and any(line.startswith(f"{rule.code}  {rule.name} ") for line in out.splitlines())
+
+
+CHANGE_EXAMPLES = [(r, k, i) for r in CHANGE_RULES for k in ("VALID", "INVALID") for i in range(len(getattr(r, k)))]
+
+
+@pytest.mark.parametrize("rule, kind, index", CHANGE_EXAMPLES, ids=[f"{r.code}-{k}-{i}" for r, k, i in CHANGE_EXAMPLES])
+def test_change_rule_examples(tmp_path, rule, kind, index):
+    from scopeguard.changes import check_diff
+    from scopeguard.config import load_config
+
+    example = getattr(rule, kind)[index]
+    repo = tmp_path / "repo"
+    init_repo(repo, {**example.before_files(), "pyproject.toml": EXAMPLE_PYPROJECT})
+    after = example.files()
+    write(repo, {path: after.get(path) for path in {*example.before_files(), *after}
+                 if (repo / path).exists() != (path in after) or (path in after and (repo / path).read_text() != after[path])})
+    found = check_diff(load_config(repo / "pyproject.toml"), "HEAD", [rule.code]).violations
+    found = [v for v in found if v.code == rule.code]
+    if kind == "VALID":
+        assert found == []
+    else:
+        assert found and {v.path for v in found} == {example.path}
