@@ -244,3 +244,21 @@ def test_a_damaged_delta_store_is_ignored(project):
     (cache_dir / "result").unlink()
     rerun = _run(project)
     assert rerun.files_parsed == 1 and _findings(rerun) == expected
+
+
+@pytest.mark.parametrize(
+    "name, text, code",
+    [
+        ("MANIFEST.in", "recursive-include python/tvm/relax *.py\n", "SG303"),  # packaging names the scope
+        ("cmake/config.cmake", "set(USE_MSC OFF)\n", None),  # a build option now backs toggle msc
+    ],
+)
+def test_packaging_and_cmake_files_are_part_of_the_result_key(project, name, text, code):
+    first = _run(project)
+    (project / name).parent.mkdir(exist_ok=True)
+    (project / name).write_text(text)
+    second = _run(project)
+    assert not second.from_cache  # a stale answer here would hide (or keep) SG303/SG404 findings
+    if code:
+        assert code in {v.code for v in second.violations} - {v.code for v in first.violations}
+    assert _run(project).from_cache

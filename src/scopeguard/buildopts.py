@@ -13,7 +13,6 @@ cached ones included, for options no toggle means.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -71,18 +70,6 @@ def read_build_options(root: str) -> tuple[BuildOption, ...]:
             continue
         options.extend(parse_cmake(text, path))
     return tuple(options)
-
-
-def fingerprint(root: str) -> list[str]:
-    """The CMake files' names and content hashes: results that used them are valid while these are."""
-    parts = []
-    for path in cmake_files(root):
-        try:
-            with open(os.path.join(root, path), "rb") as handle:
-                parts.append(f"cmake:{path}:{hashlib.sha256(handle.read()).hexdigest()}")
-        except OSError:
-            parts.append(f"cmake:{path}:unreadable")
-    return parts
 
 
 def environment_variables(facts: Iterable[FileFacts]) -> dict[str, list[tuple[str, int]]]:

@@ -48,8 +48,7 @@ def analyse(
     selection = f"select={sorted(select)};ignore={sorted(ignore)}"
     key = None
     if cache is not None and all(keys):
-        # SG404 reads the CMake files: the result holds while they are unchanged too.
-        key = result_key(cache.scan_key, config, [*keys, *buildopts.fingerprint(config.root)], selection)
+        key = result_key(cache.scan_key, config, [*keys, *_side_input_keys(config, cache)], selection)
         hit = cache.load_result(key)
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
@@ -61,6 +60,18 @@ def analyse(
     if cache is not None and key is not None:
         cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
     return analysis
+
+
+def _side_input_keys(config: Config, cache: Cache) -> list[str]:
+    """Content keys of the files other than Python sources that rules read: the CMake files (SG404)
+    and the packaging files (SG303). A stored result holds only while these are unchanged too."""
+    from . import packaging
+
+    keys = []
+    for path in [*buildopts.cmake_files(config.root), *packaging.packaging_files(config)]:
+        digest = cache.content_hash(os.path.join(config.root, path), path)
+        keys.append(f"{path}:{digest or 'unreadable'}")
+    return keys
 
 
 def collect_facts(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from .style import (
     EDGE_STYLES,
+    LEGEND_TITLE,
     SCOPE_BORDER,
     SCOPE_FILL,
     VIOLATION_COLOUR,
     count_label,
     edge_colour,
     edge_width,
+    site_noun,
 )
-from .view import EdgeKind, Node, View
+from .view import Edge, EdgeKind, Node, View
 
 _SHAPES = {"module": "box", "package": "folder", "file": "note", "folder": "folder"}
 
@@ -49,8 +51,10 @@ def render_dot(view: View, legend: bool = True) -> str:
             "fontcolor": edge_colour(edge.kind, edge.violating),
             "style": style.dot_style,
             "penwidth": f"{edge_width(edge.kind, edge.violating):g}",
-            "tooltip": f"{edge.kind.label}: {edge.count} import site(s)" + (f"; {', '.join(edge.codes)}" if edge.codes else ""),
+            "tooltip": _edge_tooltip(edge),
         }
+        if style.arrowhead != "normal":
+            attrs["arrowhead"] = style.arrowhead
         if edge.kind is EdgeKind.TYPE:
             attrs["constraint"] = "false"  # type-only imports should not shape the layering
         lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)} [{_attrs(attrs)}];")
@@ -58,6 +62,17 @@ def render_dot(view: View, legend: bool = True) -> str:
         lines += _legend(view)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _edge_tooltip(edge: Edge) -> str:
+    text = f"{edge.kind.label}: {site_noun(edge.kind, edge.count)}"
+    if edge.dynamic:
+        text += f" ({edge.dynamic} dynamic, through importlib)"
+    if edge.kind.coupling:
+        text += ": " + ", ".join(site.statement for site in edge.sites)
+    if edge.codes:
+        text += f"; {', '.join(edge.codes)}"
+    return text
 
 
 def _node(node: Node) -> str:
@@ -77,18 +92,20 @@ def _tooltip(node: Node) -> str:
 def _legend(view: View) -> list[str]:
     """A cluster of labelled sample edges: the kinds drawn, plus 'violation' when one is shown."""
     kinds = [k for k in EdgeKind if any(e.kind is k for e in view.edges)] or list(EdgeKind)
-    lines = ['  subgraph cluster_legend {', '    label="legend (edge label = import sites)"; style="rounded"; color="#bbbbbb";',
+    lines = ['  subgraph cluster_legend {', f'    label={_quote(LEGEND_TITLE)}; style="rounded"; color="#bbbbbb";',
              '    node [shape=point, width=0.05, label=""];']
-    samples = [(kind.value, kind.label, EDGE_STYLES[kind].colour, EDGE_STYLES[kind].dot_style, EDGE_STYLES[kind].width)
-               for kind in kinds]
+    samples = [(kind.value, kind.label, EDGE_STYLES[kind].colour, EDGE_STYLES[kind].dot_style, EDGE_STYLES[kind].width,
+                EDGE_STYLES[kind].arrowhead) for kind in kinds]
     if any(e.violating for e in view.edges):
-        samples.append(("violation", "violation (red, thick)", VIOLATION_COLOUR, "solid", 3.0))
+        samples.append(("violation", "violation (red, thick)", VIOLATION_COLOUR, "solid", 3.0, "normal"))
     previous = None
-    for name, label, colour, dot_style, width in samples:
+    for name, label, colour, dot_style, width, arrowhead in samples:
         a, b = _quote(f"legend_{name}_a"), _quote(f"legend_{name}_b")
         # Each sample on its own row, drawn left to right, rows stacked by invisible edges.
         lines.append(f"    {{ rank=same; {a}; {b}; }}")
         attrs = {"label": label, "color": colour, "fontcolor": colour, "style": dot_style, "penwidth": f"{width:g}"}
+        if arrowhead != "normal":
+            attrs["arrowhead"] = arrowhead
         lines.append(f"    {a} -> {b} [{_attrs(attrs)}, minlen=3];")
         if previous is not None:
             lines.append(f"    {previous} -> {a} [style=invis];")

@@ -13,7 +13,7 @@ from importlib import resources
 
 from .json_format import view_document
 from .layout import Layout, cluster_title, layout
-from .style import EDGE_STYLES, SCOPE_BORDER, count_label, edge_colour, edge_width
+from .style import EDGE_STYLES, SCOPE_BORDER, count_label, edge_colour, edge_width, site_noun
 from .view import EdgeKind, View
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -41,8 +41,12 @@ def _asset(name: str) -> str:
 
 
 def _summary(view: View) -> str:
-    sites = sum(e.count for e in view.edges)
-    return f"{len(view.nodes)} nodes, {len(view.edges)} edges, {sites} import sites, {len(view.violations)} violations"
+    sites = sum(e.count for e in view.edges if not e.kind.coupling)
+    couplings = sum(e.count for e in view.edges if e.kind.coupling)
+    return (
+        f"{len(view.nodes)} nodes, {len(view.edges)} edges, {sites} import sites, {couplings} couplings, "
+        f"{len(view.violations)} violations"
+    )
 
 
 def _kind_filters(view: View) -> str:
@@ -54,9 +58,10 @@ def _kind_filters(view: View) -> str:
             f'<svg width="30" height="10"><line x1="1" y1="5" x2="29" y2="5" stroke="{style.colour}" '
             f'stroke-width="{style.width + 0.5:g}" stroke-dasharray="{style.dash}"/></svg>'
         )
+        group = "coupling" if kind.coupling else "import"
         items.append(
-            f'<label title="{escape(kind.description)}"><input type="checkbox" data-kind="{kind.value}" checked> '
-            f"{sample} {escape(kind.label)} ({present})</label>"
+            f'<label title="{escape(kind.description)}" class="{group}"><input type="checkbox" data-kind="{kind.value}" '
+            f"data-group=\"{group}\" checked> {sample} {escape(kind.label)} ({present})</label>"
         )
     items.append(
         '<label title="edges with a reported violation are red and thick">'
@@ -74,11 +79,11 @@ def _svg(view: View, placed: Layout) -> str:
         ),
         "<defs>",
     ]
-    colours = sorted({edge_colour(e.kind, e.violating) for e in view.edges})
-    for colour in colours:
+    for colour, head in sorted({(edge_colour(e.kind, e.violating), EDGE_STYLES[e.kind].arrowhead) for e in view.edges}):
+        shape, fill = _ARROWHEADS[head]
         out.append(
-            f'<marker id="arrow-{colour[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" '
-            f'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+            f'<marker id="{_marker(colour, head)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" '
+            f'markerUnits="userSpaceOnUse" orient="auto"><path d="{shape}" fill="{fill or colour}" stroke="{colour}"/></marker>'
         )
     out.append("</defs>")
     out.append('<g class="clusters">')
@@ -95,14 +100,16 @@ def _svg(view: View, placed: Layout) -> str:
         style = EDGE_STYLES[edge.kind]
         colour = edge_colour(edge.kind, edge.violating)
         dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
-        title = f"{edge.source} → {edge.target}: {edge.kind.label}, {edge.count} import site(s)"
+        title = f"{edge.source} → {edge.target}: {edge.kind.label}, {site_noun(edge.kind, edge.count)}"
+        if edge.dynamic:
+            title += f" ({edge.dynamic} dynamic)"
         if edge.codes:
             title += f"; {', '.join(edge.codes)}"
         out.append(
             f'<g class="edge kind-{edge.kind.value}{" violating" if edge.violating else ""}" data-index="{path.index}" '
             f'data-kind="{edge.kind.value}"><title>{escape(title)}</title>'
             f'<path d="{path.d}" stroke="{colour}" stroke-width="{edge_width(edge.kind, edge.violating):g}"{dash} '
-            f'marker-end="url(#arrow-{colour[1:]})"/>'
+            f'marker-end="url(#{_marker(colour, style.arrowhead)})"/>'
             f'<text x="{path.label_x}" y="{path.label_y}" fill="{colour}">{count_label(edge.count)}</text></g>'
         )
     out.append("</g>")
@@ -120,6 +127,19 @@ def _svg(view: View, placed: Layout) -> str:
         )
     out.append("</g></svg>")
     return "\n".join(out)
+
+
+# Graphviz arrowhead names -> SVG marker path and fill ("" = the edge's colour): the same shapes as in DOT.
+_ARROWHEADS = {
+    "normal": ("M0,0 L10,5 L0,10 z", ""),
+    "empty": ("M1,1 L9,5 L1,9 z", "#ffffff"),
+    "diamond": ("M0,5 L5,1 L10,5 L5,9 z", ""),
+    "tee": ("M7,0 L10,0 L10,10 L7,10 z", ""),
+}
+
+
+def _marker(colour: str, head: str) -> str:
+    return f"arrow-{colour[1:]}" + ("" if head == "normal" else f"-{head}")
 
 
 _PAGE = """<!DOCTYPE html>

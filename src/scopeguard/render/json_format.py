@@ -1,7 +1,10 @@
 """View -> JSON, for other tools. The schema is docs/graph-json-schema.json (JSON Schema 2020-12); the tests validate against it.
 
 SCHEMA_VERSION changes whenever a field is removed or changes meaning; adding a field does not
-change it, so consumers should ignore keys they do not know.
+change it, so consumers should ignore keys they do not know. Version 2 (issue 7): an edge is no
+longer always an import; the kinds registry-lookup, registry-registration and monkeypatch are
+couplings without an import statement (`edge_kinds[].group`), their sites say how they are guarded
+(`guard`) and through what (`via`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from ..model import Violation
 from .view import EdgeKind, View
 
 SCHEMA = "scopeguard-graph"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def view_document(view: View) -> dict[str, Any]:
@@ -32,7 +35,10 @@ def view_document(view: View) -> dict[str, Any]:
             "boundary": options.boundary,
             "blast_radius": options.blast_radius,
         },
-        "edge_kinds": [{"id": k.value, "label": k.label, "description": k.description} for k in EdgeKind],
+        "edge_kinds": [
+            {"id": k.value, "label": k.label, "description": k.description, "group": "coupling" if k.coupling else "import"}
+            for k in EdgeKind
+        ],
         "scopes": [{"name": c.scope, "toggle": c.toggle, "nodes": list(c.nodes)} for c in view.clusters],
         "nodes": [
             {
@@ -52,6 +58,7 @@ def view_document(view: View) -> dict[str, Any]:
                 "kind": e.kind.value,
                 "count": e.count,
                 "boundary": e.boundary,
+                "dynamic": e.dynamic,
                 "violations": list(e.codes),
                 "sites": [
                     {
@@ -62,6 +69,8 @@ def view_document(view: View) -> dict[str, Any]:
                         "imported": s.imported,
                         "statement": s.statement,
                         "dynamic": s.dynamic,
+                        "guard": s.guarded_as.value,
+                        "via": s.via,
                         "violations": list(s.violations),
                     }
                     for s in e.sites

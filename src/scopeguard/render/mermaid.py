@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .style import (
     EDGE_STYLES,
+    LEGEND_TITLE,
     SCOPE_BORDER,
     SCOPE_FILL,
     VIOLATION_COLOUR,
@@ -35,7 +36,7 @@ def render_mermaid(view: View, legend: bool = True) -> str:
         styles.append(_link_style(edge.kind, edge.violating))
     if legend:
         kinds = [k for k in EdgeKind if any(e.kind is k for e in view.edges)] or list(EdgeKind)
-        lines.append(f"  subgraph legend[{_text('legend (edge label = import sites)')}]")
+        lines.append(f"  subgraph legend[{_text(LEGEND_TITLE)}]")
         samples = [(kind.value.replace("-", "_"), kind.label, kind, False) for kind in kinds]
         if any(e.violating for e in view.edges):
             samples.append(("violation", "violation (red, thick)", EdgeKind.IMPORT, True))

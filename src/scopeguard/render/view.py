@@ -6,6 +6,11 @@ imports), collapse modules to packages (`depth`), group sites into one edge per 
 kind), then narrow: only edges that cross a scope boundary (`boundary`), and/or one scope and its
 neighbours (`focus`, `hops`), and/or the modules a scope's deletion breaks (`blast radius`).
 
+Besides imports the view draws the couplings no import statement shows (issue 7): registry lookups
+and registrations of a scope's names, and monkeypatches across a scope boundary. Each is an edge
+kind of its own, found with the same owner logic as the rules that report them (SG207, SG102,
+SG103), so that a violation marks its edge; the narrowing steps treat them like import edges.
+
 Collapsing never merges code of two scopes, nor scope code with outside code: a module inside a
 scope collapses at most to the scope itself, so clusters stay exact at any depth.
 """
@@ -18,14 +23,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..model import Config, Execution, FileFacts, ImportSite, Scope, SiteKind, Violation
+from ..model import (
+    Config,
+    Execution,
+    FileFacts,
+    Guarded,
+    NameReference,
+    Patch,
+    ReferenceKind,
+    Scope,
+    SiteKind,
+    Violation,
+)
 
 
 class EdgeKind(enum.Enum):
-    """How an import runs, from the worst (unguarded at import time) to the harmless (type-only).
+    """What an edge stands for.
 
-    For an import of a scope this is `rules.base.classify`'s verdict; for an import of outside code
-    the same questions are asked with "any toggle" in place of "the scope's toggle".
+    The first six are imports, by how they run, from the worst (unguarded at import time) to the
+    harmless (type-only). For an import of a scope this is `rules.base.classify`'s verdict; for an
+    import of outside code the same questions are asked with "any toggle" in place of "the scope's
+    toggle". The last three are couplings without an import statement; how each of their sites is
+    guarded is kept on the site (`Site.guard`), in the same terms.
     """
 
     IMPORT = "import"
@@ -34,6 +53,9 @@ class EdgeKind(enum.Enum):
     OTHER_TOGGLE = "other-toggle"
     TOGGLE = "toggle"
     TYPE = "type"
+    REGISTRY_LOOKUP = "registry-lookup"
+    REGISTRY_REGISTRATION = "registry-registration"
+    MONKEYPATCH = "monkeypatch"
 
     @property
     def label(self) -> str:
@@ -43,6 +65,11 @@ class EdgeKind(enum.Enum):
     def description(self) -> str:
         return _KIND_DESCRIPTIONS[self]
 
+    @property
+    def coupling(self) -> bool:
+        """Not an import statement: a registry name or a monkeypatch."""
+        return self in COUPLING_KINDS
+
 
 _KIND_LABELS = {
     EdgeKind.IMPORT: "unguarded, import time",
@@ -51,6 +78,9 @@ _KIND_LABELS = {
     EdgeKind.OTHER_TOGGLE: "behind another toggle",
     EdgeKind.TOGGLE: "behind the toggle",
     EdgeKind.TYPE: "TYPE_CHECKING only",
+    EdgeKind.REGISTRY_LOOKUP: "registry lookup",
+    EdgeKind.REGISTRY_REGISTRATION: "registry registration",
+    EdgeKind.MONKEYPATCH: "monkeypatch",
 }
 _KIND_DESCRIPTIONS = {
     EdgeKind.IMPORT: "runs whenever the importer is imported, with no guard",
@@ -59,11 +89,22 @@ _KIND_DESCRIPTIONS = {
     EdgeKind.OTHER_TOGGLE: "runs only while a toggle is on, but not the imported scope's own toggle",
     EdgeKind.TOGGLE: "runs only while the imported scope's toggle is on (outside scopes: any toggle)",
     EdgeKind.TYPE: "never runs: under `if TYPE_CHECKING:`",
+    EdgeKind.REGISTRY_LOOKUP: (
+        "looks up a registry name the target scope owns (get_global_func, init_ffi_api): no import, "
+        "fails at run time once the scope is off or deleted"
+    ),
+    EdgeKind.REGISTRY_REGISTRATION: (
+        "registers a name under the target scope's registry prefixes (register_global_func, register_object)"
+    ),
+    EdgeKind.MONKEYPATCH: "sets or deletes an attribute of the target module (or of a class in it) across a scope boundary",
 }
+COUPLING_KINDS = frozenset({EdgeKind.REGISTRY_LOOKUP, EdgeKind.REGISTRY_REGISTRATION, EdgeKind.MONKEYPATCH})
 
 
-def site_kind(site: ImportSite, scope: Scope | None) -> EdgeKind:
-    """The edge kind of one import site, `scope` being the scope of the module it imports."""
+def site_kind(site: Guarded, scope: Scope | None) -> EdgeKind:
+    """How one site is guarded, `scope` being the scope of what it reaches: the edge kind of an
+    import site, the `guard` of a coupling site (import sites, name references and patches share
+    their guard analysis)."""
     from ..rules.base import Verdict, classify
 
     if scope is not None:
@@ -87,17 +128,26 @@ def site_kind(site: ImportSite, scope: Scope | None) -> EdgeKind:
 
 @dataclass(frozen=True)
 class Site:
-    """One import statement behind an edge, with the codes of the violations reported there."""
+    """One import statement (or coupling) behind an edge, with the codes of the violations reported there."""
 
     path: str
     line: int
     column: int
     importer: str  # the importing module (or path of an extra-root file), before collapsing
-    imported: str  # the imported module, before collapsing
-    statement: str  # what the statement names, e.g. `tvm.contrib.msc.core`
+    imported: str  # the imported module (a coupling: the owning scope or patched module), before collapsing
+    # What the statement names, e.g. `tvm.contrib.msc.core`; for a coupling the registry name as
+    # written (ending in `*` when only its start is known or it stands for a namespace) or the
+    # patched attribute (`tvm.ir.Op.hook`).
+    statement: str
     kind: EdgeKind
     dynamic: bool = False  # importlib.import_module / __import__ with a literal name
     violations: tuple[str, ...] = ()  # rule codes
+    guard: EdgeKind | None = None  # a coupling site: how it runs, in import terms (None: as `kind`)
+    via: str = ""  # a coupling site: the callee as written, or how a patch is made (assign, setattr, ...)
+
+    @property
+    def guarded_as(self) -> EdgeKind:
+        return self.guard if self.guard is not None else self.kind
 
 
 @dataclass(frozen=True)
@@ -112,7 +162,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
-    """All import sites of one kind from one node to another."""
+    """All import sites (or coupling sites) of one kind from one node to another."""
 
     source: str
     target: str
@@ -131,6 +181,11 @@ class Edge:
     @property
     def violating(self) -> bool:
         return any(site.violations for site in self.sites)
+
+    @property
+    def dynamic(self) -> int:
+        """How many of the sites are dynamic imports (importlib.import_module / __import__)."""
+        return sum(site.dynamic for site in self.sites)
 
 
 @dataclass(frozen=True)
@@ -215,6 +270,12 @@ def build_view(
         source, target = group(edge.importer), group(edge.imported)
         if source != target:  # imports inside one collapsed package are not drawn
             grouped[source, target, kind].append(site)
+    for site in coupling_sites(config, graph, owner, by_site):
+        if site.imported not in graph.graph and site.imported not in members[group(site.imported)]:
+            members[group(site.imported)].append(site.imported)  # a scope with no module node: draw it anyway
+        source, target = group(site.importer), group(site.imported)
+        if source != target:
+            grouped[source, target, site.kind].append(site)
 
     node_scope = {name: _scope_name(scope_of(nodes[0])) for name, nodes in members.items()}
     edges = [
@@ -258,6 +319,72 @@ def build_view(
     shown = tuple(v for n in nodes for v in n.violations)
     edges.sort(key=lambda e: (e.source, e.target, list(EdgeKind).index(e.kind)))
     return View(tuple(nodes), tuple(edges), clusters, tuple(sorted(shown, key=lambda v: v.sort_key)), options, title)
+
+
+def coupling_sites(config: Config, graph, owner, by_site: dict[tuple[str, int, str], tuple[str, ...]] | None = None):
+    """The couplings without an import statement, as sites from a graph node to a module.
+
+    - a registry lookup (`get_global_func`, `init_ffi_api`) of a name a scope owns, from code
+      outside that scope -> the scope's module (SG207 reports the unguarded ones);
+    - a registration of a name another scope owns -> that scope's module (SG102 reports those made
+      by scope code);
+    - an attribute set or deleted on a project module, or a class in it, whose scope differs from
+      the patching file's -> the patched module (SG103 reports those a scope makes at import time).
+
+    Owners are decided as the rules decide them (`rules.coupling.name_owner`, longest prefix), so
+    a violation at (file, line, name) finds its site.
+    """
+    from ..rules.coupling import name_owner, registry_name
+
+    by_site = by_site or {}
+    modules = graph.modules
+    for node, facts in sorted(graph.files.items()):
+        mine = owner(facts)
+        for reference in facts.references:
+            if reference.kind in (ReferenceKind.LOOKUP, ReferenceKind.INIT_API):
+                kind = EdgeKind.REGISTRY_LOOKUP
+            elif reference.kind is ReferenceKind.REGISTER:
+                kind = EdgeKind.REGISTRY_REGISTRATION
+            else:
+                continue
+            owned = name_owner(config, registry_name(reference))
+            if owned is None or (mine is not None and mine.name == owned[0].name):
+                continue  # nobody's name, or the file's own scope's
+            scope = owned[0]
+            yield Site(
+                facts.path, reference.line, reference.column, node, scope.name, _registry_shown(reference), kind,
+                violations=by_site.get((node, reference.line, reference.text), ()),
+                guard=site_kind(reference, scope), via=reference.call,
+            )
+        for patch in facts.patches:
+            module = _patched_module(patch, modules)
+            if module is None:
+                continue
+            patched_scope = config.scope_of(module)
+            if _scope_name(mine) == _scope_name(patched_scope):
+                continue  # within one scope, or outside code patching outside code
+            yield Site(
+                facts.path, patch.line, patch.column, node, module, patch.dotted, EdgeKind.MONKEYPATCH,
+                violations=by_site.get((node, patch.line, patch.target), ()),
+                guard=site_kind(patch, patched_scope), via=patch.how,
+            )
+
+
+def _registry_shown(reference: NameReference) -> str:
+    """The registry name as the site shows it: `*` marks a name known by its start or a namespace."""
+    if reference.kind is ReferenceKind.INIT_API:
+        return reference.text + ".*"
+    return reference.text + "*" if reference.is_prefix else reference.text
+
+
+def _patched_module(patch: Patch, modules) -> str | None:
+    """The project module a patch changes: the longest module prefix of its target (`tvm.ir.Op` -> `tvm.ir`)."""
+    parts = patch.target.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
 
 
 def blast_nodes(plan) -> set[str]:
@@ -314,11 +441,12 @@ def _scope_name(scope: Scope | None) -> str | None:
 
 
 def _site_order(site: Site) -> tuple:
-    return (site.path, site.line, site.column, site.imported)
+    return (site.path, site.line, site.column, site.imported, site.statement)
 
 
 def _violations_by_site(violations: Iterable[Violation]) -> dict[tuple[str, int, str], tuple[str, ...]]:
-    """Codes reported at (importer, line, imported): the key an import site is matched by."""
+    """Codes reported at (importer, line, imported): the key an import site is matched by (a
+    coupling site by its registry name or patch target, which its rule reports as `imported`)."""
     found: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     for v in violations:
         if v.importer and v.imported:
@@ -357,7 +485,7 @@ def _focus_nodes(focus: str, config: Config, members: dict[str, list[str]], node
 
 
 def _neighbourhood(focus: set[str], edges: list[Edge], hops: int, allowed: set[str]) -> tuple[set[str], list[Edge]]:
-    """Nodes within `hops` import edges of `focus` (either direction), and the edges seen on the
+    """Nodes within `hops` edges (imports or couplings) of `focus` (either direction), and the edges seen on the
     way: those with one end nearer than `hops`. Edges between two nodes on the horizon are left
     out, or a one-hop view would draw every import among the scope's neighbours."""
     adjacent: dict[str, set[str]] = defaultdict(set)
