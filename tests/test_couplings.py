@@ -397,3 +397,29 @@ def test_registries_are_part_of_the_scan_key(tmp_path):
     (tmp_path / "pyproject.toml").write_text(BASE + '\n[tool.scopeguard.registries]\nlookup = ["find_func"]\n')
     two = load_config(tmp_path / "pyproject.toml")
     assert Cache(tmp_path / "c", one).scan_key != Cache(tmp_path / "c", two).scan_key
+
+
+def _registering_project(tmp_path, relax_prefixes: str):
+    tmp_path.mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.scopeguard]\nsource_roots = [\"python\"]\n\n[tool.scopeguard.toggles.relax]\non_when_true = [\"USE_RELAX\"]\n\n"
+        f"[[tool.scopeguard.scopes]]\nname = \"tvm.relax\"\ntoggle = \"relax\"\n{relax_prefixes}\n"
+        "[[tool.scopeguard.scopes]]\nname = \"tvm.contrib.msc\"\ntoggle = \"relax\"\nffi_prefixes = [\"msc.\"]\n"
+    )
+    for package in ("tvm", "tvm/relax", "tvm/contrib", "tvm/contrib/msc"):
+        (tmp_path / "python" / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "python" / package / "__init__.py").write_text("")
+    (tmp_path / "python/tvm/relax/op.py").write_text(
+        'import tvm_ffi\n\ntvm_ffi.register_global_func("relax.op.add", print)\n'
+        'tvm_ffi.register_global_func("msc.core.run", print)\n'
+    )
+    config = load_config(tmp_path / "pyproject.toml")
+    return [(v.code, v.line, v.imported) for v in analyse(config, select=["SG102"]).violations]
+
+
+def test_unowned_names_are_foreign_only_once_the_scope_declares_its_prefixes(tmp_path):
+    # Without ffi_prefixes, TVM's own `relax.*` names cannot be told from foreign ones: only the
+    # name another scope owns is reported.
+    assert _registering_project(tmp_path / "a", "") == [("SG102", 4, "msc.core.run")]
+    declared = _registering_project(tmp_path / "b", 'ffi_prefixes = ["relax.transform."]\n')
+    assert declared == [("SG102", 3, "relax.op.add"), ("SG102", 4, "msc.core.run")]

@@ -2,7 +2,8 @@
 pipe (`--remote-debugging-pipe`), so the test needs no Python dependency and no chromedriver.
 
 It opens the page for fixtures/tvm_like, checks that it renders with no console error and no
-network request, clicks a node with real mouse events and reads the import sites the panel shows.
+network request, clicks a node with real mouse events and reads the import sites the panel shows;
+then, in the same browser, the page for fixtures/tvm_ffi: coupling sites and their kind filters.
 Skipped, with the reason, where no Chromium is installed (`.ci/run` installs Debian's `chromium`).
 """
 
@@ -203,4 +204,35 @@ def test_search_and_kind_filter(page):
     assert hidden and set(hidden) == {"import"}
     shown = browser.evaluate("document.querySelectorAll('.edge:not(.hidden)').length")
     assert shown == 39 - len(hidden)
+    assert _errors(browser.events) == []
+
+
+def test_coupling_sites_and_their_filter(page, tmp_path):
+    """fixtures/tvm_ffi in the same browser: a node's registry lookups show path:line:col with the
+    name looked up, and the coupling kinds have filter checkboxes of their own."""
+    from scopeguard.cli import main
+
+    browser, _ = page
+    html = tmp_path / "ffi.html"
+    assert main(["graph", str(FIXTURES / "tvm_ffi"), "--no-cache", "-o", str(html)]) == 0
+    browser.events.clear()  # the first page's events are checked by the tests above
+    browser.send("Page.navigate", url=html.as_uri())
+    browser.wait_for("Page.loadEventFired")
+    rect = json.loads(browser.evaluate(
+        "JSON.stringify(document.querySelector('.node[data-id=\"tvm.driver.build\"] rect').getBoundingClientRect())"
+    ))
+    browser.click(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    details = browser.evaluate("document.getElementById('details').innerText")
+    assert "couples to (7 sites)" in details.lower()
+    assert ('python/tvm/driver/build.py:12:8 tvm.driver.build looks up "relax.transform.fuse_ops" via tvm.get_global_func '
+            "(unguarded, import time) SG207") in details
+    assert 'python/tvm/driver/build.py:28:12 tvm.driver.build looks up "contrib.cutlass.compile" via get_global_func (behind the toggle)' in details
+    assert "python/tvm/driver/build.py:54:12 tvm.driver.build → tvm.contrib.msc (dynamic import) SG205" in details
+    boxes = browser.evaluate(
+        "Array.from(document.querySelectorAll('#kinds input[data-group=coupling]')).map(c => c.dataset.kind).join(',')"
+    )
+    assert boxes == "registry-lookup,registry-registration,monkeypatch"
+    browser.evaluate("document.querySelector('#kinds input[data-kind=registry-lookup]').click()")
+    hidden = browser.evaluate("Array.from(document.querySelectorAll('.edge.hidden')).map(e => e.dataset.kind)")
+    assert hidden == ["registry-lookup"] * 6
     assert _errors(browser.events) == []

@@ -159,9 +159,12 @@ def test_view_errors_suggest_the_near_miss(project):
 
 def test_json_document(project):
     document = json.loads(json.dumps(view_document(view_of(project, depth=2))))
-    assert document["schema"] == "scopeguard-graph" and document["version"] == SCHEMA_VERSION == 1
+    assert document["schema"] == "scopeguard-graph" and document["version"] == SCHEMA_VERSION == 2
     assert document["view"] == {"depth": 2, "scope": None, "hops": None, "boundary": False, "blast_radius": None}
-    assert [k["id"] for k in document["edge_kinds"]] == ["import", "lazy", "optional", "other-toggle", "toggle", "type"]
+    assert [(k["id"], k["group"]) for k in document["edge_kinds"]] == [
+        ("import", "import"), ("lazy", "import"), ("optional", "import"), ("other-toggle", "import"), ("toggle", "import"),
+        ("type", "import"), ("registry-lookup", "coupling"), ("registry-registration", "coupling"), ("monkeypatch", "coupling"),
+    ]
     assert [s["name"] for s in document["scopes"]] == ["tvm.relax", "tvm.contrib.msc"]
     ids = {n["id"] for n in document["nodes"]}
     assert all(e["source"] in ids and e["target"] in ids for e in document["edges"])
@@ -169,7 +172,8 @@ def test_json_document(project):
     driver = next(e for e in document["edges"] if (e["source"], e["target"], e["kind"]) == ("tvm.driver", "tvm.contrib.msc", "other-toggle"))
     assert driver["sites"] == [{
         "path": "python/tvm/driver/build.py", "line": 18, "column": 33, "importer": "tvm.driver.build",
-        "imported": "tvm.contrib.msc.core", "statement": "tvm.contrib.msc.core", "dynamic": False, "violations": ["SG403"],
+        "imported": "tvm.contrib.msc.core", "statement": "tvm.contrib.msc.core", "dynamic": False,
+        "guard": "other-toggle", "via": "", "violations": ["SG403"],
     }]
     codes = [v["code"] for v in document["violations"]]
     assert codes == [v.code for v in sorted(project[2], key=lambda v: v.sort_key)]
@@ -188,7 +192,7 @@ def test_dot_structure(project):
     text = render_dot(view)
     clusters = re.findall(r'subgraph (cluster_\w+) \{\n\s*label="([^"]*)"', text)
     assert clusters == [("cluster_0", "scope tvm.relax (toggle relax)"), ("cluster_1", "scope tvm.contrib.msc (toggle msc)"),
-                        ("cluster_legend", "legend (edge label = import sites)")]
+                        ("cluster_legend", "legend (edge label = number of sites)")]
     relax_block = text.split("subgraph cluster_0 {")[1].split("}")[0]
     assert re.findall(r'^\s*"([^"]+)" \[', relax_block, re.MULTILINE) == list(view.clusters[0].nodes)
     edges = [e for e in _dot_edges(text) if not e[0].startswith("legend_")]
@@ -198,7 +202,7 @@ def test_dot_structure(project):
     assert ("tvm.ir.printer", "tvm.relax", "dotted", "1", "#d62728") in styles  # type-only, violating
     assert ("tvm.driver.build", "tvm.contrib.msc.core", "solid", "3", "#2a8a2a") in styles  # toggle, 3 sites
     legend = [a["label"] for s, t, a in _dot_edges(text) if s.startswith("legend_") and "label" in a]
-    assert legend == [k.label for k in EdgeKind] + ["violation (red, thick)"]
+    assert legend == [k.label for k in EdgeKind if not k.coupling] + ["violation (red, thick)"]  # kinds drawn only
     assert re.search(r'"tvm.driver.build" \[label="tvm.driver.build", shape="box", tooltip="[^"]*", color="#d62728"', text)
 
 
@@ -222,7 +226,7 @@ def test_mermaid_structure(project):
     assert text.splitlines()[1] == "flowchart TB"
     assert re.findall(r'^  subgraph (\w+)\["([^"]*)"\]', text, re.MULTILINE) == [
         ("s0", "scope tvm.relax (toggle relax)"), ("s1", "scope tvm.contrib.msc (toggle msc)"),
-        ("legend", "legend (edge label = import sites)"),
+        ("legend", "legend (edge label = number of sites)"),
     ]
     links = re.findall(r'^\s+(\w+)(?:\[" "\])? -->\|"([^"]*)"\| (\w+)', text, re.MULTILINE)
     styles = re.findall(r"^  linkStyle (\d+) (.*)$", text, re.MULTILINE)
@@ -289,7 +293,7 @@ def test_layout_keeps_every_node_in_its_own_cluster_box(project):
 
 def test_cli_formats_from_suffix(run_cli, tmp_path):
     for name, check in (
-        ("g.json", lambda t: json.loads(t)["version"] == 1),
+        ("g.json", lambda t: json.loads(t)["version"] == 2),
         ("g.dot", lambda t: t.startswith("digraph scopeguard {")),
         ("g.mmd", lambda t: "flowchart TB" in t),
         ("g.html", lambda t: t.startswith("<!DOCTYPE html>")),

@@ -803,14 +803,24 @@ class _KnownStrings:
         if module and not extra:  # a test file's `__name__` depends on how it is run
             self.fixed["__name__"] = module
             self.fixed["__package__"] = module if is_package else module.rpartition(".")[0]
-        self._constants: dict[str, str] | None = None
+        self._assigned: dict[str, str] | None = None  # module-level `NAME = "literal"`
+        self._bindings: dict[str, int] | None = None  # how often each name is bound in the file
 
     def value(self, name: str) -> str | None:
         if name in self.fixed:
             return self.fixed[name]
-        if self._constants is None:  # computed only when a name must be resolved: rare
-            self._constants = _module_constants(self.tree) if self.tree is not None else {}
-        return self._constants.get(name)
+        if self.tree is None:
+            return None
+        # Two steps, each computed once per file and only when needed: most names asked about
+        # (f-string fields, call arguments) are not module-level string constants, and counting
+        # every binding means walking the whole tree.
+        if self._assigned is None:
+            self._assigned = _module_string_assignments(self.tree)
+        if name not in self._assigned:
+            return None
+        if self._bindings is None:
+            self._bindings = _binding_counts(self.tree)
+        return self._assigned[name] if self._bindings.get(name) == 1 else None
 
     def resolve_cst(self, expr: cst.BaseExpression) -> tuple[str, bool] | None:
         try:
@@ -882,15 +892,10 @@ def _join(left: tuple[str, bool] | None, right) -> tuple[str, bool] | None:
     return left[0] + known[0], known[1]
 
 
-def _module_constants(tree: ast.Module) -> dict[str, str]:
-    """Names bound exactly once in the whole file, at module level, to a string literal."""
-    bound: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound[node.id] = bound.get(node.id, 0) + 1
-        elif isinstance(node, ast.arg):
-            bound[node.arg] = bound.get(node.arg, 0) + 1
-    constants = {}
+def _module_string_assignments(tree: ast.Module) -> dict[str, str]:
+    """`NAME = "literal"` at module level (inside module-level if/try too). Such a name is a
+    constant only if it is bound nowhere else in the file: see _binding_counts."""
+    assigned = {}
     pending = list(tree.body)
     while pending:
         stmt = pending.pop()
@@ -904,10 +909,20 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
             and isinstance(stmt.targets[0], ast.Name)
             and isinstance(stmt.value, ast.Constant)
             and isinstance(stmt.value.value, str)
-            and bound.get(stmt.targets[0].id) == 1
         ):
-            constants[stmt.targets[0].id] = stmt.value.value
-    return constants
+            assigned[stmt.targets[0].id] = stmt.value.value
+    return assigned
+
+
+def _binding_counts(tree: ast.Module) -> dict[str, int]:
+    """How many times each name is bound (assigned, deleted, a parameter) anywhere in the file."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            bound[node.arg] = bound.get(node.arg, 0) + 1
+    return bound
 
 
 def _ast_dotted(expr: ast.expr) -> str | None:

@@ -1,5 +1,5 @@
-"""`scopeguard graph`: draw the scopes and the imports that cross them (dot, mermaid, json, html,
-and svg/png through Graphviz)."""
+"""`scopeguard graph`: draw the scopes and the imports and couplings (registry lookups and
+registrations, monkeypatches) that cross them (dot, mermaid, json, html, and svg/png through Graphviz)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .common import (
 )
 
 NAME = "graph"
-HELP = "draw the scopes and every import edge that crosses them"
+HELP = "draw the scopes and every import (and registry or monkeypatch coupling) that crosses them"
 
 FORMATS = ("dot", "mermaid", "json", "html", "svg", "png")
 SUFFIXES = {
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scope", metavar="NAME", dest="focus",
                         help="show only this scope (or module prefix) and its neighbours")
     parser.add_argument("--hops", metavar="N", type=int, default=1,
-                        help="with --scope: how many import edges away neighbours may be (default: 1)")
+                        help="with --scope: how many edges (imports or couplings) away neighbours may be (default: 1)")
     parser.add_argument("--boundary", action="store_true",
                         help="show only edges that cross a scope boundary")
     parser.add_argument("--blast-radius", metavar="SCOPE",

@@ -69,7 +69,7 @@ def _edge_tooltip(edge: Edge) -> str:
     if edge.dynamic:
         text += f" ({edge.dynamic} dynamic, through importlib)"
     if edge.kind.coupling:
-        text += ": " + ", ".join(site.statement for site in edge.sites)
+        text += ": " + ", ".join(dict.fromkeys(site.statement for site in edge.sites))
     if edge.codes:
         text += f"; {', '.join(edge.codes)}"
     return text

@@ -13,7 +13,14 @@ from importlib import resources
 
 from .json_format import view_document
 from .layout import Layout, cluster_title, layout
-from .style import EDGE_STYLES, SCOPE_BORDER, count_label, edge_colour, edge_width, site_noun
+from .style import (
+    EDGE_STYLES,
+    SCOPE_BORDER,
+    count_label,
+    edge_colour,
+    edge_width,
+    site_noun,
+)
 from .view import EdgeKind, View
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"

@@ -37,12 +37,14 @@ name = "tvm.relax"
 toggle = "relax"
 allow = ["tvm.script.parser"]
 extra_paths = ["tests/python/relax"]
+ffi_prefixes = ["relax."]
 
 [[tool.scopeguard.scopes]]
 name = "tvm.contrib.msc"
 toggle = "msc"
 uses = ["tvm.relax"]
 extra_paths = ["tests/python/contrib/test_msc"]
+ffi_prefixes = ["msc."]
 """
 
 EXAMPLE_FILES: dict[str, str] = {

@@ -133,7 +133,9 @@ class ForeignRegistration(Rule):
     ## What it does
     Reports code of a scope that registers a name (`register_global_func("x.y")`,
     `register_object("x.Y")`) outside the names the scope owns: its dotted name
-    (`tvm.contrib.msc.`) and its `ffi_prefixes`.
+    (`tvm.contrib.msc.`) and its `ffi_prefixes`. A name under another scope's prefixes is always
+    reported; a name that no scope owns only once the scope has declared its `ffi_prefixes`
+    (before that, scopeguard cannot tell TVM's `relax.*` names from foreign ones).
 
     ## Why is this bad
     A registry is global. A scope that registers names in another namespace adds to (or
@@ -172,6 +174,11 @@ class ForeignRegistration(Rule):
                     continue
                 owned = name_owner(config, reference.text)
                 if owned is not None and owned[0].name == scope.name:
+                    continue
+                if owned is None and not scope.ffi_prefixes:
+                    # Until a scope declares its registry namespace, only a name that another scope
+                    # owns is known to be foreign: TVM's `relax.*` names are tvm.relax's own, but
+                    # scopeguard cannot know that without `ffi_prefixes = ["relax."]`.
                     continue
                 if reference.is_prefix and _may_own(scope, reference):
                     continue  # f"msc.{name}": only its start is known, and that start is the scope's

@@ -1,4 +1,4 @@
-// scopeguard graph page: pan/zoom, click a node for its import sites, search, filter by edge kind.
+// scopeguard graph page: pan/zoom, click a node for its import and coupling sites, search, filter by edge kind.
 // Written for this page only; no library, nothing fetched. The layout comes precomputed in the SVG.
 (function () {
   "use strict";
@@ -9,6 +9,11 @@
   const nodeEls = new Map();
   svg.querySelectorAll(".node").forEach((el) => nodeEls.set(el.dataset.id, el));
   const edgeEls = Array.from(svg.querySelectorAll(".edge"));
+  const kindsById = new Map(data.edge_kinds.map((k) => [k.id, k]));
+  const isCoupling = (e) => kindsById.get(e.kind).group === "coupling";
+  const anyCoupling = data.edges.some(isCoupling);
+  // What a coupling site does with the name it shows, by edge kind.
+  const verbs = { "registry-lookup": "looks up", "registry-registration": "registers", "monkeypatch": "patches" };
 
   // ---- pan and zoom, on the viewBox ----
   const full = svg.viewBox.baseVal;
@@ -66,19 +71,25 @@
     const li = el("li", undefined, "site");
     li.append(el("span", `${site.path}:${site.line}:${site.column}`));
     li.append(document.createTextNode(` ${other}`));
+    if (site.dynamic) li.append(document.createTextNode(" (dynamic import)"));
     if (site.violations.length) li.append(document.createTextNode(" "), el("span", site.violations.join(" "), "code"));
     return li;
+  }
+  function siteText(edge, s) {
+    if (!isCoupling(edge)) return `${s.importer} → ${s.statement}`;
+    const guard = kindsById.get(s.guard).label;
+    return `${s.importer} ${verbs[edge.kind] || "uses"} "${s.statement}" via ${s.via} (${guard})`;
   }
   function edgeList(title, edges, otherEnd) {
     panel.append(el("h3", `${title} (${edges.reduce((s, e) => s + e.count, 0)} sites)`));
     if (!edges.length) { panel.append(el("p", "none", "muted")); return; }
     const ul = el("ul");
     for (const e of edges) {
-      const kind = data.edge_kinds.find((k) => k.id === e.kind);
+      const kind = kindsById.get(e.kind);
       const li = el("li");
       li.append(el("b", otherEnd(e)), document.createTextNode(` — ${kind.label}, ${e.count} site(s)`));
       const sites = el("ul");
-      for (const s of e.sites) sites.append(siteItem(s, `${s.importer} → ${s.statement}`));
+      for (const s of e.sites) sites.append(siteItem(s, siteText(e, s)));
       li.append(sites);
       ul.append(li);
     }
@@ -103,8 +114,14 @@
     panel.replaceChildren();
     panel.append(el("h2", node.id));
     panel.append(el("p", `${node.kind}, ${node.files} file(s)` + (node.scope ? `, scope ${node.scope}` : ", outside every scope"), "muted"));
-    edgeList("Imports", data.edges.filter((e) => e.source === id), (e) => `→ ${e.target}`);
-    edgeList("Imported by", data.edges.filter((e) => e.target === id), (e) => `← ${e.source}`);
+    const imports = data.edges.filter((e) => !isCoupling(e));
+    edgeList("Imports", imports.filter((e) => e.source === id), (e) => `→ ${e.target}`);
+    edgeList("Imported by", imports.filter((e) => e.target === id), (e) => `← ${e.source}`);
+    if (anyCoupling) {  // lookups, registrations and patches: couplings no import statement shows
+      const couplings = data.edges.filter(isCoupling);
+      edgeList("Couples to", couplings.filter((e) => e.source === id), (e) => `→ ${e.target}`);
+      edgeList("Coupled from", couplings.filter((e) => e.target === id), (e) => `← ${e.source}`);
+    }
     panel.append(el("h3", `Violations (${node.violations.length})`));
     if (!node.violations.length) panel.append(el("p", "none", "muted"));
     else {
@@ -121,7 +138,7 @@
     nodeEls.forEach((e) => e.classList.remove("selected", "lit"));
     edgeEls.forEach((e) => e.classList.remove("lit"));
     svg.classList.remove("focused");
-    panel.replaceChildren(el("p", "Click a node to see its import sites and violations.", "muted"));
+    panel.replaceChildren(el("p", "Click a node to see its import sites, couplings and violations.", "muted"));
   }
 
   // ---- search ----
