@@ -17,7 +17,8 @@ What it does, all inside WORKDIR (a fresh temp folder unless --workdir; removed 
    module `cannot_depend_on` the scope module);
 3. times each tool, whole process, in three scenarios with --reps repetitions each:
    cold (cache removed before every run), no-change (warm cache, nothing edited) and
-   one-file-changed (a comment line appended to one mid-size module before every run);
+   one-file-changed (a comment line appended to one mid-size module before every run); the
+   repetitions of the tools are interleaved so that drift in the machine's speed hits all alike;
 4. times the floor: libcst.parse_module over every file in one process;
 5. prints a table (median, min-max, peak RSS) and the ratios named in the issue's targets.
 
@@ -528,6 +529,9 @@ def run(args, target, pkg, scope, wanted, workdir, project, logs) -> int:
 
     base_env = dict(os.environ)
     base_env.pop("PYTHONPATH", None)
+    # Installed tools run from compiled bytecode; with this set (some sandboxes and CI images set
+    # it), a tool whose .pyc files are missing would recompile its modules on every timed run.
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
     tools: list[Tool] = []
     skipped: dict[str, str] = {}
     meta: dict = {}
@@ -589,6 +593,7 @@ def run(args, target, pkg, scope, wanted, workdir, project, logs) -> int:
         for d in tool.cache_dirs:
             shutil.rmtree(d, ignore_errors=True)
 
+    active: list[Tool] = []
     for tool in tools:
         # One untimed run: warms the OS file cache and the tool's own imports, and gives the
         # findings (scopeguard without -q so that its summary line counts the files).
@@ -603,40 +608,51 @@ def run(args, target, pkg, scope, wanted, workdir, project, logs) -> int:
             failures.append(msg)
             continue
         print(f"{tool.name}: warm-up {r.seconds:.2f}s, {findings[tool.name]}", flush=True)
-        scenarios = list(SCENARIOS) + list(tool.extra)
-        for scenario in scenarios:
-            runs: list[RunResult] = []
-            cmd = tool.cmd + tool.extra.get(scenario, [])
-            if args.wait_quiet > 0:
-                busy = wait_quiet(args.wait_quiet)
-                if busy >= 0.10:
-                    print(f"  (machine still {busy:.0%} busy after {args.wait_quiet:g}s; going on)",
-                          flush=True)
-            if scenario in ("no-change", "one-file"):
-                # warm the cache (and catch up with earlier edits) before the timed runs
-                run_child(cmd, project, tool.env, os.path.join(logs, f"{tool.name}-prime"),
-                          args.rss_sample_ms)
-            for rep in range(args.reps):
+        active.append(tool)
+
+    scenario_names = list(dict.fromkeys([*SCENARIOS, *(name for tool in active for name in tool.extra)]))
+    for scenario in scenario_names:
+        members = [tool for tool in active if scenario in SCENARIOS or scenario in tool.extra]
+        if args.wait_quiet > 0:
+            busy = wait_quiet(args.wait_quiet)
+            if busy >= 0.10:
+                print(f"  (machine still {busy:.0%} busy after {args.wait_quiet:g}s; going on)", flush=True)
+        if scenario in ("no-change", "one-file"):
+            for tool in members:  # warm the cache (and catch up with earlier edits) before the timed runs
+                run_child(tool.cmd + tool.extra.get(scenario, []), project, tool.env,
+                          os.path.join(logs, f"{tool.name}-prime"), args.rss_sample_ms)
+        # Interleaved: repetition 1 of every tool, then repetition 2, ... A machine whose speed
+        # drifts during the run (shared cloud cores do, by tens of percent over minutes) then
+        # slows every tool alike, and the ratios between tools stay fair.
+        runs: dict[str, list[RunResult]] = {tool.name: [] for tool in members}
+        failed: set[str] = set()
+        for rep in range(args.reps):
+            for tool in members:
+                if tool.name in failed:
+                    continue
                 if scenario == "cold":
                     clear(tool)
                 elif scenario == "one-file":
                     append_edit()
-                r = run_child(cmd, project, tool.env,
+                r = run_child(tool.cmd + tool.extra.get(scenario, []), project, tool.env,
                               os.path.join(logs, f"{tool.name}-{scenario}-{rep}"), args.rss_sample_ms)
                 if r.returncode not in (0, 1):
                     msg = (f"{tool.name} {scenario} rep {rep}: exit {r.returncode}\n"
                            f"{tail(r.stderr_path)}")
                     print(msg, file=sys.stderr, flush=True)
                     failures.append(msg)
-                    break
-                runs.append(r)
-            if runs and len(runs) == args.reps:
-                s = summarize(runs)
-                s["cmd"] = " ".join(shlex.quote(c) for c in cmd)
-                results.setdefault(tool.name, {})[scenario] = s
-                print(f"  {tool.name:12} {scenario:9} median {fmt_s(s['median_s'])}s "
-                      f"[{fmt_s(s['min_s'])}-{fmt_s(s['max_s'])}] peak {s['peak_rss_mb']:.0f} MB"
-                      f" noise {s['others_cpu_share']:.0%}", flush=True)
+                    failed.add(tool.name)
+                    continue
+                runs[tool.name].append(r)
+        for tool in members:
+            if tool.name in failed:
+                continue
+            s = summarize(runs[tool.name])
+            s["cmd"] = " ".join(shlex.quote(c) for c in tool.cmd + tool.extra.get(scenario, []))
+            results.setdefault(tool.name, {})[scenario] = s
+            print(f"  {tool.name:12} {scenario:9} median {fmt_s(s['median_s'])}s "
+                  f"[{fmt_s(s['min_s'])}-{fmt_s(s['max_s'])}] peak {s['peak_rss_mb']:.0f} MB"
+                  f" noise {s['others_cpu_share']:.0%}", flush=True)
 
     floor = None
     cores = os.cpu_count() or 1

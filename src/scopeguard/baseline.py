@@ -21,7 +21,6 @@ written, so writing the baseline twice gives the same bytes.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
@@ -50,6 +49,8 @@ def record(violations: Iterable[Violation]) -> Counter[Key]:
 
 def dumps(counts: Counter[Key]) -> str:
     """The baseline file's text: one sorted entry per line."""
+    import json  # here and in load(): `check` imports this module on every run, json only when used
+
     entries = []
     for entry_key in sorted(counts):
         entry = dict(zip(_FIELDS, entry_key, strict=True))
@@ -72,6 +73,8 @@ def load(path: str) -> Counter[Key]:
         raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise BaselineError(f"{path}: the baseline is not UTF-8 text; regenerate it with `scopeguard baseline`") from None
+    import json
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -15,7 +15,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,22 +58,25 @@ class Cache:
 
     # -- content hashes, with the stat short-cut ----------------------------------------------
 
-    def content_hash(self, abspath: str, path: str) -> str | None:
-        """sha256 of a file's bytes, or None if it cannot be read (the scanner reports why)."""
+    def content_hash(self, abspath: str, path: str, stat: tuple[int, int] | None = None) -> str | None:
+        """sha256 of a file's bytes, or None if it cannot be read (the scanner reports why).
+        `stat` is (size, mtime_ns) when the caller has just read it."""
         index = self._load_index()
-        try:
-            stat = os.stat(abspath)
-        except OSError:
-            return None
+        if stat is None:
+            try:
+                info = os.stat(abspath)
+            except OSError:
+                return None
+            stat = (info.st_size, info.st_mtime_ns)
         known = index.get(path)
-        if known is not None and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+        if known is not None and known[0] == stat[0] and known[1] == stat[1]:
             return known[2]
         try:
             with open(abspath, "rb") as handle:
                 digest = hashlib.sha256(handle.read()).hexdigest()
         except OSError:
             return None
-        index[path] = (stat.st_size, stat.st_mtime_ns, digest)
+        index[path] = (stat[0], stat[1], digest)
         self._index_changed = True
         return digest
 
@@ -165,6 +167,8 @@ class Cache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _ensure_gitignore(self.directory)
+            import tempfile  # a run answered from the cache writes nothing: no need to load it
+
             handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:

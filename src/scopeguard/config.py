@@ -11,8 +11,6 @@ Checking happens in two steps. `load_config` checks everything the file alone ca
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
 import os
 import re
 import sys
@@ -271,13 +269,13 @@ class _Checker:
     def known_keys(self, parts: KeyPath, table: Mapping[str, Any], allowed: Sequence[str]) -> None:
         for key in table:
             if key not in allowed:
-                match = difflib.get_close_matches(key, allowed, n=1, cutoff=_CUTOFF)
+                match = _close_matches(key, allowed, n=1, cutoff=_CUTOFF)
                 hint = f"did you mean {match[0]!r}?" if match else f"expected one of: {', '.join(allowed)}"
                 self.fail((*parts, key), f"unknown key {key!r}", hint)
 
     def strings(self, parts: KeyPath, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list):
-            example = f"[{json.dumps(value)}]" if isinstance(value, str) else '["..."]'
+            example = f"[{_json().dumps(value)}]" if isinstance(value, str) else '["..."]'
             self.fail(parts, f"expected a list of strings, got {_kind(value)}", f"write a list: {example}")
         for index, item in enumerate(value):
             if not isinstance(item, str):
@@ -381,7 +379,7 @@ class _Checker:
                           "name a toggle defined under [tool.scopeguard.toggles], or remove the key", value=toggle)
             if toggle not in toggle_names:
                 if toggle_names:
-                    match = difflib.get_close_matches(toggle, sorted(toggle_names), n=1, cutoff=_CUTOFF)
+                    match = _close_matches(toggle, sorted(toggle_names), n=1, cutoff=_CUTOFF)
                     defined = ", ".join(sorted(toggle_names))
                     hint = f"did you mean {match[0]!r}?" if match else f"defined toggles: {defined}"
                 else:
@@ -453,7 +451,7 @@ class _Checker:
                     self.fail(parts, f"scope {used!r} lists itself", "a scope may always use its own modules",
                               value=used)
                 if used not in names:
-                    match = difflib.get_close_matches(used, names, n=1, cutoff=_CUTOFF)
+                    match = _close_matches(used, names, n=1, cutoff=_CUTOFF)
                     hint = f"did you mean {match[0]!r}?" if match else "list declared scopes only"
                     self.fail(parts, f"{used!r} is not a declared scope", hint, value=used)
         cycle = _find_cycle(names, {scope.name: scope.uses for scope in scopes})
@@ -510,14 +508,14 @@ def _module_hint(name: str, known: set[str]) -> str:
     # Most typos are in the last part, so siblings are the best guesses; a bare "relax" usually
     # means "tvm.relax"; the whole project is the last resort.
     siblings = sorted(m for m in known if m.rpartition(".")[0] == parent)
-    match = difflib.get_close_matches(name, siblings, n=1, cutoff=_CUTOFF)
+    match = _close_matches(name, siblings, n=1, cutoff=_CUTOFF)
     if not match:
         match = sorted((m for m in known if m.endswith("." + name)), key=lambda m: (m.count("."), m))[:1]
     if not match:
         same_depth = sorted(m for m in known if m.count(".") == depth)
-        match = difflib.get_close_matches(name, same_depth, n=1, cutoff=_CUTOFF)
+        match = _close_matches(name, same_depth, n=1, cutoff=_CUTOFF)
     if not match:
-        match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=_CUTOFF)
+        match = _close_matches(name, sorted(known), n=1, cutoff=_CUTOFF)
     return f"did you mean {match[0]!r}?" if match else "name a package found under the source roots"
 
 
@@ -533,7 +531,7 @@ def _path_hint(root: str, relative: str, *, folders_only: bool = False) -> str:
         )
     except OSError:
         return fallback
-    match = difflib.get_close_matches(tail, entries, n=1, cutoff=_CUTOFF)
+    match = _close_matches(tail, entries, n=1, cutoff=_CUTOFF)
     if not match:
         return fallback
     return f"did you mean {(head + '/' if head else '') + match[0]!r}?"
@@ -565,7 +563,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _key_part(part: str) -> str:
-    return part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+    return part if _BARE_KEY.fullmatch(part) else _json().dumps(part, ensure_ascii=False)
 
 
 def _dotted(parts: Iterable[Part]) -> str:
@@ -593,7 +591,7 @@ def _parse_key(text: str) -> tuple[str, ...] | None:
             parts.append(bare)
         elif basic is not None:
             try:
-                parts.append(json.loads(f'"{basic}"'))
+                parts.append(_json().loads(f'"{basic}"'))
             except ValueError:
                 parts.append(basic)
         else:
@@ -702,7 +700,7 @@ class _Locator:
         return header, header + 1, end
 
     def _key(self, key: str, start: int, end: int) -> int | None:
-        spelled = "|".join(re.escape(s) for s in {key, json.dumps(key, ensure_ascii=False), f"'{key}'"})
+        spelled = "|".join(re.escape(s) for s in {key, _json().dumps(key, ensure_ascii=False), f"'{key}'"})
         pattern = re.compile(rf"^\s*(?:{spelled})\s*[=.]")
         return next((n for n in range(start, end) if self.top[n] and pattern.match(self.lines[n])), None)
 
@@ -710,8 +708,22 @@ class _Locator:
         """The line that holds `value` as a string, from the key's line on (multi-line arrays)."""
         if value is None:
             return start
-        spellings = (json.dumps(value, ensure_ascii=False), f"'{value}'")
+        spellings = (_json().dumps(value, ensure_ascii=False), f"'{value}'")
         for number in range(start, end):
             if any(s in self.lines[number] for s in spellings):
                 return number
         return start
+
+
+# difflib and json serve only error messages and quoted keys: imported when first needed, since
+# every run, the cached ones included, loads this module.
+def _close_matches(word, possibilities, n=3, cutoff=0.6):
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
+
+
+def _json():
+    import json
+
+    return json

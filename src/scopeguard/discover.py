@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scopeguard.model import Config
 
@@ -30,6 +31,9 @@ class ModuleFile:
     module: str
     is_package: bool  # the file is a package's __init__.py
     extra: bool = False  # from an extra root: an importer only, never imported
+    # (size, mtime_ns) as the walk saw them: the cache's stat short-cut uses them instead of a
+    # second stat of every file on a cached run. Not part of the file's identity.
+    stat: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
 
 def discover(config: Config) -> tuple[ModuleFile, ...]:
@@ -194,8 +198,13 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
                 continue
             abspath = os.path.join(folder, name)
             path = _relative(abspath, project)
-            # A dangling symlink has a name but nothing to read.
-            if excluded.matches_file(path) or not os.path.isfile(abspath):
+            if excluded.matches_file(path):
+                continue
+            try:
+                info = os.stat(abspath)
+            except OSError:
+                continue  # a dangling symlink has a name but nothing to read
+            if not stat.S_ISREG(info.st_mode):
                 continue
             parts = abspath[len(base) + 1 :].split(os.sep)
             is_package = parts[-1] == "__init__.py"
@@ -208,4 +217,5 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
                 module=_display(".".join(parts)),
                 is_package=is_package,
                 extra=extra,
+                stat=(info.st_size, info.st_mtime_ns),
             )

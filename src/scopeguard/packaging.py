@@ -12,7 +12,6 @@ which declare the scope, are not counted.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from collections.abc import Iterator
@@ -107,6 +106,8 @@ def _in_pyproject(path: str, text: str, pattern: re.Pattern[str]) -> list[Packag
 
 
 def _in_setup_py(path: str, text: str, pattern: re.Pattern[str]) -> list[PackagingReference]:
+    import ast  # only for a setup.py; `check` imports this module on every run to key its cache
+
     try:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError):

@@ -94,7 +94,7 @@ def _content_keys(files: Sequence[ModuleFile], cache: Cache | None) -> list[str 
         return [None] * len(files)
     keys: list[str | None] = []
     for f in files:
-        digest = cache.content_hash(f.abspath, f.path)
+        digest = cache.content_hash(f.abspath, f.path, f.stat)
         keys.append(content_key(digest, f.path, f.module, f.is_package, f.extra) if digest else None)
     return keys
 

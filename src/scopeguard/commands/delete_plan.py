@@ -4,7 +4,6 @@ checked for real (`--verify`) by deleting it in a temporary copy and importing e
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -84,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
 
     if args.format == "json":
+        import json
+
         print(json.dumps(_as_json(config, plan, sizes, verification), indent=2))
     else:
         print(_as_text(config, plan, sizes, verification))

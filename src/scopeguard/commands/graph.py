@@ -4,8 +4,6 @@ registrations, monkeypatches) that cross them (dot, mermaid, json, html, and svg
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -71,7 +69,7 @@ def output_format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
-    if fmt in ("svg", "png") and shutil.which("dot") is None:
+    if fmt in ("svg", "png") and _which_dot() is None:
         raise UsageError(INSTALL_GRAPHVIZ.format(fmt=fmt.upper()))
     config = load_config(args)
     facts = collect_facts(args, config)
@@ -134,7 +132,9 @@ def render(view, fmt: str, legend: bool = True) -> bytes:
 
 
 def run_graphviz(dot_text: str, fmt: str) -> bytes:
-    dot = shutil.which("dot")
+    import subprocess  # only to render svg/png: not worth its import time on every run
+
+    dot = _which_dot()
     if dot is None:
         raise UsageError(INSTALL_GRAPHVIZ.format(fmt=fmt.upper()))
     done = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=False)
@@ -170,3 +170,9 @@ def _title(config, options) -> str:
     if options.blast_radius:
         parts.append(f"what deleting {options.blast_radius} breaks")
     return ", ".join(parts)
+
+
+def _which_dot() -> str | None:
+    import shutil
+
+    return shutil.which("dot")

@@ -12,6 +12,7 @@ import enum
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from ..model import Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
@@ -162,6 +163,14 @@ class Project:
                 found.append((edge, scope, classify(edge.site, scope)))
             self._outside = found
         return iter(self._outside)
+
+    @cached_property
+    def deletion_plans(self) -> list:
+        """What deleting each scope would break, in config order; computed once, shared by the
+        SG3xx rules (a plan walks every import edge, so once per scope is what it may cost)."""
+        from ..deletion import simulate_deletion  # deletion builds on this module
+
+        return [simulate_deletion(self, scope) for scope in self.config.scopes]
 
     def allowed(self, scope: Scope, facts: FileFacts) -> bool:
         """The importer is one of the scope's approved integration points."""

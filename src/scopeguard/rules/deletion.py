@@ -23,13 +23,7 @@ from .base import Example, Project, Rule, toggle_spelling
 
 def _plans(project: Project):
     """One deletion plan per scope, computed once per project and shared by the SG3xx rules."""
-    cached = getattr(project, "_deletion_plans", None)
-    if cached is None:
-        from ..deletion import simulate_deletion  # lazily: deletion imports rules.base
-
-        cached = [simulate_deletion(project, scope) for scope in project.config.scopes]
-        project._deletion_plans = cached
-    return cached
+    return project.deletion_plans
 
 
 def _declared_user(project: Project, facts, scope) -> bool:
