@@ -62,6 +62,10 @@ class ToggleMatcher:
         ):
             for name in names:
                 self.registry_kinds[name.rsplit(".", 1)[-1]] = kind
+        # What a line must contain for the name collector to find anything on it: a quote (every
+        # literal and f-string), a registry function, setattr/delattr, or an environment read.
+        words = sorted({*self.registry_kinds, "setattr", "delattr", "environ", "getenv"})
+        self.name_pattern = re.compile(rb"[\"']|" + b"|".join(re.escape(w.encode()) for w in words))
         # spelling -> (toggle, whether a truthy value means the toggle is on)
         self.spellings: dict[str, tuple[str, bool]] = {TYPE_CHECKING: (TYPE_CHECKING, True)}
         self.decorators: dict[str, str] = {}
@@ -961,7 +965,10 @@ class _NameCollector:
         self.bindings: dict[str, str] = {}  # local name -> the module or object an import bound to it
         self.consumed: set[int] = set()  # ids of string nodes already recorded as a call's argument
 
-    def run(self, statements: list[tuple[ast.stmt, tuple[Guard, ...]]]) -> None:
+    def run(self, statements: list[tuple[ast.stmt, tuple[Guard, ...]]], lines: frozenset[int] | None = None) -> None:
+        """`lines`: the only lines where a string, a registry call, `setattr`/`delattr` or an
+        environment read can be (None: any line). Walking every expression of every statement
+        is the costly part; most statements hold no quote and none of those names."""
         for stmt, _ in statements:
             self._bind(stmt)
         for stmt, guards in statements:
@@ -973,7 +980,8 @@ class _NameCollector:
                 if not (isinstance(stmt, ast.AnnAssign) and stmt.value is None):
                     for target in targets:
                         self._patch_target(target, how, guards)
-            self._expressions(stmt, guards)
+            if lines is None or _spans_any(stmt, lines):
+                self._expressions(stmt, guards)
 
     def _bind(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Import):
@@ -1123,6 +1131,19 @@ class _NameCollector:
 _ENVIRONMENT_READERS = frozenset({"get", "getenv", "setdefault", "pop"})
 
 
+def _lines_matching(source: bytes, pattern: re.Pattern[bytes]) -> frozenset[int]:
+    """1-based numbers of the lines `pattern` finds something on. bytes.splitlines breaks at \n,
+    \r\n and a lone \r, as Python's tokenizer does; source encodings are ASCII-compatible."""
+    return frozenset(number for number, line in enumerate(source.splitlines(), start=1) if pattern.search(line))
+
+
+def _spans_any(stmt: ast.stmt, lines: frozenset[int]) -> bool:
+    """The statement (its decorators included) covers one of `lines`."""
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+    last = stmt.end_lineno or stmt.lineno
+    return any(number in lines for number in range(first, last + 1))
+
+
 def _is_environ(expr: ast.expr) -> bool:
     """`os.environ` or `environ` (from os import environ)."""
     return (isinstance(expr, ast.Name) and expr.id == "environ") or (
@@ -1208,7 +1229,7 @@ def scan_source(
             )
         collector = _NameCollector(module, is_package, matcher.registry_kinds, names, walker.import_calls)
         if ast_tree is not None:
-            collector.run(_guarded_statements(walker, ast_tree))
+            collector.run(_guarded_statements(walker, ast_tree), _lines_matching(source, matcher.name_pattern))
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, _TOO_DEEP))
     dunder_all = tuple(walker.dunder_all) if walker.dunder_all is not None and walker.dunder_all_literal else None
