@@ -423,3 +423,40 @@ def test_unowned_names_are_foreign_only_once_the_scope_declares_its_prefixes(tmp
     assert _registering_project(tmp_path / "a", "") == [("SG102", 4, "msc.core.run")]
     declared = _registering_project(tmp_path / "b", 'ffi_prefixes = ["relax.transform."]\n')
     assert declared == [("SG102", 3, "relax.op.add"), ("SG102", 4, "msc.core.run")]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_prefilter_finds_what_a_full_walk_finds(newline, monkeypatch):
+    # The name collector skips statements whose lines hold no quote, registry call, setattr or
+    # environment read; with every line ending Python accepts, nothing may be lost by that.
+    source = newline.join([
+        "import os",
+        "import tvm",
+        "from tvm.ir import Op",
+        "NAME = 'relax.build'",
+        "@tvm.register_func(",
+        "    NAME + '.x')",
+        "def build(mod):",  # no line of the def itself can hold a name: only its decorator's
+        "    return mod",
+        "def run(mod):",
+        "    f = tvm.get_global_func(NAME)",
+        "    setattr(Op, attribute, f)",
+        "    return os.environ[KEY], f'tvm.contrib.{mod}'",
+        "",
+    ]).encode()
+
+    def facts(filtered):
+        if not filtered:
+            monkeypatch.setattr(scan, "_lines_matching", lambda source, pattern: None)
+        return scan_source(source, path="x.py", module="tvm.driver.build", is_package=False, matcher=MATCHER)
+
+    with_filter = facts(True)
+    without = facts(False)
+    assert with_filter.references == without.references and with_filter.patches == without.patches
+    assert [(r.kind.value, r.text, r.line) for r in with_filter.references] == [
+        ("literal", "relax.build", 4),
+        ("register", "relax.build.x", 5),
+        ("lookup", "relax.build", 10),
+        ("literal", "tvm.contrib.", 12),
+    ]
+    assert [(p.dotted, p.line) for p in with_filter.patches] == [("tvm.ir.Op", 11)]
