@@ -262,3 +262,20 @@ def test_packaging_and_cmake_files_are_part_of_the_result_key(project, name, tex
     if code:
         assert code in {v.code for v in second.violations} - {v.code for v in first.violations}
     assert _run(project).from_cache
+
+
+def test_facts_pickle_as_plain_tuples_and_round_trip():
+    # The fact store holds tens of thousands of these; they pickle as tuples of field values
+    # (model._compact_pickle), and must come back equal, hashable and frozen.
+    import pickle
+
+    from scopeguard.model import FileFacts, Guard, GuardKind, ImportSite, SiteKind
+
+    guard = Guard(GuardKind.CONDITION, 3, "if USE_MSC", frozenset({("msc", True)}))
+    site = ImportSite("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,))
+    facts = FileFacts(path="python/tvm/a.py", module="tvm.a", is_package=False, sites=(site,))
+    assert site.__getstate__() == ("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,))
+    again = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == facts and hash(again.sites[0]) == hash(site)
+    with pytest.raises(AttributeError):
+        again.sites[0].line = 9

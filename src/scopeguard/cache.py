@@ -24,7 +24,8 @@ from .model import Config, FileFacts, Violation
 
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
-SCAN_SCHEMA = 2
+# 3: facts and violations pickled as plain tuples (model._compact_pickle).
+SCAN_SCHEMA = 3
 _MAGIC = b"scopeguard-cache\n"
 
 
