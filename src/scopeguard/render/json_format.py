@@ -87,15 +87,6 @@ def render_json(view: View) -> str:
 
 
 def _violation(v: Violation) -> dict[str, Any]:
-    return {
-        "code": v.code,
-        "severity": v.severity.value,
-        "path": v.path,
-        "line": v.line,
-        "column": v.column,
-        "message": v.message,
-        "importer": v.importer,
-        "imported": v.imported,
-        "scope": v.scope,
-        "chain": list(v.chain),
-    }
+    from ..report.json import violation_record  # one JSON form of a finding for `check` and `graph`
+
+    return violation_record(v)

@@ -15,6 +15,7 @@ from ..model import (
     TYPE_CHECKING,
     Config,
     Execution,
+    FileFacts,
     NameReference,
     ReferenceKind,
     Scope,
@@ -124,6 +125,14 @@ class UnguardedRegistryLookup(Rule):
                 )
 
 
+def _scope_files(project: Project) -> Iterator[tuple[FileFacts, Scope]]:
+    """The source files that belong to a scope (by module; its tests are judged as outside code)."""
+    for facts in project.graph.files.values():
+        scope = project.config.scope_of(facts.module) if not facts.extra else None
+        if scope is not None:
+            yield facts, scope
+
+
 def _shown(reference: NameReference) -> str:
     return f"a name starting with {reference.text!r}" if reference.is_prefix else repr(reference.text)
 
@@ -165,10 +174,7 @@ class ForeignRegistration(Rule):
 
     def check(self, project: Project) -> Iterator[Violation]:
         config = project.config
-        for facts in project.graph.files.values():
-            scope = config.scope_of(facts.module) if not facts.extra else None
-            if scope is None:
-                continue
+        for facts, scope in _scope_files(project):
             for reference in facts.references:
                 if reference.kind is not ReferenceKind.REGISTER or reference.execution is Execution.NEVER:
                     continue
@@ -233,11 +239,7 @@ class MonkeypatchOutsideScope(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        config = project.config
-        for facts in project.graph.files.values():
-            scope = config.scope_of(facts.module) if not facts.extra else None
-            if scope is None:
-                continue
+        for facts, scope in _scope_files(project):
             for patch in facts.patches:
                 if patch.execution is not Execution.IMPORT or scope.contains(patch.target):
                     continue
