@@ -91,18 +91,24 @@ def _snapshot(target: Path, env: dict[str, str]) -> Path:
     return target
 
 
-def _try_repo(fixture: str, tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Copy FIXTURE into a new git repository, commit it, run the hook there through try-repo."""
+def _try_repo(
+    fixture: str, tmp_path: Path, env: dict[str, str], extra: dict[str, str] | None = None, files: list[str] | None = None
+) -> tuple[int, str]:
+    """Copy FIXTURE (plus `extra` files) into a new git repository, commit it, and run the hook
+    there through try-repo: on all files, or as if only `files` were staged."""
     project = tmp_path / fixture
     shutil.copytree(
         FIXTURES / fixture, project, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".scopeguard_cache")
     )
+    for name, text in (extra or {}).items():
+        (project / name).write_text(text)
     _git("init", "-q", cwd=project, env=env)
     _git("add", "--all", "--force", cwd=project, env=env)
     _git("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "fixture", cwd=project, env=env)
 
+    selection = ["--files", *files] if files is not None else ["--all-files"]
     done = subprocess.run(
-        [*_pre_commit_cmd(), "try-repo", "--color=never", env["_SG_SNAPSHOT"], HOOK_ID, "--all-files"],
+        [*_pre_commit_cmd(), "try-repo", "--color=never", env["_SG_SNAPSHOT"], HOOK_ID, *selection],
         cwd=project,
         env=env,
         capture_output=True,
@@ -134,3 +140,14 @@ def test_hook_passes_on_clean_project(tmp_path: Path, precommit_env: dict[str, s
 
     assert code == 0, output
     assert _status_line(output) == "Passed", output
+
+
+def test_hook_runs_when_only_a_packaging_file_changes_and_not_for_docs(tmp_path: Path, precommit_env: dict[str, str]) -> None:
+    # MANIFEST.in has no file type in pre-commit's `identify`, yet SG303 reads it: the manifest's
+    # `files` pattern must still select it, and must leave a README-only commit alone.
+    extra = {"MANIFEST.in": "recursive-include python/tvm/relax *.py\n", "README.md": "# tvm-like\n"}
+    code, output = _try_repo("tvm_like", tmp_path / "manifest", precommit_env, extra, files=["MANIFEST.in"])
+    assert code != 0 and _status_line(output) == "Failed", output
+    assert any(line.startswith("MANIFEST.in:1:") and " SG303 " in line for line in output.splitlines()), output
+    code, output = _try_repo("tvm_like", tmp_path / "readme", precommit_env, extra, files=["README.md"])
+    assert code == 0 and re.search(rf"^{HOOK_ID}\.+\(no files to check\)Skipped$", output, re.MULTILINE), output
