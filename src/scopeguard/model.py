@@ -35,7 +35,7 @@ def _compact_pickle(cls):
         return get_all(self)
 
     def __setstate__(self, state):
-        for name, value in zip(names, state):
+        for name, value in zip(names, state, strict=True):
             assign(self, name, value)
 
     cls.__getstate__ = __getstate__

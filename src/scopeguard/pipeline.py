@@ -150,7 +150,7 @@ def scan_files(
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
             results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
-            for done, (i, item) in enumerate(zip(order, results), start=1):
+            for done, (i, item) in enumerate(zip(order, results, strict=True), start=1):
                 out[i] = item
                 if progress:
                     progress(done, len(tasks))
