@@ -357,3 +357,15 @@ def test_blast_radius_view(project, run_cli):
     assert {n["id"] for n in json.loads(out)["nodes"]} == ids
     code, _, err = run_cli("graph", str(PROJECT), "--no-cache", "--blast-radius", "tvm.contrib.mcs")
     assert code == 2 and "did you mean 'tvm.contrib.msc'?" in err
+
+
+def test_a_focused_scope_keeps_one_level_of_its_parts_at_any_depth(project):
+    # `--scope tvm.relax --depth 1`: the rest of the tree collapses to `tvm`, but tvm.relax shows
+    # its parts (one level below the scope), which is what a reviewer of that scope wants to see.
+    view = view_of(project, focus="tvm.relax", depth=1, hops=1)
+    names = {n.id for n in view.nodes}
+    assert {"tvm.relax", "tvm.relax.expr", "tvm.relax.transform", "tvm.relax.frontend"} <= names
+    assert not any(n.startswith("tvm.relax.frontend.") for n in names)  # one level, not all
+    assert "tvm.ir" not in names and "tvm" in names  # the rest stays at depth 1
+    # Without the focus the scope is one node, as before.
+    assert not any(n.id.startswith("tvm.relax.") for n in view_of(project, depth=1).nodes)

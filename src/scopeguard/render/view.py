@@ -250,8 +250,12 @@ def build_view(
         item = facts_by_node.get(node)
         return owner(item) if item is not None else config.scope_of(node)
 
+    # A focused scope keeps one level of its own structure whatever --depth says: the point of
+    # `--scope S --depth N` is to see S's parts against a collapsed rest of the tree.
+    expanded = next((s for s in config.scopes if s.name == options.focus), None)
+
     def group(node: str) -> str:
-        return _collapse(node, facts_by_node.get(node), scope_of(node), config, options.depth)
+        return _collapse(node, facts_by_node.get(node), scope_of(node), config, options.depth, expanded)
 
     # Every node of the graph, collapsed; namespace packages without a file count as zero files.
     members: dict[str, list[str]] = defaultdict(list)
@@ -392,8 +396,12 @@ def blast_nodes(plan) -> set[str]:
     return {b.module for b in plan.broken} | {lazy.importer for lazy in plan.lazy}
 
 
-def _collapse(node: str, facts: FileFacts | None, scope: Scope | None, config: Config, depth: int | None) -> str:
-    """The node `node` is drawn as: its package at `depth`, never coarser than its scope."""
+def _collapse(
+    node: str, facts: FileFacts | None, scope: Scope | None, config: Config, depth: int | None,
+    expanded: Scope | None = None,
+) -> str:
+    """The node `node` is drawn as: its package at `depth`, never coarser than its scope, and one
+    level below the scope when that scope is the one in focus (`expanded`)."""
     if depth is None:
         return node
     if facts is not None and facts.extra:
@@ -401,7 +409,7 @@ def _collapse(node: str, facts: FileFacts | None, scope: Scope | None, config: C
     parts = node.split(".")
     keep = depth
     if scope is not None:
-        keep = max(keep, scope.name.count(".") + 1)
+        keep = max(keep, scope.name.count(".") + (2 if expanded is not None and scope.name == expanded.name else 1))
     return ".".join(parts[:keep])
 
 
