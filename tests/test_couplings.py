@@ -460,3 +460,36 @@ def test_line_prefilter_finds_what_a_full_walk_finds(newline, monkeypatch):
         ("literal", "tvm.contrib.", 12),
     ]
     assert [(p.dotted, p.line) for p in with_filter.patches] == [("tvm.ir.Op", 11)]
+
+
+def test_a_lookup_whose_failure_is_caught_is_optional_and_an_import_there_is_not():
+    # TVM's other "maybe missing" idiom: try: get_global_func(...) except ValueError: ...
+    facts = facts_of(
+        """\
+        import tvm
+
+        def clear():
+            try:
+                f = tvm.get_global_func("relax.clear")
+                import tvm.relax
+            except (ValueError, AttributeError):
+                pass
+
+        def strict():
+            try:
+                return tvm.get_global_func("relax.build")
+            except ValueError as error:
+                raise RuntimeError("relax is off") from error
+
+        try:
+            def later():
+                return tvm.get_global_func("relax.later")
+        except ValueError:
+            pass
+        """
+    )
+    lookups = {r.text: r.is_optional for r in facts.references if r.kind is ReferenceKind.LOOKUP}
+    # Caught: optional. Re-raised: not. A try around a `def` does not protect the call later.
+    assert lookups == {"relax.clear": True, "relax.build": False, "relax.later": False}
+    (site,) = [s for s in facts.sites if s.target == "tvm.relax"]
+    assert not site.is_optional  # ValueError does not catch a failed import

@@ -25,7 +25,8 @@ from .model import Config, FileFacts, Violation
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
 # 3: facts and violations pickled as plain tuples (model._compact_pickle).
-SCAN_SCHEMA = 3
+# 4: GuardKind.TOLERANT (try/except ValueError...); registry lookups inside one are optional.
+SCAN_SCHEMA = 4
 _MAGIC = b"scopeguard-cache\n"
 
 

@@ -59,6 +59,10 @@ class GuardKind(enum.Enum):
     EARLY_EXIT = "early-exit"  # after `if X: return|raise` in the same block
     DECORATOR = "decorator"  # inside a function decorated with a toggle decorator
     OPTIONAL = "optional"  # try/except ImportError, contextlib.suppress(ImportError)
+    # try/except ValueError|RuntimeError|LookupError|AttributeError without ImportError: what a
+    # registry lookup of a missing name raises is caught (TVM's `try: get_global_func(...)`), an
+    # import's failure is not.
+    TOLERANT = "tolerant"
 
 
 class SiteKind(enum.Enum):

@@ -328,6 +328,18 @@ def _catches_import_error(handler: cst.ExceptHandler) -> bool:
     return any(_last_name(t) in _IMPORT_ERROR_CATCHERS for t in types)
 
 
+# What a registry lookup of a missing name raises, with their bases (tvm_ffi: ValueError; older
+# TVM: RuntimeError/TVMError; AttributeError for a missing attribute of a module).
+_LOOKUP_ERROR_CATCHERS = frozenset({"ValueError", "RuntimeError", "TVMError", "LookupError", "KeyError", "AttributeError"})
+
+
+def _catches_lookup_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return False  # a bare except catches ImportError too: handled as OPTIONAL
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any(_last_name(t) in _LOOKUP_ERROR_CATCHERS for t in types)
+
+
 def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     """The statements of a suite; a one-line suite (`if X: import y`) is itself the statement."""
     return block.body if isinstance(block, cst.IndentedBlock) else [block]
@@ -628,6 +640,10 @@ class _Walker:
         if handler is not None and not _ends_with_raise(_block_statements(handler.body)):
             text = "except " + (_code(handler.type) if handler.type is not None else "")
             inner = guards + (Guard(GuardKind.OPTIONAL, line, text.strip()),)
+        elif handler is None:
+            lookup = next((h for h in stmt.handlers if _catches_lookup_error(h)), None)
+            if lookup is not None and not _ends_with_raise(_block_statements(lookup.body)):
+                inner = guards + (Guard(GuardKind.TOLERANT, line, "except " + _code(lookup.type)),)
         self.block(_block_statements(stmt.body), inner)
         for h in stmt.handlers:
             self.block(_block_statements(h.body), guards)
@@ -1115,6 +1131,10 @@ class _NameCollector:
         self.consumed.add(id(argument))
         if kind is ReferenceKind.LOOKUP and _allows_missing(node):
             guards = guards + (Guard(GuardKind.OPTIONAL, line, "allow_missing=True"),)
+        elif kind is ReferenceKind.LOOKUP and _guards_tolerate_lookup(guards):
+            # `try: f = get_global_func("relax.x") except ValueError: f = None`: as optional as
+            # allow_missing=True, so the rules see it the same way.
+            guards = guards + (Guard(GuardKind.OPTIONAL, line, "lookup failure caught"),)
         text, complete = known
         call = _ast_dotted(func) or callee
         self.references.append(NameReference(text, line, column, kind, call, not complete, guards))
@@ -1129,6 +1149,17 @@ class _NameCollector:
 
 
 _ENVIRONMENT_READERS = frozenset({"get", "getenv", "setdefault", "pop"})
+
+
+def _guards_tolerate_lookup(guards: tuple[Guard, ...]) -> bool:
+    """A TOLERANT guard (try/except ValueError…) inside the innermost function."""
+    tolerated = False
+    for guard in guards:
+        if guard.kind is GuardKind.FUNCTION:
+            tolerated = False
+        elif guard.kind is GuardKind.TOLERANT:
+            tolerated = True
+    return tolerated
 
 
 def _lines_matching(source: bytes, pattern: re.Pattern[bytes]) -> frozenset[int]:

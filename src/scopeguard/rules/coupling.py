@@ -56,7 +56,9 @@ class UnguardedRegistryLookup(Rule):
     by the scope's toggle. A scope owns the names under its dotted name (`tvm.contrib.nnpack.`)
     and under its `ffi_prefixes`. Lookups that tolerate a missing name
     (`get_global_func(name, allow_missing=True)`), type-only code and the scope's `allow`
-    entry points are not reported; code of another scope is, unless it lists the scope in `uses`.
+    entry points are not reported, nor lookups in a `try` whose handler catches the failure
+    (`except ValueError`/`RuntimeError`/`AttributeError`, not re-raised); code of another scope
+    is, unless it lists the scope in `uses`.
 
     ## Why is this bad
     The lookup couples the caller to the scope as tightly as an import does, but no import
