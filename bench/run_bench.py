@@ -391,9 +391,14 @@ def scopeguard_state(cmd: list[str]) -> dict:
     }
     state["cache"] = "--no-cache" in help_text and "--cache-dir" in help_text
     state["jobs"] = "--jobs" in help_text
+    # `scopeguard --version` says where the package it runs lives ("... from DIR (python X.Y)");
+    # older versions did not, and then the interpreter of the script is asked instead.
+    version = state["version"]
+    src = version.split(" from ", 1)[1].rsplit(" (python", 1)[0] if " from " in version else ""
     py = shebang_python(cmd[0])
-    if py:
+    if not src and py:
         src = capture([py, "-c", "import os, scopeguard; print(os.path.dirname(scopeguard.__file__))"])
+    if src:
         state["source"] = src
         if os.path.isdir(src):
             state["source_sha256"] = tree_digest(src)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 
 from .conftest import FIXTURES
 
@@ -110,5 +112,8 @@ def test_no_command_prints_help_and_exits_2(run_cli):
 
 
 def test_version(run_cli):
+    import scopeguard
+
     code, out, _ = run_cli("--version")
-    assert code == 0 and out.startswith("scopeguard ")
+    where = os.path.dirname(os.path.abspath(scopeguard.__file__))
+    assert code == 0 and out == f"scopeguard {scopeguard.__version__} from {where} (python {sys.version_info[0]}.{sys.version_info[1]})\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scopeguard",
         description="Check that S0 scoped modules stay isolated, toggleable and deletable.",
     )
-    parser.add_argument("--version", action="version", version=f"scopeguard {__version__}")
+    # Like pip: the version and where it runs from, so a report can say which copy produced it.
+    here = os.path.dirname(os.path.abspath(__file__))
+    python = ".".join(map(str, sys.version_info[:2]))
+    parser.add_argument("--version", action="version", version=f"scopeguard {__version__} from {here} (python {python})")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_arguments(subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP))
