@@ -123,18 +123,20 @@ class Guarded:
 
     @property
     def is_optional(self) -> bool:
-        """A failed import is caught and execution goes on.
+        """A failed import is caught and execution goes on."""
+        return caught_in_innermost_function(self.guards, GuardKind.OPTIONAL)
 
-        A try block around a `def` does not protect the function's body when it is called later,
-        so only OPTIONAL guards inside the innermost function count.
-        """
-        optional = False
-        for guard in self.guards:
-            if guard.kind is GuardKind.FUNCTION:
-                optional = False
-            elif guard.kind is GuardKind.OPTIONAL:
-                optional = True
-        return optional
+
+def caught_in_innermost_function(guards: tuple[Guard, ...], kind: GuardKind) -> bool:
+    """A guard of `kind` (a try that catches the failure) encloses the code inside its innermost
+    function: a try block around a `def` does not protect the body when it is called later."""
+    caught = False
+    for guard in guards:
+        if guard.kind is GuardKind.FUNCTION:
+            caught = False
+        elif guard.kind is kind:
+            caught = True
+    return caught
 
 
 @_compact_pickle

@@ -12,6 +12,7 @@ import ast
 import os
 import re
 from collections.abc import Iterable, Sequence
+
 import libcst as cst
 
 from .model import (
@@ -29,6 +30,7 @@ from .model import (
     SiteKind,
     Toggle,
     UnresolvedImport,
+    caught_in_innermost_function,
 )
 
 # Exception names whose handler catches a failed import.
@@ -1131,7 +1133,7 @@ class _NameCollector:
         self.consumed.add(id(argument))
         if kind is ReferenceKind.LOOKUP and _allows_missing(node):
             guards = guards + (Guard(GuardKind.OPTIONAL, line, "allow_missing=True"),)
-        elif kind is ReferenceKind.LOOKUP and _guards_tolerate_lookup(guards):
+        elif kind is ReferenceKind.LOOKUP and caught_in_innermost_function(guards, GuardKind.TOLERANT):
             # `try: f = get_global_func("relax.x") except ValueError: f = None`: as optional as
             # allow_missing=True, so the rules see it the same way.
             guards = guards + (Guard(GuardKind.OPTIONAL, line, "lookup failure caught"),)
@@ -1149,17 +1151,6 @@ class _NameCollector:
 
 
 _ENVIRONMENT_READERS = frozenset({"get", "getenv", "setdefault", "pop"})
-
-
-def _guards_tolerate_lookup(guards: tuple[Guard, ...]) -> bool:
-    """A TOLERANT guard (try/except ValueError…) inside the innermost function."""
-    tolerated = False
-    for guard in guards:
-        if guard.kind is GuardKind.FUNCTION:
-            tolerated = False
-        elif guard.kind is GuardKind.TOLERANT:
-            tolerated = True
-    return tolerated
 
 
 def _lines_matching(source: bytes, pattern: re.Pattern[bytes]) -> frozenset[int]:

@@ -21,11 +21,6 @@ from ..model import Severity, Violation
 from .base import Example, Project, Rule, toggle_spelling
 
 
-def _plans(project: Project):
-    """One deletion plan per scope, computed once per project and shared by the SG3xx rules."""
-    return project.deletion_plans
-
-
 def _declared_user(project: Project, facts, scope) -> bool:
     owner = project.owner(facts)
     return owner is not None and scope.name in owner.uses
@@ -78,7 +73,9 @@ class DeletionBreaksModule(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        for plan in _plans(project):
+        from ..deletion import format_chain  # lazily: deletion builds on rules.base
+
+        for plan in project.deletion_plans:
             scope = plan.scope
             failing = {b.module for b in plan.broken}
             for item in plan.broken:
@@ -90,7 +87,7 @@ class DeletionBreaksModule(Rule):
                 facts = project.graph.files.get(item.module)
                 if facts is None or _declared_user(project, facts, scope):
                     continue
-                chain = " -> ".join(item.chain) + " (deleted)"
+                chain = format_chain(item.chain)
                 yield self.violation(
                     facts, item.line, item.column,
                     f"{item.module} fails at import time once scope {scope.name} is deleted: {chain}; "
@@ -137,7 +134,9 @@ class DeletionBreaksCall(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        for plan in _plans(project):
+        from ..deletion import format_chain  # lazily: deletion builds on rules.base
+
+        for plan in project.deletion_plans:
             scope = plan.scope
             for item in plan.lazy:
                 if len(item.chain) == 1:
@@ -145,7 +144,7 @@ class DeletionBreaksCall(Rule):
                 facts = project.graph.files.get(item.importer)
                 if facts is None or _declared_user(project, facts, scope):
                     continue
-                chain = " -> ".join(item.chain) + " (deleted)"
+                chain = format_chain(item.chain)
                 yield self.violation(
                     facts, item.line, item.column,
                     f"{item.importer} imports {item.imported} inside a function, which fails once scope "
