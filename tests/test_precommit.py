@@ -30,7 +30,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 HOOK_ID = "scopeguard"
-TIMEOUT = 600  # seconds; a cold hook-env install downloads libcst and networkx
+TIMEOUT = 600  # seconds; a cold hook-env install downloads libcst
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="`git` is not on PATH; pre-commit needs it")
 

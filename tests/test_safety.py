@@ -3,7 +3,7 @@ imports a temporary copy); it writes only into its cache directory and the files
 
 The project is the TVM-like fixture plus traps: modules whose import writes a marker file and
 prints, both inside the source tree and at the project root, where they would shadow the modules
-scopeguard itself imports (json, pickle, libcst, networkx, tomllib, sitecustomize) if the working
+scopeguard itself imports (json, pickle, libcst, tomllib, sitecustomize) if the working
 directory ever came first on sys.path. Every command runs as the console script, from the project
 root, and the whole temporary tree is compared byte for byte before and after.
 """
@@ -31,7 +31,7 @@ print("TRAP EXECUTED: {name}")
 _sys.stderr.write("TRAP EXECUTED: {name}\\n")
 """
 # Shadows of what scopeguard imports, at the project root (the working directory of every run).
-ROOT_TRAPS = ("json.py", "pickle.py", "libcst.py", "networkx.py", "tomllib.py", "sitecustomize.py",
+ROOT_TRAPS = ("json.py", "pickle.py", "libcst.py", "tomllib.py", "sitecustomize.py",
               "usercustomize.py", "hashlib.py", "scopeguard.py")
 # Modules of the analysed tree that run code at import time.
 TREE_TRAPS = ("python/tvm/trap.py", "python/tvm/contrib/msc/trap.py", "python/tvm/__main__.py",

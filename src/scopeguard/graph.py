@@ -1,11 +1,12 @@
 """FileFacts -> ImportGraph: which module loads which, through which import sites.
 
-The only module that imports networkx, and only when a caller asks for `ImportGraph.graph` (the
-`graph` and `delete-plan` views): `check` works on the plain adjacency below, because importing
-networkx (0.1-0.2 s) would cost a one-file-changed run as much as a whole cached import-linter run.
 Nodes are project modules (and extra-root files, named by path). An edge carries the import sites
 that create it, and `parent=True` where it also says that loading `a.b.c` first loads `a.b` (and so
 `a`): Python runs every `__init__.py` on the way down.
+
+A plain adjacency of dicts. The design first had networkx here; what scopeguard asks of a graph is
+a breadth-first walk (chains, deletion, neighbourhoods), and importing networkx cost 0.1-0.2 s —
+as much as a whole cached import-linter run — on every run that had to build the graph.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 from .model import FileFacts, ImportSite
 
@@ -65,20 +65,11 @@ class ImportGraph:
                     else:  # may also be a parent edge: `import a` inside `a.b`
                         data["sites"].append(site)
 
-    @cached_property
-    def graph(self):
-        """The same graph as a networkx DiGraph (edge data `parent` and `sites`), built on first use."""
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self._successors)
-        for importer, out in self._successors.items():
-            for imported, data in out.items():
-                graph.add_edge(importer, imported, **data)
-        return graph
-
     def nodes(self) -> Iterator[str]:
         return iter(self._successors)
+
+    def __contains__(self, node: str) -> bool:
+        return node in self._successors
 
     def successors(self, node: str) -> dict[str, dict]:
         """imported -> edge data (`parent`, `sites`) for one importer; empty for unknown nodes."""

@@ -1,8 +1,8 @@
 """The one-way flow: config -> files -> facts -> graph -> violations.
 
-Heavy dependencies are imported only by the steps that need them (scan -> libcst, graph ->
-networkx). With a cache, a run where no file and no setting changed is answered from the stored
-result without importing either; a run where some files changed parses only those, in parallel.
+The heavy dependency, libcst, is imported only by the step that needs it (scan). With a cache, a
+run where no file and no setting changed is answered from the stored result without importing it;
+a run where some files changed parses only those, in parallel.
 """
 
 from __future__ import annotations

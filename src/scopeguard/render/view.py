@@ -1,7 +1,6 @@
 """ImportGraph + config + violations -> View: the picture every output format draws.
 
-The view is built in plain Python from the graph's import edges, so the formats never touch
-networkx. Steps, in order: classify every import site (how it is guarded, seen from the module it
+The view is built in plain Python from the graph's import edges. Steps, in order: classify every import site (how it is guarded, seen from the module it
 imports), collapse modules to packages (`depth`), group sites into one edge per (importer, imported,
 kind), then narrow: only edges that cross a scope boundary (`boundary`), and/or one scope and its
 neighbours (`focus`, `hops`), and/or the modules a scope's deletion breaks (`blast radius`).
@@ -259,7 +258,7 @@ def build_view(
 
     # Every node of the graph, collapsed; namespace packages without a file count as zero files.
     members: dict[str, list[str]] = defaultdict(list)
-    for node in sorted(graph.graph.nodes):
+    for node in sorted(graph.nodes()):
         members[group(node)].append(node)
 
     by_site = _violations_by_site(violations)
@@ -275,7 +274,7 @@ def build_view(
         if source != target:  # imports inside one collapsed package are not drawn
             grouped[source, target, kind].append(site)
     for site in coupling_sites(config, graph, owner, by_site):
-        if site.imported not in graph.graph and site.imported not in members[group(site.imported)]:
+        if site.imported not in graph and site.imported not in members[group(site.imported)]:
             members[group(site.imported)].append(site.imported)  # a scope with no module node: draw it anyway
         source, target = group(site.importer), group(site.imported)
         if source != target:
