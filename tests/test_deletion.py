@@ -7,18 +7,17 @@ import json
 import pytest
 
 from scopeguard.config import load_config
-from scopeguard.deletion import simulate_deletion
+from scopeguard.core import simulate_deletion
 from scopeguard.graph import ImportGraph
 from scopeguard.pipeline import collect_facts
-from scopeguard.rules import Project
 
 from .conftest import FIXTURES
 
 
 def _plan(fixture: str, scope: str, **kwargs):
     config = load_config(FIXTURES / fixture / "pyproject.toml")
-    project = Project(config, ImportGraph(collect_facts(config)))
-    return simulate_deletion(project, next(s for s in config.scopes if s.name == scope), **kwargs)
+    graph = ImportGraph(collect_facts(config))
+    return simulate_deletion(graph, next(s for s in config.scopes if s.name == scope), **kwargs)
 
 
 def _broken(plan):
@@ -162,7 +161,7 @@ def test_cli_json(run_cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["tvm.contrib.mcs"], "'tvm.contrib.mcs' is not a registered scope; did you mean tvm.contrib.msc?"),
+        (["tvm.contrib.mcs"], "'tvm.contrib.mcs' is not a configured scope; did you mean 'tvm.contrib.msc'?"),
         (["tvm.relax", "--toggle-off", "nope"], "unknown toggle(s) for --toggle-off: nope"),
         (["tvm.relax", "--env", "NOEQUALS"], "--env 'NOEQUALS': expected NAME=VALUE"),
         (["tvm.relax", "--timeout", "0"], "--timeout must be positive"),

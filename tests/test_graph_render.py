@@ -339,12 +339,12 @@ def test_json_validates_against_the_documented_schema(project):
 
 
 def test_blast_radius_view(project, run_cli):
-    from scopeguard.deletion import simulate_deletion
+    from scopeguard.core import simulate_deletion
     from scopeguard.render.view import blast_nodes
 
     config, graph, violations = project
     scope = next(s for s in config.scopes if s.name == "tvm.contrib.msc")
-    plan = simulate_deletion(Project(config, graph), scope)
+    plan = simulate_deletion(graph, scope)
     blast = blast_nodes(plan)
     view = build_view(config, graph, violations, Options(blast_radius="tvm.contrib.msc"), blast=blast)
     ids = {n.id for n in view.nodes}

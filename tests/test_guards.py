@@ -15,7 +15,7 @@ import pytest
 
 from scopeguard.graph import ImportGraph
 from scopeguard.model import Execution, FileFacts, Scope, Toggle
-from scopeguard.rules.base import Verdict, classify, survives_deletion
+from scopeguard.core import Verdict, classify, simulate_deletion, survives_deletion
 from scopeguard.scan import ToggleMatcher, scan_source
 
 M = "from tvm.contrib import msc"
@@ -92,7 +92,12 @@ _GUARD = {
 
 
 def analyse_case(number: int, code: str, contrib_all: tuple[str, ...] | None = None):
-    """Scan one case and return (edges into the scope, unresolved imports, the case's facts)."""
+    """Scan one case and return (edges into the scope, unresolved imports, the case's scope)."""
+    return analyse_case_graph(number, code, contrib_all)[:3]
+
+
+def analyse_case_graph(number: int, code: str, contrib_all: tuple[str, ...] | None = None):
+    """Scan one case: (edges into the scope, unresolved imports, the case's scope, the import graph)."""
     if number == 34:
         path, module, is_package = "python/tvm/contrib/__init__.py", "tvm.contrib", True
     else:
@@ -114,12 +119,12 @@ def analyse_case(number: int, code: str, contrib_all: tuple[str, ...] | None = N
     graph = ImportGraph([facts, *stubs])
     scope = RELAX if number == 30 else MSC
     edges = [e for e in graph.import_edges() if e.importer == module and scope.contains(e.imported)]
-    return edges, facts.unresolved, scope
+    return edges, facts.unresolved, scope, graph
 
 
 @pytest.mark.parametrize("number, code, when, guard, survives", CASES, ids=[f"case{c[0]}" for c in CASES])
 def test_guards_md_case(number, code, when, guard, survives):
-    edges, unresolved, scope = analyse_case(number, code)
+    edges, unresolved, scope, graph = analyse_case_graph(number, code)
     if guard == "not-import":
         assert edges == [] and unresolved == ()
         return
@@ -132,8 +137,18 @@ def test_guards_md_case(number, code, when, guard, survives):
     assert _WHEN[site.execution] == when
     verdict = classify(site, scope)
     assert _GUARD[verdict] == guard
-    expected_survival = survives == "yes"
-    assert survives_deletion(verdict) is expected_survival
+    # What production decides: the site as the deletion simulation judges it, and the simulation
+    # itself (with the scope's toggle off): the importer fails at import time, only a call breaks,
+    # or nothing breaks.
+    assert survives_deletion(site, scope, (scope.toggle,)) is (survives == "yes")
+    plan = simulate_deletion(graph, scope)
+    importer = edges[0].importer
+    outcome = (
+        "no" if importer in {b.module for b in plan.broken}
+        else "call breaks" if importer in {lazy.importer for lazy in plan.lazy}
+        else "yes"
+    )
+    assert outcome == survives
 
 
 def test_case_36_star_import_does_load_the_scope_when_all_names_it():

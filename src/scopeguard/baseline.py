@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from .model import Violation
-from .report import StaleEntry
 
 BASELINE_NAME = "scopeguard-baseline.json"  # at the project root; `check` uses it when present
 FORMAT_VERSION = 1
@@ -34,17 +34,25 @@ _FIELDS = ("code", "path", "importer", "imported", "scope")
 Key = tuple[str, str, str, str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class StaleEntry:
+    """A baseline entry that no longer occurs as often as recorded: the baseline can shrink."""
+
+    code: str
+    path: str
+    importer: str
+    imported: str
+    scope: str
+    recorded: int  # the count in the baseline file
+    found: int  # how often it occurs now (fewer than recorded)
+
+
 class BaselineError(Exception):
     """The baseline file cannot be used; the message says which file and what is wrong."""
 
 
-def key(violation: Violation) -> Key:
-    """A violation's identity without its position: what crosses which boundary, where."""
-    return (violation.code, violation.path, violation.importer, violation.imported, violation.scope)
-
-
 def record(violations: Iterable[Violation]) -> Counter[Key]:
-    return Counter(key(v) for v in violations)
+    return Counter(v.identity for v in violations)
 
 
 def dumps(counts: Counter[Key]) -> str:
@@ -125,7 +133,7 @@ def split(
     """
     groups: dict[Key, list[Violation]] = {}
     for v in violations:
-        groups.setdefault(key(v), []).append(v)
+        groups.setdefault(v.identity, []).append(v)
     new: list[Violation] = []
     old: list[Violation] = []
     for group_key, group in groups.items():

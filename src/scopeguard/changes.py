@@ -19,10 +19,11 @@ import os
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .discover import ExcludeMatcher
 from .model import Config, FileFacts, Violation
+from .paths import module_of
 
 
 class GitError(Exception):
@@ -112,7 +113,8 @@ def check_diff(
     tree_rules = rules.selected(select, ignore)
     violations_now = rules.run(after, tree_rules)
     known = Counter(
-        (v.code, renamed_paths.get(v.path, v.path), renamed.get(v.importer, v.importer), renamed.get(v.imported, v.imported), v.scope)
+        replace(v, path=renamed_paths.get(v.path, v.path), importer=renamed.get(v.importer, v.importer),
+                imported=renamed.get(v.imported, v.imported)).identity
         for v in rules.run(before, tree_rules)
     )
     result = DiffResult((), 0, 0, 0, commit, repo.root, changed_lines)
@@ -157,11 +159,10 @@ def classify_path(config: Config, path: str) -> tuple[str, bool, bool] | None:
         parts = relative.split("/")
         if any(part.startswith(".") or part in ("__pycache__", "node_modules") for part in parts[:-1]):
             return None
-        is_package = parts[-1] == "__init__.py"
-        parts = parts[:-1] if is_package else [*parts[:-1], parts[-1][: -len(".py")]]
-        if not parts:
+        named = module_of(parts)
+        if named is None:
             return None
-        return ".".join(parts), is_package, extra
+        return named[0], named[1], extra
     return None
 
 

@@ -10,7 +10,6 @@ Checking happens in two steps. `load_config` checks everything the file alone ca
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import sys
@@ -23,7 +22,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from scopeguard.graph import Digraph
 from scopeguard.model import TYPE_CHECKING, Config, Registries, Scope, Toggle
+from scopeguard.paths import module_prefixes
 
 TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
@@ -121,23 +122,6 @@ def load_config(
     return checker.config(table, source_roots, extra_roots, exclude)
 
 
-def default_config(
-    root: str | os.PathLike[str],
-    *,
-    source_roots: Sequence[str] | None = None,
-    extra_roots: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
-) -> Config:
-    """The configuration of a project without a `[tool.scopeguard]` table: no toggles, no scopes.
-
-    It lets `scopeguard graph` run on any project; the overrides are checked as in `load_config`.
-    """
-    abs_root = os.path.abspath(root)
-    # Errors name the root folder, the only place there is to point at.
-    config = _Checker(abs_root, abs_root, "").config({}, source_roots, extra_roots, exclude)
-    return dataclasses.replace(config, config_path="")
-
-
 def validate_modules(config: Config, modules: Collection[str]) -> None:
     """Check the names that must match the code: scope names, `allow` prefixes, `extra_paths`.
 
@@ -146,8 +130,7 @@ def validate_modules(config: Config, modules: Collection[str]) -> None:
     """
     known = set(modules)
     for module in modules:
-        parts = module.split(".")
-        known.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        known.update(module_prefixes(module))
     text = ""
     if config.config_path:
         try:
@@ -454,7 +437,8 @@ class _Checker:
                     match = _close_matches(used, names, n=1, cutoff=_CUTOFF)
                     hint = f"did you mean {match[0]!r}?" if match else "list declared scopes only"
                     self.fail(parts, f"{used!r} is not a declared scope", hint, value=used)
-        cycle = _find_cycle(names, {scope.name: scope.uses for scope in scopes})
+        uses = Digraph.of(names, ((scope.name, used) for scope in scopes for used in scope.uses))
+        cycle = uses.find_cycle(names)
         if cycle:
             # Scopes that use each other can only be deleted together: they are one scope.
             first = names.index(cycle[0])
@@ -462,38 +446,6 @@ class _Checker:
                       f"scopes use each other in a cycle: {' -> '.join(cycle)}",
                       "scopes in a cycle cannot be deleted one at a time; merge them or drop a use",
                       value=cycle[1])
-
-
-def _find_cycle(order: list[str], edges: Mapping[str, Sequence[str]]) -> list[str]:
-    """A cycle as [a, b, ..., a] starting at its earliest node in `order`, or [] when none."""
-    done: set[str] = set()
-    for start in order:
-        if start in done:
-            continue
-        path: list[str] = []
-        on_path: set[str] = set()
-        # Iterative DFS: each frame is a node and an iterator over its successors.
-        stack = [(start, iter(edges.get(start, ())))]
-        path.append(start)
-        on_path.add(start)
-        while stack:
-            node, successors = stack[-1]
-            nxt = next(successors, None)
-            if nxt is None:
-                stack.pop()
-                path.pop()
-                on_path.discard(node)
-                done.add(node)
-            elif nxt in on_path:
-                cycle = path[path.index(nxt):]
-                first = min(range(len(cycle)), key=lambda i: order.index(cycle[i]))
-                cycle = cycle[first:] + cycle[:first]
-                return [*cycle, cycle[0]]
-            elif nxt not in done:
-                stack.append((nxt, iter(edges.get(nxt, ()))))
-                path.append(nxt)
-                on_path.add(nxt)
-    return []
 
 
 # --------------------------------------------------------------------------------------------

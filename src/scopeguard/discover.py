@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from scopeguard.model import Config
+from scopeguard.paths import module_of, module_prefixes
 
 # Folders that never hold project code; walking them costs time and finds vendored copies.
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
@@ -70,8 +71,7 @@ def module_names(files: Iterable[ModuleFile]) -> frozenset[str]:
     for file in files:
         if file.extra:
             continue
-        parts = file.module.split(".")
-        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        names.update(module_prefixes(file.module))
     return frozenset(names)
 
 
@@ -206,15 +206,14 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
                 continue  # a dangling symlink has a name but nothing to read
             if not stat.S_ISREG(info.st_mode):
                 continue
-            parts = abspath[len(base) + 1 :].split(os.sep)
-            is_package = parts[-1] == "__init__.py"
-            parts = parts[:-1] if is_package else [*parts[:-1], parts[-1][: -len(".py")]]
-            if not parts:
+            named = module_of(abspath[len(base) + 1 :].split(os.sep))
+            if named is None:
                 continue  # the root's own __init__.py: no import of this root can name it
+            module, is_package = named
             yield ModuleFile(
                 path=path,
                 abspath=abspath,
-                module=_display(".".join(parts)),
+                module=_display(module),
                 is_package=is_package,
                 extra=extra,
                 stat=(info.st_size, info.st_mtime_ns),

@@ -7,6 +7,7 @@ Everything here is immutable and picklable so that it can cross process boundari
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
@@ -165,6 +166,17 @@ class ImportSite(Guarded):
         return f"{self.target}.{self.name}" if self.target else self.name
 
 
+class UnresolvedReason(str, enum.Enum):
+    """Why an import has no known target. A str enum: its value is the wording messages show."""
+
+    BEYOND_ROOT = "relative import beyond top-level package"  # a relative import climbs above the root
+    NOT_LITERAL = "target is not a literal"  # importlib.import_module(name), f"tvm.contrib.{x}"
+    RELATIVE_DYNAMIC = "relative dynamic import"  # import_module(".x", package=...): a literal, relative
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
 class UnresolvedImport:
@@ -178,8 +190,12 @@ class UnresolvedImport:
     column: int
     text: str
     prefix: str
-    reason: str
+    reason: UnresolvedReason
     guards: tuple[Guard, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, UnresolvedReason):  # the scanner may pass the wording
+            object.__setattr__(self, "reason", UnresolvedReason(self.reason))
 
 
 class ReferenceKind(enum.Enum):
@@ -243,6 +259,7 @@ class ParseError:
     line: int
     column: int
     reason: str
+    internal: bool = False  # a scanner crash, not a fact about the file (never cached)
 
 
 @_compact_pickle
@@ -309,6 +326,11 @@ class Scope:
     def contains(self, module: str) -> bool:
         return module == self.name or module.startswith(self.name + ".")
 
+    def may_contain(self, prefix: str) -> bool:
+        """Whether a module whose name starts with `prefix` (a dynamic import known only by its
+        start, `f"tvm.contrib.{x}"`) may lie inside the scope."""
+        return self.name.startswith(prefix) or prefix.startswith(self.name + ".") or prefix == self.name
+
 
 @dataclass(frozen=True, slots=True)
 class BuildOption:
@@ -353,6 +375,28 @@ class Config:
     def scope_of(self, module: str) -> Scope | None:
         return next((s for s in self.scopes if s.contains(module)), None)
 
+    def scope_named(self, name: str) -> Scope:
+        """The scope called `name`, or UnknownScope whose message suggests the near miss."""
+        scope = next((s for s in self.scopes if s.name == name), None)
+        if scope is not None:
+            return scope
+        import difflib  # only for this message: every run loads this module
+
+        known = [s.name for s in self.scopes]
+        near = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"configured scopes: {', '.join(known) or 'none'}"
+        raise UnknownScope(f"{name!r} is not a configured scope; {hint}")
+
+
+class UnknownScope(LookupError):
+    """A scope name given on the command line that the configuration does not declare."""
+
+
+def code_selected(code: str, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> bool:
+    """A rule code starts with a selected prefix (any code when none is) and with no ignored one.
+    Prefixes are upper case (`SG2` selects every SG2xx); `--select`/`--ignore` give them so."""
+    return (not select or any(code.startswith(p) for p in select)) and not any(code.startswith(p) for p in ignore)
+
 
 class Severity(enum.Enum):
     ERROR = "error"
@@ -378,3 +422,10 @@ class Violation:
     @property
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code, self.message)
+
+    @property
+    def identity(self) -> tuple[str, str, str, str, str]:
+        """The finding without its position: (code, path, importer, imported, scope) — what crosses
+        which boundary, where. The baseline, SARIF fingerprints and `--diff` match findings by it,
+        so that an edit above a line does not make its finding new."""
+        return (self.code, self.path, self.importer, self.imported, self.scope)

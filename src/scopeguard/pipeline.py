@@ -189,7 +189,7 @@ def _scan_task(task) -> FileFacts:
         return scan_file(abspath, path=path, module=module, is_package=is_package, matcher=_MATCHER, extra=extra)
     except Exception as error:  # a scanner bug must cost one file, never the run
         reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
-        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason))
+        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason, internal=True))
     finally:
         if collecting:
             gc.enable()
@@ -197,7 +197,7 @@ def _scan_task(task) -> FileFacts:
 
 def _internal_error(facts: FileFacts) -> bool:
     """A scanner crash is not a fact about the file: never cache it."""
-    return facts.error is not None and facts.error.reason.startswith(_INTERNAL)
+    return facts.error is not None and facts.error.internal
 
 
 _INTERNAL = "internal error while scanning"

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     if baseline_path:
         from ..baseline import BaselineError, load, split
         from ..baseline import stale as stale_entries
+        from ..model import code_selected
 
         try:
             known = load(baseline_path)
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         new, old = split(violations, known, diff.likely_new if diff else lambda v: False)
         if diff is None:  # with --diff, what BASE already had is hidden, so absence proves nothing
-            stale = tuple(stale_entries(known, violations, lambda code: _selected(code, args.select, args.ignore)))
+            stale = tuple(stale_entries(known, violations, lambda code: code_selected(code, args.select, args.ignore)))
         violations, baselined = tuple(new), len(old)
     report = Report(
         violations=tuple(violations),
@@ -135,10 +136,6 @@ def _baseline_path(args: argparse.Namespace, config) -> str:
 
     default = Path(config.root) / BASELINE_NAME
     return str(default) if default.is_file() else ""
-
-
-def _selected(code: str, select, ignore) -> bool:
-    return (not select or any(code.startswith(p) for p in select)) and not any(code.startswith(p) for p in ignore)
 
 
 def _colour(args: argparse.Namespace) -> bool:

@@ -4,8 +4,9 @@ config and the facts with the cache, and how paths are shown."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from ..paths import display_path  # noqa: F401  (shown paths: every command imports it from here)
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -101,11 +102,3 @@ def collect_facts(args: argparse.Namespace, config):
         raise UsageError(str(error)) from None
     finally:
         progress.finish()
-
-
-def display_path(path: Path | str) -> str:
-    """A path as the user would type it: relative to the working directory where possible."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)

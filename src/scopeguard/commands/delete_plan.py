@@ -38,20 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..deletion import Reference, simulate_deletion
+    from ..core import Reference, simulate_deletion
     from ..graph import ImportGraph
+    from ..model import UnknownScope
     from ..packaging import find_references
-    from ..rules import Project
 
     config = load_config(args)
-    scope = next((s for s in config.scopes if s.name == args.scope), None)
-    if scope is None:
-        import difflib
-
-        names = [s.name for s in config.scopes]
-        near = difflib.get_close_matches(args.scope, names, n=1)
-        hint = f"did you mean {near[0]}?" if near else f"registered scopes: {', '.join(names) or '(none)'}"
-        raise UsageError(f"{args.scope!r} is not a registered scope; {hint}")
+    try:
+        scope = config.scope_named(args.scope)
+    except UnknownScope as error:
+        raise UsageError(str(error)) from None
     unknown = [t for t in args.toggle_off if config.toggle(t) is None]
     if unknown:
         raise UsageError(f"unknown toggle(s) for --toggle-off: {', '.join(unknown)}")
@@ -61,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
         raise UsageError(f"--python {args.python}: not an executable file")
 
-    project = Project(config, ImportGraph(collect_facts(args, config)))
+    graph = ImportGraph(collect_facts(args, config))
     packaging = [Reference(r.path, r.line, r.text, r.why) for r in find_references(config, scope)]
-    plan = simulate_deletion(project, scope, toggles_off=args.toggle_off, references=packaging)
+    plan = simulate_deletion(graph, scope, toggles_off=args.toggle_off, references=packaging)
     sizes = _line_counts(config.root, plan.deleted_paths)
 
     verification = None
@@ -71,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         from ..verify import verify_deletion
 
         deleted = set(plan.deleted_modules)
-        remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
+        remaining = [f.module for f in graph.files.values() if not f.extra and f.module not in deleted]
         predicted = [b.module for b in plan.broken if not b.extra]
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
@@ -120,7 +116,7 @@ def _targets(config, plan) -> list[str]:
 
 
 def _as_text(config, plan, sizes, verification) -> str:
-    from ..deletion import format_chain
+    from ..core import format_chain
 
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"

@@ -145,17 +145,15 @@ def run_graphviz(dot_text: str, fmt: str) -> bytes:
 
 def _blast(config, project, name: str) -> set[str]:
     """The nodes that deleting scope `name` breaks, from the deletion simulation."""
-    from ..deletion import simulate_deletion
+    from ..core import simulate_deletion
+    from ..model import UnknownScope
     from ..render.view import ViewError, blast_nodes
 
-    scope = next((s for s in config.scopes if s.name == name), None)
-    if scope is None:
-        import difflib
-
-        near = difflib.get_close_matches(name, [s.name for s in config.scopes], n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else f"; scopes: {', '.join(s.name for s in config.scopes) or 'none'}"
-        raise ViewError(f"--blast-radius {name!r} is not a configured scope{hint}")
-    return blast_nodes(simulate_deletion(project, scope))
+    try:
+        scope = config.scope_named(name)
+    except UnknownScope as error:
+        raise ViewError(f"--blast-radius {error}") from None
+    return blast_nodes(simulate_deletion(project.graph, scope))
 
 
 def _title(config, options) -> str:

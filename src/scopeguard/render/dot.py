@@ -30,10 +30,9 @@ def render_dot(view: View, legend: bool = True) -> str:
     ]
     clustered = set()
     for index, cluster in enumerate(view.clusters):
-        toggle = f" (toggle {cluster.toggle})" if cluster.toggle else " (no toggle)"
         lines.append(f"  subgraph cluster_{index} {{")
         lines.append(
-            f"    label={_quote('scope ' + cluster.scope + toggle)}; style=\"rounded,filled\"; "
+            f"    label={_quote(cluster.title)}; style=\"rounded,filled\"; "
             f"fillcolor=\"{SCOPE_FILL}\"; color=\"{SCOPE_BORDER}\";"
         )
         for node_id in cluster.nodes:

@@ -12,7 +12,7 @@ from html import escape
 from importlib import resources
 
 from .json_format import view_document
-from .layout import Layout, cluster_title, layout
+from .layout import Layout, layout
 from .style import (
     EDGE_STYLES,
     SCOPE_BORDER,
@@ -98,7 +98,7 @@ def _svg(view: View, placed: Layout) -> str:
         out.append(
             f'<g class="cluster" data-scope="{escape(cluster.scope)}"><rect x="{box.x:.1f}" y="{box.y:.1f}" '
             f'width="{box.width:.1f}" height="{box.height:.1f}" rx="8" stroke="{SCOPE_BORDER}"/>'
-            f'<text x="{box.x + 8:.1f}" y="{box.y + 15:.1f}">{escape(cluster_title(cluster.scope, cluster.toggle))}</text></g>'
+            f'<text x="{box.x + 8:.1f}" y="{box.y + 15:.1f}">{escape(cluster.title)}</text></g>'
         )
     out.append("</g>")
     out.append('<g class="edges">')

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..model import Violation
+from ..findings import violation_record
 from .view import EdgeKind, View
 
 SCHEMA = "scopeguard-graph"
@@ -47,7 +47,7 @@ def view_document(view: View) -> dict[str, Any]:
                 "kind": n.kind,
                 "scope": n.scope,
                 "files": n.files,
-                "violations": [_violation(v) for v in n.violations],
+                "violations": [violation_record(v) for v in n.violations],
             }
             for n in view.nodes
         ],
@@ -78,15 +78,9 @@ def view_document(view: View) -> dict[str, Any]:
             }
             for e in view.edges
         ],
-        "violations": [_violation(v) for v in view.violations],
+        "violations": [violation_record(v) for v in view.violations],
     }
 
 
 def render_json(view: View) -> str:
     return json.dumps(view_document(view), indent=2) + "\n"
-
-
-def _violation(v: Violation) -> dict[str, Any]:
-    from ..report.json import violation_record  # one JSON form of a finding for `check` and `graph`
-
-    return violation_record(v)

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..graph import Digraph
 from .view import EdgeKind, View
 
 NODE_HEIGHT = 28
@@ -59,17 +60,13 @@ class Layout:
     height: float
 
 
-def cluster_title(scope: str, toggle: str | None) -> str:
-    return f"scope {scope} ({'toggle ' + toggle if toggle else 'no toggle'})"
-
-
 def node_width(label: str) -> float:
     return round(len(label) * CHAR_WIDTH + 20)
 
 
 def layout(view: View, max_columns: int = 6) -> Layout:
     ids = [n.id for n in view.nodes]
-    layer = _layers(ids, [(e.source, e.target) for e in view.edges if e.kind is not EdgeKind.TYPE])
+    layer = Digraph.of(ids, ((e.source, e.target) for e in view.edges if e.kind is not EdgeKind.TYPE)).layers(ids)
     band_of = {n.id: n.scope or "" for n in view.nodes}
     bands = [""] + [c.scope for c in view.clusters]  # outside code first, then the scopes in config order
     layers = max(layer.values(), default=-1) + 1
@@ -85,9 +82,9 @@ def layout(view: View, max_columns: int = 6) -> Layout:
     columns = {b: min(max_columns, max((len(row) for row in cells[b]), default=0)) for b in bands}
     rows_in_layer = [max((math.ceil(len(cells[b][k]) / max_columns) for b in bands), default=1) or 1 for k in range(layers)]
 
-    toggles = {c.scope: c.toggle for c in view.clusters}
+    titles = {c.scope: c.title for c in view.clusters}
     for b in bands[1:]:  # a scope's band is at least as wide as its title
-        title = len(cluster_title(b, toggles[b])) * CHAR_WIDTH + 16
+        title = len(titles[b]) * CHAR_WIDTH + 16
         if columns[b] and columns[b] * column_width[b] < title:
             column_width[b] = title / columns[b]
     band_left: dict[str, float] = {}
@@ -130,47 +127,10 @@ def layout(view: View, max_columns: int = 6) -> Layout:
     return Layout(boxes, tuple(clusters), tuple(_edge_paths(view, boxes)), width, height)
 
 
-def _layers(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest-path layering of the graph minus the back edges of a depth-first walk."""
-    successors: dict[str, list[str]] = defaultdict(list)
-    for source, target in edges:
-        if source != target:
-            successors[source].append(target)
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    order: list[str] = []
-    forward: dict[str, list[str]] = defaultdict(list)
-    for start in ids:
-        if start in state:
-            continue
-        stack = [(start, iter(successors[start]))]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if state.get(child) == 1:
-                    continue  # back edge: ignoring it breaks the cycle
-                forward[node].append(child)
-                if child not in state:
-                    state[child] = 1
-                    stack.append((child, iter(successors[child])))
-                    break
-            else:
-                state[node] = 2
-                order.append(node)
-                stack.pop()
-    layer = {node: 0 for node in ids}
-    for node in reversed(order):  # reverse post-order is a topological order of the forward edges
-        for child in forward[node]:
-            layer[child] = max(layer[child], layer[node] + 1)
-    return layer
-
-
 def _order(cells: dict[str, list[list[str]]], view: View, layers: int) -> None:
     """Barycentre ordering inside each band's layer, sweeping down then up."""
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for e in view.edges:
-        neighbours[e.source].add(e.target)
-        neighbours[e.target].add(e.source)
+    drawn = Digraph.of((n.id for n in view.nodes), ((e.source, e.target) for e in view.edges))
+    neighbours = {node: drawn.neighbours(node) for node in drawn.nodes()}
     for row in (row for band in cells.values() for row in band):
         row.sort()
     for sweep in range(4):

@@ -20,8 +20,7 @@ def render_mermaid(view: View, legend: bool = True) -> str:
     lines = [f"%% {view.title}", "flowchart TB"]
     clustered = set()
     for index, cluster in enumerate(view.clusters):
-        toggle = f"toggle {cluster.toggle}" if cluster.toggle else "no toggle"
-        lines.append(f"  subgraph s{index}[{_text(f'scope {cluster.scope} ({toggle})')}]")
+        lines.append(f"  subgraph s{index}[{_text(cluster.title)}]")
         for node_id in cluster.nodes:
             lines.append(f"    {ids[node_id]}{_shape(view.node(node_id).kind, view.node(node_id).label)}")
             clustered.add(node_id)

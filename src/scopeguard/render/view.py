@@ -22,6 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..core import Verdict, classify, owner
+from ..core.registry import name_owner, registry_name
+from ..graph import Digraph, ImportGraph
 from ..model import (
     Config,
     Execution,
@@ -32,15 +35,17 @@ from ..model import (
     ReferenceKind,
     Scope,
     SiteKind,
+    UnknownScope,
     Violation,
 )
+from ..paths import under
 
 
 class EdgeKind(enum.Enum):
     """What an edge stands for.
 
     The first six are imports, by how they run, from the worst (unguarded at import time) to the
-    harmless (type-only). For an import of a scope this is `rules.base.classify`'s verdict; for an
+    harmless (type-only). For an import of a scope this is `core.classify`'s verdict; for an
     import of outside code the same questions are asked with "any toggle" in place of "the scope's
     toggle". The last three are couplings without an import statement; how each of their sites is
     guarded is kept on the site (`Site.guard`), in the same terms.
@@ -104,8 +109,6 @@ def site_kind(site: Guarded, scope: Scope | None) -> EdgeKind:
     """How one site is guarded, `scope` being the scope of what it reaches: the edge kind of an
     import site, the `guard` of a coupling site (import sites, name references and patches share
     their guard analysis)."""
-    from ..rules.base import Verdict, classify
-
     if scope is not None:
         verdict = classify(site, scope)
         kind = {
@@ -193,6 +196,11 @@ class Cluster:
     toggle: str | None
     nodes: tuple[str, ...]
 
+    @property
+    def title(self) -> str:
+        """How every format labels the scope's box: `scope tvm.relax (toggle relax)`."""
+        return f"scope {self.scope} ({'toggle ' + self.toggle if self.toggle else 'no toggle'})"
+
 
 @dataclass(frozen=True)
 class Options:
@@ -234,20 +242,17 @@ def build_view(
     """The view of `graph` (an ImportGraph) that `options` ask for.
 
     `blast`, with `options.blast_radius`, is the set of graph nodes a deletion of that scope breaks
-    (`blast_nodes(deletion.simulate_deletion(...))`): the view keeps the scope and those nodes only.
+    (`blast_nodes(core.simulate_deletion(...))`): the view keeps the scope and those nodes only.
     """
     if options.depth is not None and options.depth < 1:
         raise ViewError(f"--depth must be at least 1, not {options.depth}")
     if options.hops < 0:
         raise ViewError(f"--hops must be 0 or more, not {options.hops}")
     facts_by_node: dict[str, FileFacts] = dict(graph.files)
-    from ..rules.base import Project
-
-    owner = Project(config, graph).owner
 
     def scope_of(node: str) -> Scope | None:
         item = facts_by_node.get(node)
-        return owner(item) if item is not None else config.scope_of(node)
+        return owner(config, item) if item is not None else config.scope_of(node)
 
     # A focused scope keeps one level of its own structure whatever --depth says: the point of
     # `--scope S --depth N` is to see S's parts against a collapsed rest of the tree.
@@ -256,29 +261,27 @@ def build_view(
     def group(node: str) -> str:
         return _collapse(node, facts_by_node.get(node), scope_of(node), config, options.depth, expanded)
 
-    # Every node of the graph, collapsed; namespace packages without a file count as zero files.
-    members: dict[str, list[str]] = defaultdict(list)
-    for node in sorted(graph.nodes()):
-        members[group(node)].append(node)
-
+    # Every node of the graph, with its import and coupling sites on the edges, then collapsed:
+    # namespace packages without a file count as zero files; sites inside one group are not drawn.
     by_site = _violations_by_site(violations)
-    grouped: dict[tuple[str, str, EdgeKind], list[Site]] = defaultdict(list)
+    drawn: Digraph[str, list[Site]] = Digraph()
+    for node in graph.nodes():
+        drawn.add_node(node)
     for edge in graph.import_edges():
         kind = site_kind(edge.site, config.scope_of(edge.imported))
         codes = by_site.get((edge.importer, edge.site.line, edge.imported), ())
-        site = Site(
+        _add_site(drawn, Site(
             edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, edge.site.dotted,
             kind, edge.site.kind is SiteKind.DYNAMIC, codes,
-        )
-        source, target = group(edge.importer), group(edge.imported)
-        if source != target:  # imports inside one collapsed package are not drawn
-            grouped[source, target, kind].append(site)
-    for site in coupling_sites(config, graph, owner, by_site):
-        if site.imported not in graph and site.imported not in members[group(site.imported)]:
-            members[group(site.imported)].append(site.imported)  # a scope with no module node: draw it anyway
-        source, target = group(site.importer), group(site.imported)
-        if source != target:
-            grouped[source, target, site.kind].append(site)
+        ))
+    for site in coupling_sites(config, graph, by_site):
+        _add_site(drawn, site)  # a scope with no module node gets one: draw it anyway
+    members, collapsed = drawn.collapse(group)
+    grouped: dict[tuple[str, str, EdgeKind], list[Site]] = defaultdict(list)
+    for source, target, merged in collapsed.edges():
+        for sites in merged:
+            for site in sites:
+                grouped[source, target, site.kind].append(site)
 
     node_scope = {name: _scope_name(scope_of(nodes[0])) for name, nodes in members.items()}
     edges = [
@@ -313,7 +316,7 @@ def build_view(
     for name in sorted(keep):
         files = [m for m in members[name] if m in facts_by_node]
         found = tuple(sorted((v for m in members[name] for v in by_importer.get(m, ())), key=lambda v: v.sort_key))
-        nodes.append(Node(name, _label(name), _node_kind(name, members[name], facts_by_node), node_scope[name], len(files), found))
+        nodes.append(Node(name, name, _node_kind(name, members[name], facts_by_node), node_scope[name], len(files), found))
     clusters = tuple(
         Cluster(scope.name, scope.toggle, tuple(n.id for n in nodes if n.scope == scope.name))
         for scope in config.scopes
@@ -324,7 +327,7 @@ def build_view(
     return View(tuple(nodes), tuple(edges), clusters, tuple(sorted(shown, key=lambda v: v.sort_key)), options, title)
 
 
-def coupling_sites(config: Config, graph, owner, by_site: dict[tuple[str, int, str], tuple[str, ...]] | None = None):
+def coupling_sites(config: Config, graph: ImportGraph, by_site: dict[tuple[str, int, str], tuple[str, ...]] | None = None):
     """The couplings without an import statement, as sites from a graph node to a module.
 
     - a registry lookup (`get_global_func`, `init_ffi_api`) of a name a scope owns, from code
@@ -334,15 +337,13 @@ def coupling_sites(config: Config, graph, owner, by_site: dict[tuple[str, int, s
     - an attribute set or deleted on a project module, or a class in it, whose scope differs from
       the patching file's -> the patched module (SG103 reports those a scope makes at import time).
 
-    Owners are decided as the rules decide them (`rules.coupling.name_owner`, longest prefix), so
+    Owners are decided as the rules decide them (`core.registry.name_owner`, longest prefix), so
     a violation at (file, line, name) finds its site.
     """
-    from ..rules.coupling import name_owner, registry_name
-
     by_site = by_site or {}
     modules = graph.modules
     for node, facts in sorted(graph.files.items()):
-        mine = owner(facts)
+        mine = owner(config, facts)
         for reference in facts.references:
             if reference.kind in (ReferenceKind.LOOKUP, ReferenceKind.INIT_API):
                 kind = EdgeKind.REGISTRY_LOOKUP
@@ -371,6 +372,14 @@ def coupling_sites(config: Config, graph, owner, by_site: dict[tuple[str, int, s
                 violations=by_site.get((node, patch.line, patch.target), ()),
                 guard=site_kind(patch, patched_scope), via=patch.how,
             )
+
+
+def _add_site(drawn: Digraph[str, list[Site]], site: Site) -> None:
+    sites = drawn.edge(site.importer, site.imported)
+    if sites is None:
+        drawn.add_edge(site.importer, site.imported, [site])
+    else:
+        sites.append(site)
 
 
 def _registry_shown(reference: NameReference) -> str:
@@ -415,7 +424,7 @@ def _collapse(
 def _collapse_path(path: str, scope: Scope | None, config: Config, depth: int) -> str:
     """An extra-root file collapses to the folder `depth` levels below its root (as `tests/python/relax/`),
     or to the scope's extra path that holds it when that is deeper."""
-    root = next((r.rstrip("/") for r in config.extra_roots if path.startswith(r.rstrip("/") + "/")), "")
+    root = next((r.rstrip("/") for r in config.extra_roots if under(path, r) and path != r.rstrip("/")), "")
     rest = path[len(root) + 1 :].split("/") if root else path.split("/")
     if len(rest) <= depth:
         return path
@@ -423,7 +432,7 @@ def _collapse_path(path: str, scope: Scope | None, config: Config, depth: int) -
     if scope is not None:
         for extra in scope.extra_paths:
             extra = extra.rstrip("/")
-            if (path.startswith(extra + "/")) and len(extra) > len(folder):
+            if under(path, extra) and path != extra and len(extra) > len(folder):
                 folder = extra
     return folder + "/"
 
@@ -437,10 +446,6 @@ def _node_kind(name: str, members: list[str], facts: dict[str, FileFacts]) -> st
     if members == [name]:
         return "module"
     return "package"
-
-
-def _label(name: str) -> str:
-    return name
 
 
 def _scope_name(scope: Scope | None) -> str | None:
@@ -462,13 +467,10 @@ def _violations_by_site(violations: Iterable[Violation]) -> dict[tuple[str, int,
 
 
 def _scope_named(name: str, config: Config) -> Scope:
-    for scope in config.scopes:
-        if scope.name == name:
-            return scope
-    known = [s.name for s in config.scopes]
-    near = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else f"; scopes: {', '.join(known) or 'none configured'}"
-    raise ViewError(f"{name!r} is not a configured scope{hint}")
+    try:
+        return config.scope_named(name)
+    except UnknownScope as error:
+        raise ViewError(f"--blast-radius {error}") from None
 
 
 def _in_focus(node: str, focus: str, node_scope: dict[str, str | None]) -> bool:
@@ -495,20 +497,8 @@ def _neighbourhood(focus: set[str], edges: list[Edge], hops: int, allowed: set[s
     """Nodes within `hops` edges (imports or couplings) of `focus` (either direction), and the edges seen on the
     way: those with one end nearer than `hops`. Edges between two nodes on the horizon are left
     out, or a one-hop view would draw every import among the scope's neighbours."""
-    adjacent: dict[str, set[str]] = defaultdict(set)
-    for e in edges:
-        adjacent[e.source].add(e.target)
-        adjacent[e.target].add(e.source)
-    distance = {n: 0 for n in focus if n in allowed}
-    frontier = list(distance)
-    for step in range(1, hops + 1):
-        nxt = []
-        for n in frontier:
-            for m in sorted(adjacent[n]):
-                if m not in distance and m in allowed:
-                    distance[m] = step
-                    nxt.append(m)
-        frontier = nxt
+    drawn = Digraph.of(allowed, ((e.source, e.target) for e in edges))
+    distance = drawn.within(focus, hops, allowed.__contains__)
     kept = [
         e for e in edges
         if e.source in distance and e.target in distance and min(distance[e.source], distance[e.target]) < max(hops, 1)

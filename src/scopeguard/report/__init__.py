@@ -16,22 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..baseline import StaleEntry
 from ..model import Violation
 
 FORMATS = ("text", "json", "sarif", "github")
-
-
-@dataclass(frozen=True, slots=True)
-class StaleEntry:
-    """A baseline entry that no longer occurs as often as recorded: the baseline can shrink."""
-
-    code: str
-    path: str
-    importer: str
-    imported: str
-    scope: str
-    recorded: int  # the count in the baseline file
-    found: int  # how often it occurs now (fewer than recorded)
 
 
 @dataclass(frozen=True)

@@ -9,29 +9,10 @@ from __future__ import annotations
 import json
 
 from .. import __version__
-from ..model import Violation
+from ..findings import violation_record
 from . import Report
 
 SCHEMA_VERSION = 1
-
-
-def violation_record(v: Violation) -> dict:
-    """One finding as JSON data; shared with the `graph` JSON, so both describe it alike."""
-    from ..rules import RULES_BY_CODE
-
-    return {
-        "code": v.code,
-        "rule": RULES_BY_CODE[v.code].name if v.code in RULES_BY_CODE else "",
-        "severity": v.severity.value,
-        "path": v.path,
-        "line": v.line,
-        "column": v.column,
-        "message": v.message,
-        "importer": v.importer,
-        "imported": v.imported,
-        "scope": v.scope,
-        "chain": list(v.chain),
-    }
 
 
 def document(report: Report) -> dict:

@@ -55,7 +55,7 @@ def document(report: Report) -> dict:
     occurrence: Counter[tuple] = Counter()
     results = []
     for v in report.violations:
-        key = (v.code, v.path, v.importer, v.imported, v.scope)
+        key = v.identity
         occurrence[key] += 1
         fingerprint = hashlib.sha256(json.dumps([*key, occurrence[key]]).encode()).hexdigest()[:32]
         location: dict = {"artifactLocation": {"uri": quote(report.repo_path(v.path)), "uriBaseId": BASE_ID}}

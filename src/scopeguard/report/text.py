@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ..model import Severity
+from ..paths import display_path
 from . import Report
 
 _RESET = "\033[0m"
@@ -32,8 +33,6 @@ def use_colour(stream, choice: str = "auto", environ=os.environ) -> bool:
 
 
 def render(report: Report, *, colour: bool = False, quiet: bool = False) -> str:
-    from ..commands.common import display_path
-
     def paint(text: str, *styles: str) -> str:
         return "".join(styles) + text + _RESET if colour else text
 

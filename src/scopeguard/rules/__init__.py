@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..model import Violation
-from .base import Project, Rule
+from ..core import Project
+from ..model import Violation, code_selected
+from .base import Rule
 from .change import CHANGE_RULES
 from .deletion import DeletionBreaksCall, DeletionBreaksModule, PackagingNamesScope
 from .disruption import (
@@ -55,12 +56,7 @@ def selected(
     """Rules whose code starts with a selected prefix (all when none) and with no ignored prefix."""
     select = [s.upper() for s in select]
     ignore = [i.upper() for i in ignore]
-    return [
-        rule
-        for rule in among
-        if (not select or any(rule.code.startswith(p) for p in select))
-        and not any(rule.code.startswith(p) for p in ignore)
-    ]
+    return [rule for rule in among if code_selected(rule.code, select, ignore)]
 
 
 def unknown_prefixes(prefixes: Iterable[str]) -> list[str]:

@@ -1,4 +1,6 @@
-"""What every rule shares: the Rule base class, its runnable examples, and how a site is guarded.
+"""What every rule shares: the Rule base class, its runnable examples, and the wording of guards
+and of the ways out (what a site's guards miss, how to spell a toggle). The analysis they rest on
+(Project, classify, Verdict) is `scopeguard.core`'s.
 
 Rules carry their own VALID / INVALID examples (as Fixit's do). Each example is one file placed into
 a small TVM-like example project (EXAMPLE_PROJECT below); the test suite runs every example, and
@@ -8,17 +10,13 @@ documentation cannot drift from the behaviour.
 
 from __future__ import annotations
 
-import enum
 import inspect
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..model import Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
-
-if TYPE_CHECKING:
-    from ..graph import Edge, ImportGraph
+from ..core import Project
+from ..model import FileFacts, ImportSite, Scope, Severity, Toggle, Violation
 
 # The project every rule example is dropped into: TVM's shape, two scopes, the real toggles.
 EXAMPLE_PYPROJECT = """\
@@ -98,85 +96,6 @@ class Example:
             else:
                 files[path] = code
         return files
-
-
-class Verdict(enum.Enum):
-    """How an import of a scope is protected, seen from that scope."""
-
-    TOGGLE = "guarded by the scope's toggle"
-    OPTIONAL = "inside try/except ImportError only"
-    TYPE = "under TYPE_CHECKING only"
-    WRONG_TOGGLE = "guarded by another scope's toggle"
-    NONE = "unguarded"
-
-
-def classify(site: ImportSite, scope: Scope) -> Verdict:
-    if site.execution is Execution.NEVER:
-        return Verdict.TYPE
-    if scope.toggle is not None and site.state_required(scope.toggle) is True:
-        return Verdict.TOGGLE
-    if site.is_optional:
-        return Verdict.OPTIONAL
-    if site.toggles_required_on:
-        return Verdict.WRONG_TOGGLE
-    return Verdict.NONE
-
-
-def survives_deletion(verdict: Verdict) -> bool:
-    """Whether the importer stays importable (its function callable) once the scope is deleted."""
-    return verdict in (Verdict.TOGGLE, Verdict.OPTIONAL, Verdict.TYPE)
-
-
-@dataclass
-class Project:
-    """What rules see: the validated config and the import graph."""
-
-    config: Config
-    graph: ImportGraph
-    _outside: list | None = field(default=None, init=False, repr=False, compare=False)
-
-    def owner(self, facts: FileFacts) -> Scope | None:
-        """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
-        if not facts.extra:
-            scope = self.config.scope_of(facts.module)
-            if scope is not None:
-                return scope
-        for scope in self.config.scopes:
-            for extra in scope.extra_paths:
-                extra = extra.rstrip("/")
-                if facts.path == extra or facts.path.startswith(extra + "/"):
-                    return scope
-        return None
-
-    def outside_imports(self) -> Iterator[tuple[Edge, Scope, Verdict]]:
-        """Imports of a scope from code that belongs to no scope and is not an allowed entry point.
-
-        (Code of another scope importing it is an isolation matter: SG101.) Computed once: most
-        rules ask for it, and on a big tree walking every edge per rule is the slowest part of `check`.
-        """
-        if self._outside is None:
-            found = []
-            for edge in self.graph.import_edges():
-                scope = self.config.scope_of(edge.imported)
-                if scope is None or self.owner(edge.facts) is not None or self.allowed(scope, edge.facts):
-                    continue
-                found.append((edge, scope, classify(edge.site, scope)))
-            self._outside = found
-        return iter(self._outside)
-
-    @cached_property
-    def deletion_plans(self) -> list:
-        """What deleting each scope would break, in config order; computed once, shared by the
-        SG3xx rules (a plan walks every import edge, so once per scope is what it may cost)."""
-        from ..deletion import simulate_deletion  # deletion builds on this module
-
-        return [simulate_deletion(self, scope) for scope in self.config.scopes]
-
-    def allowed(self, scope: Scope, facts: FileFacts) -> bool:
-        """The importer is one of the scope's approved integration points."""
-        if facts.extra:
-            return False
-        return any(facts.module == entry or facts.module.startswith(entry + ".") for entry in scope.allow)
 
 
 def describe_guards(site: ImportSite, scope: Scope) -> str:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..model import FileFacts, Severity, Violation
-from .base import Example, Project, Rule
+from ..core import Project
+from .base import Example, Rule
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,41 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..core import Project, Verdict, classify
+from ..core.registry import may_own, name_owner, registry_name
 from ..model import (
     TYPE_CHECKING,
-    Config,
     Execution,
     FileFacts,
     NameReference,
     ReferenceKind,
     Scope,
     Severity,
+    UnresolvedReason,
     Violation,
 )
-from .base import Example, Project, Rule, Verdict, classify, toggle_spelling
+from .base import Example, Rule, toggle_spelling
 
 _LOOKUPS = (ReferenceKind.LOOKUP, ReferenceKind.INIT_API)
-
-
-def registry_name(reference: NameReference) -> str:
-    """The name a reference stands for; an INIT_API namespace stands for every name under it."""
-    return reference.text + "." if reference.kind is ReferenceKind.INIT_API else reference.text
-
-
-def name_owner(config: Config, name: str) -> tuple[Scope, str] | None:
-    """The scope owning a registry name, with the prefix that decided it (the longest match)."""
-    best: tuple[Scope, str] | None = None
-    for scope in config.scopes:
-        for prefix in scope.owned_prefixes:
-            if name.startswith(prefix) and (best is None or len(prefix) > len(best[1])):
-                best = (scope, prefix)
-    return best
-
-
-def _may_own(scope: Scope, reference: NameReference) -> bool:
-    """Whether a name known only by its start (f"relax.{x}") can lie under the scope's prefixes."""
-    name = registry_name(reference)
-    return any(prefix.startswith(name) or name.startswith(prefix) for prefix in scope.owned_prefixes)
 
 
 class UnguardedRegistryLookup(Rule):
@@ -188,7 +169,7 @@ class ForeignRegistration(Rule):
                     # owns is known to be foreign: TVM's `relax.*` names are tvm.relax's own, but
                     # scopeguard cannot know that without `ffi_prefixes = ["relax."]`.
                     continue
-                if reference.is_prefix and _may_own(scope, reference):
+                if reference.is_prefix and may_own(scope, reference):
                     continue  # f"msc.{name}": only its start is known, and that start is the scope's
                 other = f", a name of scope {owned[0].name} (prefix {owned[1]!r})" if owned is not None else ""
                 prefixes = ", ".join(repr(p) for p in scope.owned_prefixes)
@@ -289,7 +270,7 @@ class OpaqueDynamicImport(Rule):
             if not facts.unresolved or project.owner(facts) is not None:
                 continue
             for item in facts.unresolved:
-                if item.prefix or item.reason != "target is not a literal":
+                if item.prefix or item.reason is not UnresolvedReason.NOT_LITERAL:
                     continue
                 if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
                     continue

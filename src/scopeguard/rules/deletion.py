@@ -1,6 +1,6 @@
 """SG3xx: a scope is easily deprecated — deleting its folder breaks nothing else.
 
-Each rule simulates deleting every scope in turn (`scopeguard.deletion`) with the scope's toggle
+Each rule simulates deleting every scope in turn (`scopeguard.core.deletion`) with the scope's toggle
 off. What is reported where, so that a line is not blamed twice:
 - a direct import of the scope is SG201/SG202/SG101/SG403's business (that rule names the line);
 - SG301 reports a module that fails at import time through *another* module (a chain), once, at
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..core import Project, format_chain
 from ..model import Severity, Violation
-from .base import Example, Project, Rule, toggle_spelling
+from .base import Example, Rule, toggle_spelling
 
 
 def _declared_user(project: Project, facts, scope) -> bool:
@@ -73,8 +74,6 @@ class DeletionBreaksModule(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..deletion import format_chain  # lazily: deletion builds on rules.base
-
         for plan in project.deletion_plans:
             scope = plan.scope
             failing = {b.module for b in plan.broken}
@@ -134,8 +133,6 @@ class DeletionBreaksCall(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..deletion import format_chain  # lazily: deletion builds on rules.base
-
         for plan in project.deletion_plans:
             scope = plan.scope
             for item in plan.lazy:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Execution, Severity, SiteKind, Violation
-from .base import Example, Project, Rule, Verdict, describe_guards, toggle_spelling, ways_out
+from ..core import Project, Verdict
+from ..model import Execution, Severity, SiteKind, UnresolvedReason, Violation
+from .base import Example, Rule, describe_guards, toggle_spelling, ways_out
 
 _WHEN = {Execution.IMPORT: "at import time", Execution.CALL: "lazily (when a function runs)"}
 
@@ -226,10 +227,10 @@ class UnresolvedDynamicImport(Rule):
             if not facts.unresolved or project.owner(facts) is not None:
                 continue
             for item in facts.unresolved:
-                if item.reason.startswith("relative import beyond") or not item.prefix:
+                if item.reason is UnresolvedReason.BEYOND_ROOT or not item.prefix:
                     continue
                 for scope in project.config.scopes:
-                    if not _could_name(item.prefix, scope.name) or project.allowed(scope, facts):
+                    if not scope.may_contain(item.prefix) or project.allowed(scope, facts):
                         continue
                     if scope.toggle and any((scope.toggle, True) in g.knowledge for g in item.guards):
                         continue
@@ -244,8 +245,3 @@ class UnresolvedDynamicImport(Rule):
                         imported=item.prefix,
                         scope=scope.name,
                     )
-
-
-def _could_name(prefix: str, scope: str) -> bool:
-    """Whether a module name starting with `prefix` may lie inside `scope`."""
-    return scope.startswith(prefix) or prefix.startswith(scope + ".") or prefix == scope

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import Execution, Violation
-from .base import Example, Project, Rule
+from ..core import Project
+from .base import Example, Rule
 
 
 class UndeclaredScopeUse(Rule):

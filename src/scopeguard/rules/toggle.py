@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import Execution, Severity, Violation
-from .base import EXAMPLE_PYPROJECT, Example, Project, Rule, Verdict, toggle_spelling, ways_out
+from ..core import Project, Verdict
+from .base import EXAMPLE_PYPROJECT, Example, Rule, toggle_spelling, ways_out
 
 
 class ScopeWithoutToggle(Rule):

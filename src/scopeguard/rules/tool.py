@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
-from .base import Example, Project, Rule
+from ..core import Project
+from ..model import UnresolvedReason, Violation
+from .base import Example, Rule
 
 
 class UnparsableFile(Rule):
@@ -58,5 +59,5 @@ class RelativeImportBeyondRoot(Rule):
     def check(self, project: Project) -> Iterator[Violation]:
         for facts in project.graph.files.values():
             for item in facts.unresolved:
-                if item.reason.startswith("relative import beyond"):
+                if item.reason is UnresolvedReason.BEYOND_ROOT:
                     yield self.violation(facts, item.line, item.column, f"`{item.text}` in {facts.node}: {item.reason}")

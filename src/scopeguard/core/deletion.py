@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .model import Execution, FileFacts, ImportSite, Scope, SiteKind
-from .rules.base import Project, Verdict, classify
-
-if TYPE_CHECKING:
-    from .graph import ImportGraph
+from ..graph import ImportGraph, Link, chain
+from ..model import Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
+from ..paths import under
+from .guards import Verdict, classify, survives_deletion
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +94,9 @@ class DeletionPlan:
         Guarded imports left behind are dead code to tidy, not breakage."""
         return not (self.broken or self.lazy or self.references)
 
-    def breakage(self, module: str) -> Breakage | None:
-        return next((b for b in self.broken if b.module == module), None)
-
 
 def simulate_deletion(
-    project: Project,
+    graph: ImportGraph,
     scope: Scope,
     *,
     toggles_off: Iterable[str] = (),
@@ -112,30 +107,37 @@ def simulate_deletion(
     `toggles_off` names further toggles assumed off (imports that need them on do not run);
     `references` are found elsewhere (packaging files) and merged into the plan.
     """
-    graph = project.graph
     off = tuple(dict.fromkeys([*([scope.toggle] if scope.toggle else []), *toggles_off]))
-    deleted_files = [f for f in graph.files.values() if _deleted(project, scope, f)]
+    deleted_files = [f for f in graph.files.values() if _deleted(scope, f)]
     deleted_nodes = {m for m in graph.modules if scope.contains(m)} | {f.node for f in deleted_files}
 
     def runs(site: ImportSite) -> bool:
         """The site runs with the `off` toggles off, and a failed import is not caught."""
-        if not site.guards:
-            return True  # most sites: nothing to work out (and this runs for every edge, per scope)
-        if any(site.state_required(toggle) is True for toggle in off):
-            return False
-        return classify(site, scope) not in (Verdict.OPTIONAL, Verdict.TYPE)
+        return not survives_deletion(site, scope, off)
 
-    links = _import_time_links(graph, runs)
-    nearest = _nearest_deleted(links, deleted_nodes)
+    def fails_with(importer: str, imported: str, link: Link):
+        """Whether `importer` fails at import time when `imported` fails, ranked by what runs first
+        (a package before the module's own imports, then by line), as Python would fail there.
+        An import site is preferred over a package link for the same pair: it is the line to show."""
+        sites = [s for s in link.sites if s.execution is Execution.IMPORT and runs(s)]
+        if sites:
+            site = min(sites, key=lambda s: (s.line, s.column))
+            return (site.line, site.column, imported), site
+        if link.parent:
+            return (0, 0, imported), None
+        return None
+
+    # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
+    # deleted module, the site of that link; None for a package link).
+    nearest = graph.links.nearest_backwards(deleted_nodes, fails_with)
 
     broken = []
     for node, (target, site) in nearest.items():
         facts = graph.files.get(node)
         if facts is None:
             continue  # a namespace package: nothing to run, but it passes failure on (kept in chains)
-        chain = _chain(node, nearest)
         line, column = (site.line, site.column) if site is not None else (0, 0)
-        broken.append(Breakage(node, facts.path, line, column, chain, facts.extra))
+        broken.append(Breakage(node, facts.path, line, column, chain(node, nearest), facts.extra))
     broken.sort(key=lambda b: (b.path, b.line, b.module))
 
     failing = deleted_nodes | set(nearest)
@@ -145,8 +147,8 @@ def simulate_deletion(
             continue
         if edge.site.execution is not Execution.CALL or not runs(edge.site):
             continue
-        chain = (edge.imported,) if edge.imported in deleted_nodes else _chain(edge.imported, nearest)
-        lazy.append(LazyBreak(edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, chain))
+        chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported, nearest)
+        lazy.append(LazyBreak(edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, chain_))
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
 
     found = list(references)
@@ -176,69 +178,10 @@ def format_chain(chain: Iterable[str]) -> str:
     return " -> ".join(chain) + " (deleted)"
 
 
-def _deleted(project: Project, scope: Scope, facts: FileFacts) -> bool:
+def _deleted(scope: Scope, facts: FileFacts) -> bool:
     if not facts.extra and scope.contains(facts.module):
         return True
-    return any(_under(facts.path, extra) for extra in scope.extra_paths)
-
-
-def _under(path: str, folder: str) -> bool:
-    folder = folder.rstrip("/")
-    return path == folder or path.startswith(folder + "/")
-
-
-def _import_time_links(graph: ImportGraph, runs) -> dict[str, list[tuple[str, ImportSite | None]]]:
-    """imported -> [(importer, site)]: who fails when `imported` fails. site None = a package link
-    (importing a module first runs its package). An import site is preferred over a package link
-    for the same pair, since it is the line to show."""
-    links: dict[str, dict[str, ImportSite | None]] = {}
-    for module in graph.modules:
-        parent = module.rpartition(".")[0]
-        if parent:
-            links.setdefault(parent, {})[module] = None
-    for edge in graph.import_edges():
-        if edge.site.execution is not Execution.IMPORT or not runs(edge.site):
-            continue
-        known = links.setdefault(edge.imported, {})
-        current = known.get(edge.importer)
-        if current is None or (edge.site.line, edge.site.column) < (current.line, current.column):
-            known[edge.importer] = edge.site
-    return {imported: sorted(importers.items()) for imported, importers in links.items()}
-
-
-def _nearest_deleted(links, deleted: set[str]) -> dict[str, tuple[str, ImportSite | None]]:
-    """Breadth-first from every deleted module backwards: node -> (next link towards the nearest
-    deleted module, the site of that link). Among links of the same length the one that runs first
-    wins (a package before the module's own imports, then by line), as Python would fail there."""
-    nearest: dict[str, tuple[str, ImportSite | None]] = {}
-    level = sorted(deleted)
-    while level:
-        found: dict[str, tuple[str, ImportSite | None]] = {}
-        for failed in level:
-            for importer, site in links.get(failed, ()):
-                if importer in deleted or importer in nearest:
-                    continue
-                current = found.get(importer)
-                if current is None or _runs_first((failed, site), current):
-                    found[importer] = (failed, site)
-        nearest.update(found)
-        level = sorted(found)
-    return nearest
-
-
-def _runs_first(a: tuple[str, ImportSite | None], b: tuple[str, ImportSite | None]) -> bool:
-    def key(link):
-        target, site = link
-        return (0, 0, target) if site is None else (site.line, site.column, target)
-
-    return key(a) < key(b)
-
-
-def _chain(node: str, nearest) -> tuple[str, ...]:
-    chain = [node]
-    while chain[-1] in nearest:
-        chain.append(nearest[chain[-1]][0])
-    return tuple(chain)
+    return any(under(facts.path, extra) for extra in scope.extra_paths)
 
 
 _WHY = {
@@ -268,9 +211,9 @@ def _unresolved_dynamic_imports(graph: ImportGraph, scope: Scope, deleted: set[s
             continue
         for item in facts.unresolved:
             prefix = item.prefix
-            if not prefix or item.reason.startswith("relative import beyond"):
+            if not prefix or item.reason is UnresolvedReason.BEYOND_ROOT:
                 continue
-            if scope.name.startswith(prefix) or prefix.startswith(scope.name + ".") or prefix == scope.name:
+            if scope.may_contain(prefix):
                 found.append(Reference(facts.path, item.line, item.text,
                                        "dynamic import built at run time may load the scope; check the names it can take"))
     return found
@@ -284,24 +227,24 @@ def _literal_references(graph: ImportGraph, scope: Scope, deleted: set[str], off
         ref.text
         for facts in graph.files.values()
         if facts.node in deleted
-        for ref in getattr(facts, "references", ())
-        if ref.kind.value == "register" and not ref.is_prefix
+        for ref in facts.references
+        if ref.kind is ReferenceKind.REGISTER and not ref.is_prefix
     }
     imports = {(e.facts.path, e.site.line) for e in graph.import_edges() if e.imported in deleted}
     needed, guarded = [], []
     for facts in graph.files.values():
         if facts.node in deleted:
             continue
-        for ref in getattr(facts, "references", ()):
-            kind = ref.kind.value
-            if kind in ("literal", "probe"):
+        for ref in facts.references:
+            kind = ref.kind
+            if kind in (ReferenceKind.LITERAL, ReferenceKind.PROBE):
                 if not (scope.contains(ref.text) or (ref.is_prefix and ref.text.startswith(scope.name + "."))):
                     continue
                 if (facts.path, ref.line) in imports:
                     continue  # the import on this line is reported as an import
-                why = ("find_spec probe of the scope: returns None once it is gone" if kind == "probe"
+                why = ("find_spec probe of the scope: returns None once it is gone" if kind is ReferenceKind.PROBE
                        else "string names the scope's dotted path")
-            elif kind == "lookup" and not ref.is_prefix and ref.text in registered:
+            elif kind is ReferenceKind.LOOKUP and not ref.is_prefix and ref.text in registered:
                 why = f"registry lookup `{ref.call}` of a name only the scope registers"
             else:
                 continue
