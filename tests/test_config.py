@@ -11,7 +11,6 @@ import pytest
 
 from scopeguard.config import (
     ConfigError,
-    default_config,
     find_config,
     load_config,
     validate_modules,
@@ -190,17 +189,6 @@ def test_file_values_are_checked_even_when_overridden(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path, source_roots=["src"])
     assert info.value.key == "tool.scopeguard.source_roots"
-
-
-def test_default_config_without_file(tmp_path):
-    (tmp_path / "src").mkdir()
-    assert default_config(tmp_path) == Config(root=str(tmp_path), config_path="", source_roots=("src",))
-    assert default_config(tmp_path, source_roots=["."], exclude=["x/**"]) == Config(
-        root=str(tmp_path), config_path="", source_roots=(".",), exclude=("x/**",)
-    )
-    with pytest.raises(ConfigError) as info:
-        default_config(tmp_path, extra_roots=["nope"])
-    assert (info.value.key, info.value.line) == ("tool.scopeguard.extra_roots[0]", 0)
 
 
 # --------------------------------------------------------------------------------------------

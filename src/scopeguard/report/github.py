@@ -10,7 +10,7 @@ everywhere, and `:` and `,` in properties.
 from __future__ import annotations
 
 from ..model import Severity
-from . import Report
+from .base import Report
 
 
 def render(report: Report, *, quiet: bool = False) -> str:

@@ -10,7 +10,7 @@ import json
 
 from .. import __version__
 from ..findings import violation_record
-from . import Report
+from .base import Report
 
 SCHEMA_VERSION = 1
 

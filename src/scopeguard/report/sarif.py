@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import Severity
-from . import Report
+from .base import Report
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model import Severity
 from ..paths import display_path
-from . import Report
+from .base import Report
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"
