@@ -2,8 +2,8 @@
 graph built on it (FileFacts -> ImportGraph: which module loads which, through which import sites).
 
 `Digraph` keeps nodes and edges in insertion order, so every walk breaks ties the same way on every
-run. Its operations are the ones the code asks for: successors and predecessors, shortest paths
-forward from one start, nearest chains backwards from several starts (deletion), the k-hop
+run. Its operations are the ones the code asks for: neighbours, shortest paths forward from one start
+(SG402's chains), nearest chains backwards from several starts (deletion), the k-hop
 neighbourhood of a set of nodes (graph views), collapsing nodes into groups (views at a depth),
 longest-path layers with cycles broken (the HTML layout) and finding a cycle (`uses` in the config).
 
@@ -66,9 +66,6 @@ class Digraph(Generic[N, D]):
     def __contains__(self, node: object) -> bool:
         return node in self._out
 
-    def __len__(self) -> int:
-        return len(self._out)
-
     def edge(self, source: N, target: N) -> D | None:
         return self._out.get(source, {}).get(target)
 
@@ -76,14 +73,6 @@ class Digraph(Generic[N, D]):
         for source, out in self._out.items():
             for target, data in out.items():
                 yield source, target, data
-
-    def successors(self, node: N) -> Mapping[N, D]:
-        """target -> edge data, for the edges leaving `node` (empty for an unknown node)."""
-        return self._out.get(node, {})
-
-    def predecessors(self, node: N) -> Mapping[N, D]:
-        """source -> edge data, for the edges entering `node` (empty for an unknown node)."""
-        return self._in.get(node, {})
 
     def neighbours(self, node: N) -> set[N]:
         """Nodes joined to `node` by an edge in either direction."""
@@ -305,10 +294,6 @@ class ImportGraph:
 
     def __contains__(self, node: str) -> bool:
         return node in self.links
-
-    def predecessors(self, node: str) -> Mapping[str, Link]:
-        """importer -> Link, for everything that loads `node`."""
-        return self.links.predecessors(node)
 
     def resolve(self, site: ImportSite) -> list[str]:
         """The project modules a site loads directly (parents follow from `parent` links)."""
