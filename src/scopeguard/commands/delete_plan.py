@@ -117,6 +117,7 @@ def _targets(config, plan) -> list[str]:
 
 def _as_text(config, plan, sizes, verification) -> str:
     from ..core import format_chain
+    from ..paths import under
 
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"
@@ -124,7 +125,7 @@ def _as_text(config, plan, sizes, verification) -> str:
     total = sum(sizes.values())
     out.append(f"Delete: {len(plan.deleted_paths)} Python file(s), {total} line(s)")
     for target in _targets(config, plan):
-        inside = [p for p in plan.deleted_paths if p == target or p.startswith(target.rstrip("/") + "/")]
+        inside = [p for p in plan.deleted_paths if under(p, target)]
         label = " (extra path)" if target in [e.strip("/") for e in scope.extra_paths] else ""
         out.append(f"  {target}{'/' if not target.endswith('.py') else ''}{label}: "
                    f"{len(inside)} file(s), {sum(sizes[p] for p in inside)} line(s)")
