@@ -90,7 +90,7 @@ def scan_source(
     scan_calls = b"import_module" in source or b"__import__" in source or b"find_spec" in source
     mentions_possible = matcher.spelled_in(source)
     try:
-        ast_tree = ast.parse(source)
+        ast_tree = _parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Newer syntax than the running Python's (`type X = int` under 3.11): the same view, built
         # from libcst's tree; what cannot be built is said, never silently left out.
@@ -126,6 +126,11 @@ def scan_source(
         references=tuple(references),
         patches=tuple(sorted(collector.patches, key=lambda p: (p.line, p.column))),
     )
+
+
+def _parse_ast(source: bytes) -> ast.Module:
+    """The running Python's `ast` of the file (a test replaces it to exercise lowering.py)."""
+    return ast.parse(source)
 
 
 def _walk(tree, positions, matcher, module, is_package, bindings, names, scan_calls, callees, mentions_possible):

@@ -2,7 +2,7 @@
 
 Literals, `__name__`, `__package__` and module constants (`_PREFIX = "tvm.contrib."`), joined by
 f-strings and `+`. One implementation, on the `ast` view: a libcst expression (a dynamic import's
-argument) is read through the `ast` of its own text.
+argument) is first lowered to its `ast` (lowering.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import ast
 
 import libcst as cst
 
-from .syntax import exact_code
+from .lowering import LoweringError, lower_expression
 
 Known = tuple[str, bool]  # (text, complete): complete False means only the start is known
 
@@ -52,12 +52,12 @@ class KnownStrings:
             return None
 
     def resolve_cst(self, expr: cst.BaseExpression) -> Known | None:
-        """The same for a libcst expression, read through the `ast` of its text."""
+        """The same for a libcst expression, through its `ast`."""
         try:
-            tree = ast.parse("(" + exact_code(expr) + "\n)", mode="eval")
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            lowered = lower_expression(expr)
+        except LoweringError:
             return None
-        return self.resolve(tree.body)
+        return self.resolve(lowered)
 
     def _resolve(self, expr: ast.expr) -> Known | None:
         if isinstance(expr, ast.Constant):

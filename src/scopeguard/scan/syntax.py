@@ -61,8 +61,3 @@ _EMPTY = cst.Module(body=[])
 def code(node: cst.CSTNode) -> str:
     """The node's source text on one line (whitespace runs collapsed), for messages."""
     return " ".join(_EMPTY.code_for_node(node).split())
-
-
-def exact_code(node: cst.CSTNode) -> str:
-    """The node's source text as written."""
-    return _EMPTY.code_for_node(node)
