@@ -40,6 +40,7 @@ ParamSpec = _node("ParamSpec", ast.AST, ("name", "default_value"))
 TypeVarTuple = _node("TypeVarTuple", ast.AST, ("name", "default_value"))
 FunctionDef = _node("FunctionDef", ast.stmt, (*ast.FunctionDef._fields, "type_params"))
 AsyncFunctionDef = _node("AsyncFunctionDef", ast.stmt, (*ast.AsyncFunctionDef._fields, "type_params"))
+TryStar = _node("TryStar", ast.stmt, ("body", "handlers", "orelse", "finalbody"))  # 3.11
 ClassDef = _node("ClassDef", ast.stmt, (*ast.ClassDef._fields, "type_params"))
 
 _BINARY = {
@@ -221,7 +222,7 @@ class _Lowering:
                 for h in node.handlers
             ]
             finalbody = suite(node.finalbody.body) if node.finalbody is not None else []
-            kind = ast.Try if isinstance(node, cst.Try) else ast.TryStar
+            kind = ast.Try if isinstance(node, cst.Try) else TryStar
             out = kind(suite(node.body), handlers, self.orelse(node.orelse), finalbody)
         elif isinstance(node, cst.FunctionDef):
             kind = AsyncFunctionDef if node.asynchronous is not None else FunctionDef
