@@ -15,6 +15,9 @@ feed small passes, each a module with one job:
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
+    syntax.py, astnodes.py       small shared questions about libcst / `ast` nodes
+
+A new pass over statements with their guards is a guards.WalkPass given to GuardWalk (see _walk).
 """
 
 from __future__ import annotations
