@@ -1,0 +1,65 @@
+"""Small questions about stdlib `ast` nodes, shared by the passes that read the `ast` view."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+# A statement's fields that hold nested statements rather than its own expressions.
+HEADER_SKIP = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_STATEMENT_CONTAINERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def statements(tree: ast.Module) -> list[ast.stmt]:
+    """Every statement of the tree, nested ones included; unsorted.
+
+    Statements live only in statement lists (bodies, handlers' bodies, match cases), so only those
+    are descended into: expressions, which are most of a tree's nodes, are never visited.
+    """
+    found: list[ast.stmt] = []
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list and value and isinstance(value[0], _STATEMENT_CONTAINERS):
+                for child in value:
+                    if isinstance(child, ast.stmt):
+                        found.append(child)
+                    pending.append(child)
+    return found
+
+
+def in_source_order(tree: ast.Module) -> list[ast.stmt]:
+    found = statements(tree)
+    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    return found
+
+
+def header_nodes(stmt: ast.stmt) -> Iterable[ast.AST]:
+    """The expressions of a statement, without its nested statements."""
+    for name, value in ast.iter_fields(stmt):
+        if name in HEADER_SKIP:
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, ast.AST):
+                yield from ast.walk(item)
+
+
+def callee(call: ast.Call) -> str | None:
+    """`f` of `f(...)` and of `a.f(...)`."""
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def dotted(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = dotted(expr.value)
+        return f"{base}.{expr.attr}" if base else None
+    return None
