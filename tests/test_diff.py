@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scopeguard.rules import CATALOGUE, CHANGE_RULES, RULES_BY_CODE
-from scopeguard.rules.base import EXAMPLE_PYPROJECT
+from scopeguard.rules.base import EXAMPLE_FILES, EXAMPLE_PYPROJECT
 
 from .conftest import FIXTURES
 from .inprocess import run_main
@@ -215,3 +215,24 @@ def test_change_rule_examples(tmp_path, rule, kind, index):
         assert found == []
     else:
         assert found and {v.path for v in found} == {example.path}
+
+
+def test_custom_registry_lookup_is_the_same_finding_on_both_sides(tmp_path):
+    """Both sides of --diff are scanned with the same settings: a lookup function declared in
+    `[tool.scopeguard.registries]` is recorded at BASE too, so a comment-only change to a file with
+    an existing SG207 adds nothing (it used to show as "1 new ... 0 already there")."""
+    caller = "python/tvm/ir/transform.py"
+    repo = tmp_path / "repo"
+    init_repo(repo, {
+        **EXAMPLE_FILES,
+        "pyproject.toml": EXAMPLE_PYPROJECT + '\n[tool.scopeguard.registries]\nlookup = ["my_lookup"]\n',
+        caller: 'from tvm.support import my_lookup\n\n\ndef legalize(mod):\n    return my_lookup("relax.legalize")(mod)\n',
+    })
+    code, found, _ = json_check(run_main, repo)
+    assert (code, found) == (1, [(caller, 5, 12, "SG207", "tvm.ir.transform", "relax.legalize")])
+    append(repo, caller, "# a comment\n")
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "HEAD", cwd=repo)
+    assert code == 0, out
+    assert "1 already there" in out
+    code, found, data = json_check(run_main, repo, "--diff", "HEAD")
+    assert (code, found, data["diff"]["preexisting"]) == (0, [], 1)
