@@ -322,6 +322,42 @@ class BuildOption:
 
 
 @dataclass(frozen=True, slots=True)
+class CMakeFacts:
+    """The build options one CMake file sets or declares (SG404)."""
+
+    path: str  # relative to the project root, with forward slashes
+    options: tuple[BuildOption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PackagingText:
+    """A line (or, in setup.py, a string literal) of a packaging or config file: where a scope
+    may be named. Comments and the `[tool.scopeguard]` tables are not recorded."""
+
+    line: int
+    text: str  # as shown: the line stripped, or the literal's repr
+    value: str  # what a scope's spellings are searched in: the line, or the literal's value
+    why: str  # e.g. "pyproject.toml [project] names the scope"
+
+
+@dataclass(frozen=True, slots=True)
+class PackagingFacts:
+    """The texts of one packaging or config file (pyproject.toml, setup.py, setup.cfg, MANIFEST.in)."""
+
+    path: str  # relative to the project root, with forward slashes
+    texts: tuple[PackagingText, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildFacts:
+    """Facts of the files rules read besides Python sources, in a stable order: packaging files
+    (SG303) and CMake files (SG404). `cmake` is empty when the project has no CMake file."""
+
+    packaging: tuple[PackagingFacts, ...] = ()
+    cmake: tuple[CMakeFacts, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Registries:
     """The functions that register or look up names in a string-keyed registry (TVM's FFI).
 
@@ -352,6 +388,20 @@ class Config:
 
     def scope_of(self, module: str) -> Scope | None:
         return next((s for s in self.scopes if s.contains(module)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSettings:
+    """Everything scanning a file depends on besides its bytes and place, derived once from the
+    config: the same value drives every scan (plain, cached, both sides of --diff) and keys the
+    facts cache."""
+
+    toggles: tuple[Toggle, ...] = ()
+    registries: Registries = Registries()
+
+    @classmethod
+    def of(cls, config: Config) -> ScanSettings:
+        return cls(tuple(config.toggles), config.registries)
 
 
 class Severity(enum.Enum):

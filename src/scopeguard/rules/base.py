@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from ..model import Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
+from ..model import BuildFacts, Config, Execution, FileFacts, ImportSite, Scope, Severity, Toggle, Violation
 
 if TYPE_CHECKING:
     from ..graph import Edge, ImportGraph
@@ -133,6 +133,7 @@ class Project:
 
     config: Config
     graph: ImportGraph
+    build: BuildFacts | None = None  # packaging and CMake files (SG303, SG404); None: not collected
     _outside: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def owner(self, facts: FileFacts) -> Scope | None:
