@@ -86,26 +86,6 @@ def references(files: Iterable[PackagingFacts], scope: Scope) -> list[PackagingR
     ]
 
 
-def read_packaging_facts(config: Config) -> list[PackagingFacts]:
-    """packaging_facts() of every packaging file of the project, read from disk (unreadable ones
-    give no texts). For commands outside the pipeline; `check` gets these facts from the pipeline."""
-    found = []
-    for path in packaging_files(config):
-        try:
-            with open(os.path.join(config.root, path), encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            found.append(PackagingFacts(path))
-            continue
-        found.append(packaging_facts(path, text))
-    return found
-
-
-def find_references(config: Config, scope: Scope) -> list[PackagingReference]:
-    """Every line of a packaging or config file that names `scope`."""
-    return references(read_packaging_facts(config), scope)
-
-
 def _pattern(scope: Scope) -> re.Pattern[str]:
     """The scope's dotted name, its path, and its extra paths, each as a whole name: `tvm.relax`
     matches in `tvm.relax.cli:main` and `"tvm.relax"`, not in `tvm.relaxed`."""

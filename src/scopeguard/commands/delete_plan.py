@@ -38,10 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import pipeline
     from ..deletion import Reference, simulate_deletion
-    from ..graph import ImportGraph
-    from ..packaging import find_references
-    from ..rules import Project
+    from ..packaging import references
 
     config = load_config(args)
     scope = next((s for s in config.scopes if s.name == args.scope), None)
@@ -61,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
         raise UsageError(f"--python {args.python}: not an executable file")
 
-    project = Project(config, ImportGraph(collect_facts(args, config)))
-    packaging = [Reference(r.path, r.line, r.text, r.why) for r in find_references(config, scope)]
+    facts = collect_facts(args, config)
+    project = pipeline.context(config, facts)
+    packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
     plan = simulate_deletion(project, scope, toggles_off=args.toggle_off, references=packaging)
     sizes = _line_counts(config.root, plan.deleted_paths)
 
