@@ -310,6 +310,7 @@ class Scope:
         return module == self.name or module.startswith(self.name + ".")
 
 
+@_compact_pickle
 @dataclass(frozen=True, slots=True)
 class BuildOption:
     """A build switch set or declared in a CMake file: `set(USE_MSC OFF)`, `option(USE_X "doc" ON)`."""
@@ -321,6 +322,7 @@ class BuildOption:
     value: str  # the rest of the command as written, e.g. "OFF" or '"Build MSC" OFF'
 
 
+@_compact_pickle
 @dataclass(frozen=True, slots=True)
 class CMakeFacts:
     """The build options one CMake file sets or declares (SG404)."""
@@ -329,6 +331,7 @@ class CMakeFacts:
     options: tuple[BuildOption, ...] = ()
 
 
+@_compact_pickle
 @dataclass(frozen=True, slots=True)
 class PackagingText:
     """A line (or, in setup.py, a string literal) of a packaging or config file: where a scope
@@ -340,6 +343,7 @@ class PackagingText:
     why: str  # e.g. "pyproject.toml [project] names the scope"
 
 
+@_compact_pickle
 @dataclass(frozen=True, slots=True)
 class PackagingFacts:
     """The texts of one packaging or config file (pyproject.toml, setup.py, setup.cfg, MANIFEST.in)."""
