@@ -123,8 +123,8 @@ def collect_facts(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[FileFacts]:
-    """Facts for every Python file of the project, for commands that need more than the
-    violations: `graph`, `delete-plan`."""
+    """Facts for every Python file of the project (collect() has the packaging and CMake files'
+    facts too, which rules need)."""
     return list(collect(config, cache=cache, jobs=jobs, progress=progress).files)
 
 
