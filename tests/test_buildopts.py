@@ -42,6 +42,19 @@ def test_cmake_files_are_the_root_ones_and_those_under_cmake(tmp_path):
     assert buildopts.cmake_files(str(tmp_path / "missing")) == []
 
 
+def test_is_cmake_path_names_the_files_cmake_files_lists(tmp_path):
+    # check --diff asks it of files that exist only at BASE; it must agree with the walk.
+    paths = ["CMakeLists.txt", "toolchain.cmake", "cmake/config.cmake", "cmake/modules/CUDA.cmake",
+             "3rdparty/dep/CMakeLists.txt", "src/CMakeLists.txt", "cmake/notes.txt", "cmake/.hidden/x.cmake",
+             "cmake/__pycache__/x.cmake", "notes.txt", "cmakelists.txt"]
+    for path in paths:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("set(X ON)\n")
+    listed = buildopts.cmake_files(str(tmp_path))
+    assert listed == ["CMakeLists.txt", "toolchain.cmake", "cmake/config.cmake", "cmake/modules/CUDA.cmake"]
+    assert [p for p in paths if buildopts.is_cmake_path(p)] == listed
+
+
 def test_backing_by_option_or_environment():
     options = [BuildOption("USE_CUTLASS", "cmake/config.cmake", 2, "set", "OFF")]
     environment = {"TVM_USE_RUNTIME_LIB": [("python/tvm/base.py", 33)]}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scopeguard.rules import CATALOGUE, CHANGE_RULES, RULES_BY_CODE
-from scopeguard.rules.base import EXAMPLE_PYPROJECT
+from scopeguard.rules.base import EXAMPLE_FILES, EXAMPLE_PYPROJECT
 
 from .conftest import FIXTURES
 from .inprocess import run_main
@@ -215,3 +215,53 @@ def test_change_rule_examples(tmp_path, rule, kind, index):
         assert found == []
     else:
         assert found and {v.path for v in found} == {example.path}
+
+
+def test_custom_registry_lookup_is_the_same_finding_on_both_sides(tmp_path):
+    """Both sides of --diff are scanned with the same settings: a lookup function declared in
+    `[tool.scopeguard.registries]` is recorded at BASE too, so a comment-only change to a file with
+    an existing SG207 adds nothing (it used to show as "1 new ... 0 already there")."""
+    caller = "python/tvm/ir/transform.py"
+    repo = tmp_path / "repo"
+    init_repo(repo, {
+        **EXAMPLE_FILES,
+        "pyproject.toml": EXAMPLE_PYPROJECT + '\n[tool.scopeguard.registries]\nlookup = ["my_lookup"]\n',
+        caller: 'from tvm.support import my_lookup\n\n\ndef legalize(mod):\n    return my_lookup("relax.legalize")(mod)\n',
+    })
+    code, found, _ = json_check(run_main, repo)
+    assert (code, found) == (1, [(caller, 5, 12, "SG207", "tvm.ir.transform", "relax.legalize")])
+    append(repo, caller, "# a comment\n")
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "HEAD", cwd=repo)
+    assert code == 0, out
+    assert "1 already there" in out
+    code, found, data = json_check(run_main, repo, "--diff", "HEAD")
+    assert (code, found, data["diff"]["preexisting"]) == (0, [], 1)
+
+
+def test_packaging_and_cmake_files_are_compared_with_their_base_content(tmp_path):
+    """BASE's side is BASE's packaging and CMake files, not the working tree's: a MANIFEST.in line
+    naming a scope is new when the change adds it, and a CMake option the change removes leaves
+    its toggle without a switch (SG404) as a new finding."""
+    repo = tmp_path / "repo"
+    init_repo(repo, {
+        **EXAMPLE_FILES,
+        "pyproject.toml": EXAMPLE_PYPROJECT,
+        "python/tvm/support.py": 'import os\n\nUSE_MSC = False\n_RUNTIME_ONLY = os.environ.get("TVM_USE_RUNTIME_LIB") == "1"\n',
+        "MANIFEST.in": "include README.md\n",
+        "cmake/config.cmake": "set(USE_MSC OFF)\n",
+    })
+    code, found, data = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG303,SG404")
+    assert (code, found, data["diff"]["preexisting"]) == (0, [], 0)
+    append(repo, "MANIFEST.in", "recursive-include python/tvm/relax *.py\n")
+    write(repo, {"cmake/config.cmake": "set(USE_CUDA OFF)\n"})
+    code, found, data = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG303,SG404")
+    assert (code, data["diff"]["preexisting"]) == (1, 0)
+    assert [(path, line, rule) for path, line, _, rule, *_ in found] == [
+        ("MANIFEST.in", 2, "SG303"),
+        ("pyproject.toml", 20, "SG404"),  # scope tvm.contrib.msc, toggle msc
+    ]
+    # Committed, they are BASE's too: a comment-only change adds nothing.
+    git(repo, "commit", "-q", "-am", "manifest and cmake")
+    append(repo, "MANIFEST.in", "# a comment\n")
+    code, found, data = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG303,SG404")
+    assert (code, found, data["diff"]["preexisting"]) == (0, [], 2)

@@ -14,7 +14,7 @@ import pytest
 
 from scopeguard.config import find_config, load_config
 from scopeguard.graph import ImportGraph
-from scopeguard.pipeline import collect_facts
+from scopeguard.pipeline import collect
 from scopeguard.render.dot import render_dot
 from scopeguard.render.html import render_html
 from scopeguard.render.json_format import SCHEMA_VERSION, view_document
@@ -31,8 +31,9 @@ PROJECT = FIXTURES / "tvm_like"
 @pytest.fixture(scope="module")
 def project():
     config = load_config(find_config(PROJECT))
-    graph = ImportGraph(collect_facts(config))
-    return config, graph, run(Project(config, graph), selected())
+    facts = collect(config)
+    graph = ImportGraph(facts.files)
+    return config, graph, run(Project(config, graph, facts.build), selected())
 
 
 def view_of(project, **options):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from scopeguard.config import load_config
-from scopeguard.packaging import find_references, packaging_files
+from scopeguard.packaging import is_packaging_path, packaging_files, references
+from scopeguard.pipeline import collect
+
+
+def find_references(config, scope):
+    """SG303's input as check sees it: the pipeline's packaging facts, matched against a scope."""
+    return references(collect(config).build.packaging, scope)
 
 PYPROJECT = """\
 [project]
@@ -70,6 +76,9 @@ def test_setup_py_string_literals_by_ast_setup_cfg_and_manifest_beside_the_sourc
         },
     )
     assert packaging_files(config) == ["pyproject.toml", "setup.cfg", "MANIFEST.in", "python/setup.py"]
+    # check --diff asks it of files that exist only at BASE: the places packaging_files() looks.
+    assert [p for p in ("setup.py", "python/setup.cfg", "python/tvm/setup.py", "docs/setup.py", "MANIFEST.in")
+            if is_packaging_path(config, p)] == ["setup.py", "python/setup.cfg", "MANIFEST.in"]
     found = [(r.path, r.line, r.text) for r in find_references(config, scope)]
     assert found == [
         ("setup.cfg", 3, "relax = tvm.relax.cli:main"),

@@ -9,6 +9,9 @@ The CMake files read are the ones options live in by convention: `CMakeLists.txt
 at the project root, and every `*.cmake`/`CMakeLists.txt` under `cmake/`. Walking the whole tree
 (TVM's 3rdparty/ and build folders hold thousands of unrelated CMake files) would cost every run,
 cached ones included, for options no toggle means.
+
+The pipeline reads these files and keeps what cmake_facts() finds in them as facts, cached by
+content with the other facts; SG404 reads only those facts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 
-from .model import BuildOption, FileFacts, ReferenceKind, Toggle
+from .model import BuildFacts, BuildOption, CMakeFacts, FileFacts, ReferenceKind, Toggle
 
 _COMMAND = re.compile(
     r"^[ \t]*(set|option|tvm_option|cmake_dependent_option)[ \t]*\([ \t]*([A-Za-z_][A-Za-z0-9_]*)\b([^)]*)\)",
@@ -59,17 +62,25 @@ def parse_cmake(text: str, path: str) -> list[BuildOption]:
     return options
 
 
-def read_build_options(root: str) -> tuple[BuildOption, ...]:
+def is_cmake_path(path: str) -> bool:
+    """Whether a project-relative path is one cmake_files() would list if the file existed."""
+    folder, _, name = path.rpartition("/")
+    if not _is_cmake(name):
+        return False
+    if not folder:
+        return True
+    parts = folder.split("/")
+    return parts[0] == "cmake" and not any(p.startswith(".") or p in _SKIPPED_DIRS for p in parts[1:])
+
+
+def cmake_facts(path: str, text: str) -> CMakeFacts:
+    """The facts of one CMake file, from its content."""
+    return CMakeFacts(path, tuple(parse_cmake(text, path)))
+
+
+def options(build: BuildFacts) -> list[BuildOption]:
     """Every option of every CMake file of the project, in file and line order."""
-    options: list[BuildOption] = []
-    for path in cmake_files(root):
-        try:
-            with open(os.path.join(root, path), encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        options.extend(parse_cmake(text, path))
-    return tuple(options)
+    return [option for file in build.cmake for option in file.options]
 
 
 def environment_variables(facts: Iterable[FileFacts]) -> dict[str, list[tuple[str, int]]]:

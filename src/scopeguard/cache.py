@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .model import Config, FileFacts, Violation
+from .model import CMakeFacts, Config, FileFacts, PackagingFacts, ScanSettings, Violation
 
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
@@ -48,8 +48,7 @@ class Cache:
                 f"python={sys.version_info[:2]}",
                 f"libcst={_libcst_version()}",
                 f"code={_code_fingerprint()}",
-                repr(config.toggles),
-                repr(config.registries),  # which calls the scanner records as registry references
+                repr(ScanSettings.of(config)),  # the toggles, which calls count as registry references
             ]
         )
         self.usable = True
@@ -187,7 +186,7 @@ class Cache:
 
 def _facts_dict(loaded) -> dict[str, FileFacts]:
     """A loaded facts store, or {} when it is missing, damaged or not what this version wrote."""
-    if not isinstance(loaded, dict) or not all(isinstance(v, FileFacts) for v in loaded.values()):
+    if not isinstance(loaded, dict) or not all(isinstance(v, (FileFacts, PackagingFacts, CMakeFacts)) for v in loaded.values()):
         return {}
     return loaded
 

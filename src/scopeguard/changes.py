@@ -7,10 +7,12 @@ off, so the index is not even refreshed; a detached HEAD (a CI checkout) is fine
 
 Both sides are compared as import sites: the project as it is now, and the project as it was at
 the merge base — the same files, with each changed file replaced by its BASE content (read with
-`git cat-file`, scanned with scan.scan_source), deleted files put back and added files left out.
-The same configuration and rules judge both sides. A violation is new when BASE does not have it
-(matched without line numbers, as the baseline matches, after mapping renamed files to their new
-names); the change rules (SG5xx) then look at the change itself.
+`git cat-file`, scanned by the pipeline), deleted files put back and added files left out.
+The same configuration, scan settings and rules judge both sides: the pipeline scans the BASE
+contents as it scans the working tree (packaging and CMake files included) and runs the rules. A
+violation is new when BASE does not have it (matched without line numbers, as the baseline
+matches, after mapping renamed files to their new names); the change rules (SG5xx) then look at
+the change itself.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .discover import ExcludeMatcher
-from .model import Config, FileFacts, Violation
+from .model import Config, Violation
 from .paths import module_of
 
 
@@ -64,73 +66,69 @@ def check_diff(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DiffResult:
-    from . import baseline, rules
-    from .graph import ImportGraph
-    from .pipeline import collect_facts
-    from .rules.change import CHANGE_RULES, ChangeSet, FileChange
+    from . import baseline, pipeline
+    from .rules.change import ChangeSet, FileChange
 
     repo = Repository.find(config.root)
     commit = repo.merge_base(base)
     raw = repo.changes(commit)
     changed_lines = repo.changed_lines(commit)
 
-    facts_now = collect_facts(config, cache=cache, jobs=jobs, progress=progress)
-    now_by_path = {f.path: f for f in facts_now}
-    before_by_path = dict(now_by_path)
+    now = pipeline.collect(config, cache=cache, jobs=jobs, progress=progress)
+    now_by_path = {f.path: f for f in now.files}
+    touched: set[str] = set()  # paths whose facts now are not BASE's: their BASE content is read below
     files: list[FileChange] = []
     to_read: list[tuple[str, str, bool, bool]] = []  # path at BASE, module, is_package, extra
+    build_read: list[str] = []  # packaging and CMake files at BASE
     renamed: dict[str, str] = {}  # graph node at BASE -> node now
     renamed_paths: dict[str, str] = {}
     for item in raw:
-        now = now_by_path.get(item.path) if item.path else None
+        now_facts = now_by_path.get(item.path) if item.path else None
         if item.path is not None:
-            before_by_path.pop(item.path, None)  # its BASE content, if any, is read below
+            touched.add(item.path)
+        if item.old_path is not None and pipeline.build_kind(config, item.old_path) is not None:
+            build_read.append(item.old_path)
         if item.status == "M":
-            if now is None:
+            if now_facts is None:
                 continue  # not a Python file of the project (any more)
-            was = (now.module, now.is_package, now.extra)
+            was = (now_facts.module, now_facts.is_package, now_facts.extra)
         else:
             was = classify_path(config, item.old_path) if item.old_path else None
         if was is not None:
             to_read.append((item.old_path, *was))
-        if now is None and was is None:
+        if now_facts is None and was is None:
             continue
-        if now is not None and was is not None:
+        if now_facts is not None and was is not None:
             status = "M" if item.status == "M" else "R"
         else:
-            status = "A" if now is not None else "D"
-        files.append(FileChange(status, item.path if now else None, item.old_path if was else None))
+            status = "A" if now_facts is not None else "D"
+        files.append(FileChange(status, item.path if now_facts else None, item.old_path if was else None))
         if status == "R":
             renamed_paths[item.old_path] = item.path
             old_node = item.old_path if was[2] else was[0]
-            renamed[old_node] = now.node
+            renamed[old_node] = now_facts.node
 
-    for facts in _scan_at(repo, commit, config, to_read):
-        before_by_path[facts.path] = facts
+    blobs = repo.read_files(commit, [path for path, *_ in to_read] + build_read) if to_read or build_read else []
+    python = [(*file, blob) for file, blob in zip(to_read, blobs[: len(to_read)], strict=True) if blob is not None]
+    build = [(path, blob) for path, blob in zip(build_read, blobs[len(to_read) :], strict=True) if blob is not None]
+    then = pipeline.facts_at(config, now, touched, python, build, jobs)
 
-    after = rules.Project(config, ImportGraph(facts_now))
-    before = rules.Project(config, ImportGraph(before_by_path.values()))
-    tree_rules = rules.selected(select, ignore)
-    violations_now = rules.run(after, tree_rules)
+    after, before = pipeline.context(config, now), pipeline.context(config, then)
+    violations_now = pipeline.violations(after, select, ignore)
     known = Counter(
         replace(v, path=renamed_paths.get(v.path, v.path), importer=renamed.get(v.importer, v.importer),
                 imported=renamed.get(v.imported, v.imported)).identity
-        for v in rules.run(before, tree_rules)
+        for v in pipeline.violations(before, select, ignore)
     )
     result = DiffResult((), 0, 0, 0, commit, repo.root, changed_lines)
     new, old = baseline.split(violations_now, known, result.likely_new)
 
     change = ChangeSet(after, before, tuple(sorted(files, key=lambda f: (f.path or f.old_path or ""))), changed_lines, renamed)
-    for rule in rules.selected(select, ignore, among=CHANGE_RULES):
-        for violation in rule().check_change(change):
-            facts = after.graph.files.get(violation.importer)
-            if facts is not None and facts.path == violation.path and facts.suppressed(violation.line, violation.code):
-                continue
-            new.append(violation)
-    unparsed = sum(1 for f in facts_now if f.error is not None)
+    new += pipeline.change_violations(change, select, ignore)
+    unparsed = now.unparsed
     return DiffResult(
         violations=tuple(sorted(new, key=lambda v: v.sort_key)),
-        files_analysed=len(facts_now) - unparsed,
+        files_analysed=len(now.files) - unparsed,
         files_unparsed=unparsed,
         preexisting=len(old),
         commit=commit,
@@ -164,20 +162,6 @@ def classify_path(config: Config, path: str) -> tuple[str, bool, bool] | None:
             return None
         return named[0], named[1], extra
     return None
-
-
-def _scan_at(repo: Repository, commit: str, config: Config, files: list[tuple[str, str, bool, bool]]) -> list[FileFacts]:
-    if not files:
-        return []
-    from .scan import ToggleMatcher, scan_source
-
-    matcher = ToggleMatcher(config.toggles)
-    blobs = repo.read_files(commit, [path for path, *_ in files])
-    out = []
-    for (path, module, is_package, extra), blob in zip(files, blobs, strict=True):
-        if blob is not None:
-            out.append(scan_source(blob, path=path, module=module, is_package=is_package, matcher=matcher, extra=extra))
-    return out
 
 
 class Repository:

@@ -332,6 +332,7 @@ class Scope:
         return self.name.startswith(prefix) or prefix.startswith(self.name + ".") or prefix == self.name
 
 
+@_compact_pickle
 @dataclass(frozen=True, slots=True)
 class BuildOption:
     """A build switch set or declared in a CMake file: `set(USE_MSC OFF)`, `option(USE_X "doc" ON)`."""
@@ -341,6 +342,45 @@ class BuildOption:
     line: int
     command: str  # set, option, tvm_option, cmake_dependent_option (lower case)
     value: str  # the rest of the command as written, e.g. "OFF" or '"Build MSC" OFF'
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class CMakeFacts:
+    """The build options one CMake file sets or declares (SG404)."""
+
+    path: str  # relative to the project root, with forward slashes
+    options: tuple[BuildOption, ...] = ()
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class PackagingText:
+    """A line (or, in setup.py, a string literal) of a packaging or config file: where a scope
+    may be named. Comments and the `[tool.scopeguard]` tables are not recorded."""
+
+    line: int
+    text: str  # as shown: the line stripped, or the literal's repr
+    value: str  # what a scope's spellings are searched in: the line, or the literal's value
+    why: str  # e.g. "pyproject.toml [project] names the scope"
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class PackagingFacts:
+    """The texts of one packaging or config file (pyproject.toml, setup.py, setup.cfg, MANIFEST.in)."""
+
+    path: str  # relative to the project root, with forward slashes
+    texts: tuple[PackagingText, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildFacts:
+    """Facts of the files rules read besides Python sources, in a stable order: packaging files
+    (SG303) and CMake files (SG404). `cmake` is empty when the project has no CMake file."""
+
+    packaging: tuple[PackagingFacts, ...] = ()
+    cmake: tuple[CMakeFacts, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +436,20 @@ def code_selected(code: str, select: Sequence[str] = (), ignore: Sequence[str] =
     """A rule code starts with a selected prefix (any code when none is) and with no ignored one.
     Prefixes are upper case (`SG2` selects every SG2xx); `--select`/`--ignore` give them so."""
     return (not select or any(code.startswith(p) for p in select)) and not any(code.startswith(p) for p in ignore)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSettings:
+    """Everything scanning a file depends on besides its bytes and place, derived once from the
+    config: the same value drives every scan (plain, cached, both sides of --diff) and keys the
+    facts cache."""
+
+    toggles: tuple[Toggle, ...] = ()
+    registries: Registries = Registries()
+
+    @classmethod
+    def of(cls, config: Config) -> ScanSettings:
+        return cls(tuple(config.toggles), config.registries)
 
 
 class Severity(enum.Enum):

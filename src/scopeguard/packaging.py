@@ -8,16 +8,20 @@ the other files are read line by line, which keeps the line numbers a reader nee
 the scope when it spells its dotted name (`tvm.relax`, `tvm.relax.cli:main`), its path
 (`tvm/relax`), or one of its extra paths (`tests/python/relax`). The `[tool.scopeguard]` tables,
 which declare the scope, are not counted.
+
+The reading is split from the matching: packaging_facts() turns a file's content into facts (its
+lines and string literals, whatever the scopes), which the pipeline caches by content with the
+other facts; references() then matches a scope against those facts, for SG303 and delete-plan.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .model import Config, Scope
+from .model import Config, PackagingFacts, PackagingText, Scope
 
 PACKAGING_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in")
 
@@ -30,8 +34,8 @@ class PackagingReference:
     why: str
 
 
-def packaging_files(config: Config) -> list[str]:
-    """Project-relative paths of the packaging files that exist, each once, in a stable order."""
+def _candidates(config: Config) -> list[str]:
+    """Project-relative paths where packaging files are looked for, each once, in a stable order."""
     folders = [""]
     for root in config.source_roots:
         root = os.path.normpath(root).replace(os.sep, "/")
@@ -39,34 +43,47 @@ def packaging_files(config: Config) -> list[str]:
             folders.append(root)
             parent = root.rpartition("/")[0]
             folders.append(parent)
-    found: list[str] = []
+    paths: list[str] = []
     for folder in dict.fromkeys(folders):
         for name in PACKAGING_FILES:
             path = f"{folder}/{name}" if folder else name
-            if path not in found and os.path.isfile(os.path.join(config.root, path)):
-                found.append(path)
-    return found
+            if path not in paths:
+                paths.append(path)
+    return paths
 
 
-def find_references(config: Config, scope: Scope) -> list[PackagingReference]:
-    """Every line of a packaging or config file that names `scope`."""
+def packaging_files(config: Config) -> list[str]:
+    """Project-relative paths of the packaging files that exist, each once, in a stable order."""
+    return [path for path in _candidates(config) if os.path.isfile(os.path.join(config.root, path))]
+
+
+def is_packaging_path(config: Config, path: str) -> bool:
+    """Whether a project-relative path is one packaging_files() would list if the file existed."""
+    return path in _candidates(config)
+
+
+def packaging_facts(path: str, text: str) -> PackagingFacts:
+    """The texts of one packaging file that may name a scope, from its content (nothing is run)."""
+    name = path.rpartition("/")[2]
+    if name == "pyproject.toml":
+        texts = _in_pyproject(text)
+    elif name == "setup.py":
+        texts = _in_setup_py(path, text)
+    else:
+        why = "setup.cfg names the scope" if name == "setup.cfg" else "MANIFEST.in names the scope's files"
+        texts = [PackagingText(n, line.strip(), line.strip(), why) for n, line in _lines(text)]
+    return PackagingFacts(path, tuple(texts))
+
+
+def references(files: Iterable[PackagingFacts], scope: Scope) -> list[PackagingReference]:
+    """Every text of the packaging files that names `scope`, in file and then text order."""
     pattern = _pattern(scope)
-    found: list[PackagingReference] = []
-    for path in packaging_files(config):
-        try:
-            with open(os.path.join(config.root, path), encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        name = path.rpartition("/")[2]
-        if name == "pyproject.toml":
-            found += _in_pyproject(path, text, pattern)
-        elif name == "setup.py":
-            found += _in_setup_py(path, text, pattern)
-        else:
-            why = "setup.cfg names the scope" if name == "setup.cfg" else "MANIFEST.in names the scope's files"
-            found += [PackagingReference(path, n, line.strip(), why) for n, line in _matching_lines(text, pattern)]
-    return found
+    return [
+        PackagingReference(file.path, t.line, t.text, t.why)
+        for file in files
+        for t in file.texts
+        if pattern.search(t.value)
+    ]
 
 
 def _pattern(scope: Scope) -> re.Pattern[str]:
@@ -78,18 +95,18 @@ def _pattern(scope: Scope) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){'(?:' + body + ')'}(?![\w])")
 
 
-def _matching_lines(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, str]]:
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines that are not blank and not comments."""
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        if pattern.search(line):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
             yield number, line
 
 
 _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
-def _in_pyproject(path: str, text: str, pattern: re.Pattern[str]) -> list[PackagingReference]:
+def _in_pyproject(text: str) -> list[PackagingText]:
     found = []
     table = ""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -99,22 +116,23 @@ def _in_pyproject(path: str, text: str, pattern: re.Pattern[str]) -> list[Packag
             continue
         if table == "tool.scopeguard" or table.startswith("tool.scopeguard."):
             continue  # the declaration of the scope itself
-        if line.lstrip().startswith("#") or not pattern.search(line):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
             continue
-        found.append(PackagingReference(path, number, line.strip(), f"pyproject.toml [{table or 'top level'}] names the scope"))
+        found.append(PackagingText(number, stripped, stripped, f"pyproject.toml [{table or 'top level'}] names the scope"))
     return found
 
 
-def _in_setup_py(path: str, text: str, pattern: re.Pattern[str]) -> list[PackagingReference]:
+def _in_setup_py(path: str, text: str) -> list[PackagingText]:
     import ast  # only for a setup.py; `check` imports this module on every run to key its cache
 
     try:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError):
-        return [PackagingReference(path, n, line.strip(), "setup.py names the scope (not parsable: matched as text)")
-                for n, line in _matching_lines(text, pattern)]
-    found = []
+        return [PackagingText(n, line.strip(), line.strip(), "setup.py names the scope (not parsable: matched as text)")
+                for n, line in _lines(text)]
+    found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.search(node.value):
-            found.append(PackagingReference(path, node.lineno, repr(node.value), "setup.py names the scope in a string"))
-    return sorted(set(found), key=lambda r: (r.line, r.text))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.add(PackagingText(node.lineno, repr(node.value), node.value, "setup.py names the scope in a string"))
+    return sorted(found, key=lambda t: (t.line, t.text))

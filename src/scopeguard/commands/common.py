@@ -91,9 +91,9 @@ def open_cache(args: argparse.Namespace, config):
 
 
 def collect_facts(args: argparse.Namespace, config):
-    """Every file's facts, from the cache where possible, with a progress line on a terminal."""
+    """Every file's facts (pipeline.Facts), from the cache where possible, with a progress line on a terminal."""
     from ..config import ConfigError
-    from ..pipeline import Progress, collect_facts as collect
+    from ..pipeline import Progress, collect
 
     progress = Progress()
     try:

@@ -38,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import pipeline
     from ..core import Reference, simulate_deletion
-    from ..graph import ImportGraph
     from ..model import UnknownScope
-    from ..packaging import find_references
+    from ..packaging import references
 
     config = load_config(args)
     try:
@@ -57,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
         raise UsageError(f"--python {args.python}: not an executable file")
 
-    graph = ImportGraph(collect_facts(args, config))
-    packaging = [Reference(r.path, r.line, r.text, r.why) for r in find_references(config, scope)]
-    plan = simulate_deletion(graph, scope, toggles_off=args.toggle_off, references=packaging)
+    facts = collect_facts(args, config)
+    project = pipeline.context(config, facts)
+    packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
+    plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging)
     sizes = _line_counts(config.root, plan.deleted_paths)
 
     verification = None
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         from ..verify import verify_deletion
 
         deleted = set(plan.deleted_modules)
-        remaining = [f.module for f in graph.files.values() if not f.extra and f.module not in deleted]
+        remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
         predicted = [b.module for b in plan.broken if not b.extra]
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,

@@ -73,12 +73,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(INSTALL_GRAPHVIZ.format(fmt=fmt.upper()))
     config = load_config(args)
     facts = collect_facts(args, config)
-    from .. import rules
-    from ..graph import ImportGraph
+    from .. import pipeline, rules
     from ..render.view import Options, ViewError, build_view
 
-    graph = ImportGraph(facts)
-    project = rules.Project(config, graph)
+    project = pipeline.context(config, facts)
+    graph = project.graph
     violations = rules.run(project, rules.selected())
     options = Options(depth=args.depth, focus=args.focus, hops=args.hops, boundary=args.boundary,
                       blast_radius=args.blast_radius)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..graph import Edge, ImportGraph
-from ..model import Config, FileFacts, Scope
+from ..model import BuildFacts, Config, FileFacts, Scope
 from ..paths import under
 from .deletion import DeletionPlan, simulate_deletion
 from .guards import Verdict, classify
@@ -37,6 +37,7 @@ class Project:
 
     config: Config
     graph: ImportGraph
+    build: BuildFacts | None = None  # packaging and CMake files (SG303, SG404); None: not collected
     _outside: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def owner(self, facts: FileFacts) -> Scope | None:

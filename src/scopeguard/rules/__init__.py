@@ -72,10 +72,15 @@ def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
     found: dict[tuple, Violation] = {}
     for rule in rules:
         for violation in rule().check(project):
-            facts = project.graph.files.get(violation.importer)
-            if facts is not None and facts.path == violation.path and facts.suppressed(violation.line, violation.code):
+            if suppressed(project, violation):
                 continue
             key = (violation.code, violation.path, violation.line, violation.imported, violation.scope)
             if key not in found or violation.column < found[key].column:
                 found[key] = violation
     return sorted(found.values(), key=lambda v: v.sort_key)
+
+
+def suppressed(project: Project, violation: Violation) -> bool:
+    """An inline `# scopeguard: ignore[...]` on the violation's line of its importer's file."""
+    facts = project.graph.files.get(violation.importer)
+    return facts is not None and facts.path == violation.path and facts.suppressed(violation.line, violation.code)

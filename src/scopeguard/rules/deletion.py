@@ -180,10 +180,12 @@ class PackagingNamesScope(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..packaging import find_references
+        from ..packaging import references
 
+        if project.build is None:
+            raise ValueError("SG303 needs the project's packaging facts: build the Project with pipeline.context()")
         for scope in project.config.scopes:
-            for ref in find_references(project.config, scope):
+            for ref in references(project.build.packaging, scope):
                 yield Violation(
                     self.code, ref.path, ref.line, 1,
                     f"{ref.why} ({scope.name}): `{ref.text}`; deleting the scope's folder leaves this behind",

@@ -228,12 +228,14 @@ class ToggleWithoutSwitch(Rule):
     def check(self, project: Project) -> Iterator[Violation]:
         from .. import buildopts
 
+        if project.build is None:
+            raise ValueError("SG404 needs the project's CMake facts: build the Project with pipeline.context()")
         scopes = [s for s in project.config.scopes if s.toggle is not None]
         if not scopes:
             return
-        if not buildopts.cmake_files(project.config.root):
+        if not project.build.cmake:
             return  # not built with CMake: a constant in the code is the build configuration
-        options = buildopts.read_build_options(project.config.root)
+        options = buildopts.options(project.build)
         environment = buildopts.environment_variables(project.graph.files.values())
         config_path = _config_relpath(project)
         for scope in scopes:
