@@ -48,12 +48,12 @@ def listing(folder: Path) -> dict[str, bytes]:
 # -- damaged and foreign entries --------------------------------------------------------------------
 
 DAMAGE = {
-    # a pickle protocol from the future
-    "future-protocol": _MAGIC + b"\x80\x09not for us",
-    # a class this version does not have (written by another scopeguard)
-    "unknown-class": _MAGIC + b"cscopeguard.model\nNoSuchThing\n)\x81.",
-    # the right magic, a pickle of the wrong type
-    "wrong-type": _MAGIC + pickle.dumps(["facts", 1, 2]),
+    # the pickle store of scopeguard before schema 5
+    "old-pickle": b"scopeguard-cache\n" + pickle.dumps({"x": 1}),
+    # the right magic, a MAC of the wrong length, then JSON
+    "short-mac": _MAGIC + b"00\n{}",
+    # the right magic, no newline after the MAC
+    "no-newline": _MAGIC + b"0" * 64 + b"{}",
     # another tool's file under our name
     "no-magic": pickle.dumps({"x": 1}),
 }
@@ -70,15 +70,18 @@ def test_entries_written_by_another_version_are_ignored(project, tmp_path, damag
     assert findings(project, cache_dir) == reference  # rebuilt, and the rebuilt cache is right
 
 
-@pytest.mark.parametrize("bad", [None, 5, "text", (1,), ("size", "mtime", "digest"), (0, 0, 7)])
+@pytest.mark.parametrize("bad", [None, 5, "text", [1], ["size", "mtime", "digest"], [0, 0, 7], [0, 0, "ab"],
+                                 [True, 0, "a" * 64]])
 def test_an_index_with_entries_of_the_wrong_shape_is_not_trusted(project, tmp_path, bad):
     # Regression: an index mapping real paths to non-tuples made content_hash raise a TypeError.
     reference = findings(project, None)
     cache_dir = tmp_path / "cache"
     findings(project, cache_dir)
-    index = pickle.loads((cache_dir / "index").read_bytes()[len(_MAGIC):])
+    config = load_config(project / "pyproject.toml")
+    cache = Cache(cache_dir, config)
+    index = cache._read("index")
     assert index, "the index names every file"
-    (cache_dir / "index").write_bytes(_MAGIC + pickle.dumps({path: bad for path in index}))
+    cache._write("index", {path: bad for path in index})  # authentic, but of the wrong shape
     (cache_dir / "result").unlink()
     assert findings(project, cache_dir) == reference
 
@@ -109,7 +112,7 @@ def test_entries_that_are_folders_do_not_stop_the_run(project, tmp_path):
 def test_stale_fact_stores_are_removed(project, tmp_path):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    (cache_dir / "facts-0123456789abcdef0123456789abcdef").write_bytes(_MAGIC + pickle.dumps({}))
+    (cache_dir / "facts-0123456789abcdef0123456789abcdef").write_bytes(_MAGIC + b"0" * 64 + b"\n{}")
     findings(project, cache_dir)
     assert not (cache_dir / "facts-0123456789abcdef0123456789abcdef").exists()
 

@@ -53,11 +53,14 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed = _facts(config, files, keys, cache, jobs, progress)
+    facts, parsed, used_keys = _facts(config, files, keys, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore)
     unparsed = sum(1 for f in facts if f.error is not None)
     analysis = Analysis(tuple(violations), len(facts) - unparsed, unparsed, files_parsed=parsed)
-    if cache is not None and key is not None:
+    if cache is not None and key is not None and all(used_keys):
+        # Keyed by the bytes actually analysed: a file that changed between the lookup and the
+        # parse gives a result under its new content, never under the one looked up.
+        key = result_key(cache.scan_key, config, [*used_keys, *_side_input_keys(config, cache)], selection)
         cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
     return analysis
 
@@ -108,16 +111,24 @@ def check_facts(config: Config, facts: Sequence[FileFacts], select=(), ignore=()
     return rules.run(project, rules.selected(select, ignore))
 
 
-def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts], int]:
-    """Facts for every file: from the cache where the content is known, parsed otherwise."""
+def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts], int, list[str | None]]:
+    """Facts for every file: from the cache where the content is known, parsed otherwise; and the
+    content key of what each file's facts describe (None where unknown)."""
     stored = cache.load_facts() if cache is not None else {}
     results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
+    used: list[str | None] = [k if r is not None else None for k, r in zip(keys, results, strict=True)]
     misses = [i for i, r in enumerate(results) if r is None]
-    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress, config.registries), strict=True):
+    parsed: list[tuple[str, FileFacts]] = []
+    scanned = scan_files_hashed(config.toggles, [files[i] for i in misses], jobs, progress, config.registries)
+    for i, (digest, item) in zip(misses, scanned, strict=True):
         results[i] = item
+        if digest is not None and not _internal_error(item):
+            parsed.append((digest, item))
+            used[i] = content_key(digest, item.path, item.module, item.is_package, item.extra)
     if cache is not None:
-        cache.store_facts({k: r for k, r in zip(keys, results, strict=True) if k and r is not None and not _internal_error(r)})
-    return [r for r in results if r is not None], len(misses)
+        # Parsed facts are stored under the digest of the bytes the parser read, not the looked-up key.
+        cache.store_facts([k for k, r in zip(keys, results, strict=True) if k and k in stored], parsed)
+    return [r for r in results if r is not None], len(misses), used
 
 
 def scan_files(
@@ -128,6 +139,17 @@ def scan_files(
     registries: Registries | None = None,
 ) -> list[FileFacts]:
     """Parse files, in worker processes when there are enough of them. Order follows `files`."""
+    return [facts for _, facts in scan_files_hashed(toggles, files, jobs, progress, registries)]
+
+
+def scan_files_hashed(
+    toggles: Sequence[Toggle],
+    files: Sequence[ModuleFile],
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    registries: Registries | None = None,
+) -> list[tuple[str | None, FileFacts]]:
+    """(sha256 of the bytes parsed, or None when unread, facts) per file, in the order of `files`."""
     if not files:
         return []
     jobs = jobs or os.cpu_count() or 1
@@ -146,7 +168,7 @@ def scan_files(
     # (torch has several). Results are put back in the caller's order, so the output does not change.
     order = sorted(range(len(tasks)), key=lambda i: _size(files[i].abspath), reverse=True)
     chunksize = max(1, min(8, len(tasks) // (jobs * 16)))
-    out: list[FileFacts | None] = [None] * len(tasks)
+    out: list[tuple[str | None, FileFacts] | None] = [None] * len(tasks)
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
             results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
@@ -156,7 +178,7 @@ def scan_files(
                     progress(done, len(tasks))
     except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
         print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
-        return scan_files(toggles, files, 1, progress, registries)
+        return scan_files_hashed(toggles, files, 1, progress, registries)
     return out
 
 
@@ -177,19 +199,39 @@ def _init_worker(toggles: tuple[Toggle, ...], registries: Registries | None = No
     _MATCHER = ToggleMatcher(toggles, registries)
 
 
-def _scan_task(task) -> FileFacts:
-    from .scan import scan_file
+def _scan_task(task) -> tuple[str | None, FileFacts]:
+    """One file read once: the facts come from the very bytes that were hashed (a file that changes
+    meanwhile cannot leave facts of one content under the hash of another)."""
+    import hashlib
+
+    from .safeio import NotRegularFile, TooLarge, read_regular
+    from .scan import MAX_FILE_BYTES, scan_source
 
     abspath, path, module, is_package, extra = task
+    try:
+        source, _ = read_regular(abspath, MAX_FILE_BYTES)
+    except OSError as error:  # never cached: the next run looks again
+        if isinstance(error, NotRegularFile):
+            reason = "not a regular file (a FIFO, a device or a folder); not analysed"
+        elif isinstance(error, TooLarge):
+            reason = (f"too large to analyse ({error.size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES >> 20} MB); "
+                      "exclude it if it is generated")
+        else:
+            reason = f"cannot read: {error.strerror or error}"
+        return None, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
+                               error=ParseError(0, 0, reason))
+    digest = hashlib.sha256(source).hexdigest()
     # A syntax tree is hundreds of thousands of acyclic objects that die with the scan; the cyclic
     # collector would walk them again and again while they are built (15-20% of parse time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return scan_file(abspath, path=path, module=module, is_package=is_package, matcher=_MATCHER, extra=extra)
+        return digest, scan_source(source, path=path, module=module, is_package=is_package, matcher=_MATCHER,
+                                   extra=extra)
     except Exception as error:  # a scanner bug must cost one file, never the run
         reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
-        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason))
+        return digest, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
+                                 error=ParseError(1, 1, reason))
     finally:
         if collecting:
             gc.enable()
