@@ -223,3 +223,56 @@ def test_a_reader_never_sees_half_an_entry(project, tmp_path):
     assert writer.returncode == 0, writer.stderr.read()
     assert reader._read("result")["round"] == 59
     assert seen, "the reader ran while the writer wrote"
+
+
+# -- entries that are not regular files (issue 13, attack 5) ------------------------------------------
+
+HOG_CHECK = textwrap.dedent(
+    """
+    import resource, sys
+    # 1.5 GB of address space: reading /dev/zero into memory would die here instead of swapping.
+    resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+    from scopeguard.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_fifo_and_dev_zero_cache_entries_neither_hang_nor_grow(project, tmp_path, kind):
+    cache_dir = tmp_path / "cache"
+    command = [sys.executable, "-c", HOG_CHECK, "check", str(project), "-q", "--jobs", "1", "--cache-dir", str(cache_dir)]
+    expected = subprocess.run([*CHECK, str(project), "--no-cache"], capture_output=True, text=True, check=False)
+    subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    names = [p.name for p in entries(cache_dir)]
+    store = next(n for n in names if n.startswith("facts-"))
+    for name in {*names, store + ".delta"}:
+        (cache_dir / name).unlink(missing_ok=True)
+        if kind == "fifo":
+            os.mkfifo(cache_dir / name)
+        else:
+            (cache_dir / name).symlink_to("/dev/zero")
+    for _ in range(2):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (expected.returncode, expected.stdout, "")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_source_file_swapped_for_a_fifo_after_discovery_does_not_hang(project, tmp_path, monkeypatch):
+    from scopeguard import pipeline
+
+    config = load_config(project / "pyproject.toml")
+    target = project / "python/tvm/ir/transform.py"
+    original = pipeline.discover
+
+    def swap_after_discovery(cfg):
+        files = original(cfg)
+        target.unlink()
+        os.mkfifo(target)  # opening it for reading without O_NONBLOCK would block forever
+        return files
+
+    monkeypatch.setattr(pipeline, "discover", swap_after_discovery)
+    analysis = analyse(config, cache=Cache(tmp_path / "cache", config), jobs=1)
+    (unparsed,) = [v for v in analysis.violations if v.code == "SG001"]
+    assert unparsed.path == "python/tvm/ir/transform.py" and "not a regular file" in unparsed.message

@@ -72,9 +72,12 @@ def load_config(args: argparse.Namespace):
 
 def _unparsable_config(start: Path) -> Path | None:
     """The nearest pyproject.toml that mentions [tool.scopeguard] (find_config found none that parses)."""
+    from ..config import MAX_CONFIG_BYTES
+    from ..safeio import read_regular
+
     for folder in (start, *start.parents):
-        try:
-            if b"tool.scopeguard" in (folder / "pyproject.toml").read_bytes():
+        try:  # a FIFO or a link to /dev/zero named pyproject.toml: passed over, no hang
+            if b"tool.scopeguard" in read_regular(folder / "pyproject.toml", MAX_CONFIG_BYTES)[0]:
                 return folder / "pyproject.toml"
         except OSError:
             continue
