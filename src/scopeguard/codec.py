@@ -117,9 +117,13 @@ def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
             items.sort(key=repr)  # the same set gives the same bytes
         return items
 
+    empty = kind()
+
     def decode(value):
         if type(value) is not list:
             raise Invalid("expected a list")
+        if not value:  # most fields of most facts are empty
+            return empty
         return kind([dec(x) for x in value])
 
     return encode, decode
@@ -147,6 +151,9 @@ def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
         raise TypeError(f"cannot encode {cls.__name__}: every field must be an __init__ argument")
     pairs = [(name, *_codec(hints[name])) for name in names]
     size = len(names)
+    # Fields of a plain type are only type-checked in place; the others are decoded by their codec.
+    plain = [(i, hints[name]) for i, name in enumerate(names) if hints[name] in (str, int, bool)]
+    nested = [(i, dec) for i, (name, _, dec) in enumerate(pairs) if hints[name] not in (str, int, bool)]
 
     def encode(obj):
         return [enc(getattr(obj, name)) for name, enc, _ in pairs]
@@ -154,6 +161,12 @@ def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
     def decode(value):
         if type(value) is not list or len(value) != size:
             raise Invalid(f"expected {cls.__name__} as a list of {size}")
-        return cls(*[dec(x) for (_, _, dec), x in zip(pairs, value)])
+        for i, tp in plain:
+            if type(value[i]) is not tp:
+                raise Invalid(f"{cls.__name__}.{names[i]}: expected {tp.__name__}")
+        args = value.copy()
+        for i, dec in nested:
+            args[i] = dec(args[i])
+        return cls(*args)
 
     return encode, decode
