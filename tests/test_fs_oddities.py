@@ -281,3 +281,18 @@ def test_a_symlinked_folder_leading_out_of_the_project_is_an_error_naming_it(tmp
                    "add 'src/app/ext' to exclude, or replace the link by the folder itself\n")
     code, lines, err = check(capsys, root, "--exclude", "src/app/ext")  # the way out it names
     assert (code, err) == (1, "") and codes_by_file(lines, root) == [("src/app/core.py", "SG201")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_verify_imports_through_a_symlinked_package_and_sees_it_break(tmp_path, capsys):
+    root = linked_project(tmp_path)
+    (root / "src" / "app" / "core.py").write_text("")
+    os.symlink("..", root / "src" / "app" / "linked" / "up")  # a cycle the copy must not follow forever
+    code = main(["delete-plan", "app.feature", str(root), "--no-cache", "--verify", "--format", "json",
+                 "--timeout", "60"])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    verify = json.loads(out)["verify"]
+    assert verify["failing_anyway"] == {}, verify  # the copy imports through the link as the tree does
+    assert sorted(verify["broken"]) == ["app.linked.mod", "app.linked.up.impl.mod"]
+    assert verify["predicted_and_broken"] == ["app.linked.mod", "app.linked.up.impl.mod"]

@@ -156,19 +156,33 @@ def _copy_roots(config: Config, temp: str) -> list[str]:
         if not _within(target, os.path.join(temp, "copy")):
             raise RuntimeError(f"refusing to copy source root {root!r}: it is not inside the project")
         if os.path.isdir(source) and not os.path.exists(target):
-            shutil.copytree(source, target, symlinks=True, ignore=_ignored, copy_function=_copy_or_link)
+            # Symlinked folders are copied as folders (the copy must import what the tree imports,
+            # and a relative link could point at something not copied); a link back to a folder
+            # being copied (a cycle) is left out, as discovery leaves it out.
+            shutil.copytree(source, target, symlinks=False, ignore=_ignored, copy_function=_copy_or_link)
         copied.append(target)
     return copied
 
 
 def _ignored(folder: str, names: Sequence[str]) -> set[str]:
-    return {
+    skipped = {
         n
         for n in names
         if n in _SKIPPED_DIRS
         or (n.startswith(".") and os.path.isdir(os.path.join(folder, n)))
         or os.path.isfile(os.path.join(folder, n, "pyvenv.cfg"))
     }
+    # A dangling link has nothing to copy (shutil's own check resolves it against the working directory).
+    skipped.update(n for n in names if os.path.islink(os.path.join(folder, n))
+                   and not os.path.exists(os.path.join(folder, n)))
+    links = [n for n in names if n not in skipped and os.path.islink(os.path.join(folder, n))
+             and os.path.isdir(os.path.join(folder, n))]
+    if links:
+        # The real folders on the way down to `folder`, as named through any links above it.
+        parts = os.path.abspath(folder).split(os.sep)
+        chain = {os.path.realpath(os.sep.join(parts[:i]) or os.sep) for i in range(1, len(parts) + 1)}
+        skipped.update(n for n in links if os.path.realpath(os.path.join(folder, n)) in chain)
+    return skipped
 
 
 def _copy_or_link(source: str, target: str) -> str:
