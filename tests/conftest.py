@@ -23,3 +23,17 @@ def run_cli():
         return done.returncode, done.stdout, done.stderr
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_cache(tmp_path_factory):
+    """Every run (in process or in a child) keeps its cache and MAC key in a folder of the test
+    session, never in the user's real ~/.cache."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

@@ -146,9 +146,12 @@ def test_cached_run_does_not_import_libcst(project, run_cli):
     assert _imports_of_a_check_run(project) == {"code": 1, "libcst": True}  # a changed file is parsed
 
 
-def test_no_cache_writes_nothing(project, run_cli):
-    code, _, _ = run_cli("check", str(project), "--no-cache", "-q")
-    assert code == 1 and not (project / ".scopeguard_cache").exists()
+def test_no_cache_writes_nothing(project, run_cli, tmp_path):
+    xdg = tmp_path / "xdg"
+    code, _, _ = run_cli("check", str(project), "--no-cache", "-q", env={"XDG_CACHE_HOME": str(xdg)})
+    assert code == 1 and not xdg.exists() and not (project / ".scopeguard_cache").exists()
+    code, _, _ = run_cli("check", str(project), "-q", env={"XDG_CACHE_HOME": str(xdg)})  # the control
+    assert code == 1 and (xdg / "scopeguard" / "key").is_file() and any((xdg / "scopeguard" / "projects").iterdir())
 
 
 def test_two_processes_sharing_one_cache_both_answer_right(project):

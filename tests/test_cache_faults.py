@@ -48,12 +48,12 @@ def listing(folder: Path) -> dict[str, bytes]:
 # -- damaged and foreign entries --------------------------------------------------------------------
 
 DAMAGE = {
-    # a pickle protocol from the future
-    "future-protocol": _MAGIC + b"\x80\x09not for us",
-    # a class this version does not have (written by another scopeguard)
-    "unknown-class": _MAGIC + b"cscopeguard.model\nNoSuchThing\n)\x81.",
-    # the right magic, a pickle of the wrong type
-    "wrong-type": _MAGIC + pickle.dumps(["facts", 1, 2]),
+    # the pickle store of scopeguard before schema 5
+    "old-pickle": b"scopeguard-cache\n" + pickle.dumps({"x": 1}),
+    # the right magic, a MAC of the wrong length, then JSON
+    "short-mac": _MAGIC + b"00\n{}",
+    # the right magic, no newline after the MAC
+    "no-newline": _MAGIC + b"0" * 64 + b"{}",
     # another tool's file under our name
     "no-magic": pickle.dumps({"x": 1}),
 }
@@ -70,15 +70,18 @@ def test_entries_written_by_another_version_are_ignored(project, tmp_path, damag
     assert findings(project, cache_dir) == reference  # rebuilt, and the rebuilt cache is right
 
 
-@pytest.mark.parametrize("bad", [None, 5, "text", (1,), ("size", "mtime", "digest"), (0, 0, 7)])
+@pytest.mark.parametrize("bad", [None, 5, "text", [1], ["size", "mtime", "digest"], [0, 0, 7], [0, 0, "ab"],
+                                 [True, 0, "a" * 64]])
 def test_an_index_with_entries_of_the_wrong_shape_is_not_trusted(project, tmp_path, bad):
     # Regression: an index mapping real paths to non-tuples made content_hash raise a TypeError.
     reference = findings(project, None)
     cache_dir = tmp_path / "cache"
     findings(project, cache_dir)
-    index = pickle.loads((cache_dir / "index").read_bytes()[len(_MAGIC):])
+    config = load_config(project / "pyproject.toml")
+    cache = Cache(cache_dir, config)
+    index = cache._read("index")
     assert index, "the index names every file"
-    (cache_dir / "index").write_bytes(_MAGIC + pickle.dumps({path: bad for path in index}))
+    cache._write("index", {path: bad for path in index})  # authentic, but of the wrong shape
     (cache_dir / "result").unlink()
     assert findings(project, cache_dir) == reference
 
@@ -109,7 +112,7 @@ def test_entries_that_are_folders_do_not_stop_the_run(project, tmp_path):
 def test_stale_fact_stores_are_removed(project, tmp_path):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    (cache_dir / "facts-0123456789abcdef0123456789abcdef").write_bytes(_MAGIC + pickle.dumps({}))
+    (cache_dir / "facts-0123456789abcdef0123456789abcdef").write_bytes(_MAGIC + b"0" * 64 + b"\n{}")
     findings(project, cache_dir)
     assert not (cache_dir / "facts-0123456789abcdef0123456789abcdef").exists()
 
@@ -220,3 +223,56 @@ def test_a_reader_never_sees_half_an_entry(project, tmp_path):
     assert writer.returncode == 0, writer.stderr.read()
     assert reader._read("result")["round"] == 59
     assert seen, "the reader ran while the writer wrote"
+
+
+# -- entries that are not regular files (issue 13, attack 5) ------------------------------------------
+
+HOG_CHECK = textwrap.dedent(
+    """
+    import resource, sys
+    # 1.5 GB of address space: reading /dev/zero into memory would die here instead of swapping.
+    resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+    from scopeguard.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_fifo_and_dev_zero_cache_entries_neither_hang_nor_grow(project, tmp_path, kind):
+    cache_dir = tmp_path / "cache"
+    command = [sys.executable, "-c", HOG_CHECK, "check", str(project), "-q", "--jobs", "1", "--cache-dir", str(cache_dir)]
+    expected = subprocess.run([*CHECK, str(project), "--no-cache"], capture_output=True, text=True, check=False)
+    subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    names = [p.name for p in entries(cache_dir)]
+    store = next(n for n in names if n.startswith("facts-"))
+    for name in {*names, store + ".delta"}:
+        (cache_dir / name).unlink(missing_ok=True)
+        if kind == "fifo":
+            os.mkfifo(cache_dir / name)
+        else:
+            (cache_dir / name).symlink_to("/dev/zero")
+    for _ in range(2):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (expected.returncode, expected.stdout, "")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_source_file_swapped_for_a_fifo_after_discovery_does_not_hang(project, tmp_path, monkeypatch):
+    from scopeguard import pipeline
+
+    config = load_config(project / "pyproject.toml")
+    target = project / "python/tvm/ir/transform.py"
+    original = pipeline.discover
+
+    def swap_after_discovery(cfg):
+        files = original(cfg)
+        target.unlink()
+        os.mkfifo(target)  # opening it for reading without O_NONBLOCK would block forever
+        return files
+
+    monkeypatch.setattr(pipeline, "discover", swap_after_discovery)
+    analysis = analyse(config, cache=Cache(tmp_path / "cache", config), jobs=1)
+    (unparsed,) = [v for v in analysis.violations if v.code == "SG001"]
+    assert unparsed.path == "python/tvm/ir/transform.py" and "not a regular file" in unparsed.message

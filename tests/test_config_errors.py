@@ -9,6 +9,7 @@ packages (checked only after discovery), TOML that is not UTF-8 or starts with a
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -162,3 +163,74 @@ def test_config_errors_exit_2_in_a_real_process_too(tmp_path, run_cli):
     assert (code, out) == (2, "")
     assert err == (f"scopeguard: error: {path}:3: tool.scopeguard.scopes[0].uses: expected a list of strings, "
                    'got a string; write a list: ["app.core"]\n')
+
+
+# -- issue 13: configs no parser or path check anticipated -------------------------------------------
+
+
+def test_a_5000_deep_nested_array_exits_2_naming_the_file(tmp_path, run_cli):
+    # tomllib recurses once per level: RecursionError, which used to escape as a traceback, exit 1.
+    path = project(tmp_path, '[tool.scopeguard]\nsource_roots = ["src"]\nexclude = ' + "[" * 5000 + "]" * 5000 + "\n")
+    for args in (("check", str(tmp_path)), ("check", str(tmp_path), "--config", str(path)), ("graph", str(tmp_path))):
+        code, out, err = run_cli(*args)
+        assert (code, out) == (2, ""), err
+        assert err == (f"scopeguard: error: {path}: toml: invalid TOML: arrays or tables nested too deeply to read; "
+                       "a scopeguard configuration needs at most two levels\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_pyproject_that_is_a_fifo_or_dev_zero_exits_2_without_hanging(tmp_path, run_cli):
+    project(tmp_path, "[tool.scopeguard]\n")
+    config = tmp_path / "pyproject.toml"
+    config.unlink()
+    os.mkfifo(config)
+    code, out, err = run_cli("check", str(tmp_path), "--config", str(config))
+    assert (code, out) == (2, "") and "Traceback" not in err
+    config.unlink()
+    config.symlink_to("/dev/zero")
+    code, out, err = run_cli("check", str(tmp_path))
+    assert (code, out) == (2, "") and "no pyproject.toml with a [tool.scopeguard] table" in err
+
+
+OUTSIDE = [
+    # (config text, key named, line)
+    ('[tool.scopeguard]\nsource_roots = ["src"]\nextra_roots = ["../.."]\n', "tool.scopeguard.extra_roots[0]", 3),
+    ('[tool.scopeguard]\nsource_roots = ["../.."]\n', "tool.scopeguard.source_roots[0]", 2),
+    ('[tool.scopeguard]\nsource_roots = ["/"]\n', "tool.scopeguard.source_roots[0]", 2),
+    ('[tool.scopeguard]\nsource_roots = ["src"]\n[[tool.scopeguard.scopes]]\nname = "app.feature"\n'
+     'extra_paths = ["../.."]\n', "tool.scopeguard.scopes[0].extra_paths[0]", 5),
+    ('[tool.scopeguard]\nsource_roots = ["src"]\n[[tool.scopeguard.scopes]]\nname = "app.feature"\n'
+     'extra_paths = ["tests/../../elsewhere"]\n', "tool.scopeguard.scopes[0].extra_paths[0]", 5),
+    ('[tool.scopeguard]\nsource_roots = ["src"]\n[[tool.scopeguard.scopes]]\nname = "app.feature"\n'
+     'extra_paths = ["."]\n', "tool.scopeguard.scopes[0].extra_paths[0]", 5),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "line"), OUTSIDE, ids=[row[1] + ":" + row[0][-20:] for row in OUTSIDE])
+def test_paths_outside_the_project_exit_2_naming_the_key(tmp_path, capsys, text, key, line):
+    root = tmp_path / "a" / "b" / "proj"
+    root.mkdir(parents=True)
+    path = project(root, text)
+    code, out, err = run(capsys, "check", str(root))
+    assert (code, out) == (2, ""), err
+    assert err.startswith(f"scopeguard: error: {path}:{line}: {key}: "), err
+    assert "outside the project" in err or "the whole project" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_root_or_cache_dir_that_is_a_symlink_leaving_the_project_exits_2(tmp_path, capsys):
+    root = tmp_path / "proj"
+    root.mkdir()
+    path = project(root, '[tool.scopeguard]\nsource_roots = ["linked"]\n')
+    (root / "linked").symlink_to(tmp_path)  # committed by a pull request: walks everything above
+    code, out, err = run(capsys, "check", str(root))
+    assert (code, out) == (2, "")
+    assert err == (f"scopeguard: error: {path}:2: tool.scopeguard.source_roots[0]: 'linked' is outside the project "
+                   f"(it resolves to {tmp_path}); name a path inside the project root {root}\n")
+    # A cache folder named inside the project must not lead out of it either.
+    project(root, '[tool.scopeguard]\nsource_roots = ["src"]\n')
+    (tmp_path / "elsewhere").mkdir()
+    (root / ".scopeguard_cache").symlink_to(tmp_path / "elsewhere")
+    code, out, err = run(capsys, "check", str(root), "--cache-dir", str(root / ".scopeguard_cache"))
+    assert (code, out) == (2, "") and err.startswith("scopeguard: error: --cache-dir: ")
+    assert list((tmp_path / "elsewhere").iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,89 @@ def test_odd_names_that_are_not_modules_are_not_counted(tmp_path, capsys):
     assert (code, err) == (1, "")
     assert codes_by_file(lines, root) == [("src/app/core.py", "SG201")]
     assert lines[-1].endswith("; 3 file(s) analysed.")
+
+
+# -- symlinked folders, followed as the import system does (issue 13, attack 7) -----------------------
+
+
+def linked_project(tmp_path: Path) -> Path:
+    """app.linked is a symlink to vendor/impl (inside the project, outside the source root): Python
+    imports app.linked.mod through it, and that module imports the scope at import time."""
+    root = make_project(tmp_path, {"vendor/impl/__init__.py": "", "vendor/impl/mod.py": LEAK})
+    os.symlink("../../vendor/impl", root / "src" / "app" / "linked")
+    return root
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_a_symlinked_package_is_analysed(tmp_path, capsys):
+    root = linked_project(tmp_path)
+    code, lines, err = check(capsys, root)
+    assert (code, err) == (1, "")
+    assert codes_by_file(lines, root) == [("src/app/core.py", "SG201"), ("src/app/linked/mod.py", "SG201")]
+    assert lines[-1].endswith("; 5 file(s) analysed.")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_a_deletion_that_breaks_a_module_behind_a_symlink_is_not_clean(tmp_path, capsys):
+    root = linked_project(tmp_path)
+    (root / "src" / "app" / "core.py").write_text("")
+    code = main(["delete-plan", "app.feature", str(root), "--no-cache", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")
+    plan = json.loads(out)
+    assert plan["clean"] is False
+    assert [(b["module"], b["path"], b["line"]) for b in plan["broken"]] == [("app.linked.mod", "src/app/linked/mod.py", 1)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_a_symlinked_scope_resolves(tmp_path, capsys):
+    root = make_project(tmp_path, {"features/feature_impl/__init__.py": "", "features/feature_impl/x.py": ""})
+    shutil.rmtree(root / "src" / "app" / "feature")
+    os.symlink("../../features/feature_impl", root / "src" / "app" / "feature")
+    code, lines, err = check(capsys, root)
+    assert (code, err) == (1, ""), err  # no "scope 'app.feature' names no module ... did you mean"
+    assert codes_by_file(lines, root) == [("src/app/core.py", "SG201")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_a_symlink_cycle_through_packages_is_walked_once(tmp_path, capsys):
+    root = make_project(tmp_path, {"src/app/a/__init__.py": "", "src/app/b/__init__.py": "", "src/app/b/m.py": LEAK})
+    os.symlink("../b", root / "src" / "app" / "a" / "to_b")
+    os.symlink("../a", root / "src" / "app" / "b" / "to_a")
+    code, lines, err = check(capsys, root)
+    assert (code, err) == (1, "")
+    # b.m under its own name and through a's link; the cycle back (a.to_b.to_a.to_b...) is not entered.
+    assert codes_by_file(lines, root) == [
+        ("src/app/a/to_b/m.py", "SG201"), ("src/app/b/m.py", "SG201"), ("src/app/core.py", "SG201")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_a_symlinked_folder_leading_out_of_the_project_is_an_error_naming_it(tmp_path, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.py").write_text(LEAK)
+    (tmp_path / "proj").mkdir()
+    root = make_project(tmp_path / "proj")
+    os.symlink(outside, root / "src" / "app" / "ext")
+    code, lines, err = check(capsys, root)
+    assert (code, lines) == (2, [])
+    assert err == (f"scopeguard: error: {root / 'src/app/ext'}: source folder: src/app/ext is a symlink to {outside}, "
+                   "outside the project: Python imports through it, scopeguard does not read outside the project; "
+                   "add 'src/app/ext' to exclude, or replace the link by the folder itself\n")
+    code, lines, err = check(capsys, root, "--exclude", "src/app/ext")  # the way out it names
+    assert (code, err) == (1, "") and codes_by_file(lines, root) == [("src/app/core.py", "SG201")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs symlinks")
+def test_verify_imports_through_a_symlinked_package_and_sees_it_break(tmp_path, capsys):
+    root = linked_project(tmp_path)
+    (root / "src" / "app" / "core.py").write_text("")
+    os.symlink("..", root / "src" / "app" / "linked" / "up")  # a cycle the copy must not follow forever
+    code = main(["delete-plan", "app.feature", str(root), "--no-cache", "--verify", "--format", "json",
+                 "--timeout", "60"])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    verify = json.loads(out)["verify"]
+    assert verify["failing_anyway"] == {}, verify  # the copy imports through the link as the tree does
+    assert sorted(verify["broken"]) == ["app.linked.mod", "app.linked.up.impl.mod"]
+    assert verify["predicted_and_broken"] == ["app.linked.mod", "app.linked.up.impl.mod"]

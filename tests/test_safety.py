@@ -75,18 +75,21 @@ def changed(before: dict, after: dict) -> set[str]:
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env["XDG_CACHE_HOME"] = str(project.parent / "xdg")
     return subprocess.run([str(SCRIPT), *args], cwd=project, capture_output=True, text=True, env=env, timeout=300,
                           check=False)
 
 
 # (arguments, exit codes accepted, paths below the temporary folder the run may create or change)
+# "xdg" is the user's cache folder ($XDG_CACHE_HOME): the default cache and the MAC key live there.
 RUNS = [
     (("check", "--no-cache"), (1,), ()),
-    (("check",), (1,), ("proj/.scopeguard_cache",)),
-    (("check", "--cache-dir", "{tmp}/outside-cache"), (1,), ("outside-cache",)),
+    (("check",), (1,), ("xdg",)),
+    (("check", "--cache-dir", "{tmp}/outside-cache"), (1,), ("outside-cache", "xdg")),
     (("check", "--no-cache", "--format", "json", "-o", "{tmp}/report.json"), (1,), ("report.json",)),
-    (("graph", "--cache-dir", "{tmp}/outside-cache", "-o", "{tmp}/graph.html"), (0,), ("outside-cache", "graph.html")),
-    (("delete-plan", "tvm.contrib.msc", "--format", "json"), (0, 1), ("proj/.scopeguard_cache",)),
+    (("graph", "--cache-dir", "{tmp}/outside-cache", "-o", "{tmp}/graph.html"), (0,),
+     ("outside-cache", "graph.html", "xdg")),
+    (("delete-plan", "tvm.contrib.msc", "--format", "json"), (0, 1), ("xdg",)),
 ]
 
 
@@ -140,3 +143,48 @@ def test_python_dash_m_does_not_import_project_files_from_the_working_directory(
         assert done.returncode in (0, 1), done.stderr
         assert "TRAP EXECUTED" not in done.stdout + done.stderr
     assert list(markers.iterdir()) == []
+
+
+# -- issue 13, attack 2: deleting outside the project ---------------------------------------------------
+
+
+def test_verify_refuses_to_delete_outside_its_copy_and_the_canary_survives(tmp_path):
+    # The config check stops `extra_paths = ["../.."]` (tests/test_config_errors.py); verify must not rely
+    # on it: a Config built without that check still cannot make it delete outside its temporary copy.
+    import dataclasses
+
+    from scopeguard.config import load_config
+    from scopeguard.verify import verify_deletion
+
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "tvm_like", project, ignore=shutil.ignore_patterns(".scopeguard_cache"))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    canary = workdir / "canary.txt"  # beside the temporary folder: what `copy/../..` reaches
+    canary.write_text("alive")
+    config = load_config(project / "pyproject.toml")
+    msc = next(s for s in config.scopes if s.name == "tvm.contrib.msc")
+    for escape in ("../..", "../work", "python/../../.."):  # each exists, seen from the project
+        hostile = dataclasses.replace(msc, extra_paths=(escape,))
+        hostile_config = dataclasses.replace(config, scopes=(config.scopes[0], hostile))
+        with pytest.raises(RuntimeError, match="refusing to delete"):
+            verify_deletion(hostile_config, hostile, ["tvm"], [], workdir=str(workdir), timeout=30)
+        assert canary.read_text() == "alive"
+        assert [p.name for p in workdir.iterdir()] == ["canary.txt"]  # the copy was cleaned up too
+
+
+def test_verify_with_an_escaping_extra_path_exits_2_and_deletes_nothing(setup):
+    tmp, project, _markers = setup
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('extra_paths = ["tests/python/contrib/test_msc"]',
+                                                 'extra_paths = ["../.."]'))
+    temp = tmp / "tmpdir"
+    temp.mkdir()
+    (temp / "canary.txt").write_text("alive")
+    before = snapshot(tmp)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env.update(TMPDIR=str(temp), XDG_CACHE_HOME=str(tmp / "xdg"))
+    done = subprocess.run([str(SCRIPT), "delete-plan", "tvm.contrib.msc", "--verify", "--no-cache"], cwd=project,
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 2 and "extra_paths[0]: '../..' is outside the project" in done.stderr
+    assert changed(before, snapshot(tmp)) == set()

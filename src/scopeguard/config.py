@@ -24,6 +24,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 from scopeguard.model import TYPE_CHECKING, Config, Registries, Scope, Toggle
 from scopeguard.paths import module_prefixes
+from scopeguard.safeio import NotRegularFile, TooLarge, read_regular
+
+# No configuration is this large; a larger "pyproject.toml" is not one (or is an attack).
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
@@ -72,8 +76,8 @@ def find_config(start: Path) -> Path | None:
         if not candidate.is_file():
             continue
         try:
-            data = tomllib.loads(candidate.read_bytes().decode("utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = tomllib.loads(read_regular(candidate, MAX_CONFIG_BYTES)[0].decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, MemoryError):
             continue
         tool = data.get("tool")
         if isinstance(tool, dict) and "scopeguard" in tool:
@@ -94,7 +98,13 @@ def load_config(
     """
     abspath = os.path.abspath(path)
     try:
-        raw = Path(abspath).read_bytes()
+        raw = read_regular(abspath, MAX_CONFIG_BYTES)[0]
+    except NotRegularFile:
+        raise ConfigError(abspath, 0, _dotted(()), "cannot read the file: not a regular file",
+                          "name a pyproject.toml file") from None
+    except TooLarge as err:
+        raise ConfigError(abspath, 0, _dotted(()), f"cannot read the file: {err}",
+                          "a pyproject.toml is a few kB; name the right file") from None
     except OSError as err:
         raise ConfigError(abspath, 0, _dotted(()), f"cannot read the file: {err.strerror or err}") from None
     try:
@@ -109,6 +119,10 @@ def load_config(
         # Editors on Windows may start the file with a byte-order mark, which TOML does not allow.
         hint = "save the file as UTF-8 without a byte-order mark" if text.startswith("\ufeff") else ""
         raise ConfigError(abspath, line, "toml", f"invalid TOML: {message}", hint) from None
+    except (RecursionError, MemoryError):
+        # tomllib recurses once per nested array or inline table: thousands deep exhaust the stack.
+        raise ConfigError(abspath, 0, "toml", "invalid TOML: arrays or tables nested too deeply to read",
+                          "a scopeguard configuration needs at most two levels") from None
 
     checker = _Checker(abspath, os.path.dirname(abspath), text)
     tool = data.get("tool")
@@ -204,6 +218,7 @@ class _Checker:
         patterns = self.strings(("exclude",), table["exclude"]) if "exclude" in table else ()
         if exclude is not None:
             patterns = self.cli_strings("exclude", exclude)
+        self.patterns(patterns, from_cli=exclude is not None)
         toggles = self.toggles(table.get("toggles", {}))
         scopes = self.scopes(table.get("scopes", []), {t.name for t in toggles})
         registries = self.registries(table.get("registries", {}))
@@ -295,7 +310,40 @@ class _Checker:
                     value=folder,
                     line=0 if from_cli else None,
                 )
+            self.inside_project((name, index), folder, from_cli=from_cli)
         return values
+
+    def patterns(self, patterns: Sequence[str], *, from_cli: bool) -> None:
+        """Each exclude pattern must be one git accepts and that can match something."""
+        if not patterns:
+            return
+        import pathspec
+
+        for index, pattern in enumerate(patterns):
+            problem = ""
+            if pattern.startswith("#"):
+                problem, hint = "a pattern starting with '#' is a comment in gitignore", f"write \\{pattern}"
+            else:
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([pattern])
+                except ValueError as err:
+                    problem, hint = f"not a gitignore pattern ({err})", "a trailing backslash or a lone '!' is not allowed"
+            if problem:
+                self.fail(("exclude", index), f"{pattern!r}: {problem}" + (" (given on the command line)" if from_cli else ""),
+                          hint, value=pattern, line=0 if from_cli else None)
+
+    def inside_project(self, parts: KeyPath, relative: str, *, from_cli: bool = False) -> None:
+        """A configured path must stay inside the project, as written and once symlinks are resolved:
+        `../..` or a link to `/` would let the tree make scopeguard walk, copy or delete elsewhere."""
+        root = os.path.realpath(self.root)
+        lexical = os.path.normpath(os.path.join(self.root, relative))
+        resolved = os.path.realpath(lexical)
+        if not (_is_within(lexical, os.path.normpath(self.root)) and _is_within(resolved, root)):
+            where = "" if resolved == lexical else f" (it resolves to {resolved})"
+            self.fail(parts, f"{relative!r} is outside the project{where}"
+                             + (" (given on the command line)" if from_cli else ""),
+                      f"name a path inside the project root {self.root}", value=relative,
+                      line=0 if from_cli else None)
 
     # -- toggles --
 
@@ -372,6 +420,11 @@ class _Checker:
             self.dotted_name((*parts, "allow", position), prefix)
         uses = self.strings((*parts, "uses"), body.get("uses", []))
         extra_paths = self.strings((*parts, "extra_paths"), body.get("extra_paths", []))
+        for position, extra in enumerate(extra_paths):
+            self.inside_project((*parts, "extra_paths", position), extra)
+            if os.path.normpath(os.path.join(self.root, extra)) == os.path.normpath(self.root):
+                self.fail((*parts, "extra_paths", position), f"{extra!r} is the whole project",
+                          "name the files and folders that belong to the scope", value=extra)
         ffi_prefixes = self.strings((*parts, "ffi_prefixes"), body.get("ffi_prefixes", []))
         for position, prefix in enumerate(ffi_prefixes):
             if not _REGISTRY_NAME.fullmatch(prefix):
@@ -491,6 +544,10 @@ def _path_hint(root: str, relative: str, *, folders_only: bool = False) -> str:
     if not match:
         return fallback
     return f"did you mean {(head + '/' if head else '') + match[0]!r}?"
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _kind(value: Any) -> str:

@@ -7,9 +7,9 @@ such as `tests/` hold importers only, named relative to their own root.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
+from typing import NoReturn
 from dataclasses import dataclass, field
 
 from scopeguard.model import Config
@@ -76,26 +76,31 @@ def module_names(files: Iterable[ModuleFile]) -> frozenset[str]:
 
 
 class ExcludeMatcher:
-    """gitignore-style patterns matched against project-relative paths with forward slashes.
-
-    `**` spans any number of folders, `*` and `?` stay inside one path part, `[...]` is a character
-    class. A pattern without a slash (other than a trailing one) matches at any depth, as in
-    .gitignore; a trailing slash matches folders only. A pattern that matches a folder excludes
-    everything below it. Negation (`!pattern`) is not supported.
+    """gitignore patterns matched against project-relative paths with forward slashes, by `pathspec`
+    (a maintained implementation of git's wildmatch): `**` spans folders only as a whole path part
+    (`a**z.py` does not match `a/b/z.py`), `*` and `?` stay inside one part, `[...]` is a character
+    class, `\\` escapes, a pattern without a slash (other than a trailing one) matches at any depth, a
+    trailing slash matches folders only, and `!pattern` re-includes what an earlier pattern
+    excluded. As in git, a file inside an excluded folder cannot be re-included: the folder is not
+    entered. A leading `./` is dropped (`./docs/**` is `docs/**`).
     """
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._regexes = [re.compile(_glob_to_regex(p)) for p in self.patterns]
+        self._spec = None
+        if self.patterns:
+            import pathspec  # ~10 ms: only for a project that has excludes
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines(
+                [p[2:] if p.startswith("./") else p for p in self.patterns])
 
     def matches_file(self, path: str) -> bool:
         """`path` itself matches, ignoring its folders."""
-        return any(r.fullmatch(path) for r in self._regexes)
+        return self._spec is not None and self._spec.match_file(path)
 
     def matches_dir(self, path: str) -> bool:
         """`path` is a folder that a pattern matches, so everything below it is excluded."""
-        # The trailing slash lets `_build/**` and `_build/` match the folder itself.
-        return any(r.fullmatch(path) or r.fullmatch(path + "/") for r in self._regexes)
+        return self._spec is not None and self._spec.match_file(path + "/")
 
     def covers_dir(self, path: str) -> bool:
         """The folder `path` is excluded, by itself or by a folder above it."""
@@ -106,44 +111,6 @@ class ExcludeMatcher:
         """The file `path` is excluded, by itself or by one of its folders."""
         folder = path.rpartition("/")[0]
         return self.matches_file(path) or (bool(folder) and self.covers_dir(folder))
-
-
-def _glob_to_regex(pattern: str) -> str:
-    if pattern.startswith("./"):
-        pattern = pattern[2:]
-    dir_only = pattern.endswith("/")
-    # As in .gitignore, a slash at the start or in the middle anchors the pattern at the root;
-    # a bare name matches at any depth.
-    anchored = "/" in pattern.rstrip("/")
-    body = pattern.strip("/")
-    if not anchored:
-        body = "**/" + body
-    out: list[str] = []
-    pos = 0
-    while pos < len(body):
-        char = body[pos]
-        if body.startswith("**/", pos):
-            out.append("(?:.*/)?")  # zero or more folders
-            pos += 3
-        elif body.startswith("**", pos):
-            out.append(".*")
-            pos += 2
-        elif char == "*":
-            out.append("[^/]*")
-            pos += 1
-        elif char == "?":
-            out.append("[^/]")
-            pos += 1
-        elif char == "[" and (end := body.find("]", pos + 2)) > 0:
-            inner = body[pos + 1 : end]
-            if inner.startswith("!"):
-                inner = "^" + inner[1:]
-            out.append("[" + inner.replace("\\", "\\\\") + "]")
-            pos = end + 1
-        else:
-            out.append(re.escape(char))
-            pos += 1
-    return "".join(out) + ("/" if dir_only else "")
 
 
 def _display(text: str) -> str:
@@ -177,6 +144,12 @@ def _skip_dir(parent: str, name: str) -> bool:
     )
 
 
+# A tree whose symlinks reach the same folders by very many paths (each folder linking twice to the
+# next) is an attack on the walk, not a project: beyond this many folders entered through a link,
+# discovery stops with an error.
+MAX_LINKED_FOLDERS = 50_000
+
+
 def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Iterator[ModuleFile]:
     base = os.path.normpath(os.path.join(project, root))
     if not os.path.isdir(base):
@@ -184,28 +157,56 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
     base_relative = _relative(base, project)
     if base_relative != "." and excluded.covers_dir(base_relative):
         return  # the root itself, or a folder above it, is excluded
-    # followlinks=False: a symlink to a parent folder would otherwise loop forever, and a linked
-    # folder's files would be listed twice under two names.
-    for folder, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not _skip_dir(folder, d)
-            and not excluded.matches_dir(_relative(os.path.join(folder, d), project))
-        )
-        for name in filenames:
+    real_project = os.path.realpath(project)
+    real_base = os.path.realpath(base)
+    linked = 0
+    # Symlinked folders are followed, as Python's import system does (`pkg/feature -> ../impl` is
+    # importable as pkg.feature), loop-safe: a link to a folder already on the current path (a
+    # cycle) is not entered again. Each stack entry: folder as named, its real path, and the real
+    # paths of the folders above it.
+    stack = [(base, real_base, frozenset({real_base}))]
+    while stack:
+        folder, real_folder, chain = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        below = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()  # follows a symlink
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if _skip_dir(folder, name) or excluded.matches_dir(_relative(entry.path, project)):
+                    continue
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    if not _within(real, real_project):
+                        _outside_link(project, entry.path, real)
+                    if real in chain:
+                        continue  # a cycle: its folders were walked under their first name
+                    linked += 1
+                    if linked > MAX_LINKED_FOLDERS:
+                        _too_many_links(project, entry.path)
+                else:
+                    real = os.path.join(real_folder, name)
+                below.append((entry.path, real, chain | {real}))
+                continue
             if not name.endswith(".py") or name == ".py":
                 continue
-            abspath = os.path.join(folder, name)
+            abspath = entry.path
             path = _relative(abspath, project)
             if excluded.matches_file(path):
                 continue
             try:
-                info = os.stat(abspath)
+                info = entry.stat()  # follows a symlink: what Python would open
             except OSError:
                 continue  # a dangling symlink has a name but nothing to read
             if not stat.S_ISREG(info.st_mode):
-                continue
+                continue  # a FIFO, a device (a link to /dev/zero), a socket: not a source file
             named = module_of(abspath[len(base) + 1 :].split(os.sep))
             if named is None:
                 continue  # the root's own __init__.py: no import of this root can name it
@@ -218,3 +219,31 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
                 extra=extra,
                 stat=(info.st_size, info.st_mtime_ns),
             )
+        stack.extend(reversed(below))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _outside_link(project: str, link: str, target: str) -> NoReturn:
+    from scopeguard.config import ConfigError
+
+    relative = _relative(link, project)
+    raise ConfigError(
+        link, 0, "source folder",
+        f"{relative} is a symlink to {target}, outside the project: Python imports through it, "
+        "scopeguard does not read outside the project",
+        f"add {relative!r} to exclude, or replace the link by the folder itself",
+    )
+
+
+def _too_many_links(project: str, link: str) -> NoReturn:
+    from scopeguard.config import ConfigError
+
+    relative = _relative(link, project)
+    raise ConfigError(
+        link, 0, "source folder",
+        f"more than {MAX_LINKED_FOLDERS} folders are reached through symlinks (the last: {relative})",
+        "exclude the linked folders that are not code",
+    )

@@ -21,7 +21,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import buildopts, packaging
-from .cache import Cache, CachedResult, content_key, result_key
+from .cache import Cache, CachedResult, build_key, content_key, fact_key, result_key
+from .safeio import read_regular
 from .config import validate_modules
 from .discover import ModuleFile, discover, module_names
 from .model import (
@@ -39,6 +40,9 @@ from .model import (
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 48
+
+# A packaging or CMake file larger than this is not read (it is not one a person wrote).
+_MAX_BUILD_FILE = 16 * 1024 * 1024
 
 # The files besides Python sources that rules read, by kind: what their facts are made of.
 PACKAGING, CMAKE = "packaging", "cmake"
@@ -96,11 +100,14 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed = _facts(config, inputs, cache, jobs, progress)
+    facts, parsed, used = _facts(config, inputs, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore)
     unparsed = facts.unparsed
     analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
-    if cache is not None and key is not None:
+    if cache is not None and key is not None and all(used):
+        # Keyed by the bytes actually analysed: a file that changed between the lookup and the
+        # parse gives a result under its new content, never under the one looked up.
+        key = result_key(cache.scan_key, config, used, selection)
         cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
     return analysis
 
@@ -136,13 +143,8 @@ def _discover(config: Config, cache: Cache | None) -> _Inputs:
     build_keys: list[str | None] = []
     for path, kind in build:
         digest = cache.content_hash(os.path.join(config.root, path), path) if cache is not None else None
-        build_keys.append(_build_key(digest, path, kind) if digest else None)
+        build_keys.append(build_key(digest, path, kind) if digest else None)
     return _Inputs(tuple(files), tuple(_content_keys(files, cache)), tuple(build), tuple(build_keys))
-
-
-def _build_key(digest: str, path: str, kind: str) -> str:
-    """The content key of a packaging/CMake file's facts (never equal to a Python file's key)."""
-    return f"{digest}:{path}:{kind}"
 
 
 def _content_keys(files: Sequence[ModuleFile], cache: Cache | None) -> list[str | None]:
@@ -189,35 +191,48 @@ def change_violations(change, select: Sequence[str] = (), ignore: Sequence[str] 
     ]
 
 
-def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> tuple[Facts, int]:
-    """Facts for every file: from the cache where the content is known, parsed otherwise."""
+def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> tuple[Facts, int, list[str | None]]:
+    """Facts for every file: from the cache where the content is known, parsed otherwise; the
+    number parsed; and the content key of what each input's facts describe (Python files, then
+    packaging/CMake files; None where unknown). Parsed facts are stored under the digest of the
+    bytes the parser read, never under the key looked up (a file may change in between)."""
     settings = ScanSettings.of(config)
     stored = cache.load_facts() if cache is not None else {}
     files, keys = inputs.files, inputs.keys
     results: list[FileFacts | None] = [_stored(stored, k, FileFacts) for k in keys]
+    used: list[str | None] = [k if r is not None else None for k, r in zip(keys, results, strict=True)]
+    kept = [k for k in used if k]
     misses = [i for i, r in enumerate(results) if r is None]
-    scanned = scan_files(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries)
-    for i, item in zip(misses, scanned, strict=True):
+    parsed: list[tuple[str, object]] = []
+    scanned = scan_files_hashed(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries)
+    for i, (digest, item) in zip(misses, scanned, strict=True):
         results[i] = item
-    keep: dict[str, object] = {k: r for k, r in zip(keys, results, strict=True) if k and r is not None and not _internal_error(r)}
+        if digest is not None and not _internal_error(item):
+            parsed.append((digest, item))
+            used[i] = fact_key(digest, item)
 
     packaging_facts: list[PackagingFacts] = []
     cmake_facts: list[CMakeFacts] = []
     for (path, kind), key in zip(inputs.build, inputs.build_keys, strict=True):
         fact = _stored(stored, key, PackagingFacts if kind == PACKAGING else CMakeFacts)
-        if fact is None:
+        if fact is not None:
+            kept.append(key)
+            used.append(key)
+        else:
             data = _read(os.path.join(config.root, path))
             fact = build_facts_of(path, kind, data or b"")
-            if key is not None and data is not None and key == _build_key(hashlib.sha256(data).hexdigest(), path, kind):
-                keep[key] = fact  # keyed by the bytes parsed: a file changing meanwhile is not misfiled
-        elif key is not None:
-            keep[key] = fact
+            if data is None:
+                used.append(f"{path}:{kind}:unreadable")
+            else:
+                digest = hashlib.sha256(data).hexdigest()
+                parsed.append((digest, fact))
+                used.append(fact_key(digest, fact))
         (packaging_facts if kind == PACKAGING else cmake_facts).append(fact)
 
     if cache is not None:
-        cache.store_facts(keep)
+        cache.store_facts(kept, parsed)
     facts = Facts(tuple(r for r in results if r is not None), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
-    return facts, len(misses)
+    return facts, len(misses), used
 
 
 def _stored(stored: dict, key: str | None, kind: type):
@@ -227,9 +242,9 @@ def _stored(stored: dict, key: str | None, kind: type):
 
 
 def _read(path: str) -> bytes | None:
+    """A packaging/CMake file's bytes: a regular file only, at most _MAX_BUILD_FILE bytes."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_regular(path, _MAX_BUILD_FILE)[0]
     except OSError:
         return None
 
@@ -300,6 +315,17 @@ def scan_files(
     registries: Registries | None = None,
 ) -> list[FileFacts]:
     """Parse files, in worker processes when there are enough of them. Order follows `files`."""
+    return [facts for _, facts in scan_files_hashed(toggles, files, jobs, progress, registries)]
+
+
+def scan_files_hashed(
+    toggles: Sequence[Toggle],
+    files: Sequence[ModuleFile],
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    registries: Registries | None = None,
+) -> list[tuple[str | None, FileFacts]]:
+    """(sha256 of the bytes parsed, or None when unread, facts) per file, in the order of `files`."""
     if not files:
         return []
     jobs = jobs or os.cpu_count() or 1
@@ -318,7 +344,7 @@ def scan_files(
     # (torch has several). Results are put back in the caller's order, so the output does not change.
     order = sorted(range(len(tasks)), key=lambda i: _size(files[i].abspath), reverse=True)
     chunksize = max(1, min(8, len(tasks) // (jobs * 16)))
-    out: list[FileFacts | None] = [None] * len(tasks)
+    out: list[tuple[str | None, FileFacts] | None] = [None] * len(tasks)
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
             results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
@@ -328,7 +354,7 @@ def scan_files(
                     progress(done, len(tasks))
     except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
         print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
-        return scan_files(toggles, files, 1, progress, registries)
+        return scan_files_hashed(toggles, files, 1, progress, registries)
     return out
 
 
@@ -349,19 +375,39 @@ def _init_worker(toggles: tuple[Toggle, ...], registries: Registries | None = No
     _MATCHER = ToggleMatcher(toggles, registries)
 
 
-def _scan_task(task) -> FileFacts:
-    from .scan import scan_file
+def _scan_task(task) -> tuple[str | None, FileFacts]:
+    """One file read once: the facts come from the very bytes that were hashed (a file that changes
+    meanwhile cannot leave facts of one content under the hash of another)."""
+    import hashlib
+
+    from .safeio import NotRegularFile, TooLarge, read_regular
+    from .scan import MAX_FILE_BYTES, scan_source
 
     abspath, path, module, is_package, extra = task
+    try:
+        source, _ = read_regular(abspath, MAX_FILE_BYTES)
+    except OSError as error:  # never cached: the next run looks again
+        if isinstance(error, NotRegularFile):
+            reason = "not a regular file (a FIFO, a device or a folder); not analysed"
+        elif isinstance(error, TooLarge):
+            reason = (f"too large to analyse ({error.size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES >> 20} MB); "
+                      "exclude it if it is generated")
+        else:
+            reason = f"cannot read: {error.strerror or error}"
+        return None, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
+                               error=ParseError(0, 0, reason))
+    digest = hashlib.sha256(source).hexdigest()
     # A syntax tree is hundreds of thousands of acyclic objects that die with the scan; the cyclic
     # collector would walk them again and again while they are built (15-20% of parse time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return scan_file(abspath, path=path, module=module, is_package=is_package, matcher=_MATCHER, extra=extra)
+        return digest, scan_source(source, path=path, module=module, is_package=is_package, matcher=_MATCHER,
+                                   extra=extra)
     except Exception as error:  # a scanner bug must cost one file, never the run
         reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
-        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason, internal=True))
+        return digest, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
+                                 error=ParseError(1, 1, reason, internal=True))
     finally:
         if collecting:
             gc.enable()

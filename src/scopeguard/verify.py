@@ -126,7 +126,7 @@ def verify_deletion(
         run = {"python": python or sys.executable, "env": env or {}, "timeout": timeout, "jobs": jobs or os.cpu_count() or 1}
         before = _sweep(temp, roots, modules, blocked=(), **run)
         for target in deletion_targets(config, scope):
-            _remove(os.path.join(temp, "copy", target))
+            _remove(os.path.join(temp, "copy", target), os.path.join(temp, "copy"))
         after = _sweep(temp, roots, modules, blocked=deleted_top, **run)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
@@ -153,20 +153,36 @@ def _copy_roots(config: Config, temp: str) -> list[str]:
     for root in config.source_roots:
         source = os.path.normpath(os.path.join(config.root, root))
         target = os.path.normpath(os.path.join(temp, "copy", root))
+        if not _within(target, os.path.join(temp, "copy")):
+            raise RuntimeError(f"refusing to copy source root {root!r}: it is not inside the project")
         if os.path.isdir(source) and not os.path.exists(target):
-            shutil.copytree(source, target, symlinks=True, ignore=_ignored, copy_function=_copy_or_link)
+            # Symlinked folders are copied as folders (the copy must import what the tree imports,
+            # and a relative link could point at something not copied); a link back to a folder
+            # being copied (a cycle) is left out, as discovery leaves it out.
+            shutil.copytree(source, target, symlinks=False, ignore=_ignored, copy_function=_copy_or_link)
         copied.append(target)
     return copied
 
 
 def _ignored(folder: str, names: Sequence[str]) -> set[str]:
-    return {
+    skipped = {
         n
         for n in names
         if n in _SKIPPED_DIRS
         or (n.startswith(".") and os.path.isdir(os.path.join(folder, n)))
         or os.path.isfile(os.path.join(folder, n, "pyvenv.cfg"))
     }
+    # A dangling link has nothing to copy (shutil's own check resolves it against the working directory).
+    skipped.update(n for n in names if os.path.islink(os.path.join(folder, n))
+                   and not os.path.exists(os.path.join(folder, n)))
+    links = [n for n in names if n not in skipped and os.path.islink(os.path.join(folder, n))
+             and os.path.isdir(os.path.join(folder, n))]
+    if links:
+        # The real folders on the way down to `folder`, as named through any links above it.
+        parts = os.path.abspath(folder).split(os.sep)
+        chain = {os.path.realpath(os.sep.join(parts[:i]) or os.sep) for i in range(1, len(parts) + 1)}
+        skipped.update(n for n in links if os.path.realpath(os.path.join(folder, n)) in chain)
+    return skipped
 
 
 def _copy_or_link(source: str, target: str) -> str:
@@ -176,7 +192,21 @@ def _copy_or_link(source: str, target: str) -> str:
     return shutil.copy2(source, target)
 
 
-def _remove(path: str) -> None:
+def _within(path: str, folder: str) -> bool:
+    path, folder = os.path.normpath(path), os.path.normpath(folder)
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _remove(path: str, copy: str) -> None:
+    """Delete `path` from the copy; refuse anything that is not strictly inside the copy, as written
+    and once the folders leading to it are resolved (a `..` or a symlinked folder in a configured
+    path must never reach the temporary folder's parent, or beyond). A symlink itself is removed,
+    never what it points to."""
+    path = os.path.normpath(path)
+    real_copy = os.path.realpath(copy)
+    if not (_within(path, copy) and _within(os.path.join(os.path.realpath(os.path.dirname(path)),
+                                                          os.path.basename(path)), real_copy)):
+        raise RuntimeError(f"refusing to delete {path}: it is not inside the temporary copy {copy}")
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     elif os.path.lexists(path):

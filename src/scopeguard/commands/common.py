@@ -36,7 +36,8 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exclude", metavar="GLOB", action="append", dest="exclude",
                         help="override `exclude` (repeatable)")
     parser.add_argument("--cache-dir", metavar="DIR",
-                        help="where to keep parsed facts and the last result (default: PROJECT_ROOT/.scopeguard_cache)")
+                        help="where to keep parsed facts and the last result (default: a folder per project in "
+                             "$XDG_CACHE_HOME/scopeguard, i.e. ~/.cache/scopeguard)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
                         help="processes for parsing changed files (default: number of cores)")
@@ -72,9 +73,12 @@ def load_config(args: argparse.Namespace):
 
 def _unparsable_config(start: Path) -> Path | None:
     """The nearest pyproject.toml that mentions [tool.scopeguard] (find_config found none that parses)."""
+    from ..config import MAX_CONFIG_BYTES
+    from ..safeio import read_regular
+
     for folder in (start, *start.parents):
-        try:
-            if b"tool.scopeguard" in (folder / "pyproject.toml").read_bytes():
+        try:  # a FIFO or a link to /dev/zero named pyproject.toml: passed over, no hang
+            if b"tool.scopeguard" in read_regular(folder / "pyproject.toml", MAX_CONFIG_BYTES)[0]:
                 return folder / "pyproject.toml"
         except OSError:
             continue
@@ -85,9 +89,12 @@ def open_cache(args: argparse.Namespace, config):
     """The cache the options ask for, or None with --no-cache."""
     if args.no_cache:
         return None
-    from ..cache import Cache
+    from ..cache import Cache, CacheDirError, resolve_cache_dir
 
-    return Cache(Path(args.cache_dir) if args.cache_dir else Path(config.root) / ".scopeguard_cache", config)
+    try:
+        return Cache(resolve_cache_dir(args.cache_dir, config.root), config)
+    except CacheDirError as error:
+        raise UsageError(str(error)) from None
 
 
 def collect_facts(args: argparse.Namespace, config):

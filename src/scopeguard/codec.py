@@ -1,0 +1,172 @@
+"""JSON-ready data for the model's frozen dataclasses, and back, checked value by value.
+
+The cache stores facts and findings as plain JSON values (lists, strings, numbers, null), never as
+pickles: decoding builds only the classes named here from the type annotations of the model, so a
+cache file can hold data and nothing else. Every value is checked against its annotation (exact
+types: a bool is not an int, a list of the wrong length is not a dataclass, an unknown enum value
+is refused); a value that does not fit raises `Invalid`, and the caller drops the entry.
+
+A dataclass is encoded as the list of its field values in declaration order; an enum as its value;
+a tuple or frozenset as a list; `X | None` as null or X. The codec of each class is built once from
+its annotations, so a field added to the model is covered without touching this module (an
+annotation it cannot encode fails when the codec is built, in the test suite).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+
+class Invalid(ValueError):
+    """A stored value that does not have the shape its annotation requires."""
+
+
+def encoder(tp: Any) -> Encoder:
+    return _codec(tp)[0]
+
+
+def decoder(tp: Any) -> Decoder:
+    return _codec(tp)[1]
+
+
+@lru_cache(maxsize=None)
+def _codec(tp: Any) -> tuple[Encoder, Decoder]:
+    if tp is str or tp is int or tp is bool:
+        return _identity, _exact(tp)
+    if tp is type(None) or tp is None:
+        return _identity, _none
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_codec(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass_codec(tp)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:
+            enc, dec = _codec(rest[0])
+            return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+        raise TypeError(f"cannot encode the union {tp!r}")
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _sequence_codec(args[0], tuple)
+        return _fixed_tuple_codec(args)
+    if origin is frozenset:
+        return _sequence_codec(args[0], frozenset)
+    raise TypeError(f"cannot encode values of type {tp!r}")
+
+
+def _identity(value):
+    return value
+
+
+def _none(value):
+    if value is not None:
+        raise Invalid("expected null")
+    return None
+
+
+def _exact(tp: type) -> Decoder:
+    def decode(value):
+        if type(value) is not tp:
+            raise Invalid(f"expected {tp.__name__}, got {type(value).__name__}")
+        return value
+
+    return decode
+
+
+def _enum_codec(cls: type[enum.Enum]) -> tuple[Encoder, Decoder]:
+    by_value = {member.value: member for member in cls}
+    if not all(type(v) in (str, int) for v in by_value):
+        raise TypeError(f"cannot encode {cls.__name__}: values must be str or int")
+
+    def decode(value):
+        if type(value) not in (str, int):
+            raise Invalid(f"expected a {cls.__name__} value")
+        try:
+            return by_value[value]
+        except KeyError:
+            raise Invalid(f"{value!r} is not a {cls.__name__}") from None
+
+    return (lambda member: member.value), decode
+
+
+def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
+    enc, dec = _codec(item)
+    if item is str:  # the common case, without a call per item
+        def decode_str(value):
+            if type(value) is not list or not all(type(x) is str for x in value):
+                raise Invalid("expected a list of strings")
+            return kind(value)
+
+        encode = list if kind is tuple else sorted
+        return encode, decode_str
+
+    def encode(value):
+        items = [enc(x) for x in value]
+        if kind is frozenset:
+            items.sort(key=repr)  # the same set gives the same bytes
+        return items
+
+    empty = kind()
+
+    def decode(value):
+        if type(value) is not list:
+            raise Invalid("expected a list")
+        if not value:  # most fields of most facts are empty
+            return empty
+        return kind([dec(x) for x in value])
+
+    return encode, decode
+
+
+def _fixed_tuple_codec(args: tuple) -> tuple[Encoder, Decoder]:
+    codecs = [_codec(a) for a in args]
+    size = len(codecs)
+
+    def encode(value):
+        return [enc(x) for (enc, _), x in zip(codecs, value, strict=True)]
+
+    def decode(value):
+        if type(value) is not list or len(value) != size:
+            raise Invalid(f"expected a list of {size}")
+        return tuple(dec(x) for (_, dec), x in zip(codecs, value))
+
+    return encode, decode
+
+
+def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    if len(names) != len(dataclasses.fields(cls)):
+        raise TypeError(f"cannot encode {cls.__name__}: every field must be an __init__ argument")
+    pairs = [(name, *_codec(hints[name])) for name in names]
+    size = len(names)
+    # Fields of a plain type are only type-checked in place; the others are decoded by their codec.
+    plain = [(i, hints[name]) for i, name in enumerate(names) if hints[name] in (str, int, bool)]
+    nested = [(i, dec) for i, (name, _, dec) in enumerate(pairs) if hints[name] not in (str, int, bool)]
+
+    def encode(obj):
+        return [enc(getattr(obj, name)) for name, enc, _ in pairs]
+
+    def decode(value):
+        if type(value) is not list or len(value) != size:
+            raise Invalid(f"expected {cls.__name__} as a list of {size}")
+        for i, tp in plain:
+            if type(value[i]) is not tp:
+                raise Invalid(f"{cls.__name__}.{names[i]}: expected {tp.__name__}")
+        args = value.copy()
+        for i, dec in nested:
+            args[i] = dec(args[i])
+        return cls(*args)
+
+    return encode, decode
