@@ -7,7 +7,6 @@ a run where some files changed parses only those, in parallel.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import time
@@ -18,10 +17,8 @@ from . import buildopts
 from .cache import Cache, CachedResult, content_key, result_key
 from .config import validate_modules
 from .discover import ModuleFile, discover, module_names
-from .model import Config, FileFacts, ParseError, Registries, Toggle, Violation
-
-# Below this many files to parse, starting worker processes costs more than it saves.
-_PARALLEL_THRESHOLD = 48
+from .model import Config, FileFacts, Violation
+from .parsing import cacheable, scan_files
 
 
 @dataclass(frozen=True)
@@ -53,10 +50,14 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed = _facts(config, files, keys, cache, jobs, progress)
+    facts, parsed, parsed_keys = _facts(config, files, keys, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore)
     unparsed = sum(1 for f in facts if f.error is not None)
     analysis = Analysis(tuple(violations), len(facts) - unparsed, unparsed, files_parsed=parsed)
+    if parsed_keys != keys:  # a file changed after it was hashed: the result is of the bytes parsed
+        key = None
+        if cache is not None and all(parsed_keys):
+            key = result_key(cache.scan_key, config, [*parsed_keys, *_side_input_keys(config, cache)], selection)
     if cache is not None and key is not None:
         cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
     return analysis
@@ -108,99 +109,22 @@ def check_facts(config: Config, facts: Sequence[FileFacts], select=(), ignore=()
     return rules.run(project, rules.selected(select, ignore))
 
 
-def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts], int]:
-    """Facts for every file: from the cache where the content is known, parsed otherwise."""
+def _facts(config, files, keys, cache, jobs, progress) -> tuple[list[FileFacts], int, list[str | None]]:
+    """Facts for every file: from the cache where the content is known, parsed otherwise.
+    Also the content keys of what the facts were made from: a parsed file's key is the hash of the
+    bytes its worker parsed (read once), whatever the file held when it was hashed before."""
     stored = cache.load_facts() if cache is not None else {}
     results: list[FileFacts | None] = [stored.get(k) if k else None for k in keys]
+    keys = list(keys)
     misses = [i for i, r in enumerate(results) if r is None]
-    for i, item in zip(misses, scan_files(config.toggles, [files[i] for i in misses], jobs, progress, config.registries), strict=True):
+    scanned = scan_files(config.toggles, [files[i] for i in misses], jobs, progress, config.registries, config.limits)
+    for i, (digest, item) in zip(misses, scanned, strict=True):
+        f = files[i]
         results[i] = item
+        keys[i] = content_key(digest, f.path, f.module, f.is_package, f.extra) if cache is not None and digest else None
     if cache is not None:
-        cache.store_facts({k: r for k, r in zip(keys, results, strict=True) if k and r is not None and not _internal_error(r)})
-    return [r for r in results if r is not None], len(misses)
-
-
-def scan_files(
-    toggles: Sequence[Toggle],
-    files: Sequence[ModuleFile],
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    registries: Registries | None = None,
-) -> list[FileFacts]:
-    """Parse files, in worker processes when there are enough of them. Order follows `files`."""
-    if not files:
-        return []
-    jobs = jobs or os.cpu_count() or 1
-    tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
-    if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        _init_worker(tuple(toggles), registries)
-        out = []
-        for done, task in enumerate(tasks, start=1):
-            out.append(_scan_task(task))
-            if progress:
-                progress(done, len(tasks))
-        return out
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Largest files first: a 1 MB file parsed last would leave the other workers idle while it runs
-    # (torch has several). Results are put back in the caller's order, so the output does not change.
-    order = sorted(range(len(tasks)), key=lambda i: _size(files[i].abspath), reverse=True)
-    chunksize = max(1, min(8, len(tasks) // (jobs * 16)))
-    out: list[FileFacts | None] = [None] * len(tasks)
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
-            results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
-            for done, (i, item) in enumerate(zip(order, results, strict=True), start=1):
-                out[i] = item
-                if progress:
-                    progress(done, len(tasks))
-    except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
-        print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
-        return scan_files(toggles, files, 1, progress, registries)
-    return out
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
-
-
-_MATCHER = None
-
-
-def _init_worker(toggles: tuple[Toggle, ...], registries: Registries | None = None) -> None:
-    global _MATCHER
-    from .scan import ToggleMatcher
-
-    _MATCHER = ToggleMatcher(toggles, registries)
-
-
-def _scan_task(task) -> FileFacts:
-    from .scan import scan_file
-
-    abspath, path, module, is_package, extra = task
-    # A syntax tree is hundreds of thousands of acyclic objects that die with the scan; the cyclic
-    # collector would walk them again and again while they are built (15-20% of parse time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return scan_file(abspath, path=path, module=module, is_package=is_package, matcher=_MATCHER, extra=extra)
-    except Exception as error:  # a scanner bug must cost one file, never the run
-        reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
-        return FileFacts(path=path, module=module, is_package=is_package, extra=extra, error=ParseError(1, 1, reason))
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _internal_error(facts: FileFacts) -> bool:
-    """A scanner crash is not a fact about the file: never cache it."""
-    return facts.error is not None and facts.error.reason.startswith(_INTERNAL)
-
-
-_INTERNAL = "internal error while scanning"
+        cache.store_facts({k: r for k, r in zip(keys, results, strict=True) if k and r is not None and cacheable(r)})
+    return [r for r in results if r is not None], len(misses), keys
 
 
 class Progress:
