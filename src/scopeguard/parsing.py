@@ -189,7 +189,7 @@ _TOKEN = re.compile(
     rb"|'(?:[^'\\\r\n]|\\.|\\\r?\n)*'?|\"(?:[^\"\\\r\n]|\\.|\\\r?\n)*\"?)"
     rb"|(?P<c>\#[^\r\n]*)|(?P<k>\\\r?\n)|(?P<n>\r?\n|\r)|(?P<o>[(\[{])|(?P<x>[)\]}])"
     rb"|(?P<r>[,;]|:=?|(?:\*\*|//|<<|>>|[-+*/%@&|^])?=(?!=)|->)"
-    rb"|(?P<op>\*\*|//|<<|>>|[-+*/%@&|^~]|\.(?![0-9])|(?<![\w])(?:not|if|else|lambda|await)\b)"
+    rb"|(?P<op>\*\*|//|<<|>>|[-+*/%@&|^~]|\.(?![0-9]))|(?P<kw>(?<![\w])(?:not|if|else|lambda|await)\b)"
     rb"|(?P<num>[0-9][0-9a-zA-Z_.]*)",
     re.DOTALL,
 )
@@ -203,13 +203,14 @@ def precheck(source: bytes, max_depth: int = MAX_DEPTH) -> tuple[int, int, str] 
 
 
 def _may_be_deep(source: bytes, limit: int) -> bool:
-    """A cheap necessary condition for `_measure` to find a depth over `limit` in ordinary code."""
-    def count(text: bytes) -> int:
-        return len(text) - len(text.translate(None, _DEEPENING)) + sum(text.count(k) for k in _KEYWORDS)
+    """A cheap necessary condition, in ordinary code, for `_measure` to find an expression deeper
+    than `limit` or brackets nested deeper than MAX_BRACKETS."""
+    def deep(text: bytes) -> bool:
+        opening = text.count(b"(") + text.count(b"[") + text.count(b"{")
+        deepening = len(text) - len(text.translate(None, _DEEPENING)) + sum(text.count(k) for k in _KEYWORDS)
+        return opening > MAX_BRACKETS or deepening > limit
 
-    if count(source) <= limit:
-        return False
-    return any(len(chunk) > limit and count(chunk) > limit for chunk in _STATEMENT_START.split(source))
+    return deep(source) and any(deep(chunk) for chunk in _STATEMENT_START.split(source))
 
 
 def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
@@ -224,19 +225,17 @@ def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
     first = 0  # the line where the current logical line's expression began
     for match in _TOKEN.finditer(source):
         kind = match.lastgroup
-        if kind == "op":
+        if kind == "op" or kind == "kw":
             first = first or line
             current += 1
-            run += 1
-            if current > limit:
-                over = over or first
-                deepest, longest = max(deepest, current), max(longest, run)
+            run += kind == "op"  # a chain of binary operators (keywords: `not`, `if`/`else` nest instead)
         elif kind == "n":
             if not stack:
                 if over:
                     break
                 base = current = run = first = 0
             line += 1
+            continue
         elif kind == "o":
             first = first or line
             stack.append((base, current, run))
@@ -253,10 +252,17 @@ def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
             current, run = base, 0
             if not stack:
                 first = 0
+            continue
         elif kind == "s":
             line += match.group().count(b"\n")
-        elif kind == "k":
-            line += 1
+            continue
+        else:
+            if kind == "k":
+                line += 1
+            continue
+        if current > limit:
+            over = over or first
+            deepest, longest = max(deepest, current), max(longest, run)
     if not over:
         return None
     if longest > limit:
@@ -292,6 +298,9 @@ def _worker_main(conn, err, init) -> None:
     os.dup2(err.fileno(), 2)  # a native abort's last words reach the parent, not the user's terminal
     err.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported as a finding, not as a dump on the terminal
     _limit_resources(limits)
     from .scan import ToggleMatcher
 
