@@ -296,3 +296,26 @@ def test_a_racing_writer_cannot_leave_a_cached_result_that_differs_from_no_cache
         assert (uncached[0] == 1) == (rounds % 2 == 1)
         rounds += 1
     assert rounds >= 2
+
+
+def test_where_fork_is_missing_workers_are_spawned_and_agree(tmp_path, monkeypatch):
+    import multiprocessing
+
+    root = make_project(tmp_path, {"src/app/generated.py": sum_of(8000), "src/app/guarded.py": GUARDED})
+    config = load_config(root / "pyproject.toml")
+    found = discover(config)
+    forked = parsing.scan_files(config.toggles, found, jobs=2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert parsing.scan_files(config.toggles, found, jobs=2) == forked
+
+
+def test_where_no_process_can_start_parsing_still_finishes(tmp_path, monkeypatch, capsys):
+    import multiprocessing
+
+    root = make_project(tmp_path, {"src/app/generated.py": sum_of(8000), "src/app/guarded.py": GUARDED})
+    config = load_config(root / "pyproject.toml")
+    found = discover(config)
+    forked = parsing.scan_files(config.toggles, found, jobs=2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: [])
+    assert parsing.scan_files(config.toggles, found, jobs=2) == forked
+    assert capsys.readouterr().err == "scopeguard: parsing in this process, without time or memory limits\n"
