@@ -295,6 +295,7 @@ def _death_reason(exitcode: int | None, stderr: bytes, limits: ParseLimits) -> s
 def _worker_main(conn, err, init) -> None:
     """A worker: one task at a time from `conn`, (digest, facts) back, until None or EOF."""
     toggles, registries, limits = init
+    gc.freeze()  # what a forked worker inherits is never collected here: no walk over the parent's heap
     os.dup2(err.fileno(), 2)  # a native abort's last words reach the parent, not the user's terminal
     err.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
