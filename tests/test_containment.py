@@ -84,12 +84,16 @@ def test_the_8000_term_sum_is_reported_and_the_rest_analysed(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("source", "line", "reason"),
     [
-        (sum_of(1001), None, None),  # 1,000 operators: the limit, parsed (0.1 s)
-        (sum_of(1002), 1, "an expression of 1,002 operands on line 1 is beyond what the parser handles"),
-        ("import os\n\nx = (1 +\n" + " +\n".join(["1"] * 1500) + ")\n", 3,
-         "an expression of 1,501 operands on line 3 is beyond"),
-        ("y = f" + "()" * 1200 + "\n", 1, "an expression nested 1,200 levels deep on line 1 (operators, brackets"),
-        ("y = " + "not " * 1100 + "x\n", 1, "an expression nested 1,100 levels deep on line 1"),
+        (sum_of(2001), None, None),  # 2,000 operators: the limit, parsed (0.6 s)
+        (sum_of(2002), 1, "an expression of 2,002 operands on line 1 is beyond what the parser handles"),
+        ("import os\n\nx = (1 +\n" + " +\n".join(["1"] * 2500) + ")\n", 3,
+         "an expression of 2,501 operands on line 3 is beyond"),
+        ("y = f" + "()" * 2200 + "\n", 1, "an expression nested 2,200 levels deep on line 1 (operators, brackets"),
+        ("y = a" + ".b" * 2200 + "\n", 1, "an expression nested 2,200 levels deep on line 1"),
+        ("y = " + "not " * 2100 + "x\n", 1, "an expression nested 2,100 levels deep on line 1"),
+        ("y = " + " if c else ".join(["1"] * 2100) + "\n", 1, "an expression nested 2,099 levels deep on line 1"),
+        # A sum of products chains only the sum: 1,500 terms of 3 factors is 1,500 deep, not 4,500.
+        ("y = " + " + ".join(["2*a*b"] * 1500) + "\n", None, None),
         ("y = " + "(" * 201 + "1" + ")" * 201 + "\n", 1, "brackets nested more than 200 deep on line 1; Python"),
         # Operators in strings and comments are not code; commas start a new expression.
         ("s = '" + "+" * 5000 + "'  # " + "-" * 5000 + "\n", None, None),

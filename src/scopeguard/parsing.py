@@ -37,12 +37,13 @@ from collections.abc import Callable, Sequence
 from .discover import ModuleFile
 from .model import FileFacts, ParseError, ParseLimits, Registries, Toggle
 
-# An expression deeper than this (operators chained on one logical line, brackets, calls or
-# attribute accesses in a chain) is rejected before libcst sees it. libcst's parse time grows
-# roughly cubically with the depth (a `1 + 1 + ...` sum: 1,000 terms 0.12 s, 2,000 0.6 s, 4,000
-# 3.4 s, 6,000 9.4 s; 8,000 crashes after ~55 s); other shapes cost more per level (1,000 nested
-# conditional expressions: 0.5 s and 200 MB). The deepest expression in TVM 0.27 is 67.
-MAX_DEPTH = 1000
+# An expression deeper than this (its operator chains, brackets, calls and attribute accesses, see
+# _measure) is rejected before libcst sees it. libcst's parse time grows roughly cubically with the
+# depth (a `1 + 1 + ...` sum: 1,000 terms 0.12 s, 2,000 0.6 s, 4,000 3.4 s, 6,000 9.4 s; 8,000
+# crashes after ~55 s); other shapes cost more per level (3,000 nested conditional expressions:
+# 6.7 s and 1.5 GB). CPython itself cannot compile a chain of about 3,000 (RecursionError). The
+# deepest expression in 17,033 real files (the stdlib, sympy, botocore, TVM 0.27 and more) is 559.
+MAX_DEPTH = 2000
 # CPython's own limit ("too many nested parentheses"): a file beyond it cannot be imported at all.
 MAX_BRACKETS = 200
 
@@ -213,43 +214,56 @@ def _may_be_deep(source: bytes, limit: int) -> bool:
     return deep(source) and any(deep(chunk) for chunk in _STATEMENT_START.split(source))
 
 
+# How tightly each operator binds (higher: tighter). An operator deepens the tree by one and ends the
+# chains of the operators that bind tighter: in `a*b + c*d + e*f` the products are one level each
+# and only the sum chains. A trailer (`.name`, a call, a subscript) binds tightest of all.
+_BINDING = {b"if": 1, b"lambda": 1, b"not": 2, b"|": 3, b"^": 4, b"&": 5, b"<<": 6, b">>": 6, b"+": 7, b"-": 7,
+            b"*": 8, b"/": 8, b"//": 8, b"%": 8, b"@": 8, b"~": 9, b"**": 10, b"await": 11, b".": 12}
+_TRAILER = 12
+
+
 def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
-    """Walk the tokens (strings and comments skipped): the depth of an expression grows by one per
-    operator, attribute dot or bracket pair it chains; a comma, colon, `=` or `;` starts a new one.
-    The first logical line over the limit is measured to its end and reported."""
+    """Walk the tokens (strings and comments skipped), estimating how deep each expression's tree
+    is: the open chains of operators (one count per binding level) plus the brackets around them;
+    a comma, colon, `=` or `;` starts a new expression. The first logical line over the limit is
+    measured to its end and reported."""
     line = 1
-    stack: list[tuple[int, int, int]] = []  # (base, current, run) of the enclosing brackets
-    base = current = run = 0  # run: operators chained at this bracket level
-    over = 0  # the line where the limit was first exceeded
-    deepest = longest = 0
-    first = 0  # the line where the current logical line's expression began
+    stack: list[tuple[int, list[int]]] = []  # (base, chains) of the enclosing brackets
+    base, chains = 0, [0] * (_TRAILER + 1)
+    over = first = deepest = longest = 0  # first: the line where the current statement began
     for match in _TOKEN.finditer(source):
         kind = match.lastgroup
         if kind == "op" or kind == "kw":
+            level = _BINDING.get(match.group())
+            if level is None:  # `else` continues the `if` it belongs to
+                continue
             first = first or line
-            current += 1
-            run += kind == "op"  # a chain of binary operators (keywords: `not`, `if`/`else` nest instead)
+            chains[level] += 1
+            for tighter in range(level + 1, _TRAILER + 1):
+                chains[tighter] = 0
+        elif kind == "x":
+            if not stack:
+                continue
+            base, chains = stack.pop()
+            chains[_TRAILER] += 1  # the bracketed atom, call or subscript
+        elif kind == "o":
+            first = first or line
+            stack.append((base, chains))
+            base, chains = base + sum(chains) + 1, [0] * (_TRAILER + 1)
+            if len(stack) > MAX_BRACKETS:
+                return (line, 1, f"brackets nested more than {MAX_BRACKETS} deep on line {line}; Python itself "
+                                 "refuses this (too many nested parentheses)")
+            continue
         elif kind == "n":
             if not stack:
                 if over:
                     break
-                base = current = run = first = 0
+                first = 0
+                chains = [0] * (_TRAILER + 1)
             line += 1
             continue
-        elif kind == "o":
-            first = first or line
-            stack.append((base, current, run))
-            base = current = current + 1
-            run = 0
-            if len(stack) > MAX_BRACKETS:
-                return (line, 1, f"brackets nested more than {MAX_BRACKETS} deep on line {line}; Python itself "
-                                 "refuses this (too many nested parentheses)")
-        elif kind == "x":
-            if stack:
-                base, current, run = stack.pop()
-                current += 1
         elif kind == "r":
-            current, run = base, 0
+            chains = [0] * (_TRAILER + 1)
             if not stack:
                 first = 0
             continue
@@ -260,9 +274,11 @@ def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
             if kind == "k":
                 line += 1
             continue
-        if current > limit:
+        depth = base + sum(chains)
+        if depth > limit:
             over = over or first
-            deepest, longest = max(deepest, current), max(longest, run)
+            deepest = max(deepest, depth)
+            longest = max(longest, *chains[3:9], chains[10])  # the binary operators
     if not over:
         return None
     if longest > limit:
