@@ -241,7 +241,7 @@ def test_facts_are_stored_under_the_digest_of_the_parsed_bytes_only(env):
     config = load_config(project / "pyproject.toml")
     cache = Cache(project.parent / "cache", config)
     cache.load_facts()
-    facts = pipeline.scan_files_hashed(config.toggles, [f for f in pipeline.discover(config)][:1])
+    facts = pipeline.scan_files(config.toggles, [f for f in pipeline.discover(config)][:1])
     digest, item = facts[0]
     path = project / item.path
     assert digest == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -22,14 +22,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from scopeguard.model import TYPE_CHECKING, Config, Registries, Scope, Toggle
+from scopeguard.model import TYPE_CHECKING, Config, ParseLimits, Registries, Scope, Toggle
 from scopeguard.paths import module_prefixes
 from scopeguard.safeio import NotRegularFile, TooLarge, read_regular
 
 # No configuration is this large; a larger "pyproject.toml" is not one (or is an attack).
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
-TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries")
+TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries",
+            "parse_timeout", "parse_memory_mb", "max_file_mb")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
 SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths", "ffi_prefixes")
 REGISTRY_KEYS = ("register", "lookup", "init_api")
@@ -222,6 +223,7 @@ class _Checker:
         toggles = self.toggles(table.get("toggles", {}))
         scopes = self.scopes(table.get("scopes", []), {t.name for t in toggles})
         registries = self.registries(table.get("registries", {}))
+        limits = self.limits(table)
         return Config(
             root=self.root,
             config_path=self.path,
@@ -231,7 +233,28 @@ class _Checker:
             toggles=toggles,
             scopes=scopes,
             registries=registries,
+            limits=limits,
         )
+
+    # -- parse limits --
+
+    def limits(self, table: Mapping[str, Any]) -> ParseLimits:
+        """What parsing one file may cost: seconds, MB of memory per worker, MB of source."""
+        default = ParseLimits()
+        values = {}
+        for key, field, low, unit in (("parse_timeout", "timeout", 1, "seconds"),
+                                      ("parse_memory_mb", "memory_mb", 256, "MB"),
+                                      ("max_file_mb", "max_file_mb", 1, "MB")):
+            value = table.get(key, getattr(default, field))
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    field != "timeout" and not isinstance(value, int)):
+                kind = "a number" if field == "timeout" else "a whole number"
+                self.fail((key,), f"expected {kind} of {unit}, got {_kind(value)}", f"the default is {getattr(default, field)}")
+            if not low <= value <= 1_000_000:
+                self.fail((key,), f"{value} is out of range", f"give {low} to 1000000 {unit}; the default is "
+                                                                f"{getattr(default, field)}")
+            values[field] = value
+        return ParseLimits(**values)
 
     # -- registries --
 

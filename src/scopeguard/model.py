@@ -397,6 +397,15 @@ class Registries:
 
 
 @dataclass(frozen=True, slots=True)
+class ParseLimits:
+    """What parsing one file may cost (`parse_timeout`, `parse_memory_mb`, `max_file_mb`)."""
+
+    timeout: float = 60.0  # seconds of wall time per file
+    memory_mb: int = 2048  # per worker process, beyond what it inherits
+    max_file_mb: int = 8  # larger files are reported, not read
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated `[tool.scopeguard]` table."""
 
@@ -408,6 +417,7 @@ class Config:
     toggles: tuple[Toggle, ...] = ()
     scopes: tuple[Scope, ...] = ()
     registries: Registries = Registries()
+    limits: ParseLimits = ParseLimits()
 
     def toggle(self, name: str) -> Toggle | None:
         return next((t for t in self.toggles if t.name == name), None)

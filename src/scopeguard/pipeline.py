@@ -12,7 +12,6 @@ a run where some files changed parses only those, in parallel.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import sys
@@ -31,15 +30,10 @@ from .model import (
     Config,
     FileFacts,
     PackagingFacts,
-    ParseError,
-    Registries,
     ScanSettings,
-    Toggle,
     Violation,
 )
-
-# Below this many files to parse, starting worker processes costs more than it saves.
-_PARALLEL_THRESHOLD = 48
+from .parsing import cacheable, scan_files
 
 # A packaging or CMake file larger than this is not read (it is not one a person wrote).
 _MAX_BUILD_FILE = 16 * 1024 * 1024
@@ -204,10 +198,10 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
     kept = [k for k in used if k]
     misses = [i for i, r in enumerate(results) if r is None]
     parsed: list[tuple[str, object]] = []
-    scanned = scan_files_hashed(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries)
+    scanned = scan_files(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
     for i, (digest, item) in zip(misses, scanned, strict=True):
         results[i] = item
-        if digest is not None and not _internal_error(item):
+        if digest is not None and cacheable(item):
             parsed.append((digest, item))
             used[i] = fact_key(digest, item)
 
@@ -304,121 +298,8 @@ def scan_sources(config: Config, sources: Sequence[tuple[str, str, bool, bool, b
             with open(abspath, "wb") as handle:
                 handle.write(data)
             files.append(ModuleFile(path, abspath, module, is_package, extra))
-        return scan_files(settings.toggles, files, jobs, None, settings.registries)
+        return [facts for _, facts in scan_files(settings.toggles, files, jobs, None, settings.registries, config.limits)]
 
-
-def scan_files(
-    toggles: Sequence[Toggle],
-    files: Sequence[ModuleFile],
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    registries: Registries | None = None,
-) -> list[FileFacts]:
-    """Parse files, in worker processes when there are enough of them. Order follows `files`."""
-    return [facts for _, facts in scan_files_hashed(toggles, files, jobs, progress, registries)]
-
-
-def scan_files_hashed(
-    toggles: Sequence[Toggle],
-    files: Sequence[ModuleFile],
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    registries: Registries | None = None,
-) -> list[tuple[str | None, FileFacts]]:
-    """(sha256 of the bytes parsed, or None when unread, facts) per file, in the order of `files`."""
-    if not files:
-        return []
-    jobs = jobs or os.cpu_count() or 1
-    tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
-    if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        _init_worker(tuple(toggles), registries)
-        out = []
-        for done, task in enumerate(tasks, start=1):
-            out.append(_scan_task(task))
-            if progress:
-                progress(done, len(tasks))
-        return out
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Largest files first: a 1 MB file parsed last would leave the other workers idle while it runs
-    # (torch has several). Results are put back in the caller's order, so the output does not change.
-    order = sorted(range(len(tasks)), key=lambda i: _size(files[i].abspath), reverse=True)
-    chunksize = max(1, min(8, len(tasks) // (jobs * 16)))
-    out: list[tuple[str | None, FileFacts] | None] = [None] * len(tasks)
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(toggles), registries)) as pool:
-            results = pool.map(_scan_task, [tasks[i] for i in order], chunksize=chunksize)
-            for done, (i, item) in enumerate(zip(order, results, strict=True), start=1):
-                out[i] = item
-                if progress:
-                    progress(done, len(tasks))
-    except (OSError, RuntimeError) as error:  # no fork/semaphores in this sandbox: parse here instead
-        print(f"scopeguard: parallel parsing unavailable ({error}); parsing in one process", file=sys.stderr)
-        return scan_files_hashed(toggles, files, 1, progress, registries)
-    return out
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
-
-
-_MATCHER = None
-
-
-def _init_worker(toggles: tuple[Toggle, ...], registries: Registries | None = None) -> None:
-    global _MATCHER
-    from .scan import ToggleMatcher
-
-    _MATCHER = ToggleMatcher(toggles, registries)
-
-
-def _scan_task(task) -> tuple[str | None, FileFacts]:
-    """One file read once: the facts come from the very bytes that were hashed (a file that changes
-    meanwhile cannot leave facts of one content under the hash of another)."""
-    import hashlib
-
-    from .safeio import NotRegularFile, TooLarge, read_regular
-    from .scan import MAX_FILE_BYTES, scan_source
-
-    abspath, path, module, is_package, extra = task
-    try:
-        source, _ = read_regular(abspath, MAX_FILE_BYTES)
-    except OSError as error:  # never cached: the next run looks again
-        if isinstance(error, NotRegularFile):
-            reason = "not a regular file (a FIFO, a device or a folder); not analysed"
-        elif isinstance(error, TooLarge):
-            reason = (f"too large to analyse ({error.size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES >> 20} MB); "
-                      "exclude it if it is generated")
-        else:
-            reason = f"cannot read: {error.strerror or error}"
-        return None, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
-                               error=ParseError(0, 0, reason))
-    digest = hashlib.sha256(source).hexdigest()
-    # A syntax tree is hundreds of thousands of acyclic objects that die with the scan; the cyclic
-    # collector would walk them again and again while they are built (15-20% of parse time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return digest, scan_source(source, path=path, module=module, is_package=is_package, matcher=_MATCHER,
-                                   extra=extra)
-    except Exception as error:  # a scanner bug must cost one file, never the run
-        reason = f"{_INTERNAL} ({type(error).__name__}: {error}); please report it"
-        return digest, FileFacts(path=path, module=module, is_package=is_package, extra=extra,
-                                 error=ParseError(1, 1, reason, internal=True))
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _internal_error(facts: FileFacts) -> bool:
-    """A scanner crash is not a fact about the file: never cache it."""
-    return facts.error is not None and facts.error.internal
-
-
-_INTERNAL = "internal error while scanning"
 
 
 class Progress:
