@@ -314,12 +314,29 @@ def _spellings(test: ast.expr) -> list[tuple[str, str]]:
             for value in node.values:
                 visit(value)
         elif isinstance(node, ast.Compare):
+            if any(isinstance(c, ast.Constant) and c.value is None for c in node.comparators):
+                return  # `x is None`: a value's presence, not a switch
             visit(node.left)
             for comparator in node.comparators:
                 visit(comparator)
 
     visit(test)
-    return list(dict.fromkeys(out))
+    return [(kind, spelling) for kind, spelling in dict.fromkeys(out) if _toggle_like(kind, spelling)]
+
+
+_CONSTANT = re.compile(r"_*[A-Z][A-Z0-9_]*")
+_PREDICATE = re.compile(r"_*(has|use|enable|enabled|is_enabled|with|support|supports)_[a-z0-9_]+|_*[a-z0-9_]+_(enabled|available|on)")
+
+
+def _toggle_like(kind: str, spelling: str) -> bool:
+    """A module-level switch, not a local value: constants (`USE_MSC`, `_RUNTIME_ONLY`), keys of the
+    environment or build info, and predicates named like switches (`has_msc()`). Lower-case names
+    and attributes tested around imports are nearly always locals (`if target is None:`)."""
+    if kind in ("environment", "build-info"):
+        return True
+    if kind == "call":
+        return bool(_PREDICATE.fullmatch(spelling))
+    return bool(_CONSTANT.fullmatch(spelling))
 
 
 def _dotted(node: ast.AST) -> str:
