@@ -530,14 +530,15 @@ def _node_for(module: str, ids: set[str]) -> str | None:
 
 
 def inbound_only(view: View, focus: str) -> View:
-    """Only what comes into `focus` (a scope or module prefix) from outside it: the focus nodes,
-    the nodes with an edge into them, and those edges. The reviewer's question "who depends on
+    """Only what comes into `focus` (a scope or module prefix) from outside it: the edges into it,
+    their two ends, and the focus node itself. The reviewer's question "who depends on
     this scope?" without what the scope itself imports."""
     inside = {n.id for n in view.nodes if n.scope == focus or n.id == focus or n.id.startswith(focus + ".")}
     if not inside:
         raise ViewError(f"--inbound: {focus!r} has no node in this view")
     edges = tuple(e for e in view.edges if e.target in inside and e.source not in inside)
-    keep = inside | {e.source for e in edges}
+    # The parts of the scope that something reaches, and the scope itself even when nothing does.
+    keep = {n for e in edges for n in (e.source, e.target)} | ({focus} & inside)
     return _restricted(view, keep, edges)
 
 
@@ -553,7 +554,8 @@ def along_chains(view: View, chains) -> View:
             if a is not None and b is not None and a != b:
                 pairs.add((a, b))
     edges = tuple(e for e in view.edges if (e.source, e.target) in pairs)
-    keep = {n for e in edges for n in (e.source, e.target)} | {n.id for n in view.nodes if n.scope == view.options.blast_radius}
+    # The chains' nodes, and the scope itself even when nothing breaks (a clean deletion).
+    keep = {n for e in edges for n in (e.source, e.target)} | {n.id for n in view.nodes if n.id == view.options.blast_radius}
     return _restricted(view, keep, edges)
 
 
