@@ -349,3 +349,11 @@ def test_graph_blast_radius_draws_the_breaking_chains(capsys):
     edges = {(e["source"], e["target"]) for e in data["edges"]}
     assert edges and edges <= pairs
     assert ("tvm.script.parser.relax", "tvm.relax") in edges
+
+
+def test_diff_hint_fetches_the_branch_of_the_remote(tmp_path, capsys):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    project = _synthetic(tmp_path, pyproject='[tool.scopeguard]\nsource_roots = ["src"]\n')
+    code, _, err = _cli(capsys, "check", str(project), "--no-cache", "--diff", "origin/main")
+    assert code == 2
+    assert "`git fetch origin main`" in err and "git fetch origin origin/main" not in err
