@@ -191,7 +191,7 @@ class Repository:
         if done.returncode != 0:
             raise GitError(
                 f"--diff {base}: no such commit, branch or tag in {self.root}; check the name, or in a "
-                f"shallow CI checkout fetch it first (e.g. `git fetch origin {base}`, or `fetch-depth: 0`)"
+                f"shallow CI checkout fetch it first (e.g. `{_fetch_hint(base)}`, or `fetch-depth: 0`)"
             )
         commit = done.stdout.decode().strip()
         if _git(self.root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
@@ -307,3 +307,10 @@ def _unquote(name: bytes) -> str:
     body = name[1:-1].decode("ascii", "backslashreplace")
     return body.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8", "surrogateescape")
 
+
+def _fetch_hint(base: str) -> str:
+    """The fetch that creates `base`: `origin/main` is branch main of remote origin."""
+    remote, _, branch = base.partition("/")
+    if branch and remote and not remote.startswith("refs"):
+        return f"git fetch {remote} {branch}"
+    return f"git fetch origin {base}"

@@ -136,6 +136,23 @@ def load_config(
     return checker.config(table, source_roots, extra_roots, exclude)
 
 
+def default_config(
+    root: str | os.PathLike[str],
+    *,
+    source_roots: Sequence[str] | None = None,
+    extra_roots: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> Config:
+    """The configuration of a project without a `[tool.scopeguard]` table: no toggles, no scopes
+    (`scopeguard init` starts from it). The overrides are checked as in `load_config`."""
+    import dataclasses
+
+    abs_root = os.path.abspath(root)
+    # Errors name the root folder, the only place there is to point at.
+    config = _Checker(abs_root, abs_root, "").config({}, source_roots, extra_roots, exclude)
+    return dataclasses.replace(config, config_path="")
+
+
 def validate_modules(config: Config, modules: Collection[str]) -> None:
     """Check the names that must match the code: scope names, `allow` prefixes, `extra_paths`.
 

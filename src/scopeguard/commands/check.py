@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         preexisting=diff.preexisting if diff else 0,
     )
     _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
+    if args.format == "text" and not args.quiet and report.violations and sys.stderr.isatty():
+        from ..links import rule_hint  # for people at a terminal; the report itself stays as it was
+
+        print(rule_hint(v.code for v in report.violations), file=sys.stderr)
     failed = bool(report.violations) or (args.fail_on_stale and bool(report.stale))
     return EXIT_VIOLATIONS if failed else EXIT_CLEAN
 

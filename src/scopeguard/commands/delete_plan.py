@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .common import (
     EXIT_CLEAN,
@@ -18,12 +19,27 @@ from .common import (
 
 NAME = "delete-plan"
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
-HELP = "simulate deleting a scope: files to remove, modules it breaks (with chains), edits elsewhere"
+HELP = "simulate deleting a scope (or any package): files to remove, modules it breaks (with chains), edits elsewhere"
+EPILOG = """\
+examples:
+  scopeguard delete-plan tvm.contrib.msc               # a registered scope
+  scopeguard delete-plan tvm.ir                        # any package: could it be an S0 module?
+  scopeguard delete-plan tvm.ir --toggle relax         # ... assuming toggle relax guards it
+  scopeguard delete-plan tvm.contrib.msc --format json | jq .broken
+  scopeguard delete-plan tvm.contrib.msc --verify --python .venv/bin/python --env TVM_USE_MSC=0
+
+A package that is not a registered scope is judged as if it were one (with --toggle, if given);
+registered scopes that overlap it are left out for that run. Without a [tool.scopeguard] table
+the project's defaults are used (source roots: --source-root, else src/ or .).
+
+exit codes: 0 the deletion is clean, 1 it breaks something or needs edits elsewhere, 2 usage error"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scope", help="the registered scope to delete, e.g. tvm.contrib.msc")
+    parser.add_argument("scope", help="the scope (or any package of the project) to delete, e.g. tvm.contrib.msc")
     add_project_arguments(parser)
+    parser.add_argument("--toggle", metavar="TOGGLE",
+                        help="for a package that is not a registered scope: the configured toggle assumed to guard it")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--toggle-off", metavar="TOGGLE", action="append", default=[],
                         help="assume this toggle off as well as the scope's own (repeatable)")
@@ -43,11 +59,15 @@ def run(args: argparse.Namespace) -> int:
     from ..model import UnknownScope
     from ..packaging import references
 
-    config = load_config(args)
-    try:
-        scope = config.scope_named(args.scope)
-    except UnknownScope as error:
-        raise UsageError(str(error)) from None
+    _check_scope_argument(args)
+    config = _config(args)
+    scope = next((s for s in config.scopes if s.name == args.scope), None)
+    if args.toggle is not None and config.toggle(args.toggle) is None:
+        known = ", ".join(t.name for t in config.toggles) or "none configured"
+        raise UsageError(f"--toggle {args.toggle}: no such toggle (toggles: {known})")
+    if scope is not None and args.toggle is not None and args.toggle != scope.toggle:
+        raise UsageError(f"--toggle: {scope.name} is a registered scope with toggle {scope.toggle or '(none)'}; "
+                         "change it in the configuration")
     unknown = [t for t in args.toggle_off if config.toggle(t) is None]
     if unknown:
         raise UsageError(f"unknown toggle(s) for --toggle-off: {', '.join(unknown)}")
@@ -58,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--python {args.python}: not an executable file")
 
     facts = collect_facts(args, config)
+    if scope is None:  # any package: judged as if it were a registered scope
+        config, scope = _ad_hoc_scope(config, args.scope, args.toggle, facts)
     project = pipeline.context(config, facts)
     packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging)
@@ -87,6 +109,69 @@ def run(args: argparse.Namespace) -> int:
         print(_as_text(config, plan, sizes, verification))
     broke = verification.broken if verification is not None else None
     return EXIT_CLEAN if plan.clean and not broke else EXIT_VIOLATIONS
+
+
+def _check_scope_argument(args: argparse.Namespace) -> None:
+    """`delete-plan path/to/project` (the scope left out): say so instead of "no pyproject.toml"."""
+    name = args.scope
+    looks_like_path = "/" in name or os.sep in name or name in (".", "..") or name.endswith(".toml")
+    if looks_like_path or (not _dotted(name) and os.path.isdir(name)):
+        raise UsageError(
+            f"{name!r} is not a package name: give the scope to delete first, then the project folder: "
+            "`scopeguard delete-plan SCOPE [PROJECT]` (e.g. `scopeguard delete-plan tvm.contrib.msc .`)"
+        )
+    if not _dotted(name):
+        raise UsageError(f"{name!r} is not a dotted package name such as tvm.contrib.msc")
+
+
+def _dotted(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def _config(args: argparse.Namespace):
+    """The project's configuration, or its defaults when it has no [tool.scopeguard] table (any
+    package can be judged without one)."""
+    from ..config import ConfigError, default_config, find_config
+
+    if args.config or find_config(os.path.abspath(args.project)) is not None:
+        return load_config(args)
+    try:
+        from .common import _unparsable_config
+
+        if _unparsable_config(Path(os.path.abspath(args.project))) is not None:
+            return load_config(args)  # reports what is wrong with it
+        if not os.path.isdir(args.project):
+            raise UsageError(f"{args.project}: not a directory")
+        return default_config(args.project, source_roots=args.source_roots, extra_roots=args.extra_roots,
+                              exclude=args.exclude)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+
+
+def _ad_hoc_scope(config, name: str, toggle: str | None, facts):
+    """A Scope for package `name` built from the command line, and the config it is judged in
+    (registered scopes that overlap it left out: a module belongs to one scope)."""
+    import dataclasses
+    import difflib
+
+    from ..model import Scope, UnknownScope
+
+    modules = {f.module for f in facts.files if not f.extra}
+    known = {".".join(m.split(".")[:i]) for m in modules for i in range(1, m.count(".") + 2)}
+    if name not in known:
+        try:
+            config.scope_named(name)  # raises, naming the nearest configured scope
+        except UnknownScope as error:
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean the package {near[0]!r}?" if near else ""
+            raise UsageError(f"{error} (nor a package of the project: any package can be judged){hint}") from None
+    scope = Scope(name=name, toggle=toggle)
+    kept = tuple(s for s in config.scopes if not (s.contains(name) or scope.contains(s.name)))
+    dropped = [s.name for s in config.scopes if s not in kept]
+    if dropped:
+        print(f"scopeguard: {name} is not a registered scope; judged as one, without the overlapping "
+              f"scope(s) {', '.join(dropped)}", file=sys.stderr)
+    return dataclasses.replace(config, scopes=(*kept, scope)), scope
 
 
 def _parse_env(items: list[str]) -> dict[str, str]:

@@ -504,3 +504,55 @@ def _neighbourhood(focus: set[str], edges: list[Edge], hops: int, allowed: set[s
         if e.source in distance and e.target in distance and min(distance[e.source], distance[e.target]) < max(hops, 1)
     ]
     return set(distance), kept
+
+
+# -- narrowed views added for issue 17 (graph command: --inbound, --blast-radius chains) ----------
+
+
+def _node_for(module: str, ids: set[str]) -> str | None:
+    """The view node that stands for `module`: itself, or the deepest collapsed package holding it."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in ids:
+            return candidate
+    return module if module in ids else None
+
+
+def inbound_only(view: View, focus: str) -> View:
+    """Only what comes into `focus` (a scope or module prefix) from outside it: the edges into it,
+    their two ends, and the focus node itself. The reviewer's question "who depends on
+    this scope?" without what the scope itself imports."""
+    inside = {n.id for n in view.nodes if n.scope == focus or n.id == focus or n.id.startswith(focus + ".")}
+    if not inside:
+        raise ViewError(f"--inbound: {focus!r} has no node in this view")
+    edges = tuple(e for e in view.edges if e.target in inside and e.source not in inside)
+    # The parts of the scope that something reaches, and the scope itself even when nothing does.
+    keep = {n for e in edges for n in (e.source, e.target)} | ({focus} & inside)
+    return _restricted(view, keep, edges)
+
+
+def along_chains(view: View, chains) -> View:
+    """Only the edges that lie on a breaking chain (`Breakage.chain`, `LazyBreak.chain`: module
+    after module down to the deleted scope), so a blast-radius picture shows how the failure
+    travels rather than every import among the broken modules."""
+    ids = {n.id for n in view.nodes}
+    pairs = set()
+    for chain in chains:
+        mapped = [_node_for(m, ids) for m in chain]
+        for a, b in zip(mapped, mapped[1:]):
+            if a is not None and b is not None and a != b:
+                pairs.add((a, b))
+    edges = tuple(e for e in view.edges if (e.source, e.target) in pairs)
+    # The chains' nodes, and the scope itself even when nothing breaks (a clean deletion).
+    keep = {n for e in edges for n in (e.source, e.target)} | {n.id for n in view.nodes if n.id == view.options.blast_radius}
+    return _restricted(view, keep, edges)
+
+
+def _restricted(view: View, keep: set[str], edges) -> View:
+    nodes = tuple(n for n in view.nodes if n.id in keep)
+    clusters = tuple(
+        Cluster(c.scope, c.toggle, tuple(n for n in c.nodes if n in keep)) for c in view.clusters if any(n in keep for n in c.nodes)
+    )
+    shown = tuple(v for n in nodes for v in n.violations)
+    return View(nodes, tuple(edges), clusters, tuple(sorted(shown, key=lambda v: v.sort_key)), view.options, view.title)

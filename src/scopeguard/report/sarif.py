@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import __version__
+from ..links import rule_url
 from ..model import Severity
 from .base import Report
 
@@ -42,6 +43,7 @@ def _rule_descriptor(rule) -> dict:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": " ".join(what.split())},
         "help": {"text": full, "markdown": full},
+        "helpUri": rule_url(rule.code),
         "defaultConfiguration": {"level": _level(rule.severity)},
         "properties": {"tags": ["scopeguard", rule.code[:3] + "xx"]},
     }

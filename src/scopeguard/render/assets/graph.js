@@ -51,6 +51,25 @@
   });
   document.getElementById("fit").addEventListener("click", () => { box = Object.assign({}, home); apply(); });
 
+  // First view: a big graph fitted whole would shrink 12 px labels below legibility. Start at a
+  // scale where labels stay at least 8 px, centred on the first scope (the point of the picture);
+  // "Fit" shows everything.
+  const READABLE = 1.5;  // graph units per screen pixel: 12 px labels drawn at 8 px
+  (function firstView() {
+    const r = svg.getBoundingClientRect();
+    if (!(r.width > 0 && r.height > 0) || Math.max(box.w / r.width, box.h / r.height) <= READABLE) return;
+    const w = r.width * READABLE, h = r.height * READABLE;
+    const focus = svg.querySelector(".cluster rect") || svg.querySelector(".node rect");
+    let cx = box.x + w / 2, cy = box.y + h / 2;
+    if (focus) {
+      const fw = focus.width.baseVal.value, fh = focus.height.baseVal.value;
+      cx = focus.x.baseVal.value + Math.min(fw, w) / 2;
+      cy = focus.y.baseVal.value + Math.min(fh, h) / 2;
+    }
+    box = { x: cx - w / 2, y: cy - h / 2, w: w, h: h };
+    apply();
+  })();
+
   function centreOn(id) {
     const el = nodeEls.get(id);
     if (!el) return;

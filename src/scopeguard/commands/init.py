@@ -1,0 +1,364 @@
+"""`scopeguard init [PROJECT]`: write a starting `[tool.scopeguard]` table into PROJECT's
+pyproject.toml (created if missing): the roots it found, toggle candidates with their polarity, and
+candidate scopes ranked by how close they are to S0, each with the evidence as a comment.
+
+An existing table is never overwritten without `--force` (which replaces that table only and keeps
+the rest of the file byte for byte); `--dry-run` prints the table instead of writing it. What is
+written is loaded back with the same checks `check` applies before the file is kept, so `check`
+runs on it at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .common import EXIT_CLEAN, UsageError, display_path
+
+NAME = "init"
+HELP = "write a starting [tool.scopeguard] table: roots, toggle candidates, candidate scopes"
+EPILOG = """\
+examples:
+  scopeguard init                      # into ./pyproject.toml (created if missing)
+  scopeguard init path/to/project --dry-run
+  scopeguard init --scope tvm.contrib.msc   # register that candidate at once
+  scopeguard init --force              # replace an existing [tool.scopeguard] table
+
+exit codes: 0 written (or printed), 2 usage error or an existing table without --force"""
+
+_ACTIVE_TOGGLES = 12
+_COMMENTED_TOGGLES = 12
+_SCOPES = 10
+_STRONG_KINDS = ("name", "environment", "build-info")
+_HEADER = re.compile(r"^\s*\[\[?\s*(?P<key>[^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", nargs="?", default=".", help="the project folder (default: .)")
+    parser.add_argument("--dry-run", action="store_true", help="print the table instead of writing it")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing [tool.scopeguard] table (the rest of the file is kept)")
+    parser.add_argument("--scope", metavar="NAME", action="append", default=[],
+                        help="register this package as a scope now, with the toggle found for it (repeatable)")
+    parser.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
+                        help="processes for parsing (default: number of cores)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import tomllib
+
+    root = Path(args.project)
+    if not root.is_dir():
+        raise UsageError(f"{args.project}: not a directory")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    root = root.resolve()
+    target = root / "pyproject.toml"
+    existing = ""
+    if target.exists():
+        try:
+            existing = target.read_bytes().decode("utf-8")
+            data = tomllib.loads(existing)
+        except OSError as error:
+            raise UsageError(f"{display_path(target)}: cannot read it: {error.strerror or error}") from None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise UsageError(f"{display_path(target)}: not valid TOML ({error}); fix it first") from None
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "scopeguard" in tool:
+            if not args.force:
+                line = _table_line(existing)
+                where = f"{display_path(target)}:{line}" if line else display_path(target)
+                raise UsageError(
+                    f"{where}: already has a [tool.scopeguard] table; edit it, or pass --force to replace "
+                    "that table (the rest of the file is kept)"
+                )
+            existing = _without_table(existing, data, display_path(target))
+
+    suggestion = suggest(root, args.scope, jobs=args.jobs)
+    block = suggestion.text
+    if args.dry_run:
+        sys.stdout.write(block)
+        print(suggestion.summary(display_path(target), written=False), file=sys.stderr)
+        return EXIT_CLEAN
+    new_text = existing + ("\n" if existing and not existing.endswith("\n\n") else "") + block
+    if existing and not existing.endswith("\n"):
+        new_text = existing + "\n\n" + block
+    _write_checked(target, new_text, existing if target.exists() else None)
+    print(suggestion.summary(display_path(target), written=True), file=sys.stderr)
+    return EXIT_CLEAN
+
+
+class Suggestion:
+    def __init__(self, text: str, sources, extras, files: int, active: int, commented: int, scopes, registered) -> None:
+        self.text = text
+        self.sources, self.extras, self.files = sources, extras, files
+        self.active, self.commented, self.scopes, self.registered = active, commented, scopes, registered
+
+    def summary(self, target: str, written: bool) -> str:
+        head = f"Wrote [tool.scopeguard] to {target}" if written else "Printed a [tool.scopeguard] table"
+        out = [
+            f"{head}: source roots {', '.join(self.sources)}"
+            + (f", extra roots {', '.join(self.extras)}" if self.extras else "")
+            + f" ({self.files} Python files); {self.active} toggle(s) found"
+            + (f" and {self.commented} less certain one(s) commented" if self.commented else "")
+            + f"; {len(self.scopes)} candidate scope(s)"
+            + (f", {len(self.registered)} registered ({', '.join(self.registered)})" if self.registered else " (commented)")
+            + ".",
+        ]
+        if self.registered:
+            out.append("Next: `scopeguard check` for the first report.")
+        elif self.scopes:
+            out.append(
+                "No scope is registered yet, so `check` has nothing to guard: uncomment the candidate you mean "
+                f"(or run `scopeguard init --force --scope {self.scopes[0].name}`), then `scopeguard check`."
+            )
+        return "\n".join(out)
+
+
+def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggestion:
+    """Detect roots, toggles and candidate scopes of the project at `root`, as a TOML table."""
+    from ..config import ConfigError, default_config
+    from ..discover import discover
+    from ..graph import ImportGraph
+    from ..model import Toggle
+    from ..pipeline import Progress, collect_facts
+    from ..suggest import add_cmake_evidence, detect_roots, find_toggle_candidates, rank_scopes
+
+    sources, extras = detect_roots(str(root))
+    try:
+        config = default_config(root, source_roots=sources, extra_roots=extras)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    files = discover(config)
+    packages = sorted({f.module.split(".")[0] for f in files if not f.extra})
+    candidates = find_toggle_candidates(files, packages)
+    add_cmake_evidence(str(root), candidates)
+    groups = _group(candidates, packages)
+    ranked = sorted(groups.items(), key=lambda item: (-sum(len(c.sightings) for c in item[1][1]), item[0]))
+    strong = [(n, g) for n, g in ranked if any(c.kind in _STRONG_KINDS for c in g[1]) or sum(len(c.sightings) for c in g[1]) >= 2]
+    active = strong[:_ACTIVE_TOGGLES]
+    weak = [(n, g) for n, g in ranked if (n, g) not in active][:_COMMENTED_TOGGLES]
+    toggles = tuple(
+        Toggle(name, on_when_true=tuple(c.spelling for c in group) if polarity else (),
+               on_when_false=() if polarity else tuple(c.spelling for c in group))
+        for name, (polarity, group) in active
+    )
+    config = replace(config, toggles=toggles)
+    progress = Progress()
+    try:
+        facts = collect_facts(config, cache=None, jobs=jobs, progress=progress)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.finish()
+    graph = ImportGraph(facts)
+    for a in register:
+        for b in register:
+            if a != b and b.startswith(a + "."):
+                raise UsageError(f"--scope {a} and --scope {b} overlap; a scope cannot hold another")
+    missing = [name for name in register if name not in graph.modules]
+    if missing:
+        import difflib
+
+        near = difflib.get_close_matches(missing[0], sorted(graph.modules), n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        raise UsageError(f"--scope {missing[0]}: no such package in {', '.join(sources)}{hint}")
+    scopes = rank_scopes(config, graph, limit=_SCOPES)
+    listed = {s.name for s in scopes}
+    if register:  # a registered package is described even when it did not make the list
+        extra = [s for s in rank_scopes(config, graph, limit=10_000) if s.name in register and s.name not in listed]
+        scopes = scopes + extra
+    toggle_for = {s.name: (s.toggle, s.toggle_sites) for s in scopes if s.toggle}
+    text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register)
+    return Suggestion(text, sources, extras, len(files), len(active), len(weak), scopes, list(register))
+
+
+def _group(candidates, packages):
+    """toggle name -> (on_when_true, [candidates]): spellings of one switch grouped by name and polarity."""
+    from ..suggest import _strip_project_prefix, toggle_name
+
+    groups: dict[str, tuple[bool, list]] = {}
+    for candidate in candidates:
+        polarity = candidate.on_when_true
+        name = toggle_name(_strip_project_prefix(candidate.spelling, packages))
+        if not polarity:  # on when the spelling is false: `_RUNTIME_ONLY` -> not_runtime_only
+            name = "not_" + name
+        while name in groups and groups[name][0] != polarity:
+            name += "_inverse" if not name.endswith("_inverse") else "_2"
+        groups.setdefault(name, (polarity, []))[1].append(candidate)
+    return groups
+
+
+def _render(sources, extras, files, packages, active, weak, scopes, toggle_for, register) -> str:
+    from .. import __version__
+
+    q = json.dumps
+    lines = [
+        "[tool.scopeguard]",
+        f"# Written by `scopeguard init` (scopeguard {__version__}): a start, to be reviewed. Every key is",
+        "# described in the README (Configuration). Then run `scopeguard check`.",
+        f"source_roots = [{', '.join(q(s) for s in sources)}]  "
+        f"# {files} Python file(s); top-level package(s): {_comment(', '.join(packages) or 'none')}",
+    ]
+    if extras:
+        lines.append(f"extra_roots = [{', '.join(q(s) for s in extras)}]  # scanned as importers only (tests)")
+    lines.append("")
+    if active:
+        lines.append("# Toggles: names, attributes, environment variables and build-info keys tested in conditions")
+        lines.append("# around imports, with the polarity the conditions show (`on_when_false`: the imports run")
+        lines.append("# when the value is false).")
+    else:
+        lines.append("# No toggle found: no condition around an import tests a name, an environment variable or a")
+        lines.append("# build-info key. Add [tool.scopeguard.toggles.NAME] tables for your switches.")
+    for name, (polarity, group) in active:
+        lines += _toggle_block(name, polarity, group, commented=False)
+    if weak:
+        lines.append("# Less certain toggle candidates (a call or attribute tested once); uncomment to use:")
+        for name, (polarity, group) in weak:
+            lines += _toggle_block(name, polarity, group, commented=True)
+    for name in register:
+        lines += _scope_block(next(s for s in scopes if s.name == name), toggle_for, commented=False)
+    rest = [s for s in scopes if s.name not in register]
+    if rest:
+        lines.append("# Candidate scopes, closest to S0 first: not loaded by `import <package>`, deletion breaks")
+        lines.append("# little, few modules outside import them. Uncomment one to register it:")
+        lines.append("")
+        for rank, scope in enumerate(rest, 1):
+            lines += _scope_block(scope, toggle_for, commented=True, rank=rank)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _toggle_block(name, polarity, group, commented: bool) -> list[str]:
+    c = "# " if commented else ""
+    key = "on_when_true" if polarity else "on_when_false"
+    out = [f"{c}[tool.scopeguard.toggles.{name}]"]
+    for candidate in group:
+        total = len(candidate.sightings)
+        agree = sum(1 for s in candidate.sightings if s.on_when_true == polarity)
+        first = candidate.sightings[0]
+        imports = ", ".join(first.imports[:3]) + (", ..." if len(first.imports) > 3 else "")
+        more = f"; {total - 1} more site(s)" if total > 1 else ""
+        out.append(_comment(
+            f"# {candidate.spelling} ({candidate.kind}): `if {first.test}` at {first.path}:{first.line} "
+            f"guards {imports}{more}; {agree} of {total} site(s) need it {'true' if polarity else 'false'}"
+        ))
+        for path, line, command in candidate.cmake[:2]:
+            out.append(_comment(f"#   also a CMake option: {command}({candidate.spelling} ...) at {path}:{line}"))
+    out.append(f"{c}{key} = [{', '.join(json.dumps(x.spelling) for x in group)}]")
+    out.append("")
+    return out
+
+
+def _scope_block(scope, toggle_for, commented: bool, rank: int | None = None) -> list[str]:
+    c = "# " if commented else ""
+    top = scope.name.split(".")[0]
+    if scope.loaded_by_root:
+        loads = f"`import {top}` loads it even with every toggle off ({' -> '.join(scope.loaded_by_root)})"
+    elif scope.loaded_with_toggles:
+        loads = f"`import {top}` loads it only while toggles are on ({' -> '.join(scope.loaded_with_toggles)})"
+    else:
+        loads = f"`import {top}` does not load it"
+    who = _names(scope.unguarded)
+    evidence = [
+        f"{scope.files} file(s); {loads}",
+        f"outside importers at import time: {len(scope.unguarded)} unguarded{who}, {len(scope.guarded)} guarded; "
+        f"{len(scope.lazy)} lazy (inside functions)",
+        f"deleting it{' (toggle ' + scope.toggle + ' off)' if scope.toggle else ''} breaks {scope.broken} "
+        f"module(s) at import time and {scope.broken_calls} call(s)"
+        + (f", e.g. {' -> '.join(scope.example_chain)}" if scope.example_chain else ""),
+    ]
+    head = f"# {rank}. {scope.name}: " if rank else f"# {scope.name}: "
+    out = [_comment(head + evidence[0])] + [_comment("#    " + e) for e in evidence[1:]]
+    out.append(f"{c}[[tool.scopeguard.scopes]]")
+    out.append(f"{c}name = {json.dumps(scope.name)}")
+    toggle = toggle_for.get(scope.name)
+    if toggle:
+        out.append(f"{c}toggle = {json.dumps(toggle[0])}  # guards {toggle[1]} import site(s) of it outside it")
+    else:
+        out.append("# toggle = \"...\"  # none of the toggles above guards an import of it; SG401 asks for one")
+    out.append("")
+    return out
+
+
+def _names(modules) -> str:
+    if not modules:
+        return ""
+    shown = ", ".join(modules[:3]) + (", ..." if len(modules) > 3 else "")
+    return f" ({shown})"
+
+
+def _comment(text: str) -> str:
+    """One comment line: file names and conditions come from the tree and may hold anything."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _table_line(text: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _HEADER.match(line)
+        if match and _is_ours(match.group("key")):
+            return number
+    return 0
+
+
+def _is_ours(key: str) -> bool:
+    key = re.sub(r"\s+", "", key).replace('"', "").replace("'", "")
+    return key == "tool.scopeguard" or key.startswith("tool.scopeguard.")
+
+
+def _without_table(text: str, data: dict, where: str) -> str:
+    """`text` without its [tool.scopeguard] tables; refused unless the rest parses to the same data."""
+    from ..config import tomllib
+
+    kept, ours = [], False
+    for line in text.splitlines(keepends=True):
+        match = _HEADER.match(line)
+        if match:
+            ours = _is_ours(match.group("key"))
+        if not ours:
+            kept.append(line)
+    result = "".join(kept).rstrip("\n")
+    result = result + "\n" if result else ""
+    expected = {k: v for k, v in data.items()}
+    tool = dict(expected.get("tool", {}))
+    tool.pop("scopeguard", None)
+    if tool:
+        expected["tool"] = tool
+    else:
+        expected.pop("tool", None)
+    try:
+        after = tomllib.loads(result)
+    except tomllib.TOMLDecodeError:
+        after = None
+    if isinstance(after, dict) and after.get("tool") == {}:
+        after.pop("tool")
+    if after != expected:
+        raise UsageError(
+            f"{where}: the [tool.scopeguard] table is not written as plain [tool.scopeguard...] tables that "
+            "can be removed safely (dotted keys under [tool]?); remove it by hand, then run `scopeguard init`"
+        )
+    return result
+
+
+def _write_checked(target: Path, text: str, previous: str | None) -> None:
+    """Write `text`, load it back with check's own validation, and restore the previous file if it fails."""
+    from ..config import ConfigError, load_config
+
+    partial = target.with_name(target.name + ".scopeguard-init.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        raise UsageError(f"{display_path(target)}: cannot write it: {error.strerror or error}") from None
+    try:
+        load_config(target)
+    except ConfigError as error:
+        if previous is None:
+            target.unlink()
+        else:
+            target.write_text(previous, encoding="utf-8")
+        raise UsageError(f"scopeguard init wrote a table that does not load ({error}); please report this") from None

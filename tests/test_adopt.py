@@ -1,0 +1,357 @@
+"""Issue 17: from zero to a first report — `init`, rule pages, help, closed pipes, delete-plan for any
+package, graph budgets and the narrowed views."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scopeguard.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+
+
+def _copy_without_config(name: str, tmp_path: Path) -> Path:
+    project = tmp_path / name
+    shutil.copytree(FIXTURES / name, project, ignore=shutil.ignore_patterns("__pycache__", ".scopeguard_cache"))
+    (project / "pyproject.toml").unlink()
+    return project
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _config_of(project: Path):
+    from scopeguard.config import load_config
+
+    return load_config(project / "pyproject.toml")
+
+
+# -- init -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["tvm_like", "tvm_ffi", "deletable", "clean_project", "deletion_disagree"])
+def test_init_on_fixture_copies_then_check_runs(fixture, tmp_path, capsys):
+    project = _copy_without_config(fixture, tmp_path)
+    code, _, err = _cli(capsys, "init", str(project), "-j", "1")
+    assert code == 0, err
+    assert "Wrote [tool.scopeguard]" in err
+    code, out, err = _cli(capsys, "check", str(project), "--no-cache", "-j", "1")
+    assert code in (0, 1), err  # never a configuration error
+    assert "analysed" in out
+
+
+def test_init_on_tvm_like_finds_the_toggles_with_their_polarity(tmp_path, capsys):
+    project = _copy_without_config("tvm_like", tmp_path)
+    assert _cli(capsys, "init", str(project), "-j", "1")[0] == 0
+    config = _config_of(project)
+    assert config.source_roots == ("python",) and config.extra_roots == ("tests",)
+    toggles = {t.name: t for t in config.toggles}
+    assert toggles["msc"].on_when_true == ("USE_MSC", "TVM_USE_MSC") and toggles["msc"].on_when_false == ()
+    assert toggles["not_runtime_only"].on_when_false == ("_RUNTIME_ONLY",)
+    assert config.scopes == ()  # candidates are written commented
+    text = (project / "pyproject.toml").read_text()
+    assert '# name = "tvm.contrib.msc"' in text and '# toggle = "msc"' in text
+
+
+def test_init_scope_registers_a_candidate_and_check_reports_it(tmp_path, capsys):
+    project = _copy_without_config("tvm_like", tmp_path)
+    assert _cli(capsys, "init", str(project), "--scope", "tvm.contrib.msc", "-j", "1")[0] == 0
+    config = _config_of(project)
+    assert [(s.name, s.toggle) for s in config.scopes] == [("tvm.contrib.msc", "msc")]
+    code, out, _ = _cli(capsys, "check", str(project), "--no-cache", "-j", "1", "--select", "SG201")
+    assert code == 1
+    assert ("python/tvm/driver/build.py", 21, "SG201") in _findings(out, project)
+
+
+SYNTHETIC = {
+    "src/app/__init__.py": "from app import core\n",
+    "src/app/core.py": "from app import gpu\n",
+    "src/app/settings.py": (
+        "import os\n"
+        "\n"
+        "if os.environ.get(\"APP_USE_GPU\", \"0\") == \"1\":\n"
+        "    from app.gpu import kernels\n"
+    ),
+    "src/app/gpu/__init__.py": "",
+    "src/app/gpu/kernels.py": "",
+    "tests/test_core.py": "import app.core\n",
+}
+
+
+def _synthetic(tmp_path: Path, pyproject: str | None = None) -> Path:
+    project = tmp_path / "synthetic"
+    for path, text in SYNTHETIC.items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(text)
+    if pyproject is not None:
+        (project / "pyproject.toml").write_text(pyproject)
+    return project
+
+
+def test_init_on_a_project_with_an_environment_toggle(tmp_path, capsys):
+    project = _synthetic(tmp_path)
+    code, _, err = _cli(capsys, "init", str(project), "--scope", "app.gpu", "-j", "1")
+    assert code == 0, err
+    config = _config_of(project)
+    assert config.source_roots == ("src",) and config.extra_roots == ("tests",)
+    assert [(t.name, t.on_when_true, t.on_when_false) for t in config.toggles] == [("gpu", ("APP_USE_GPU",), ())]
+    assert [(s.name, s.toggle) for s in config.scopes] == [("app.gpu", "gpu")]
+    code, out, _ = _cli(capsys, "check", str(project), "--no-cache", "-j", "1")
+    assert code == 1
+    assert _findings(out, project) == [
+        ("src/app/__init__.py", 1, "SG301"),
+        ("src/app/core.py", 1, "SG201"),
+        ("src/app/core.py", 1, "SG402"),
+    ]
+
+
+def _findings(out: str, project: Path) -> list[tuple[str, int, str]]:
+    found = []
+    for line in out.splitlines()[:-1]:
+        match = re.match(r"^(.*?):(\d+):\d+: (SG\d+) ", line)
+        assert match, line
+        path = Path(match.group(1)).resolve().relative_to(project.resolve()).as_posix()
+        found.append((path, int(match.group(2)), match.group(3)))
+    return found
+
+
+def test_init_twice_refuses_and_keeps_the_file(tmp_path, capsys):
+    project = _synthetic(tmp_path, pyproject='[project]\nname = "app"\n')
+    assert _cli(capsys, "init", str(project), "-j", "1")[0] == 0
+    first = (project / "pyproject.toml").read_text()
+    assert first.startswith('[project]\nname = "app"\n\n[tool.scopeguard]\n')
+    code, out, err = _cli(capsys, "init", str(project), "-j", "1")
+    assert code == 2
+    assert "already has a [tool.scopeguard] table" in err and "--force" in err
+    assert (project / "pyproject.toml").read_text() == first
+    # --force replaces that table only; the rest of the file is kept as it was.
+    assert _cli(capsys, "init", str(project), "--force", "--scope", "app.gpu", "-j", "1")[0] == 0
+    again = (project / "pyproject.toml").read_text()
+    assert again.startswith('[project]\nname = "app"\n\n[tool.scopeguard]\n')
+    assert again.count("[tool.scopeguard]") == 1 and '\nname = "app.gpu"\n' in again
+
+
+def test_init_force_refuses_a_table_written_as_dotted_keys(tmp_path, capsys):
+    text = '[tool]\nscopeguard.source_roots = ["src"]\n'
+    project = _synthetic(tmp_path, pyproject=text)
+    code, _, err = _cli(capsys, "init", str(project), "--force", "-j", "1")
+    assert code == 2 and "remove it by hand" in err
+    assert (project / "pyproject.toml").read_text() == text
+
+
+def test_init_dry_run_writes_nothing(tmp_path, capsys):
+    project = _synthetic(tmp_path)
+    code, out, _ = _cli(capsys, "init", str(project), "--dry-run", "-j", "1")
+    assert code == 0 and out.startswith("[tool.scopeguard]\n")
+    assert 'on_when_true = ["APP_USE_GPU"]' in out
+    assert not (project / "pyproject.toml").exists()
+
+
+def test_init_scope_must_name_a_package(tmp_path, capsys):
+    project = _synthetic(tmp_path)
+    code, _, err = _cli(capsys, "init", str(project), "--scope", "app.gpo", "-j", "1")
+    assert code == 2 and "did you mean app.gpu?" in err
+    assert not (project / "pyproject.toml").exists()
+
+
+def test_toggle_candidates_skip_locals_and_none_tests(tmp_path):
+    from scopeguard.discover import ModuleFile
+    from scopeguard.suggest import find_toggle_candidates
+
+    path = tmp_path / "m.py"
+    path.write_text(
+        "def f(target=None):\n"
+        "    if target is None:\n"
+        "        import json\n"
+        "    if verbose:\n"
+        "        import csv\n"
+        "    if not HAS_X:\n"
+        "        return\n"
+        "    import x\n"
+    )
+    found = find_toggle_candidates([ModuleFile("m.py", str(path), "m", False)], ["m"])
+    assert [(c.spelling, c.kind, c.on_when_true, [s.line for s in c.sightings]) for c in found] == [
+        ("HAS_X", "name", True, [6]),
+    ]
+
+
+# -- rule pages, rule families, help ----------------------------------------------------------
+
+
+def test_rule_pages_match_the_rules():
+    from scopeguard.commands.rule import expected_pages
+
+    folder = REPO / "docs" / "rules"
+    expected = expected_pages()
+    on_disk = {p.name for p in folder.glob("*.md")}
+    assert on_disk == set(expected), "run `scopeguard rule --write-docs docs/rules`"
+    for name, text in expected.items():
+        assert (folder / name).read_text(encoding="utf-8") == text, (
+            f"docs/rules/{name} drifted from the rule's documentation; run `scopeguard rule --write-docs docs/rules`"
+        )
+
+
+def test_rule_page_drift_is_detected(tmp_path, capsys):
+    from scopeguard.commands.rule import expected_pages
+
+    assert _cli(capsys, "rule", "--write-docs", str(tmp_path))[0] == 0
+    assert {p.name: p.read_text() for p in tmp_path.glob("*.md")} == expected_pages()
+    page = expected_pages()["SG201.md"]
+    assert page.startswith("<!-- Generated") and "# SG201 unguarded-import (error)" in page
+    assert "### Example" in page and "    from tvm.contrib import msc" in page
+
+
+def test_rule_family_lists_its_codes(capsys):
+    code, out, _ = _cli(capsys, "rule", "SG2")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == [f"SG20{i}" for i in range(1, 9)]
+    code, out, _ = _cli(capsys, "rule", "sg40")
+    assert [line.split()[0] for line in out.splitlines()] == ["SG401", "SG402", "SG403", "SG404"]
+    code, _, err = _cli(capsys, "rule", "SG9")
+    assert code == 2 and "unknown rule 'SG9'" in err
+
+
+def test_help_has_examples_and_exit_codes(capsys):
+    for args in (["--help"], ["check", "--help"], ["graph", "--help"], ["delete-plan", "--help"], ["init", "--help"]):
+        with pytest.raises(SystemExit) as stop:
+            main(args)
+        assert stop.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out and "exit codes" in out, args
+
+
+def test_sarif_links_each_rule_page(tmp_path, capsys):
+    code, _, _ = _cli(capsys, "check", str(FIXTURES / "tvm_like"), "--no-cache", "--format", "sarif",
+                      "-o", str(tmp_path / "out.sarif"))
+    assert code == 1
+    rules = json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["tool"]["driver"]["rules"]
+    from scopeguard import __version__
+
+    assert all(r["helpUri"].endswith(f"/blob/v{__version__}/docs/rules/{r['id']}.md") for r in rules)
+    assert all((REPO / "docs" / "rules" / f"{r['id']}.md").is_file() for r in rules)
+
+
+# -- closed pipes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["delete-plan", "tvm.relax", "fixtures/tvm_like", "--no-cache"],
+    ["rule"],
+    ["graph", "fixtures/tvm_like", "--no-cache", "-f", "json"],
+    ["check", "fixtures/tvm_like", "--no-cache"],
+])
+def test_closed_pipe_is_quiet(args):
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written, as after `| head -0`
+    try:
+        done = subprocess.run([sys.executable, "-m", "scopeguard", *args], cwd=REPO, stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 141
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+
+
+# -- delete-plan for any package ----------------------------------------------------------------
+
+
+def test_delete_plan_without_the_scope_argument_says_so(capsys):
+    code, _, err = _cli(capsys, "delete-plan", str(FIXTURES / "tvm_like"))
+    assert code == 2
+    assert "give the scope to delete first, then the project folder" in err and "pyproject" not in err
+
+
+def test_delete_plan_of_an_unregistered_package(capsys):
+    code, out, err = _cli(capsys, "delete-plan", "tvm.ir", str(FIXTURES / "tvm_like"), "--no-cache",
+                          "--format", "json")
+    assert code == 1
+    plan = json.loads(out)
+    assert plan["scope"] == "tvm.ir" and plan["toggles_off"] == []
+    broken = {b["module"]: b["chain"] for b in plan["broken"]}
+    assert broken["tvm"] == ["tvm", "tvm.ir"]
+    # A package inside a registered scope: that scope is left out for the run, and the toggle is given.
+    code, out, err = _cli(capsys, "delete-plan", "tvm.relax.frontend", str(FIXTURES / "tvm_like"), "--no-cache",
+                          "--toggle", "relax", "--format", "json")
+    assert "without the overlapping scope(s) tvm.relax" in err
+    assert json.loads(out)["toggles_off"] == ["relax"]
+
+
+def test_delete_plan_without_any_config(tmp_path, capsys):
+    project = _synthetic(tmp_path)
+    code, out, _ = _cli(capsys, "delete-plan", "app.gpu", str(project), "--source-root", "src", "--no-cache",
+                        "--format", "json")
+    assert code == 1
+    broken = {b["module"]: b["chain"] for b in json.loads(out)["broken"]}
+    # Without a configuration there is no toggle: the environment test guards nothing.
+    assert broken == {"app": ["app", "app.core", "app.gpu"], "app.core": ["app.core", "app.gpu"],
+                      "app.settings": ["app.settings", "app.gpu.kernels"]}
+
+
+# -- graph: budgets and views ---------------------------------------------------------------------
+
+
+def test_graph_budget_refuses_with_the_view_to_use(capsys, tmp_path):
+    code, out, err = _cli(capsys, "graph", str(FIXTURES / "tvm_like"), "--no-cache", "-f", "mermaid",
+                          "--max-nodes", "5")
+    assert code == 2 and out == ""
+    assert "over the mermaid budget of 5 nodes" in err
+    assert "--boundary" in err and "--inbound" in err and "-o graph.html" in err
+    code, _, err = _cli(capsys, "graph", str(FIXTURES / "tvm_like"), "--no-cache", "-o", str(tmp_path / "g.dot"),
+                        "--max-edges", "3")
+    assert code == 2 and "over the dot budget" in err and not (tmp_path / "g.dot").exists()
+    # Within the budget: written.
+    assert _cli(capsys, "graph", str(FIXTURES / "tvm_like"), "--no-cache", "-f", "mermaid")[0] == 0
+
+
+def _graph_json(capsys, *args):
+    code, out, err = _cli(capsys, "graph", str(FIXTURES / "tvm_like"), "--no-cache", "-f", "json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_graph_inbound_view_keeps_only_edges_into_the_scope(capsys):
+    data = _graph_json(capsys, "--scope", "tvm.contrib.msc", "--inbound")
+    inside = {n["id"] for n in data["nodes"] if n.get("scope") == "tvm.contrib.msc"}
+    assert inside == {"tvm.contrib.msc", "tvm.contrib.msc.core"}  # its test file is reached by nothing
+    assert data["edges"] and all(e["target"] in inside and e["source"] not in inside for e in data["edges"])
+    sources = {e["source"] for e in data["edges"]}
+    assert {"tvm.driver.build", "tvm.contrib.cutlass.build", "tests/python/ir/test_ir.py"} <= sources
+    assert {n["id"] for n in data["nodes"]} == inside | sources
+    code, _, err = _cli(capsys, "graph", str(FIXTURES / "tvm_like"), "--no-cache", "--inbound")
+    assert code == 2 and "--inbound needs --scope" in err
+
+
+def test_graph_blast_radius_draws_the_breaking_chains(capsys):
+    from scopeguard.config import load_config
+    from scopeguard.core import simulate_deletion
+    from scopeguard.graph import ImportGraph
+    from scopeguard.pipeline import collect_facts
+
+    data = _graph_json(capsys, "--blast-radius", "tvm.relax")
+    config = load_config(FIXTURES / "tvm_like" / "pyproject.toml")
+    plan = simulate_deletion(ImportGraph(collect_facts(config)), config.scope_named("tvm.relax"))
+    pairs = {(a, b) for chain in [b.chain for b in plan.broken] + [(x.importer, *x.chain) for x in plan.lazy]
+             for a, b in zip(chain, chain[1:])}
+    edges = {(e["source"], e["target"]) for e in data["edges"]}
+    assert edges and edges <= pairs
+    assert ("tvm.script.parser.relax", "tvm.relax") in edges
+
+
+def test_diff_hint_fetches_the_branch_of_the_remote(tmp_path, capsys):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    project = _synthetic(tmp_path, pyproject='[tool.scopeguard]\nsource_roots = ["src"]\n')
+    code, _, err = _cli(capsys, "check", str(project), "--no-cache", "--diff", "origin/main")
+    assert code == 2
+    assert "`git fetch origin main`" in err and "git fetch origin origin/main" not in err
