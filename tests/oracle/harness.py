@@ -16,7 +16,7 @@ A case (`Case`) is a tiny project:
     pkg/user.py           the case's code (Case.code)
 
 plus Case.files (extra files, or replacements of the above, paths relative to the project root).
-Every case uses the package name `pkg`; the runner forks a child per (case, state), so cases never
+Every case uses the package name `pkg`; the runner (runner.py) forks a child per case, so cases never
 see each other.
 
 OFF states (the values a toggle's spellings take while it is off; STATES combines them):
@@ -55,6 +55,16 @@ The expected scopeguard answer is derived from these, never written by hand (`ju
       I and not B and `check` has an import-time finding but no SG204 (says it breaks; it survives);
       not B and `delete-plan` lists an entry module in `broken`, or (not CB) the module in `lazy`.
     CORRECT otherwise.
+
+Adding a case: append `case("short-id", CODE, RUNTIME, ...)` to the family's module in
+tests/oracle/cases/ (a new family: a new module listed in cases/__init__.py). CODE is pkg/user.py;
+`files=` adds or replaces files (e.g. {"pkg/__init__.py": '__all__ = ["feat"]\n'}), `entries=` the
+modules imported (default pkg.user), `calls=` expressions evaluated after the import in the last
+entry module — declare one for every function that holds a scope import, or a correct SG202 counts as
+an over-report. RUNTIME is what you expect Python to do; the suite checks it against the oracle
+(test_case_does_what_its_author_says), never against scopeguard. Then run
+`python -m tests.oracle.report -v -k short-id`; if scopeguard is wrong today, add the id to
+tests/oracle/known.py (`--known` prints the whole table).
 
 Warnings that describe without claiming a run (SG203 type-only, SG206/SG208 unknown target) are
 never counted as over-reports. Case.suppressed marks a case whose import carries a genuine
