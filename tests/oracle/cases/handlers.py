@@ -1,0 +1,82 @@
+"""Handlers judged by the exception deletion really raises: `from pkg import feat` raises a plain
+ImportError ("cannot import name"), `import pkg.feat` a ModuleNotFoundError; handlers that exit or
+re-raise on every path; tuples and aliases of the handled types; results used after the handler."""
+
+from ._make import family
+
+case = family("handlers")
+M = "from pkg import feat"
+
+CASES = [
+    case("mnfe-around-from-import", f"try:\n    {M}\nexcept ModuleNotFoundError:\n    feat = None\n", "breaks"),
+    case("mnfe-around-import-dotted", "try:\n    import pkg.feat\nexcept ModuleNotFoundError:\n    pass\n", "runs"),
+    case("mnfe-around-from-submodule", "try:\n    from pkg.feat import core\nexcept ModuleNotFoundError:\n    core = None\n", "runs"),
+    case("handler-sys-exit", f"import sys\ntry:\n    {M}\nexcept ImportError:\n    sys.exit(1)\n", "breaks"),
+    case("handler-os-exit", f"import os\ntry:\n    {M}\nexcept ImportError:\n    os._exit(3)\n", "breaks"),
+    case("both-branches-reraise", f"""
+        try:
+            {M}
+        except ImportError as error:
+            if error.name:
+                raise
+            else:
+                raise
+        """, "breaks"),
+    case("raise-nested-in-with", f"""
+        import contextlib
+        try:
+            {M}
+        except ImportError:
+            with contextlib.nullcontext():
+                raise
+        """, "breaks"),
+    case("conditional-reraise", f"""
+        try:
+            {M}
+        except ImportError as error:
+            if "feat" in str(error):
+                raise
+        """, "breaks"),
+    case("reraise-from-none", f'try:\n    {M}\nexcept ImportError:\n    raise ImportError("install feat") from None\n', "breaks"),
+    case("result-used-after-handler", f"try:\n    {M}\nexcept ImportError:\n    feat = None\nNAME = feat.__name__\n", "breaks"),
+    case("suppress-mnfe-from-import", f"import contextlib\nwith contextlib.suppress(ModuleNotFoundError):\n    {M}\n", "breaks"),
+    case("value-error-only", f"try:\n    {M}\nexcept (ValueError, TypeError):\n    pass\n", "breaks"),
+    case("module-level-tuple", f"_ERRS = (ImportError, OSError)\ntry:\n    {M}\nexcept _ERRS:\n    feat = None\n", "runs"),
+    case("aliased-suppress", f"from contextlib import suppress as ignoring\nwith ignoring(ImportError):\n    {M}\n", "runs"),
+    case("suppress-mnfe-dotted", "import contextlib\nwith contextlib.suppress(ModuleNotFoundError):\n    import pkg.feat\n", "runs"),
+    case("except-star", f"try:\n    {M}\nexcept* ImportError:\n    pass\n", "runs"),
+    case("except-import-error", f"try:\n    {M}\nexcept ImportError:\n    feat = None\n", "runs"),
+    case("except-exception", f"try:\n    {M}\nexcept Exception:\n    feat = None\n", "runs"),
+    case("except-base-exception", f"try:\n    {M}\nexcept BaseException:\n    feat = None\n", "runs"),
+    case("except-warns", f"""
+        import warnings
+        try:
+            {M}
+        except ImportError as error:
+            warnings.warn(str(error))
+        """, "runs"),
+    case("keep-error-for-later", f"""
+        try:
+            {M}
+        except ImportError as error:
+            _MISSING = error
+        """, "runs"),
+    case("lazy-optional-return-none", f"""
+        def get():
+            try:
+                {M}
+            except ImportError:
+                return None
+            return feat
+        """, "call-runs", calls=("get()",)),
+    case("lazy-mnfe-from-import", f"""
+        def get():
+            try:
+                {M}
+            except ModuleNotFoundError:
+                return None
+            return feat
+        """, "call-breaks", calls=("get()",)),
+    case("guarded-and-optional", f"from pkg.config import USE_FEAT\nif USE_FEAT:\n    try:\n        {M}\n    except ImportError:\n        pass\n",
+         "silent"),
+]
