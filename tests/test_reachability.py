@@ -88,14 +88,16 @@ CASES = {
     ("reach_lazy", "rl.contrib.vision"): Case(
         "reach_lazy", "rl.contrib.vision", {"USE_VISION": "0"},
         broken={"rl.app": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
-                "rl.models.detector": "ImportError: cannot import name 'vision' from 'rl.contrib'",
-                "rl.serve": "ImportError: cannot import name 'vision' from 'rl.contrib'"},
+                "rl.models.detector": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
+                "rl.serve": "ModuleNotFoundError: No module named 'rl.contrib.vision'"},
         broken_toggle_off={"rl.app": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
-                           "rl.models.detector": "ImportError: cannot import name 'vision' from 'rl.contrib'",
-                           "rl.serve": "ImportError: cannot import name 'vision' from 'rl.contrib'"},
+                           "rl.models.detector": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
+                           "rl.serve": "ModuleNotFoundError: No module named 'rl.contrib.vision'"},
         clean=False,
         plan_broken={"rl.app": ("src/rl/app.py", 3), "rl.models.detector": ("src/rl/models/detector.py", 2),
                      "rl.serve": ("src/rl/serve.py", 3)},
+        # The table entries that name the scope, or a module that then fails, break when looked up.
+        lazy=(("src/rl/__init__.py", 5), ("src/rl/contrib/__init__.py", 4), ("src/rl/models/__init__.py", 5)),
     ),
     ("reach_wrappers", "rw.plugins.legacy"): Case(
         "reach_wrappers", "rw.plugins.legacy", {"RW_USE_LEGACY": "0"},
@@ -150,6 +152,7 @@ PLAN_MENTIONS_WRONG = {
     ("reach_uses", "ru.core_ext"): "UNDER: says nothing of deleting or turning off ru.addon first",
 }
 PLAN_LAZY_WRONG = {
+    ("reach_lazy", "rl.contrib.vision"): "UNDER: lookups in the lazy tables are not seen",
     ("reach_dialects", "rd.graph"): "UNDER: the lazy `from rd.script import graph` is not seen",
     ("reach_wrappers", "rw.plugins.legacy"): "UNDER: load('legacy') inside to_legacy() is not seen",
 }
@@ -195,6 +198,8 @@ EXPECTED_CHECK = {
         ("SG201", "src/rl/app.py", 3, "rl.contrib.vision"),  # from rl import vision
         ("SG205", "src/rl/__init__.py", 5, "rl.contrib.vision"),  # "vision": ".contrib.vision", in __getattr__
         ("SG301", "src/rl/serve.py", 3, "rl.contrib.vision"),  # from rl.models import Detector
+        ("SG205", "src/rl/contrib/__init__.py", 4, "rl.contrib.vision"),  # {"vision", ...}: f"{__name__}.{name}"
+        ("SG302", "src/rl/models/__init__.py", 5, "rl.contrib.vision"),  # "Detector": ".detector" then fails
     },
     "reach_wrappers": {
         ("SG205", "src/rw/compat.py", 4, "rw.plugins.legacy"),  # load("legacy") at import time
@@ -216,6 +221,8 @@ CHECK_MISSING_TODAY = {
     ("SG201", "src/rl/app.py", 3, "rl.contrib.vision"): "UNDER: dict-literal lazy submodules not inferred",
     ("SG205", "src/rl/__init__.py", 5, "rl.contrib.vision"): "UNDER: dict-literal lazy submodules not inferred",
     ("SG301", "src/rl/serve.py", 3, "rl.contrib.vision"): "UNDER: dict-literal lazy submodules not inferred",
+    ("SG205", "src/rl/contrib/__init__.py", 4, "rl.contrib.vision"): "UNDER: loop/set values not followed",
+    ("SG302", "src/rl/models/__init__.py", 5, "rl.contrib.vision"): "UNDER: dict-literal lazy submodules not inferred",
     ("SG205", "src/rw/compat.py", 4, "rw.plugins.legacy"): "UNDER: no value flow through the wrapper chain",
     ("SG205", "src/rw/convert.py", 6, "rw.plugins.legacy"): "UNDER: no value flow through the wrapper chain",
     ("SG301", "src/rw/report.py", 2, "rw.plugins.legacy"): "UNDER: no value flow through the wrapper chain",
@@ -228,6 +235,8 @@ CHECK_WRONG_TODAY = {
         "OVER: SG208 though every value comes from the module's own dict literal",
     ("reach_lazy", ("SG208", "src/rl/models/__init__.py", 14, "")):
         "OVER: SG208 though every value comes from the module's own dict literal",
+    ("reach_lazy", ("SG206", "src/rl/contrib/__init__.py", 9, "rl.contrib.vision")):
+        "OVER: SG206 though name can only be an entry of the module's own set literal",
     ("reach_wrappers", ("SG208", "src/rw/_loader.py", 7, "")):
         "OVER: SG208 though every caller of the private wrapper chain passes a literal",
     ("reach_uses", ("SG301", "src/ru/__init__.py", 7, "ru.core_ext")):
