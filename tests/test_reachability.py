@@ -4,7 +4,7 @@ wrapper chains called with literals, and a scope that uses another scope.
 
 Every expectation is checked against the runtime ground truth (`tests/reach/runtime.py`: the
 scope's folder deleted in a copy and every module imported in a fresh interpreter, in the
-fixture's default environment and with the scope's toggle off). Today's wrong answers are marked
+fixture's default environment and with the toggle's variable set to each OFF value). Today's wrong answers are marked
 `xfail(strict=True)` with "UNDER: ..." (a breakage or finding missed) or "OVER: ..." (one that
 should not be there), so the suite stays green and the fix flips them.
 
@@ -28,22 +28,30 @@ from .conftest import FIXTURES
 from .inprocess import run_main
 from .reach.runtime import modules_of, runtime_truth
 
+# The fixture's default environment, then the toggle's variable set to each OFF value (DESIGN.md:
+# "an environment variable's OFF states include unset, "", "0", "OFF", "false"").
+OFF_VALUES = ("0", "", "OFF", "false")
+
 
 @dataclass(frozen=True)
 class Case:
     fixture: str
     scope: str
-    toggle_off_env: dict  # the environment that turns the scope's toggle off
+    toggle_var: str  # the environment variable that spells the scope's toggle
     # Runtime truth, default environment: module -> start of its error once the scope is deleted.
     broken: dict
-    broken_toggle_off: dict  # the same with the scope's toggle off
     clean: bool  # the right verdict (never Clean while something breaks)
+    # The same with the toggle's variable set to each OFF value, where that differs from `broken`.
+    broken_off: dict = field(default_factory=dict)
     plan_broken: dict = field(default_factory=dict)  # module -> (path, line) in the plan
     lazy: tuple = ()  # (path, line) of the calls that break later
     guarded: tuple = ()  # (path, line) of the guarded imports left behind
     chain_lines: dict = field(default_factory=dict)  # module -> "path:line" tokens, in order, on its line
     mentions: tuple = ()  # text the plan must contain (tuple entry to remove, toggle to set, ...)
     user_scopes: tuple = ()  # scopes that use this one: to delete or turn off first
+
+    def expected_broken(self, env):
+        return self.broken if env == "default" else self.broken_off.get(env, self.broken)
 
 
 RB_ALL = ("rb", "rb.backend", "rb.backend._autoload", "rb.backend.cpu", "rb.backend.loader", "rb.base", "rb.ops")
@@ -53,10 +61,11 @@ RB = "src/rb/__init__.py"
 
 CASES = {
     ("reach_backends", "rb.backend.npu"): Case(
-        "reach_backends", "rb.backend.npu", {"RB_BACKEND_AUTOLOAD": "0"},
+        "reach_backends", "rb.backend.npu", "RB_BACKEND_AUTOLOAD",
         broken={m: NPU_ERROR for m in (*RB_ALL, "rb.backend.dsp")},
-        broken_toggle_off={},  # autoload_backends() returns before the loop
         clean=False,
+        # autoload_backends() returns before the loop only for "0": unset, "", "OFF", "false" load it.
+        broken_off={"0": {}},
         # The code's default state ("1") loads every backend: `import rb` fails, at the call.
         plan_broken={"rb": (RB, 8)},
         chain_lines={"rb": ("src/rb/__init__.py:8", "src/rb/backend/loader.py:10")},
@@ -64,20 +73,17 @@ CASES = {
         mentions=("RB_BACKEND_AUTOLOAD", "src/rb/backend/_autoload.py:8"),
     ),
     ("reach_backends", "rb.backend.dsp"): Case(
-        "reach_backends", "rb.backend.dsp", {"USE_DSP": "0"},
+        "reach_backends", "rb.backend.dsp", "USE_DSP",
         broken={m: DSP_ERROR for m in (*RB_ALL, "rb.backend.npu", "rb.backend.npu.kernels")},
-        broken_toggle_off={m: DSP_ERROR for m in (*RB_ALL, "rb.backend.npu", "rb.backend.npu.kernels")},
         clean=False,
         plan_broken={"rb": (RB, 8)},
         chain_lines={"rb": ("src/rb/__init__.py:8", "src/rb/backend/loader.py:10")},
         mentions=("src/rb/backend/_autoload.py:9",),
     ),
     ("reach_dialects", "rd.graph"): Case(
-        "reach_dialects", "rd.graph", {"USE_GRAPH": "0"},
+        "reach_dialects", "rd.graph", "USE_GRAPH",
         broken={"rd.frontend": "ImportError: cannot import name 'graph' from 'rd.script'",
                 "rd.printer": "ModuleNotFoundError: No module named 'rd.script.parser.graph'"},
-        broken_toggle_off={"rd.frontend": "ImportError: cannot import name 'graph' from 'rd.script'",
-                           "rd.printer": "ModuleNotFoundError: No module named 'rd.script.parser.graph'"},
         clean=False,
         # `from rd.script import graph` is an import of rd.graph.script (register_dialect +
         # __getattr__); `from rd.script.parser.graph import ...` of rd.graph.script.parser (finder).
@@ -86,13 +92,10 @@ CASES = {
         guarded=(("src/rd/__init__.py", 6),),
     ),
     ("reach_lazy", "rl.contrib.vision"): Case(
-        "reach_lazy", "rl.contrib.vision", {"USE_VISION": "0"},
+        "reach_lazy", "rl.contrib.vision", "USE_VISION",
         broken={"rl.app": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
                 "rl.models.detector": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
                 "rl.serve": "ModuleNotFoundError: No module named 'rl.contrib.vision'"},
-        broken_toggle_off={"rl.app": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
-                           "rl.models.detector": "ModuleNotFoundError: No module named 'rl.contrib.vision'",
-                           "rl.serve": "ModuleNotFoundError: No module named 'rl.contrib.vision'"},
         clean=False,
         plan_broken={"rl.app": ("src/rl/app.py", 3), "rl.models.detector": ("src/rl/models/detector.py", 2),
                      "rl.serve": ("src/rl/serve.py", 3)},
@@ -100,11 +103,9 @@ CASES = {
         lazy=(("src/rl/__init__.py", 5), ("src/rl/contrib/__init__.py", 4), ("src/rl/models/__init__.py", 5)),
     ),
     ("reach_wrappers", "rw.plugins.legacy"): Case(
-        "reach_wrappers", "rw.plugins.legacy", {"RW_USE_LEGACY": "0"},
+        "reach_wrappers", "rw.plugins.legacy", "RW_USE_LEGACY",
         broken={"rw.compat": "ModuleNotFoundError: No module named 'rw.plugins.legacy'",
                 "rw.report": "ModuleNotFoundError: No module named 'rw.plugins.legacy'"},
-        broken_toggle_off={"rw.compat": "ModuleNotFoundError: No module named 'rw.plugins.legacy'",
-                           "rw.report": "ModuleNotFoundError: No module named 'rw.plugins.legacy'"},
         clean=False,
         plan_broken={"rw.compat": ("src/rw/compat.py", 4), "rw.report": ("src/rw/report.py", 2)},
         chain_lines={"rw.compat": ("src/rw/compat.py:4", "src/rw/_loader.py:7")},
@@ -112,11 +113,9 @@ CASES = {
         guarded=(("src/rw/features.py", 9),),
     ),
     ("reach_uses", "ru.core_ext"): Case(
-        "reach_uses", "ru.core_ext", {"RU_USE_CORE_EXT": "0"},
+        "reach_uses", "ru.core_ext", "RU_USE_CORE_EXT",
         broken={m: "ModuleNotFoundError: No module named 'ru.core_ext'"
                 for m in ("ru.addon", "ru.addon.a", "ru.addon.b", "ru.addon.c")},
-        broken_toggle_off={m: "ModuleNotFoundError: No module named 'ru.core_ext'"
-                           for m in ("ru.addon", "ru.addon.a", "ru.addon.b", "ru.addon.c")},
         clean=False,
         plan_broken={},  # ru.addon's modules are not listed one by one: it is turned off first
         guarded=(("src/ru/__init__.py", 5),),
@@ -124,12 +123,14 @@ CASES = {
         user_scopes=("ru.addon",),
     ),
     ("reach_uses", "ru.addon"): Case(
-        "reach_uses", "ru.addon", {"RU_USE_ADDON": "0"},
-        broken={}, broken_toggle_off={},
+        "reach_uses", "ru.addon", "RU_USE_ADDON",
+        broken={},
         clean=True,
         guarded=(("src/ru/__init__.py", 7), ("src/ru/tools.py", 5)),
     ),
 }
+
+CASE_PARTS = {p for key in CASES for p in key}
 
 # Today's wrong answers, (fixture, scope) -> reason; each marks the tests named after the dict.
 PLAN_VERDICT_WRONG = {
@@ -157,8 +158,8 @@ PLAN_LAZY_WRONG = {
     ("reach_wrappers", "rw.plugins.legacy"): "UNDER: load('legacy') inside to_legacy() is not seen",
 }
 SOUNDNESS_WRONG = {  # runtime breaks, plan says Clean
-    (k, env): v for k, v in PLAN_VERDICT_WRONG.items() for env in ("default", "toggle-off")
-    if (CASES[k].broken if env == "default" else CASES[k].broken_toggle_off)
+    (k, env): v for k, v in PLAN_VERDICT_WRONG.items() for env in ("default", *OFF_VALUES)
+    if CASES[k].expected_broken(env)
 }
 MISSED_WRONG = {  # runtime breaks a module the plan does not list
     ("reach_backends", "rb.backend.npu"): PLAN_VERDICT_WRONG[("reach_backends", "rb.backend.npu")],
@@ -177,8 +178,12 @@ EXPECTED_CHECK = {
         # load() is exported (__all__): any name may come in, only the prefix rb.backend. is known.
         ("SG206", "src/rb/backend/loader.py", 10, "rb.backend.npu"),
         ("SG206", "src/rb/backend/loader.py", 10, "rb.backend.dsp"),
-        # The tuple entry "dsp" is imported at import time (rb/__init__.py:8) with no USE_DSP guard;
-        # "npu" is behind its toggle: autoload_backends() returns first when RB_BACKEND_AUTOLOAD is "0".
+        # The tuple entries are imported at import time (rb/__init__.py:8). "dsp" has no USE_DSP
+        # guard; "npu"'s early return tests RB_BACKEND_AUTOLOAD == "0" only, so in the OFF states
+        # unset, "", "OFF" and "false" it loads: no guard either (DESIGN.md, Soundness).
+        ("SG205", "src/rb/backend/_autoload.py", 8, "rb.backend.npu"),
+        ("SG402", "src/rb/backend/_autoload.py", 8, "rb.backend.npu"),
+        ("SG301", "src/rb/__init__.py", 8, "rb.backend.npu"),
         ("SG205", "src/rb/backend/_autoload.py", 9, "rb.backend.dsp"),
         ("SG402", "src/rb/backend/_autoload.py", 9, "rb.backend.dsp"),
         ("SG301", "src/rb/__init__.py", 8, "rb.backend.dsp"),
@@ -212,6 +217,9 @@ EXPECTED_CHECK = {
 CHECK_MISSING_TODAY = {
     ("SG206", "src/rb/backend/loader.py", 10, "rb.backend.npu"): "UNDER: the local module_name loses its prefix",
     ("SG206", "src/rb/backend/loader.py", 10, "rb.backend.dsp"): "UNDER: the local module_name loses its prefix",
+    ("SG205", "src/rb/backend/_autoload.py", 8, "rb.backend.npu"): "UNDER: no value flow from the tuple",
+    ("SG402", "src/rb/backend/_autoload.py", 8, "rb.backend.npu"): "UNDER: no import-time call graph",
+    ("SG301", "src/rb/__init__.py", 8, "rb.backend.npu"): "UNDER: no import-time call graph",
     ("SG205", "src/rb/backend/_autoload.py", 9, "rb.backend.dsp"): "UNDER: no value flow from the tuple",
     ("SG402", "src/rb/backend/_autoload.py", 9, "rb.backend.dsp"): "UNDER: no import-time call graph",
     ("SG301", "src/rb/__init__.py", 8, "rb.backend.dsp"): "UNDER: no import-time call graph",
@@ -259,7 +267,12 @@ def _params(keys, wrong, ids=None):
 
 
 def _case_id(key):
-    return "-".join(str(p) for p in (key if isinstance(key, tuple) else (key,)))
+    parts = key if isinstance(key, tuple) else (key,)
+    return "-".join(p if p in CASE_PARTS else _env_id(p) for p in parts)
+
+
+def _env_id(env):
+    return "unset" if env == "default" else f"off={env!r}"
 
 
 # --- running scopeguard and the ground truth (each once per session) ---------------------------
@@ -285,7 +298,7 @@ _TRUTHS = {}
 def _truth(case, env_name, tmp_path_factory):
     key = (case.fixture, case.scope, env_name)
     if key not in _TRUTHS:
-        env = {} if env_name == "default" else case.toggle_off_env
+        env = {} if env_name == "default" else {case.toggle_var: env_name}
         _TRUTHS[key] = runtime_truth(FIXTURES / case.fixture, ["src"], case.scope, env,
                                      workdir=tmp_path_factory.getbasetemp())
     return _TRUTHS[key]
@@ -311,7 +324,16 @@ def _scope_modules(fixture, scope):
     return {m for m in modules_of(FIXTURES / fixture, ["src"]) if m == scope or m.startswith(scope + ".")}
 
 
-ENVS = ("default", "toggle-off")
+# A variable no file of the fixture spells cannot change an import: "0" stands for its OFF values.
+
+
+def _envs(key):
+    case = CASES[key]
+    spelled = any(case.toggle_var in p.read_text() for p in (FIXTURES / case.fixture / "src").rglob("*.py"))
+    return ("default", *(OFF_VALUES if spelled else OFF_VALUES[:1]))
+
+
+CASE_ENVS = [(*key, env) for key in CASES for env in _envs(key)]
 
 
 # --- the ground truth itself ----------------------------------------------------------------
@@ -320,15 +342,14 @@ ENVS = ("default", "toggle-off")
 def test_every_module_imports_before_any_deletion(fixture, tmp_path_factory):
     """Sanity: the fixtures import cleanly, so every failure after a deletion is the deletion's."""
     for case in (c for c in CASES.values() if c.fixture == fixture):
-        for env in ENVS:
+        for env in _envs((case.fixture, case.scope)):
             assert _truth(case, env, tmp_path_factory).failing_anyway == {}, (case.scope, env)
 
 
-@pytest.mark.parametrize("fixture,scope", list(CASES), ids=_case_id)
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("fixture,scope,env", CASE_ENVS, ids=_case_id)
 def test_runtime_truth(fixture, scope, env, tmp_path_factory):
     case = CASES[fixture, scope]
-    expected = case.broken if env == "default" else case.broken_toggle_off
+    expected = case.expected_broken(env)
     assert _errors(_truth(case, env, tmp_path_factory).broken) == expected
 
 
@@ -394,7 +415,7 @@ def test_plan_calls_that_break_later_and_guarded_imports(fixture, scope):
 
 # --- soundness: never Clean while something breaks, never a breakage missed -----------------
 
-@pytest.mark.parametrize("fixture,scope,env", _params([(*k, e) for k in CASES for e in ENVS],
+@pytest.mark.parametrize("fixture,scope,env", _params(CASE_ENVS,
                                                       {(*k, e): v for (k, e), v in SOUNDNESS_WRONG.items()},
                                                       _case_id))
 def test_soundness_never_clean_while_the_runtime_breaks(fixture, scope, env, tmp_path_factory):

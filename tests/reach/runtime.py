@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHILD = r"""
-import importlib, sys
-sys.path[:0] = sys.argv[2].split("\0")
+import importlib, os, sys
+sys.path[:0] = sys.argv[2].split(os.pathsep)
 try:
     importlib.import_module(sys.argv[1])
 except BaseException as error:
@@ -61,7 +61,7 @@ def modules_of(root: Path, source_roots: list[str]) -> list[str]:
 def import_each(roots: list[Path], modules: list[str], env: dict[str, str], jobs: int = 4) -> dict[str, str]:
     """Import each module in a fresh interpreter; module -> first line of its error, "" on success."""
     child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **env}
-    path_arg = "\0".join(str(r) for r in roots)
+    path_arg = os.pathsep.join(str(r) for r in roots)
 
     def one(module: str) -> tuple[str, str]:
         done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", CHILD, module, path_arg],
@@ -74,20 +74,40 @@ def import_each(roots: list[Path], modules: list[str], env: dict[str, str], jobs
         return dict(pool.map(one, modules))
 
 
+_UNTOUCHED: dict[tuple, dict[str, str]] = {}  # (fixture, roots, env) -> every module's outcome
+
+
+def untouched(fixture: Path, source_roots: list[str], env: dict[str, str],
+              workdir: Path | None = None) -> dict[str, str]:
+    """Every module of the untouched fixture, imported in a copy (once per fixture and environment)."""
+    key = (str(fixture), tuple(source_roots), tuple(sorted(env.items())))
+    if key not in _UNTOUCHED:
+        temp = _copy(fixture, source_roots, workdir)
+        try:
+            _UNTOUCHED[key] = import_each([temp / s for s in source_roots], modules_of(temp, source_roots), env)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+    return _UNTOUCHED[key]
+
+
+def _copy(fixture: Path, source_roots: list[str], workdir: Path | None) -> Path:
+    temp = Path(tempfile.mkdtemp(prefix="reach-truth-", dir=workdir))
+    for source in source_roots:
+        shutil.copytree(fixture / source, temp / source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return temp
+
+
 def runtime_truth(fixture: Path, source_roots: list[str], scope: str, env: dict[str, str],
                   workdir: Path | None = None) -> Truth:
     """Delete `scope`'s folder in a copy of `fixture` and import every remaining module, before and
     after, in the environment `env` (nothing else of the caller's environment leaks in)."""
-    temp = Path(tempfile.mkdtemp(prefix="reach-truth-", dir=workdir))
+    everything = untouched(fixture, source_roots, env, workdir)
+    temp = _copy(fixture, source_roots, workdir)
     try:
-        for source in source_roots:
-            shutil.copytree(fixture / source, temp / source,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         roots = [temp / s for s in source_roots]
         relative = Path(*scope.split("."))
-        deleted = {m for m in modules_of(temp, source_roots) if m == scope or m.startswith(scope + ".")}
-        remaining = [m for m in modules_of(temp, source_roots) if m not in deleted]
-        before = import_each(roots, remaining, env)
+        remaining = [m for m in everything if m != scope and not m.startswith(scope + ".")]
+        before = {m: everything[m] for m in remaining}
         for root in roots:
             if (root / relative).is_dir():
                 shutil.rmtree(root / relative)
