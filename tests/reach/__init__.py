@@ -1,0 +1,1 @@
+"""Helpers for tests/test_reachability.py: a runtime import sweep, independent of scopeguard."""
