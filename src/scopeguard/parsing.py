@@ -411,6 +411,12 @@ class _Worker:
             handle.close()
 
 
+# A file this large yields a syntax tree of a few hundred MB while it is parsed: at most one such file
+# is parsed at a time, so peak memory stays near one large tree plus the workers' base, as when
+# the largest files went to one worker (TVM 0.27: 3 files; torch 2.13: a dozen).
+_LARGE_FILE = 192 * 1024
+
+
 class _Pool:
     """Up to `size` workers, one task each at a time, replaced when they die or run out of time."""
 
@@ -444,8 +450,12 @@ class _Pool:
         out: list[Result | None] = [None] * len(tasks)
         # Largest files first: a 1 MB file parsed last would leave the other workers idle while it
         # runs (torch has several). Results go back to the caller's order.
-        queue = deque(sorted(range(len(tasks)), key=lambda i: _size(tasks[i][0]), reverse=True))
+        sizes = [_size(task[0]) for task in tasks]
+        queue = deque(sorted(range(len(tasks)), key=sizes.__getitem__, reverse=True))
         done = 0
+
+        def large_in_flight() -> bool:
+            return any(w.task is not None and sizes[w.task] >= _LARGE_FILE for w in self.workers)
 
         def finish(index: int, result: Result) -> None:
             nonlocal done
@@ -461,7 +471,14 @@ class _Pool:
                     worker = self._start()
                 if worker is None:
                     break
-                index = queue.popleft()
+                if sizes[queue[0]] >= _LARGE_FILE and large_in_flight():
+                    # One large file at a time: its tree is what peak memory is made of. The other
+                    # workers take the smallest files meanwhile.
+                    if sizes[queue[-1]] >= _LARGE_FILE:
+                        break  # only large files left: wait for the one in flight
+                    index = queue.pop()
+                else:
+                    index = queue.popleft()
                 try:
                     worker.conn.send((index, tasks[index]))
                 except (OSError, ValueError):  # died while idle: replace it and try again
