@@ -2,12 +2,6 @@
 
 `classify` is the one answer the rules (SG2xx, SG403), the deletion simulation and the graph views
 share; `survives_deletion` is what the deletion simulation asks of every site.
-
-A handler protects a site only against the exception deleting the scope really raises there
-(`failure`): `import a.b`, `from a.b import c` and dynamic imports of a deleted module raise
-ModuleNotFoundError; `from a import b` with `a` kept raises a plain ImportError ("cannot import
-name"), which `except ModuleNotFoundError` does not catch; `from a import *` whose `__all__` names a
-deleted submodule raises AttributeError.
 """
 
 from __future__ import annotations
@@ -15,7 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from ..model import Execution, Guarded, GuardKind, ImportSite, Scope, SiteKind, TYPE_CHECKING
+from ..model import Execution, Guarded, Scope
+from ..model import TYPE_CHECKING, GuardKind, ImportSite, SiteKind
 
 IMPORT_ERROR = "ImportError"
 MODULE_NOT_FOUND = "ModuleNotFoundError"
@@ -49,7 +44,12 @@ def classify(site: Guarded, scope: Scope) -> Verdict:
 
 
 def failure(site: Guarded, scope: Scope) -> str:
-    """The exception the site raises once `scope` is deleted."""
+    """The exception the site raises once `scope` is deleted: a handler protects a site only
+    against that one. `import a.b`, `from a.b import c` and dynamic imports of a deleted module
+    raise ModuleNotFoundError; `from a import b` with `a` kept raises a plain ImportError ("cannot
+    import name"), which `except ModuleNotFoundError` does not catch; `from a import *` whose
+    `__all__` names a deleted submodule raises AttributeError; a module that fails in turn may
+    raise any of them."""
     if not isinstance(site, ImportSite):
         return ANY_IMPORT_FAILURE
     if site.raises:

@@ -53,6 +53,7 @@ _NON_SUPPRESSING = frozenset({
     "redirect_stderr", "chdir", "Lock", "RLock", "no_grad", "enable_grad", "inference_mode", "scandir",
 })
 _UNKNOWN = object()  # a test whose truth is not a constant
+_PSEUDO_PAIRS = ((TYPE_CHECKING, True), (MAIN, True))
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class GuardWalk:
         self.dynamic_callees = dynamic_callees  # call names worth a look, aliases included
         self.mentions_possible = mentions_possible  # False when no toggle is spelled in the file
         self.context = context if context is not None else WalkContext()
+        self._rest: Sequence[cst.CSTNode] = ()
         self.index = -1
         # The guards of every statement, by walk index, for the passes over the `ast` view; with
         # libcst positions also each statement's line.
@@ -181,7 +183,9 @@ class GuardWalk:
     def block(self, statements: Sequence[cst.CSTNode], guards: Guards, method_guards=()) -> Guards | None:
         """Walk a block; return the guards that hold at its end (None: its end is never reached)."""
         current: Guards | None = guards
-        for stmt in statements:
+        for position, stmt in enumerate(statements):
+            if isinstance(stmt, (cst.Try, cst.TryStar)):
+                self._rest = statements[position + 1:]  # what runs after it: uses of what it imports
             if current is None:  # after an unconditional exit: never runs
                 current = guards + (self._dead(0),)
                 self.statement(stmt, current, method_guards)
@@ -277,11 +281,16 @@ class GuardWalk:
                 if any(r is None for r in results):
                     return None
                 return frozenset().union(*results)
-            # one operand has this truth: the impossible ones (and, on import, `TYPE_CHECKING` or
-            # `__name__ == "__main__"`) drop out
-            possible = [r for r in results if r is not None and (TYPE_CHECKING, True) not in r and (MAIN, True) not in r]
+            # one operand has this truth: the impossible ones drop out, then those that need
+            # `TYPE_CHECKING` (false at run time), then, on import, `__name__ == "__main__"` -
+            # each only while another operand is left
+            possible = [r for r in results if r is not None]
             if not possible:
                 return None
+            for pseudo in _PSEUDO_PAIRS:
+                kept = [r for r in possible if pseudo not in r]
+                if kept:
+                    possible = kept
             common = possible[0]
             for r in possible[1:]:
                 common = common & r
@@ -293,15 +302,12 @@ class GuardWalk:
 
     def _condition(self, test: cst.BaseExpression, truth: bool, line: int, keyword: str) -> Guards:
         knowledge = self.knowledge(test, truth)
-        text = f"{keyword} {code(test)}" if truth else f"{keyword} not ({code(test)})"
         if knowledge is None:
-            return (Guard(GuardKind.DEAD, line, text),)
-        mentioned = (
-            self.matcher.mentioned(test) - {name for name, _ in knowledge} if self.mentions_possible else frozenset()
-        )
+            return (Guard(GuardKind.DEAD, line, _text(keyword, test, truth)),)
+        mentioned = self.matcher.mentioned(test) - {name for name, _ in knowledge} if self.mentions_possible else frozenset()
         if not knowledge and not mentioned:
             return ()
-        return (Guard(GuardKind.CONDITION, line, text, knowledge, mentioned),)
+        return (Guard(GuardKind.CONDITION, line, _text(keyword, test, truth), knowledge, mentioned),)
 
     def _dead(self, line: int, text: str = "after an unconditional exit") -> Guard:
         return Guard(GuardKind.DEAD, line, text)
@@ -369,6 +375,9 @@ class GuardWalk:
         inner = guards
         if not catches & {"ImportError", "ModuleNotFoundError"}:
             catches = set()  # AttributeError alone: a star import's failure only; not counted
+        rest, self._rest = self._rest, ()
+        if catches and _used_after(stmt, rest):
+            catches = set()  # `except ImportError: feat = None` then `feat.x` at once: it fails anyway
         if catches:
             inner = guards + (Guard(GuardKind.OPTIONAL, line, ", ".join(t.strip() for t in texts), catches=frozenset(catches)),)
         elif lookup is not None and "ImportError" not in covered:
@@ -681,6 +690,97 @@ def _has_continue(stmt: cst.CSTNode) -> bool:
     return _find_small([stmt], lambda s: isinstance(s, cst.Continue), loops=False)
 
 
+def _imported_names(statements: Sequence[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    for stmt in statements:
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    text = dotted_name(bound)
+                    if text:
+                        names.add(text.split(".")[0])
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+    return names
+
+
+def _rebound(handlers, name: str) -> bool:
+    """Every handler binds `name` to something other than None (a fallback)."""
+    for handler in handlers:
+        found = False
+        for stmt in block_statements(handler.body):
+            if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
+                    found = not (isinstance(small.value, cst.Name) and small.value.value == "None")
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and name in _imported_names([stmt]):
+                    found = True
+        if not found:
+            return False
+    return True
+
+
+class _UseFinder(cst.CSTVisitor):
+    """Finds `name.attr`, `name(...)` or `name[...]` evaluated for sure where it is written: not
+    under a test that mentions the name, not in a lambda, function, conditional expression or
+    `and`/`or` operand, not in a `try`."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def _mentions(self, node: cst.CSTNode) -> bool:
+        finder = _NameFinder(self.names)
+        node.visit(finder)
+        return finder.found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found or isinstance(node, (cst.Lambda, cst.FunctionDef, cst.IfExp, cst.BooleanOperation, cst.Try, cst.TryStar)):
+            return False
+        if isinstance(node, (cst.If, cst.While)) and self._mentions(node.test):
+            return False
+        value = (
+            node.value if isinstance(node, (cst.Attribute, cst.Subscript)) else node.func if isinstance(node, cst.Call) else None
+        )
+        if isinstance(value, cst.Name) and value.value in self.names:
+            self.found = True
+            return False
+        return True
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.names:
+            self.found = True
+
+
+def _used_after(stmt: cst.Try, rest: Sequence[cst.CSTNode]) -> bool:
+    """A name the try imports, left None (or unbound) by its handlers, is used for sure later in
+    the same block: the failure the handler swallowed comes back as an error there."""
+    if not rest:
+        return False
+    names = {n for n in _imported_names(block_statements(stmt.body)) if not _rebound(stmt.handlers, n)}
+    if not names:
+        return False
+    finder = _UseFinder(names)
+    for later in rest:
+        later.visit(finder)
+        if finder.found:
+            return True
+    return False
+
+
 def _non_suppressing(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Call) and last_name(expr.func) in _NON_SUPPRESSING
 
@@ -737,6 +837,10 @@ def _constant_truth(expr: cst.BaseExpression):
             lo, hi = (compare(v[0], target.comparator.evaluated_value) for v in _PY3_RANGE)
             return lo if lo == hi else _UNKNOWN
     return _UNKNOWN
+
+
+def _text(keyword: str, test: cst.BaseExpression, truth: bool) -> str:
+    return f"{keyword} {code(test)}" if truth else f"{keyword} not ({code(test)})"
 
 
 def _compare(left: cst.BaseExpression, operator, right: cst.BaseExpression) -> cst.Comparison:
