@@ -176,6 +176,7 @@ class ImportSites:
             # A literal, or an f-string/concatenation of literals, `__name__` and module constants.
             known = self.names.resolve_cst(call.args[0].value)
             text, complete = known if known is not None else ("", False)
+            fromlist: list[ImportSite] = []
             if complete and what == "import_module" and text.startswith("."):
                 text = self._relative_to_package(call, text)
                 if text is None:
@@ -194,7 +195,7 @@ class ImportSites:
                 for name in _fromlist(call):
                     optional = Guard(GuardKind.OPTIONAL, line, "__import__ fromlist", catches=frozenset({"ModuleNotFoundError"}))
                     target = f"{text}.{name}" if text else name
-                    self.sites.append(ImportSite(target, None, line, column, SiteKind.DYNAMIC, guards + (optional,)))
+                    fromlist.append(ImportSite(target, None, line, column, SiteKind.DYNAMIC, guards + (optional,)))
             if complete and text and not text.startswith("."):
                 if what == "find_spec":
                     self._probe(text, call, line, column, guards)
@@ -204,6 +205,7 @@ class ImportSites:
                 else:
                     raises = "ImportError" if what == "run_module" else ""
                     self.sites.append(ImportSite(text, None, line, column, SiteKind.DYNAMIC, guards, raises))
+                self.sites.extend(fromlist)  # after the module they are looked up in
                 continue
             reason = "relative dynamic import" if complete else "target is not a literal"
             self.unresolved.append(UnresolvedImport(line, column, code(call), text, reason, guards))
