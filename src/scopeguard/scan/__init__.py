@@ -140,7 +140,7 @@ def scan_source(
 
 
 # Words that may start a dynamic import: a file without any is not searched for calls.
-_DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|\b(?:exec|eval)\s*\(")
+_DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\(")
 
 
 def _parse_ast(source: bytes) -> ast.Module:

@@ -2,7 +2,8 @@
 of the file called from code that runs on import (module level, a class body, a decorator, a
 default argument, an annotation, a class base or keyword, a case guard, an immediately called
 lambda), a decorator function, `__init__`/`__new__` of a class instantiated there and
-`__init_subclass__` of a base class, and what those call in turn (same-module calls only).
+`__init_subclass__` of a base class, a function handed to any call there (`map(f, xs)`, a
+registry that may call it), and what those call in turn (same-module calls only).
 
 The result maps each such function's FUNCTION guard to the guards at its call sites (their common
 prefix: what holds at every call), so that the facts inside it can be given a second, import-time
@@ -19,7 +20,8 @@ from ..model import Guard, GuardKind
 from .astnodes import HEADER_SKIP
 
 Guards = tuple[Guard, ...]
-_CONSTRUCTION = ("__init__", "__new__", "__post_init__")
+_CONSTRUCTION = ("__init__", "__new__", "__post_init__", "__set_name__")
+
 
 
 def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.Module) -> dict[Guard, Guards]:
@@ -60,6 +62,8 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
     if not module_defs and not class_members and not nested:
         return {}
 
+    local_names = set(module_defs) | set(classes) | {n for table in (*class_members.values(), *nested.values()) for n in table}
+
     def function_guard(fn: ast.stmt) -> Guard | None:
         outer = guards_of.get(id(fn))
         inner = guards_of.get(id(fn.body[0])) if fn.body else None
@@ -78,8 +82,9 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
         table = class_members.get(id(cls), {})
         return [fn for name in names for fn in table.get(name, ()) if not isinstance(fn, ast.ClassDef)]
 
-    def resolve(func: ast.expr, stmt: ast.stmt) -> list[ast.stmt]:
-        """The same-module functions a call of `func` written in `stmt` may run."""
+    def resolve(func: ast.expr, stmt: ast.stmt, called: bool = True) -> list[ast.stmt]:
+        """The same-module functions a call of `func` written in `stmt` may run (called=False:
+        the functions `func` may name when handed over, not a class's constructors)."""
         if isinstance(func, ast.Name):
             found: list[ast.stmt] = []
             owner = container.get(id(stmt))
@@ -90,8 +95,9 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
                     found += nested.get(id(owner), {}).get(func.id, [])
                 owner = container.get(id(owner))
             found += module_defs.get(func.id, [])
-            for cls in classes.get(func.id, ()):
-                found += members(cls, _CONSTRUCTION)
+            if called:
+                for cls in classes.get(func.id, ()):
+                    found += members(cls, _CONSTRUCTION)
             return found
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner_name = func.value.id
@@ -115,10 +121,24 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
         for expr, called in _evaluated(stmt, future, _in_function(guards)):
             if called:  # a decorator: called with the function or class
                 record(resolve(expr, stmt), guards)
+            skip: set[int] = set()
             for node in _nodes(expr):
-                if isinstance(node, ast.Call):
+                kind = type(node)
+                if kind is ast.Call:
+                    skip.add(id(node.func))
                     record(resolve(node.func, stmt), guards)
+                elif kind is ast.Attribute:
+                    skip.add(id(node.value))
+                    if id(node) not in skip and node.attr in local_names:
+                        record(resolve(node, stmt, False), guards)  # handed over: may be called by the receiver
+                elif kind is ast.Name and id(node) not in skip and node.id in local_names:
+                    # a function of the file handed to a call may be called by it right away
+                    # (`list(map(f, xs))`, `Thread(target=f).start()`, a registry that runs it)
+                    record(resolve(node, stmt, False), guards)
         if isinstance(stmt, ast.ClassDef):
+            for keyword in stmt.keywords:  # a metaclass of the file builds the class
+                if keyword.arg == "metaclass" and isinstance(keyword.value, ast.Name):
+                    record([fn for cls in classes.get(keyword.value.id, ()) for fn in members(cls, ("__new__", "__init__", "__prepare__"))], guards)
             for base in stmt.bases:
                 if isinstance(base, ast.Name):
                     record([fn for cls in classes.get(base.id, ()) for fn in members(cls, ("__init_subclass__",))], guards)

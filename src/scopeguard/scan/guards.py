@@ -168,6 +168,7 @@ class GuardWalk:
         self.mentions_possible = mentions_possible  # False when no toggle is spelled in the file
         self.context = context if context is not None else WalkContext()
         self._rest: Sequence[cst.CSTNode] = ()
+        self._last_mentioned: tuple = (None, frozenset())
         self.index = -1
         # The guards of every statement, by walk index, for the passes over the `ast` view; with
         # libcst positions also each statement's line.
@@ -184,7 +185,7 @@ class GuardWalk:
         """Walk a block; return the guards that hold at its end (None: its end is never reached)."""
         current: Guards | None = guards
         for position, stmt in enumerate(statements):
-            if isinstance(stmt, (cst.Try, cst.TryStar)):
+            if isinstance(stmt, (cst.Try, cst.TryStar, cst.With)):
                 self._rest = statements[position + 1:]  # what runs after it: uses of what it imports
             if current is None:  # after an unconditional exit: never runs
                 current = guards + (self._dead(0),)
@@ -295,6 +296,15 @@ class GuardWalk:
             for r in possible[1:]:
                 common = common & r
             return common
+        if isinstance(test, cst.IfExp):  # `A if C else B`: C and A, or not C and B
+            branches = []
+            for condition, value in ((True, test.body), (False, test.orelse)):
+                first, second = self.knowledge(test.test, condition), self.knowledge(value, truth)
+                if first is not None and second is not None:
+                    branches.append(first | second)
+            if not branches:
+                return None
+            return branches[0] if len(branches) == 1 else branches[0] & branches[1]
         constant = _constant_truth(test)
         if constant is not _UNKNOWN:
             return frozenset() if constant == truth else None
@@ -304,10 +314,16 @@ class GuardWalk:
         knowledge = self.knowledge(test, truth)
         if knowledge is None:
             return (Guard(GuardKind.DEAD, line, _text(keyword, test, truth)),)
-        mentioned = self.matcher.mentioned(test) - {name for name, _ in knowledge} if self.mentions_possible else frozenset()
+        mentioned = self._mentioned(test) - {name for name, _ in knowledge} if self.mentions_possible else frozenset()
         if not knowledge and not mentioned:
             return ()
         return (Guard(GuardKind.CONDITION, line, _text(keyword, test, truth), knowledge, mentioned),)
+
+    def _mentioned(self, test: cst.BaseExpression) -> frozenset[str]:
+        """matcher.mentioned, once per test (an `if` asks for its body and for what follows)."""
+        if self._last_mentioned[0] is not test:
+            self._last_mentioned = (test, self.matcher.mentioned(test))
+        return self._last_mentioned[1]
 
     def _dead(self, line: int, text: str = "after an unconditional exit") -> Guard:
         return Guard(GuardKind.DEAD, line, text)
@@ -423,7 +439,8 @@ class GuardWalk:
         catches: set[str] = set()
         for item in stmt.items:
             catches |= self._suppresses(item.item)
-        if catches & {"ImportError", "ModuleNotFoundError"}:
+        rest, self._rest = self._rest, ()
+        if catches & {"ImportError", "ModuleNotFoundError"} and not _used_after(stmt, rest):
             inner = guards + (Guard(GuardKind.OPTIONAL, line, "contextlib.suppress(" + ", ".join(sorted(catches)) + ")",
                                     catches=frozenset(catches)),)
         end = self.block(block_statements(stmt.body), inner)
@@ -698,10 +715,10 @@ def _imported_names(statements: Sequence[cst.CSTNode]) -> set[str]:
         for small in stmt.body:
             if isinstance(small, cst.Import):
                 for alias in small.names:
+                    # `import a.b` binds `a`, usually bound before: not a name this import decides
                     bound = alias.asname.name if alias.asname is not None else alias.name
-                    text = dotted_name(bound)
-                    if text:
-                        names.add(text.split(".")[0])
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
             elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
                     bound = alias.asname.name if alias.asname is not None else alias.name
@@ -710,21 +727,25 @@ def _imported_names(statements: Sequence[cst.CSTNode]) -> set[str]:
     return names
 
 
-def _rebound(handlers, name: str) -> bool:
-    """Every handler binds `name` to something other than None (a fallback)."""
-    for handler in handlers:
-        found = False
-        for stmt in block_statements(handler.body):
+def _binding(bodies, name: str) -> str:
+    """What the handlers (their bodies) leave `name` bound to: "fallback" when every one binds it
+    to something other than None, "unbound" when one binds nothing, else "none"."""
+    worst = "fallback"
+    for body in bodies:
+        found = "unbound"
+        for stmt in block_statements(body):
             if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 continue
             for small in stmt.body:
                 if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
-                    found = not (isinstance(small.value, cst.Name) and small.value.value == "None")
+                    found = "none" if isinstance(small.value, cst.Name) and small.value.value == "None" else "fallback"
                 elif isinstance(small, (cst.Import, cst.ImportFrom)) and name in _imported_names([stmt]):
-                    found = True
-        if not found:
-            return False
-    return True
+                    found = "fallback"
+        if found == "unbound":
+            return "unbound"
+        if found == "none":
+            worst = "none"
+    return worst
 
 
 class _UseFinder(cst.CSTVisitor):
@@ -732,8 +753,9 @@ class _UseFinder(cst.CSTVisitor):
     under a test that mentions the name, not in a lambda, function, conditional expression or
     `and`/`or` operand, not in a `try`."""
 
-    def __init__(self, names: set[str]) -> None:
-        self.names = names
+    def __init__(self, names: set[str], unbound: set[str]) -> None:
+        self.names = names | unbound
+        self.unbound = unbound  # no value at all: any use fails (NameError)
         self.found = False
 
     def _mentions(self, node: cst.CSTNode) -> bool:
@@ -742,9 +764,20 @@ class _UseFinder(cst.CSTVisitor):
         return finder.found
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found or isinstance(node, (cst.Lambda, cst.FunctionDef, cst.IfExp, cst.BooleanOperation, cst.Try, cst.TryStar)):
+        if self.found or isinstance(node, (cst.Lambda, cst.IfExp, cst.BooleanOperation, cst.Try, cst.TryStar,
+                                           cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Del)):
+            return False
+        if isinstance(node, cst.FunctionDef):  # its decorators and defaults run now, not its body
+            for part in (*node.decorators, node.params):
+                part.visit(self)
+            return False
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and node.value is not None:
+            node.value.visit(self)  # a target is no use
             return False
         if isinstance(node, (cst.If, cst.While)) and self._mentions(node.test):
+            return False
+        if isinstance(node, cst.Name) and node.value in self.unbound:
+            self.found = True
             return False
         value = (
             node.value if isinstance(node, (cst.Attribute, cst.Subscript)) else node.func if isinstance(node, cst.Call) else None
@@ -765,15 +798,22 @@ class _NameFinder(cst.CSTVisitor):
             self.found = True
 
 
-def _used_after(stmt: cst.Try, rest: Sequence[cst.CSTNode]) -> bool:
-    """A name the try imports, left None (or unbound) by its handlers, is used for sure later in
-    the same block: the failure the handler swallowed comes back as an error there."""
+def _used_after(stmt: cst.CSTNode, rest: Sequence[cst.CSTNode]) -> bool:
+    """A name the try (or `with suppress(...)`) imports, left None or unbound by its handlers, is
+    used for sure later in the same block: the failure swallowed comes back as an error there."""
     if not rest:
         return False
-    names = {n for n in _imported_names(block_statements(stmt.body)) if not _rebound(stmt.handlers, n)}
-    if not names:
+    if isinstance(stmt, (cst.Try, cst.TryStar)):  # the handlers after which the rest runs
+        bodies = [h.body for h in stmt.handlers
+                  if not isinstance(last_small_statement(block_statements(h.body)), (cst.Return, cst.Raise, cst.Continue, cst.Break))]
+    else:
+        bodies = [cst.IndentedBlock(body=[])]
+    states = {n: _binding(bodies, n) for n in _imported_names(block_statements(stmt.body))}
+    names = {n for n, state in states.items() if state == "none"}
+    unbound = {n for n, state in states.items() if state == "unbound"}
+    if not names and not unbound:
         return False
-    finder = _UseFinder(names)
+    finder = _UseFinder(names, unbound)
     for later in rest:
         later.visit(finder)
         if finder.found:
@@ -789,6 +829,8 @@ def _runs_at_least_once(expr: cst.BaseExpression) -> bool:
     """A `for` over a non-empty literal or `range(n)` with literal bounds that is not empty."""
     if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
         return bool(expr.elements) and not any(isinstance(e, cst.StarredElement) for e in expr.elements)
+    if isinstance(expr, cst.SimpleString):
+        return bool(expr.evaluated_value)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "range":
         values = [a.value.evaluated_value if isinstance(a.value, cst.Integer) and a.keyword is None else None for a in expr.args]
         if None in values or not 1 <= len(values) <= 2:
@@ -806,6 +848,12 @@ _COMPARE = {
 }
 
 
+def _literal(expr: cst.BaseExpression):
+    if isinstance(expr, (cst.Integer, cst.SimpleString)):
+        return expr.evaluated_value
+    return _UNKNOWN
+
+
 def _constant_truth(expr: cst.BaseExpression):
     """The truth of a constant test (`False`, `0`, `""`, `()`, `sys.version_info >= (3,)`), else _UNKNOWN."""
     if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
@@ -821,6 +869,9 @@ def _constant_truth(expr: cst.BaseExpression):
         compare = _COMPARE.get(type(target.operator))
         if compare is None:
             return _UNKNOWN
+        literals = [_literal(x) for x in (left, target.comparator)]
+        if _UNKNOWN not in literals and isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+            return compare(*literals)
         written = dotted_name(left)
         if written in ("sys.version_info", "version_info") and isinstance(target.comparator, cst.Tuple):
             items = [e.value.evaluated_value if isinstance(e.value, cst.Integer) else None for e in target.comparator.elements]

@@ -106,4 +106,20 @@ CASES = [
          note="runpy reports a missing module as a plain ImportError"),
     case("function-called-in-try", "def setup():\n    from pkg import feat\n\ntry:\n    setup()\nexcept ImportError:\n    pass\n", "runs",
          calls=("setup()",)),
+    case("suppress-then-name-used", f"import contextlib\nwith contextlib.suppress(ImportError):\n    {M}\nX = feat\n", "breaks"),
+    case("handler-pass-then-name-used", f"try:\n    {M}\nexcept ImportError:\n    pass\nprint(feat)\n", "breaks"),
+    case("none-then-decorator-use", f"""
+        try:
+            {M}
+        except ImportError:
+            feat = None
+
+        import functools
+
+        @functools.lru_cache(maxsize=len(feat.__name__))
+        def f():
+            pass
+        """, "breaks"),
+    case("none-then-checked-use", f"try:\n    {M}\nexcept ImportError:\n    feat = None\nif feat is not None:\n    X = feat.__name__\n", "runs"),
+    case("none-then-use-in-function", f"try:\n    {M}\nexcept ImportError:\n    feat = None\n\ndef name():\n    return feat.__name__\n", "runs"),
 ]

@@ -69,4 +69,9 @@ CASES = [
 
         C()
         """, "breaks"),
+    case("metaclass-new", "class Meta(type):\n    def __new__(mcs, name, bases, ns):\n        from pkg import feat\n        return super().__new__(mcs, name, bases, ns)\n\nclass C(metaclass=Meta):\n    pass\n", "breaks"),
+    case("passed-to-map", LOAD + "ITEMS = list(map(lambda f: f(), [_load]))\n", "breaks", calls=CALL,
+         note="a function handed to a call at import time may be called by it"),
+    case("map-of-function", "def setup(_):\n    from pkg import feat\n\nITEMS = list(map(setup, [1]))\n", "breaks"),
+    case("ternary-test-constant", "from pkg.config import USE_FEAT\nif (USE_FEAT if USE_FEAT else False):\n    from pkg import feat\n", "silent"),
 ]
