@@ -2,8 +2,8 @@
 of the file called from code that runs on import (module level, a class body, a decorator, a
 default argument, an annotation, a class base or keyword, a case guard, an immediately called
 lambda), a decorator function, `__init__`/`__new__` of a class instantiated there and
-`__init_subclass__` of a base class, a function handed to any call there (`map(f, xs)`, a
-registry that may call it), and what those call in turn (same-module calls only).
+`__init_subclass__` of a base class, a function handed to a call that calls it at once
+(`list(map(f, xs))`, `Thread(target=f)`), and what those call in turn (same-module calls only).
 
 The result maps each such function's FUNCTION guard to the guards at its call sites (their common
 prefix: what holds at every call), so that the facts inside it can be given a second, import-time
@@ -21,6 +21,12 @@ from .astnodes import HEADER_SKIP
 
 Guards = tuple[Guard, ...]
 _CONSTRUCTION = ("__init__", "__new__", "__post_init__", "__set_name__")
+# Calls that call the functions handed to them before they return (`list(map(f, xs))`,
+# `sorted(xs, key=f)`); a registry that stores a function (`register_func("x", f)`) does not.
+_CALLS_ITS_ARGUMENTS = frozenset({
+    "map", "filter", "sorted", "min", "max", "reduce", "sum", "any", "all", "list", "tuple", "set", "dict",
+    "frozenset", "starmap", "accumulate", "Thread", "Timer", "run", "call", "apply", "submit",
+})
 
 
 
@@ -61,8 +67,6 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
     index(tree.body, None)
     if not module_defs and not class_members and not nested:
         return {}
-
-    local_names = set(module_defs) | set(classes) | {n for table in (*class_members.values(), *nested.values()) for n in table}
 
     def function_guard(fn: ast.stmt) -> Guard | None:
         outer = guards_of.get(id(fn))
@@ -121,20 +125,16 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
         for expr, called in _evaluated(stmt, future, _in_function(guards)):
             if called:  # a decorator: called with the function or class
                 record(resolve(expr, stmt), guards)
-            skip: set[int] = set()
             for node in _nodes(expr):
-                kind = type(node)
-                if kind is ast.Call:
-                    skip.add(id(node.func))
+                if type(node) is ast.Call:
                     record(resolve(node.func, stmt), guards)
-                elif kind is ast.Attribute:
-                    skip.add(id(node.value))
-                    if id(node) not in skip and node.attr in local_names:
-                        record(resolve(node, stmt, False), guards)  # handed over: may be called by the receiver
-                elif kind is ast.Name and id(node) not in skip and node.id in local_names:
-                    # a function of the file handed to a call may be called by it right away
-                    # (`list(map(f, xs))`, `Thread(target=f).start()`, a registry that runs it)
-                    record(resolve(node, stmt, False), guards)
+                    func = node.func
+                    if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) in _CALLS_ITS_ARGUMENTS:
+                        # a function of the file handed to a call that calls it right away
+                        for arg in [*node.args, *(k.value for k in node.keywords)]:
+                            for inner in _nodes(arg):
+                                if isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load):
+                                    record(resolve(inner, stmt, False), guards)
         if isinstance(stmt, ast.ClassDef):
             for keyword in stmt.keywords:  # a metaclass of the file builds the class
                 if keyword.arg == "metaclass" and isinstance(keyword.value, ast.Name):

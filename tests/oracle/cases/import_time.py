@@ -74,4 +74,6 @@ CASES = [
          note="a function handed to a call at import time may be called by it"),
     case("map-of-function", "def setup(_):\n    from pkg import feat\n\nITEMS = list(map(setup, [1]))\n", "breaks"),
     case("ternary-test-constant", "from pkg.config import USE_FEAT\nif (USE_FEAT if USE_FEAT else False):\n    from pkg import feat\n", "silent"),
+    case("stored-in-registry", "REGISTRY = {}\n\ndef register(name, fn):\n    REGISTRY[name] = fn\n\ndef later():\n    from pkg import feat\n\nregister('x', later)\n",
+         "call-breaks", calls=("later()",)),
 ]
