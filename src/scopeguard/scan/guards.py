@@ -349,11 +349,18 @@ class GuardWalk:
         otherwise = guards
         current: cst.If | None = stmt
         current_line = line
+        unchanged = True  # every branch so far ends as it began: nothing to carry past the `if`
         while current is not None:
             body_guards = otherwise + self._condition(current.test, True, current_line, "if")
-            ends.append(self.block(block_statements(current.body), body_guards))
-            otherwise = otherwise + self._condition(current.test, False, current_line, "if")
+            end = self.block(block_statements(current.body), body_guards)
+            ends.append(end)
+            unchanged = unchanged and end is body_guards and not (body_guards[-1:] and body_guards[-1].kind is GuardKind.DEAD)
             orelse = current.orelse
+            if orelse is None and unchanged:
+                # `if X:` alone, no exit in it: what follows knows nothing new (X and not X share
+                # no pair), so the else-side test need not be worked out
+                return guards
+            otherwise = otherwise + self._condition(current.test, False, current_line, "if")
             if isinstance(orelse, cst.If):  # elif: its own test adds to what the else already knows
                 elif_index, current_line = self._enter(orelse, otherwise)
                 self.expressions(orelse.test, elif_index, otherwise)
