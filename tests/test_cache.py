@@ -271,7 +271,7 @@ def test_facts_pickle_as_plain_tuples_and_round_trip():
     guard = Guard(GuardKind.CONDITION, 3, "if USE_MSC", frozenset({("msc", True)}))
     site = ImportSite("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,))
     facts = FileFacts(path="python/tvm/a.py", module="tvm.a", is_package=False, sites=(site,))
-    assert site.__getstate__() == ("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,))
+    assert site.__getstate__() == ("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,), "")
     again = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == facts and hash(again.sites[0]) == hash(site)
     with pytest.raises(AttributeError):

@@ -156,12 +156,21 @@ def known_toggles(conditions: list[tuple[Formula, bool]]) -> dict[str, bool]:
         if all(f.consistent(assignment) and f.value(assignment) == truth for f, truth in conditions):
             satisfying.append(assignment)
     assert satisfying, "read-once conditions are always satisfiable"
+    # At run time TYPE_CHECKING is false, and on import `__name__ == "__main__"` is: a path that
+    # can run with them false is judged by those runs only (`if MAIN or X:` needs X on import).
+    assumed = set()
+    for pseudo in ("TC", "MAIN"):
+        if pseudo in variables and any(a[pseudo] for a in satisfying) and any(not a[pseudo] for a in satisfying):
+            satisfying = [a for a in satisfying if not a[pseudo]]
+            assumed.add(pseudo)  # assumed, not known from the conditions
     known = {}
     for var in variables:
         seen = {a[var] for a in satisfying}
-        if len(seen) == 1 and VARIABLES[var] is not None:
+        if len(seen) == 1 and VARIABLES[var] is not None and var not in assumed:
             toggle, truthy_means_on = VARIABLES[var]
-            known[toggle] = seen.pop() == truthy_means_on
+            state = seen.pop() == truthy_means_on
+            if (toggle, state) != (TYPE_CHECKING, False):  # always so at run time
+                known[toggle] = state
     return known
 
 
@@ -282,10 +291,12 @@ NOT_CATCHING = ["KeyError", "(ValueError, OSError)"]
 
 
 @st.composite
-def block(draw, program: Program, ctx: Context, indent: int, depth: int) -> None:
-    """1-3 statements at `indent`; each may narrow the context of the ones after it (early exit)."""
+def block(draw, program: Program, ctx: Context, indent: int, depth: int) -> Context:
+    """1-3 statements at `indent`; each may narrow the context of the ones after it (early exit).
+    Returns the context at the block's end."""
     for _ in range(draw(st.integers(1, 3))):
         ctx = draw(statement(program, ctx, indent, depth))
+    return ctx
 
 
 @st.composite
@@ -330,6 +341,8 @@ def statement(draw, program: Program, ctx: Context, indent: int, depth: int) -> 
         test = draw(formulas(free))
         program.emit(indent, f"while {test.code()}:")
         draw(block(program, ctx.with_condition(test, True), indent + 1, depth - 1))
+        # no `break` is ever written: the loop ends only when its test is false
+        return ctx.with_condition(test, False)
     elif kind == "def":
         inner = replace(ctx, in_function=True, optional=False, nested_scope=True)
         decorator = draw(st.sampled_from(["", "@functools.wraps(g)", "@requires_a", "@testing.requires_a", "skipif"]))
@@ -357,7 +370,8 @@ def statement(draw, program: Program, ctx: Context, indent: int, depth: int) -> 
         first_catching = next((i for i, h in enumerate(handlers) if h in CATCHING), None)
         protected = first_catching is not None and not reraise[first_catching]
         body_ctx = replace(ctx, optional=ctx.optional or protected)
-        draw(block(program, body_ctx, indent + 1, depth - 1))
+        # the `else` runs after the body completed: what the body's early exits left holds there
+        body_end = replace(draw(block(program, body_ctx, indent + 1, depth - 1)), optional=ctx.optional)
         for handler, again in zip(handlers, reraise, strict=True):
             program.emit(indent, f"except {handler}:" if handler else "except:")
             if draw(st.booleans()):
@@ -365,15 +379,20 @@ def statement(draw, program: Program, ctx: Context, indent: int, depth: int) -> 
             program.emit(indent + 1, "raise" if again else "pass")
         if draw(st.booleans()):
             program.emit(indent, "else:")
-            draw(block(program, ctx, indent + 1, depth - 1))
+            body_end = draw(block(program, body_end, indent + 1, depth - 1))
         if draw(st.booleans()):
             program.emit(indent, "finally:")
             draw(block(program, ctx, indent + 1, depth - 1))
+        # every handler re-raises: the rest runs only after the body (and else) completed
+        if all(reraise):
+            return body_end
     elif kind == "with":
         suppress = draw(st.booleans())
         program.emit(indent, "with contextlib.suppress(ImportError):" if suppress else 'with open("f") as handle:')
         inner = replace(ctx, optional=ctx.optional or suppress)
-        draw(block(program, inner, indent + 1, depth - 1))
+        end = draw(block(program, inner, indent + 1, depth - 1))
+        if not suppress:  # open() swallows nothing: the body's early exits hold after it
+            return replace(end, optional=ctx.optional)
     else:  # for
         program.emit(indent, "for item in items:")
         draw(block(program, ctx, indent + 1, depth - 1))
@@ -398,6 +417,8 @@ def observed(facts: FileFacts) -> list[Expected]:
         knowledge: dict[str, bool] = {}
         for guard in site.guards:
             for toggle, state in guard.knowledge:
+                if (toggle, state) == (TYPE_CHECKING, False):
+                    continue  # always so at run time: nothing to know (see known_toggles)
                 assert knowledge.get(toggle, state) == state, f"contradicting guards at line {site.line}"
                 knowledge[toggle] = state
         out.append(Expected(site.line, site.target, site.name, site.kind, site.execution, site.is_optional,
@@ -433,7 +454,10 @@ def test_the_reference_model_itself():
     assert known_toggles([(Formula("or", children=(use_a, flag)), False)]) == {"a": False}
     assert known_toggles([(Formula("and", children=(use_a, Formula("not", children=(no_b,)))), True)]) == {
         "a": True, "b": True}
-    assert known_toggles([(tc, False), (use_a, True)]) == {TYPE_CHECKING: False, "a": True}
+    assert known_toggles([(tc, False), (use_a, True)]) == {"a": True}  # TYPE_CHECKING is false at run time anyway
+    main = Formula("var", var="MAIN", spelling='__name__ == "__main__"')
+    assert known_toggles([(Formula("or", children=(main, use_a)), True)]) == {"a": True}  # on import
+    assert known_toggles([(Formula("or", children=(tc, use_a)), True)]) == {"a": True}
     one_way = Formula("var", var="USE_A", spelling='get("USE_A") == "ON"', one_way=True)
     assert known_toggles([(one_way, True)]) == {"a": True}
     assert known_toggles([(one_way, False)]) == {}

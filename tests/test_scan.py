@@ -88,10 +88,10 @@ def test_dynamic_imports_follow_what_the_name_resolves_to():
         ("tvm.a", 5, 5, Execution.CALL),
         ("tvm.b", 6, 5, Execution.CALL),
         ("tvm.c", 7, 5, Execution.CALL),
+        ("tvm.rel", 11, 5, Execution.CALL),  # relative to a known package: resolved as importlib does
     ]
     assert [(u.line, u.prefix, u.reason) for u in facts.unresolved] == [
         (10, "tvm.", "target is not a literal"),
-        (11, ".rel", "relative dynamic import"),
     ]
 
 
@@ -139,3 +139,163 @@ def test_fast_positions_agree_with_libcst_positions(path, monkeypatch):
     monkeypatch.setattr(scan, "_AstPositions", no_ast)
     slow = scan_source(source, path="x.py", module="tvm.x", is_package=False, matcher=matcher)
     assert _summary(fast) == _summary(slow)
+
+
+# --- issue 14: control flow, handlers, dynamic imports, import time (guardb) ---------------------
+
+from scopeguard.core import Verdict, classify  # noqa: E402
+from scopeguard.model import Scope  # noqa: E402
+
+MSC = Scope("tvm.contrib.msc", toggle="msc")
+
+
+def _verdicts(code: str, target: str = "tvm.contrib.msc") -> list[tuple[int, str, Verdict]]:
+    facts = facts_of(code)
+    return [(s.line, s.execution.value, classify(s, MSC)) for s in facts.sites if s.dotted.startswith(target)]
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        # exits through aliases of sys.exit; a local `exit` is no exit
+        ("import sys\nstop = sys.exit\nif not USE_MSC:\n    stop()\nimport tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("from sys import exit as leave\nif not USE_MSC:\n    leave()\nimport tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("def exit():\n    pass\nif not USE_MSC:\n    exit()\nimport tvm.contrib.msc\n", Verdict.NONE),
+        # exits composed through elif chains, try/finally, with, else
+        ("if USE_MSC:\n    pass\nelif True:\n    raise SystemExit\nimport tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("if X:\n    pass\nelif not USE_MSC:\n    raise SystemExit\nimport tvm.contrib.msc\n", Verdict.NONE),
+        ("try:\n    if not USE_MSC:\n        raise SystemExit\nfinally:\n    pass\nimport tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("try:\n    if not USE_MSC:\n        raise RuntimeError\nexcept RuntimeError:\n    pass\nimport tvm.contrib.msc\n",
+         Verdict.NONE),
+        ("with open(f):\n    if not USE_MSC:\n        raise SystemExit\nimport tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("with quiet():\n    if not USE_MSC:\n        raise SystemExit\nimport tvm.contrib.msc\n", Verdict.NONE),
+        # constants, contradictions and disjunctions that cannot hold on import
+        ("if False:\n    import tvm.contrib.msc\n", Verdict.DEAD),
+        ("while 0:\n    import tvm.contrib.msc\n", Verdict.DEAD),
+        ("if True:\n    import tvm.contrib.msc\n", Verdict.NONE),
+        ("if USE_MSC and not USE_MSC:\n    import tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("import typing\nif typing.TYPE_CHECKING or USE_MSC:\n    import tvm.contrib.msc\n", Verdict.TOGGLE),
+        ('if __name__ == "__main__" or USE_MSC:\n    import tvm.contrib.msc\n', Verdict.TOGGLE),
+        ("import sys\nif sys.version_info < (3,):\n    import tvm.contrib.msc\n", Verdict.DEAD),
+        ("import sys\nif sys.version_info < (3, 9):\n    import tvm.contrib.msc\n", Verdict.NONE),
+        ("raise SystemExit\nimport tvm.contrib.msc\n", Verdict.DEAD),
+        # match / case
+        ("match USE_MSC:\n    case True:\n        import tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("match USE_MSC:\n    case True:\n        pass\n    case _:\n        import tvm.contrib.msc\n", Verdict.NONE),
+        # loops: `else` after a first iteration that breaks when off; after `while` without break
+        ("for _ in range(1):\n    if not USE_MSC:\n        break\nelse:\n    import tvm.contrib.msc\n", Verdict.TOGGLE),
+        ("for _ in items:\n    if not USE_MSC:\n        break\nelse:\n    import tvm.contrib.msc\n", Verdict.NONE),
+        # a conditional expression around a dynamic import
+        ('import importlib\nm = importlib.import_module("tvm.contrib.msc") if USE_MSC else None\n', Verdict.TOGGLE),
+    ],
+)
+def test_control_flow_guards(code, expected):
+    (found,) = _verdicts(code)
+    assert found[2] is expected, code
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        # deleting msc: `from tvm.contrib import msc` raises a plain ImportError
+        ("try:\n    from tvm.contrib import msc\nexcept ModuleNotFoundError:\n    msc = None\n", Verdict.NONE),
+        ("try:\n    import tvm.contrib.msc\nexcept ModuleNotFoundError:\n    pass\n", Verdict.OPTIONAL),
+        ("try:\n    from tvm.contrib.msc import core\nexcept ModuleNotFoundError:\n    core = None\n", Verdict.OPTIONAL),
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\n", Verdict.OPTIONAL),
+        ("try:\n    from tvm.contrib import msc\nexcept Exception:\n    msc = None\n", Verdict.OPTIONAL),
+        ("try:\n    from tvm.contrib import msc\nexcept:\n    msc = None\n", Verdict.OPTIONAL),
+        ("_ERRS = (ImportError, OSError)\ntry:\n    from tvm.contrib import msc\nexcept _ERRS:\n    msc = None\n",
+         Verdict.OPTIONAL),
+        ("from contextlib import suppress as quiet\nwith quiet(ImportError):\n    from tvm.contrib import msc\n",
+         Verdict.OPTIONAL),
+        ("import contextlib\nwith contextlib.suppress(ModuleNotFoundError):\n    from tvm.contrib import msc\n", Verdict.NONE),
+        # handlers that leave on some path
+        ("import sys\ntry:\n    from tvm.contrib import msc\nexcept ImportError:\n    sys.exit(1)\n", Verdict.NONE),
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError as e:\n    if e.name:\n        raise\n", Verdict.NONE),
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    with ctx():\n        raise\n", Verdict.NONE),
+        ("try:\n    from tvm.contrib import msc\nexcept ModuleNotFoundError:\n    pass\nexcept ImportError:\n    raise\n",
+         Verdict.NONE),
+        # the swallowed failure comes back at once
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\nNAME = msc.__name__\n", Verdict.NONE),
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\nif msc:\n    NAME = msc.__name__\n",
+         Verdict.OPTIONAL),
+        ("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = fallback\nNAME = msc.__name__\n",
+         Verdict.OPTIONAL),
+    ],
+)
+def test_handlers_by_the_exception_deletion_raises(code, expected):
+    (found,) = _verdicts(code)
+    assert found[2] is expected, code
+
+
+def test_dynamic_import_spellings():
+    facts = facts_of(
+        """\
+        import builtins
+        import importlib
+        import pytest
+        import runpy
+        load = importlib.import_module
+        __import__("contrib", globals(), None, ["core"], 1)
+        importlib.import_module(".b", package="tvm.a")
+        importlib.import_module(".c", __package__)
+        load("tvm.d")
+        getattr(importlib, "import_module")("tvm.e")
+        importlib.__import__("tvm.f")
+        builtins.__import__("tvm.g")
+        exec("import tvm.h")
+        pytest.importorskip("tvm.i")
+        runpy.run_module("tvm.j")
+        exec(code)
+        eval("1 + 1")
+        """,
+        module="pkg.mod",
+    )
+    dynamic = [(s.target, s.line, s.is_optional, s.raises) for s in facts.sites if s.line > 5]
+    assert dynamic == [
+        ("pkg.contrib", 6, False, ""),
+        ("pkg.contrib.core", 6, True, ""),  # a missing fromlist submodule is skipped
+        ("tvm.a.b", 7, False, ""),
+        ("pkg.c", 8, False, ""),
+        ("tvm.d", 9, False, ""),
+        ("tvm.e", 10, False, ""),
+        ("tvm.f", 11, False, ""),
+        ("tvm.g", 12, False, ""),
+        ("tvm.h", 13, False, ""),
+        ("tvm.i", 14, True, ""),
+        ("tvm.j", 15, False, "ImportError"),
+    ]
+    assert [(u.line, u.prefix, u.reason.value) for u in facts.unresolved] == [(16, "", "target is not a literal")]
+
+
+def test_functions_that_run_at_import_time_get_an_import_time_copy():
+    facts = facts_of(
+        """\
+        def helper():
+            import tvm.a
+        def deco(fn):
+            helper()
+            return fn
+        @deco
+        def f(x=None) -> None:
+            import tvm.b
+        def g(x=helper):
+            import tvm.c
+        class C:
+            def __init__(self):
+                import tvm.d
+        INSTANCE = C()
+        if USE_MSC:
+            g()
+        """
+    )
+    runs = sorted((s.target, s.execution.value, s.state_required("msc")) for s in facts.sites)
+    assert runs == [
+        ("tvm.a", "call", None),
+        ("tvm.a", "import", None),  # deco(f) calls helper()
+        ("tvm.b", "call", None),  # f is decorated, not called
+        ("tvm.c", "call", None),
+        ("tvm.c", "import", True),  # called under the toggle
+        ("tvm.d", "call", None),
+        ("tvm.d", "import", None),  # C() runs __init__
+    ]

@@ -64,6 +64,9 @@ class GuardKind(enum.Enum):
     # registry lookup of a missing name raises is caught (TVM's `try: get_global_func(...)`), an
     # import's failure is not.
     TOLERANT = "tolerant"
+    # Code that never runs: a constant-false test (`if False:`, `while 0:`), a disjunction of
+    # parts that are all false on import, or a statement after an unconditional exit.
+    DEAD = "dead"
 
 
 class SiteKind(enum.Enum):
@@ -88,6 +91,10 @@ class Guard:
     text: str = ""  # the test, decorator or handler as written, for messages
     knowledge: frozenset[tuple[str, bool]] = frozenset()
     mentioned: frozenset[str] = frozenset()
+    # OPTIONAL guards of a handler: which failures it catches without re-raising or exiting on any
+    # path ("ImportError" with its subclass, "ModuleNotFoundError" only, "AttributeError");
+    # empty means any failure (allow_missing=True and other non-handler OPTIONAL guards).
+    catches: frozenset[str] = frozenset()
 
 
 class Guarded:
@@ -102,19 +109,26 @@ class Guarded:
 
     @property
     def execution(self) -> Execution:
-        if self.state_required(TYPE_CHECKING) is True:
+        if self.state_required(TYPE_CHECKING) is True or any(g.kind is GuardKind.DEAD for g in self.guards):
             return Execution.NEVER
         if self.state_required(MAIN) is True or any(g.kind is GuardKind.FUNCTION for g in self.guards):
             return Execution.CALL
         return Execution.IMPORT
 
     def state_required(self, toggle: str) -> bool | None:
-        """True if the site runs only while `toggle` is on, False if only while off, else None."""
+        """True if the site runs only while `toggle` is on, False if only while off, else None.
+
+        Every guard must hold for the site to run: one that needs the toggle on is enough, even
+        beside one that needs it off (`if not X:` / `if X:` never runs; it surely does not run
+        while the toggle is off)."""
+        found = None
         for guard in self.guards:
             for name, state in guard.knowledge:
                 if name == toggle:
-                    return state
-        return None
+                    if state:
+                        return True
+                    found = False
+        return found
 
     @property
     def toggles_required_on(self) -> frozenset[str]:
@@ -157,6 +171,9 @@ class ImportSite(Guarded):
     column: int  # 1-based, as editors and linters print it
     kind: SiteKind
     guards: tuple[Guard, ...] = ()
+    # The exception a missing target raises when it is not the one the statement's form raises
+    # (see core.guards.failure): runpy.run_module raises a plain "ImportError".
+    raises: str = ""
 
     @property
     def dotted(self) -> str:

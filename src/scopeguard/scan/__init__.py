@@ -12,6 +12,7 @@ feed small passes, each a module with one job:
     names.py        registry calls, dotted literals, monkeypatches, environment reads (on `ast`)
     strings.py      what a string expression holds (literals, f-strings, module constants)
     bindings.py     which name an import binds to what: the one place import aliases are tracked
+    calltime.py     functions of the file that run at import time (called on import, decorators...)
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
@@ -24,15 +25,17 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 import libcst as cst
 
 from ..model import FileFacts, Guard, ParseError
 from .astnodes import in_source_order
 from .bindings import DYNAMIC_IMPORT_NAMES, ImportBindings, resolve_relative
+from .calltime import import_time_copies, import_time_functions
 from .errors import TOO_DEEP, parse_error
-from .guards import GuardWalk
-from .imports import ImportSites
+from .guards import GuardWalk, walk_context
+from .imports import EXTRA_CALLEES, ImportSites, callable_aliases
 from .lowering import LoweringError, lower
 from .names import NameCollector
 from .names import lines_matching as _lines_matching
@@ -90,7 +93,7 @@ def scan_source(
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input; never crash
         return FileFacts(**base, error=parse_error(source, error))
 
-    scan_calls = b"import_module" in source or b"__import__" in source or b"find_spec" in source
+    scan_calls = _DYNAMIC_WORDS.search(source) is not None
     mentions_possible = matcher.spelled_in(source)
     try:
         ast_tree = _parse_ast(source)
@@ -104,31 +107,40 @@ def scan_source(
     try:
         statements = in_source_order(ast_tree) if ast_tree is not None else []
         bindings = ImportBindings.of(statements, module, is_package)
-        callees = bindings.dynamic_callees() if scan_calls else DYNAMIC_IMPORT_NAMES
+        aliases = callable_aliases(ast_tree, bindings) if scan_calls else {}
+        callees = (bindings.dynamic_callees() | EXTRA_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
         names = KnownStrings(ast_tree, module, is_package, extra)
+        context = walk_context(bindings, ast_tree)
+        setup = (matcher, module, is_package, bindings, names, scan_calls, callees, mentions_possible, context, aliases)
         try:
             if ast_tree is None:
                 raise _PositionMismatch
-            walk, imports = _walk(tree, _AstPositions(statements, callees), matcher, module, is_package,
-                                  bindings, names, scan_calls, callees, mentions_possible)
+            walk, imports = _walk(tree, _AstPositions(statements, callees), *setup)
         except _PositionMismatch:
-            walk, imports = _walk(tree, CstPositions(tree), matcher, module, is_package,
-                                  bindings, names, scan_calls, callees, mentions_possible)
+            walk, imports = _walk(tree, CstPositions(tree), *setup)
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
+        replacements = {}
         if ast_tree is not None:
-            collector.run(_guarded_statements(walk, statements), _lines_matching(source, matcher.name_pattern))
+            guarded = _guarded_statements(walk, statements)
+            collector.run(guarded, _lines_matching(source, matcher.name_pattern))
+            replacements = import_time_functions(guarded, ast_tree)
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, TOO_DEEP))
-    references = sorted(imports.probes + collector.references, key=lambda r: (r.line, r.column, r.kind.value))
+    references = sorted(import_time_copies(imports.probes + collector.references, replacements),
+                        key=lambda r: (r.line, r.column, r.kind.value))
     return FileFacts(
         **base,
-        sites=tuple(imports.sites),
-        unresolved=tuple(imports.unresolved),
+        sites=tuple(sorted(import_time_copies(imports.sites, replacements), key=lambda s: (s.line, s.column))),
+        unresolved=tuple(import_time_copies(imports.unresolved, replacements)),
         dunder_all=imports.literal_dunder_all(),
         suppressions=suppressions(source),
         references=tuple(references),
-        patches=tuple(sorted(collector.patches, key=lambda p: (p.line, p.column))),
+        patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
     )
+
+
+# Words that may start a dynamic import: a file without any is not searched for calls.
+_DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\(")
 
 
 def _parse_ast(source: bytes) -> ast.Module:
@@ -136,9 +148,22 @@ def _parse_ast(source: bytes) -> ast.Module:
     return ast.parse(source)
 
 
-def _walk(tree, positions, matcher, module, is_package, bindings, names, scan_calls, callees, mentions_possible):
-    imports = ImportSites(module, is_package, positions, bindings, names)
-    walk = GuardWalk(matcher, positions, [imports], scan_calls, callees, mentions_possible)
+def _walk(tree, positions, matcher, module, is_package, bindings, names, scan_calls, callees, mentions_possible,
+          context, aliases, depth=0):
+    imports = ImportSites(module, is_package, positions, bindings, names, aliases, depth)
+
+    def snippet(text: str, inner_depth: int):
+        """The import sites and unresolved imports of code run by exec/eval (a literal)."""
+        try:
+            inner_tree = cst.parse_module(text)
+        except Exception:  # noqa: BLE001 - code that does not parse raises at run time: no import
+            return None
+        _, inner = _walk(inner_tree, CstPositions(inner_tree), matcher, module, is_package, bindings, names, True,
+                         callees | DYNAMIC_IMPORT_NAMES, True, context, aliases, inner_depth)
+        return inner.sites, inner.unresolved
+
+    imports.snippet = snippet
+    walk = GuardWalk(matcher, positions, [imports], scan_calls, callees, mentions_possible, context)
     walk.run(tree)
     imports.finish()
     return walk, imports

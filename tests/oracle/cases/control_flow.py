@@ -137,4 +137,61 @@ CASES = [
     case("after-if-else", PY + "if USE_FEAT:\n    pass\nelse:\n    pass\nfrom pkg import feat\n", "breaks"),
     case("not-off-branch-then-elif", PY + "if not USE_FEAT:\n    pass\nelif True:\n    from pkg import feat\n", "silent"),
     case("toggle-body", PY + "if USE_FEAT:\n    from pkg import feat\n", "silent"),
+    # further cases (guardb): exits composed through else/try/with/loops, constants, match patterns
+    case("if-raise-else-pass", PY + "if not USE_FEAT:\n    raise ImportError('off')\nelse:\n    pass\nfrom pkg import feat\n", "silent"),
+    case("while-true-break-when-off", PY + """
+        while True:
+            if not USE_FEAT:
+                break
+            from pkg import feat
+            break
+        """, "silent"),
+    case("version-info-dead-else", PY + "import sys\nif sys.version_info >= (3,):\n    pass\nelse:\n    from pkg import feat\n", "silent"),
+    case("handler-always-exits-then-import", PY + """
+        try:
+            if not USE_FEAT:
+                raise RuntimeError("off")
+        except RuntimeError:
+            raise SystemExit(0)
+        from pkg import feat
+        """, "silent"),
+    case("with-open-raise-early-exit", PY + """
+        with open(__file__):
+            if not USE_FEAT:
+                raise ImportError("feat is off")
+        from pkg import feat
+        """, "silent"),
+    case("with-suppressing-manager", PY + """
+        class Quiet:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return True
+
+        with Quiet():
+            if not USE_FEAT:
+                raise RuntimeError("feat is off")
+        from pkg import feat
+        """, "breaks"),
+    case("match-or-pattern", PY + "match USE_FEAT:\n    case True | 1:\n        from pkg import feat\n", "silent"),
+    case("and-false-constant", PY + "if USE_FEAT or (__debug__ and False):\n    from pkg import feat\n", "silent"),
+    case("not-toggle-or-type-checking", PY + "from typing import TYPE_CHECKING\nif not USE_FEAT or TYPE_CHECKING:\n    from pkg import feat\n", "breaks"),
+    case("function-return-else-pass", PY + """
+        def load():
+            if not USE_FEAT:
+                return None
+            else:
+                pass
+            from pkg import feat
+            return feat
+        """, "silent", calls=("load()",)),
+    case("exit-in-elif-chain-all-paths", PY + """
+        import sys
+        if USE_FEAT:
+            pass
+        elif True:
+            sys.exit(0)
+        from pkg import feat
+        """, "silent"),
 ]

@@ -37,4 +37,13 @@ CASES = [
     case("find-spec-scope-itself", 'import importlib.util\nimportlib.util.find_spec("pkg.feat")\n', "silent"),
     case("sys-modules-get", 'import sys\nfeat = sys.modules.get("pkg.feat")\n', "silent"),
     case("exec-literal-guarded", 'from pkg.config import USE_FEAT\nif USE_FEAT:\n    exec("import pkg.feat")\n', "silent"),
+    # further cases (guardb)
+    case("import-module-alias-relative-package", 'import importlib as il\nil.import_module(".feat", package="pkg")\n', "breaks"),
+    case("import-module-assigned-from-import", 'from importlib import import_module\nload = import_module\nload("pkg.feat")\n', "breaks"),
+    case("exec-literal-from-import", 'exec("from pkg import feat")\n', "breaks"),
+    case("exec-non-literal", 'CODE = compile("import pkg.feat", "<x>", "exec")\nexec(CODE)\n', "breaks"),
+    case("dunder-import-missing-base-fromlist", '__import__("pkg.feat", fromlist=["core"])\n', "breaks"),
+    case("importorskip-dead", 'import pytest\nif False:\n    pytest.importorskip("pkg.feat")\n', "silent"),
+    case("eval-arithmetic", 'X = eval("1 + 1")\n', "silent"),
+    case("import-module-in-called-lambda", 'import importlib\nFEAT = (lambda: importlib.import_module("pkg.feat"))()\n', "breaks"),
 ]

@@ -79,4 +79,47 @@ CASES = [
         """, "call-breaks", calls=("get()",)),
     case("guarded-and-optional", f"from pkg.config import USE_FEAT\nif USE_FEAT:\n    try:\n        {M}\n    except ImportError:\n        pass\n",
          "silent"),
+    # further cases (guardb)
+    case("mnfe-then-import-error-reraise", f"""
+        try:
+            {M}
+        except ModuleNotFoundError:
+            feat = None
+        except ImportError:
+            raise
+        """, "breaks"),
+    case("tuple-mnfe-and-import-error", f"try:\n    {M}\nexcept (ModuleNotFoundError, ImportError):\n    feat = None\n", "runs"),
+    case("module-level-mnfe-alias", f"_ERRS = ModuleNotFoundError\ntry:\n    {M}\nexcept _ERRS:\n    feat = None\n", "breaks"),
+    case("dotted-with-else", "try:\n    import pkg.feat\nexcept ImportError:\n    pass\nelse:\n    pass\n", "runs"),
+    case("raise-in-loop-in-handler", f"""
+        try:
+            {M}
+        except ImportError:
+            for _ in range(1):
+                raise
+        """, "breaks"),
+    case("star-import-caught-as-import-error", "try:\n    from pkg import *\nexcept ImportError:\n    pass\n", "breaks",
+         files={"pkg/__init__.py": '__all__ = ["feat"]\n'}, note="a star import of a missing submodule raises AttributeError"),
+    case("star-import-caught-as-attribute-error", "try:\n    from pkg import *\nexcept (ImportError, AttributeError):\n    pass\n", "runs",
+         files={"pkg/__init__.py": '__all__ = ["feat"]\n'}),
+    case("runpy-mnfe-handler", "import runpy\ntry:\n    runpy.run_module('pkg.feat.core')\nexcept ModuleNotFoundError:\n    pass\n", "breaks",
+         note="runpy reports a missing module as a plain ImportError"),
+    case("function-called-in-try", "def setup():\n    from pkg import feat\n\ntry:\n    setup()\nexcept ImportError:\n    pass\n", "runs",
+         calls=("setup()",)),
+    case("suppress-then-name-used", f"import contextlib\nwith contextlib.suppress(ImportError):\n    {M}\nX = feat\n", "breaks"),
+    case("handler-pass-then-name-used", f"try:\n    {M}\nexcept ImportError:\n    pass\nprint(feat)\n", "breaks"),
+    case("none-then-decorator-use", f"""
+        try:
+            {M}
+        except ImportError:
+            feat = None
+
+        import functools
+
+        @functools.lru_cache(maxsize=len(feat.__name__))
+        def f():
+            pass
+        """, "breaks"),
+    case("none-then-checked-use", f"try:\n    {M}\nexcept ImportError:\n    feat = None\nif feat is not None:\n    X = feat.__name__\n", "runs"),
+    case("none-then-use-in-function", f"try:\n    {M}\nexcept ImportError:\n    feat = None\n\ndef name():\n    return feat.__name__\n", "runs"),
 ]

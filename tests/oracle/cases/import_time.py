@@ -50,4 +50,30 @@ CASES = [
     case("called-under-toggle", "from pkg.config import USE_FEAT\n" + LOAD + "if USE_FEAT:\n    _load()\n", "call-breaks", calls=CALL),
     case("method-not-called", "class C:\n    def m(self):\n        from pkg import feat\n        return feat\n", "call-breaks",
          calls=("C().m()",)),
+    # further cases (guardb)
+    case("decorator-calls-helper", LOAD + "def deco(fn):\n    _load()\n    return fn\n\n@deco\ndef f():\n    pass\n", "breaks", calls=CALL),
+    case("instance-at-module-level", "class C:\n    def __init__(self):\n        from pkg import feat\n\nINSTANCE = C()\n", "breaks"),
+    case("nested-function-called", "def outer():\n    def inner():\n        from pkg import feat\n    inner()\n\nouter()\n", "breaks"),
+    case("local-annotation-not-evaluated", LOAD + "def local():\n    x: _load() = 1\n    return x\n", "call-breaks",
+         calls=("_load()", "local()")),
+    case("called-under-main", "def setup():\n    from pkg import feat\n\nif __name__ == '__main__':\n    setup()\n", "call-breaks",
+         calls=("setup()",)),
+    case("list-comprehension", LOAD + "ITEMS = [_load() for _ in range(1)]\n", "breaks", calls=CALL),
+    case("self-method-from-init", """
+        class C:
+            def __init__(self):
+                self.load()
+
+            def load(self):
+                from pkg import feat
+
+        C()
+        """, "breaks"),
+    case("metaclass-new", "class Meta(type):\n    def __new__(mcs, name, bases, ns):\n        from pkg import feat\n        return super().__new__(mcs, name, bases, ns)\n\nclass C(metaclass=Meta):\n    pass\n", "breaks"),
+    case("passed-to-map", LOAD + "ITEMS = list(map(lambda f: f(), [_load]))\n", "breaks", calls=CALL,
+         note="a function handed to a call at import time may be called by it"),
+    case("map-of-function", "def setup(_):\n    from pkg import feat\n\nITEMS = list(map(setup, [1]))\n", "breaks"),
+    case("ternary-test-constant", "from pkg.config import USE_FEAT\nif (USE_FEAT if USE_FEAT else False):\n    from pkg import feat\n", "silent"),
+    case("stored-in-registry", "REGISTRY = {}\n\ndef register(name, fn):\n    REGISTRY[name] = fn\n\ndef later():\n    from pkg import feat\n\nregister('x', later)\n",
+         "call-breaks", calls=("later()",)),
 ]
