@@ -109,12 +109,17 @@ class Guarded:
         return Execution.IMPORT
 
     def state_required(self, toggle: str) -> bool | None:
-        """True if the site runs only while `toggle` is on, False if only while off, else None."""
+        """True if the site runs only while `toggle` is on (one enclosing guard ensures it, whatever
+        the others say: `if not X:` / `if X:` never runs), False if a guard runs it while off, else
+        None."""
+        found = None
         for guard in self.guards:
             for name, state in guard.knowledge:
                 if name == toggle:
-                    return state
-        return None
+                    if state:
+                        return True
+                    found = False
+        return found
 
     @property
     def toggles_required_on(self) -> frozenset[str]:
@@ -295,14 +300,25 @@ class FileFacts:
         return False
 
 
+# The strings an environment variable or build-info key holds while its toggle is off (besides
+# unset/missing), compared without regard to letter case; `off_values` in a toggle's table.
+DEFAULT_OFF_VALUES = ("", "0", "off", "false", "no")
+
+
 @dataclass(frozen=True, slots=True)
 class Toggle:
-    """A named feature switch and the spellings by which code tests it."""
+    """A named feature switch and the spellings by which code tests it.
+
+    While the toggle is off, a Python-name or predicate spelling is False, None, 0 or ""; an
+    environment variable or build-info key is unset/missing or one of `off_values` (any letter
+    case). An on_when_false spelling is off when it holds a true value (a variable: set, and none of
+    `off_values`)."""
 
     name: str
     on_when_true: tuple[str, ...] = ()  # identifiers, attribute names, string keys, called names
     on_when_false: tuple[str, ...] = ()
     decorators: tuple[str, ...] = ()  # dotted decorator names that guard a function
+    off_values: tuple[str, ...] = DEFAULT_OFF_VALUES
 
 
 @dataclass(frozen=True, slots=True)

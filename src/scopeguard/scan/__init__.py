@@ -106,13 +106,14 @@ def scan_source(
         bindings = ImportBindings.of(statements, module, is_package)
         callees = bindings.dynamic_callees() if scan_calls else DYNAMIC_IMPORT_NAMES
         names = KnownStrings(ast_tree, module, is_package, extra)
+        file_toggles = matcher.for_file(tree, source, module, is_package)  # binding-aware
         try:
             if ast_tree is None:
                 raise _PositionMismatch
-            walk, imports = _walk(tree, _AstPositions(statements, callees), matcher, module, is_package,
+            walk, imports = _walk(tree, _AstPositions(statements, callees), file_toggles, module, is_package,
                                   bindings, names, scan_calls, callees, mentions_possible)
         except _PositionMismatch:
-            walk, imports = _walk(tree, CstPositions(tree), matcher, module, is_package,
+            walk, imports = _walk(tree, CstPositions(tree), file_toggles, module, is_package,
                                   bindings, names, scan_calls, callees, mentions_possible)
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
         if ast_tree is not None:

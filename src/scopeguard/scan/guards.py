@@ -164,8 +164,8 @@ class GuardWalk:
         """After `if X: return`, the rest of the block runs only when X is false (and vice versa)."""
         if isinstance(stmt.orelse, cst.If):
             return None  # elif chains: too many paths to say anything sound cheaply
-        body_exits = _ends_block(block_statements(stmt.body))
-        else_exits = stmt.orelse is not None and _ends_block(block_statements(stmt.orelse.body))
+        body_exits = _ends_block(block_statements(stmt.body), self.matcher)
+        else_exits = stmt.orelse is not None and _ends_block(block_statements(stmt.orelse.body), self.matcher)
         if body_exits == else_exits:
             return None
         truth = not body_exits
@@ -285,13 +285,15 @@ def _catches(handler: cst.ExceptHandler, names: frozenset[str], bare: bool) -> b
     return any(last_name(t) in names for t in types)
 
 
-def _ends_block(statements: Sequence[cst.CSTNode]) -> bool:
-    """True if the last statement of a block leaves it: return, raise, continue, break, sys.exit()."""
+def _ends_block(statements: Sequence[cst.CSTNode], matcher=None) -> bool:
+    """True if the last statement of a block leaves it: return, raise, continue, break, sys.exit()
+    (the callee as bound in the file: a module's own `def exit(): pass` is no exit)."""
     last = last_small_statement(statements)
     if isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break)):
         return True
     if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
-        return dotted_name(last.value.func) in _EXIT_CALLS
+        callee = matcher.callee(last.value.func) if matcher is not None else dotted_name(last.value.func)
+        return callee in _EXIT_CALLS
     return False
 
 
