@@ -46,6 +46,7 @@ from .safeio import read_regular
 # 3: facts and violations pickled as plain tuples (model._compact_pickle).
 # 4: GuardKind.TOLERANT (try/except ValueError...); registry lookups inside one are optional.
 # 5: JSON entries with an HMAC (no pickle).
+# 6: toggle OFF states and binding-aware guards (issue 14): knowledge of existing tests changed.
 SCAN_SCHEMA = 6
 _MAGIC = b"scopeguard-cache 5\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
