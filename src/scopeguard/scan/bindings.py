@@ -207,6 +207,11 @@ class FileBindings:
             self._target(target.value, scope)
         elif isinstance(target, cst.Attribute):
             self.attributes.append((target.value, (target.attr.value, value), scope))
+        elif isinstance(target, cst.Subscript) and _is_call_to(target.value, ("globals", "vars", "locals")):
+            # `globals()["NAME"] = value` binds a module name (vars()/locals(): treated alike).
+            key = _literal_key(target)
+            if key is not None:
+                self.module.bind(key, ASSIGNED if value is not None else OPAQUE, value, scope)
 
     def _small(self, small, scope: Scope) -> None:
         cst = self._cst
@@ -249,8 +254,14 @@ class FileBindings:
                     parent.bind(n.name.value, OPAQUE)
         elif isinstance(small, cst.Expr):
             if isinstance(small.value, cst.Call):
-                self.where[id(small.value.func)] = scope
-                self.where[id(small.value)] = scope
+                call = small.value
+                self.where[id(call.func)] = scope
+                self.where[id(call)] = scope
+                if isinstance(call.func, cst.Name) and call.func.value == "setattr" and len(call.args) == 3:
+                    # `setattr(obj, "NAME", value)`: as `obj.NAME = value`.
+                    attr = call.args[1].value
+                    if isinstance(attr, cst.SimpleString) and isinstance(attr.evaluated_value, str):
+                        self.attributes.append((call.args[0].value, (attr.evaluated_value, call.args[2].value), scope))
 
     def _compound(self, stmt, scope: Scope) -> None:
         cst = self._cst
@@ -343,6 +354,22 @@ class FileBindings:
                     owner._bind(scope, node.target.value, ASSIGNED, node.value)
 
         tree.visit(Finder())
+
+
+def _is_call_to(node, names: tuple[str, ...]) -> bool:
+    import libcst as cst
+
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in names and not node.args
+
+
+def _literal_key(subscript) -> str | None:
+    import libcst as cst
+
+    if len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index):
+        value = subscript.slice[0].slice.value
+        if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+            return value.evaluated_value
+    return None
 
 
 def _dotted(node) -> str:
