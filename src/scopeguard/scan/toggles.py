@@ -673,7 +673,8 @@ def _cap(values: list | tuple) -> tuple:
         return (UNKNOWN,)
     out: list = []
     for v in values:
-        if not any(v is o or (type(v) is type(o) and isinstance(v, _CONCRETE) and v == o) for o in out):
+        if not any(v is o or (type(v) is type(o) and isinstance(v, _CONCRETE) and v == o)
+                   or (isinstance(v, Ref) and isinstance(o, Ref) and v.dotted == o.dotted) for o in out):
             out.append(v)
     if len(out) > _MAX_ALTERNATIVES:
         return (UNKNOWN,)
