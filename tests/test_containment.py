@@ -33,7 +33,7 @@ name = "app.feature"
 toggle = "feature"
 """
 LEAK = "from app import feature\n"
-GUARDED = "import os\nif os.environ.get('USE_FEATURE'):\n    from app import feature\n"
+GUARDED = "import os\nif os.environ.get('USE_FEATURE') == '1':\n    from app import feature\n"
 FORK = "fork" in __import__("multiprocessing").get_all_start_methods()
 
 

@@ -184,7 +184,6 @@ AMBIGUOUS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="config ambiguity (issue 14): accepted today")
 @pytest.mark.parametrize("name", sorted(AMBIGUOUS))
 def test_ambiguous_toggle_config_is_a_usage_error(tmp_path, name):
     toggles, spelling = AMBIGUOUS[name]

@@ -50,7 +50,11 @@ CASES = [
     (9, f"if X:\n    pass\nelif USE_MSC:\n    {M}\n", "import", "toggle", "yes"),
     (10, f'if libinfo().get("USE_MSC", "OFF") == "ON":\n    {M}\n', "import", "toggle", "yes"),
     (11, f'if libinfo().get("USE_MSC", "OFF") == "OFF":\n    {M}\n', "import", "none", "no"),
-    (12, f'if os.environ.get("TVM_USE_MSC", "0") != "0":\n    {M}\n', "import", "toggle", "yes"),
+    # GUARDS.md says "toggle"; Python says otherwise: with TVM_USE_MSC=OFF (or false, no) the toggle
+    # is off and the import runs. Soundness wins: unguarded under the default OFF values. With
+    # `off_values = ["0"]` (the variable is only ever unset or "0" while off) it is a guard again:
+    # test_case_12_is_a_guard_when_0_is_the_only_off_value.
+    (12, f'if os.environ.get("TVM_USE_MSC", "0") != "0":\n    {M}\n', "import", "none", "no"),
     (13, f"def f():\n    if not USE_MSC:\n        return None\n    {M}\n", "call", "toggle", "yes"),
     (14, f'def f():\n    if not USE_MSC:\n        raise RuntimeError("msc is off")\n    {M}\n', "call", "toggle", "yes"),
     (15, f'def f():\n    if not USE_MSC:\n        log("off")\n    {M}\n', "call", "none", "call breaks"),
@@ -96,14 +100,14 @@ def analyse_case(number: int, code: str, contrib_all: tuple[str, ...] | None = N
     return analyse_case_graph(number, code, contrib_all)[:3]
 
 
-def analyse_case_graph(number: int, code: str, contrib_all: tuple[str, ...] | None = None):
+def analyse_case_graph(number: int, code: str, contrib_all: tuple[str, ...] | None = None, toggles=TOGGLES):
     """Scan one case: (edges into the scope, unresolved imports, the case's scope, the import graph)."""
     if number == 34:
         path, module, is_package = "python/tvm/contrib/__init__.py", "tvm.contrib", True
     else:
         path, module, is_package = "python/tvm/ir/x.py", "tvm.ir.x", False
     facts = scan_source(
-        code.encode(), path=path, module=module, is_package=is_package, matcher=ToggleMatcher(TOGGLES)
+        code.encode(), path=path, module=module, is_package=is_package, matcher=ToggleMatcher(toggles)
     )
     assert facts.error is None, facts.error
     stubs = [
@@ -166,12 +170,15 @@ def test_case_32_records_the_full_dotted_target_and_its_column():
     [
         'libinfo()["USE_MSC"] == "ON"',
         'os.environ.get("TVM_USE_MSC", "OFF").lower() in ("on", "1", "true")',
-        'os.getenv("TVM_USE_MSC")',
+        'os.getenv("TVM_USE_MSC", "").lower() in ("1", "on")',
         "config.USE_MSC is True",
-        'build_flag_enabled("USE_MSC")',
-        'not os.environ.get("TVM_USE_MSC") == "0"',
+        'os.environ.get("TVM_USE_MSC", "0") == "1"',
         "USE_MSC and not _RUNTIME_ONLY",
         "(USE_MSC or USE_MSC) and X",
+        "USE_MSC and not USE_MSC",  # contradictory: never runs, so not while the toggle is off
+        'typing.TYPE_CHECKING or USE_MSC',  # TYPE_CHECKING is False at run time
+        "bool(USE_MSC)",
+        "USE_MSC in (True, 1)",
     ],
 )
 def test_other_spellings_of_the_msc_toggle_guard_the_body(test):
@@ -185,11 +192,54 @@ def test_other_spellings_of_the_msc_toggle_guard_the_body(test):
         'os.environ.get("TVM_USE_MSC", "OFF") in ("ON", "OFF")',  # either value: proves nothing
         "USE_MSC == HAS_GPU",
         "USE_MSC < 3 < 4",
+        # Truthiness of a string read from the environment or build info: "0" and "OFF" are true.
+        'os.getenv("TVM_USE_MSC")',
+        'libinfo().get("USE_MSC", "OFF")',
+        'os.environ.get("TVM_USE_MSC", "0") != "0"',  # "OFF", "false", "no" differ from "0"
+        'not os.environ.get("TVM_USE_MSC") == "0"',  # unset: None differs from "0"
+        'libinfo().get("USE_MSC", "OFF") != "OFF"',  # "0" and "" differ from "OFF"
+        "USE_MSC is not None",  # False is not None
+        'USE_MSC != "OFF"',  # False differs from "OFF"
+        'os.environ.get("TVM_USE_MSC") not in ("0", "OFF")',  # unset
+        "str(USE_MSC)",  # "False"
+        'build_flag_enabled("USE_MSC")',  # an unknown function of the key: unknown result
     ],
 )
 def test_tests_that_prove_nothing_leave_the_import_unguarded(test):
     edges, _, scope = analyse_case(0, f"if {test}:\n    {M}\n")
     assert classify(edges[0].site, scope) is Verdict.NONE
+
+
+def test_case_12_is_a_guard_when_0_is_the_only_off_value():
+    toggles = (Toggle("msc", on_when_true=("USE_MSC", "TVM_USE_MSC"), off_values=("0",)), TOGGLES[1])
+    edges, _, scope, _ = analyse_case_graph(12, CASES[11][1], toggles=toggles)
+    assert classify(edges[0].site, scope) is Verdict.TOGGLE
+
+
+@pytest.mark.parametrize(
+    "code, verdict",
+    [
+        # Bound to something else than the toggle: not a guard.
+        (f"def f(USE_MSC=True):\n    if USE_MSC:\n        {M}\n", Verdict.NONE),
+        (f"from tvm.support import USE_MSC\nUSE_MSC = 1\nif USE_MSC:\n    {M}\n", Verdict.NONE),
+        (f"for USE_MSC in (1,):\n    if USE_MSC:\n        {M}\n", Verdict.NONE),
+        (f"from tvm.other import ON as USE_MSC\nif USE_MSC:\n    {M}\n", Verdict.NONE),
+        (f"class K:\n    USE_MSC = 1\nif K.USE_MSC:\n    {M}\n", Verdict.NONE),
+        (f'flags = {{"USE_MSC": 1}}\nif flags["USE_MSC"]:\n    {M}\n', Verdict.NONE),
+        (f"TYPE_CHECKING = 1\nif TYPE_CHECKING:\n    {M}\n", Verdict.NONE),
+        (f"from tvm.support import USE_MSC\nOFF = not USE_MSC\nif OFF:\n    {M}\n", Verdict.NONE),
+        # The toggle under another name: a guard.
+        (f"from tvm.support import USE_MSC as ON\nif ON:\n    {M}\n", Verdict.TOGGLE),
+        (f'from tvm import support\nif getattr(support, "USE_MSC", False):\n    {M}\n', Verdict.TOGGLE),
+        (f"from tvm.support import USE_MSC\nON = USE_MSC\nif ON:\n    {M}\n", Verdict.TOGGLE),
+        (f"from tvm.support import USE_MSC\nif (on := USE_MSC):\n    {M}\n", Verdict.TOGGLE),
+        (f"from typing import TYPE_CHECKING as TC\nif TC:\n    {M}\n", Verdict.TYPE),
+        (f"import typing as t\nif t.TYPE_CHECKING:\n    {M}\n", Verdict.TYPE),
+    ],
+)
+def test_names_are_the_toggle_where_they_are_bound_to_it(code, verdict):
+    edges, _, scope = analyse_case(0, code)
+    assert classify(edges[0].site, scope) is verdict
 
 
 def test_runtime_lib_environment_variable_has_the_negative_polarity():

@@ -207,7 +207,7 @@ def test_a_key_that_is_not_the_users_private_file_disables_the_cache(env, capsys
 # -- attack 3: the file changes between the lookup and the parse ------------------------------------
 
 UNGUARDED = "from tvm.contrib import msc\n"
-GUARDED = "import os\nif os.environ.get('TVM_USE_MSC'):\n    from tvm.contrib import msc\n"
+GUARDED = "import os\nif os.environ.get('TVM_USE_MSC') == '1':\n    from tvm.contrib import msc\n"
 
 
 def test_a_file_flipped_between_hash_and_parse_leaves_no_wrong_entry(env, capsys, monkeypatch):

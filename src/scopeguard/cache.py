@@ -46,10 +46,12 @@ from .safeio import read_regular
 # 3: facts and violations pickled as plain tuples (model._compact_pickle).
 # 4: GuardKind.TOLERANT (try/except ValueError...); registry lookups inside one are optional.
 # 5: JSON entries with an HMAC (no pickle).
-# 6: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by the exception raised,
-#    more dynamic imports, import-time copies of facts in functions called on import (issue 14).
-SCAN_SCHEMA = 6
-_MAGIC = b"scopeguard-cache 6\n"
+# 6: (never released) branch-local facts of the phase-2 work, each branch on its own.
+# 7: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
+#    the exception raised, more dynamic imports, import-time copies of facts in functions called on
+#    import; toggle OFF states and binding-aware guards.
+SCAN_SCHEMA = 7
+_MAGIC = b"scopeguard-cache 7\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
 MAX_ENTRY_BYTES = 512 * 1024 * 1024

@@ -32,6 +32,7 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries",
             "parse_timeout", "parse_memory_mb", "max_file_mb")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
+TOGGLE_OPTIONS = ("off_values",)
 SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths", "ffi_prefixes")
 REGISTRY_KEYS = ("register", "lookup", "init_api")
 # A registry name or prefix as TVM spells them: "relax.", "contrib.cutlass.", "tvm.contrib.nnpack".
@@ -392,6 +393,7 @@ class _Checker:
             self.fail(("toggles",), f"expected a table of tables, got {_kind(value)}",
                       "write one [tool.scopeguard.toggles.NAME] table per toggle")
         toggles = []
+        owners: dict[str, str] = {}  # spelling -> the toggle that listed it first
         for name, body in value.items():
             parts: KeyPath = ("toggles", name)
             if not name.strip():
@@ -402,7 +404,7 @@ class _Checker:
             if not isinstance(body, dict):
                 self.fail(parts, f"expected a table, got {_kind(body)}",
                           f"write it as [tool.scopeguard.toggles.{_key_part(name)}]")
-            self.known_keys(parts, body, TOGGLE_KEYS)
+            self.known_keys(parts, body, TOGGLE_KEYS + TOGGLE_OPTIONS)
             spellings = {key: self.strings((*parts, key), body.get(key, [])) for key in TOGGLE_KEYS}
             if not any(spellings.values()):
                 self.fail(parts, f"toggle {name!r} defines no spelling",
@@ -412,8 +414,32 @@ class _Checker:
                 self.fail((*parts, "on_when_false"),
                           f"{both[0]!r} is in both on_when_true and on_when_false",
                           "a spelling means 'on' in one polarity only", value=both[0])
-            toggles.append(Toggle(name=name, **spellings))
+            for key in ("on_when_true", "on_when_false"):
+                for spelling in spellings[key]:
+                    if spelling.rsplit(".", 1)[-1] == TYPE_CHECKING:
+                        self.fail((*parts, key), f"{spelling!r} is typing.TYPE_CHECKING, not a feature toggle",
+                                  "remove it: scopeguard already treats `if TYPE_CHECKING:` as type-only code",
+                                  value=spelling)
+                    if spelling in owners and owners[spelling] != name:
+                        self.fail((*parts, key),
+                                  f"{spelling!r} is a spelling of toggle {owners[spelling]!r} too",
+                                  f"list it under one toggle only (tool.scopeguard.toggles.{_key_part(owners[spelling])}"
+                                  f" or tool.scopeguard.toggles.{_key_part(name)}): a test of it cannot tell them apart",
+                                  value=spelling)
+                    owners.setdefault(spelling, name)
+            options = {}
+            if "off_values" in body:
+                options["off_values"] = self.off_values((*parts, "off_values"), body["off_values"])
+            toggles.append(Toggle(name=name, **spellings, **options))
         return tuple(toggles)
+
+    def off_values(self, parts: KeyPath, value: Any) -> tuple[str, ...]:
+        """The strings a toggle's environment variables and build-info keys hold while it is off
+        (besides unset/missing); "" is allowed, letter case is ignored."""
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.fail(parts, f"expected a list of strings, got {_kind(value)}",
+                      'list the values that mean off, e.g. off_values = ["", "0", "off", "false", "no"]')
+        return tuple(dict.fromkeys(item.strip().lower() for item in value))
 
     # -- scopes --
 

@@ -312,14 +312,25 @@ class FileFacts:
         return False
 
 
+# The strings an environment variable or build-info key holds while its toggle is off (besides
+# unset/missing), compared without regard to letter case; `off_values` in a toggle's table.
+DEFAULT_OFF_VALUES = ("", "0", "off", "false", "no")
+
+
 @dataclass(frozen=True, slots=True)
 class Toggle:
-    """A named feature switch and the spellings by which code tests it."""
+    """A named feature switch and the spellings by which code tests it.
+
+    While the toggle is off, a Python-name or predicate spelling is False, None, 0 or ""; an
+    environment variable or build-info key is unset/missing or one of `off_values` (any letter
+    case). An on_when_false spelling is off when it holds a true value (a variable: set, and none of
+    `off_values`)."""
 
     name: str
     on_when_true: tuple[str, ...] = ()  # identifiers, attribute names, string keys, called names
     on_when_false: tuple[str, ...] = ()
     decorators: tuple[str, ...] = ()  # dotted decorator names that guard a function
+    off_values: tuple[str, ...] = DEFAULT_OFF_VALUES
 
 
 @dataclass(frozen=True, slots=True)

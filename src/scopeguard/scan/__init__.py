@@ -111,7 +111,8 @@ def scan_source(
         callees = (bindings.dynamic_callees() | EXTRA_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
         names = KnownStrings(ast_tree, module, is_package, extra)
         context = walk_context(bindings, ast_tree)
-        setup = (matcher, module, is_package, bindings, names, scan_calls, callees, mentions_possible, context, aliases)
+        file_toggles = matcher.for_file(tree, source, module, is_package)  # binding-aware
+        setup = (file_toggles, module, is_package, bindings, names, scan_calls, callees, mentions_possible, context, aliases)
         try:
             if ast_tree is None:
                 raise _PositionMismatch

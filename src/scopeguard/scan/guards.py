@@ -53,7 +53,6 @@ _NON_SUPPRESSING = frozenset({
     "redirect_stderr", "chdir", "Lock", "RLock", "no_grad", "enable_grad", "inference_mode", "scandir",
 })
 _UNKNOWN = object()  # a test whose truth is not a constant
-_PSEUDO_PAIRS = ((TYPE_CHECKING, True), (MAIN, True))
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,10 @@ def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
     for builtin in ("exit", "quit"):
         if builtin not in counts:
             exits.add(builtin)
+    for module, names in _EXIT_FUNCTIONS.items():
+        # `class sys: ...` (or `sys = ...`) at module level: `sys.exit()` is the file's own
+        if counts.get(module, 0) > (1 if module in bindings.names_for(module) else 0):
+            exits.difference_update(f"{module}.{f}" for f in names)
     errors: dict[str, tuple[str, ...]] = {}
     for name, value in assigned.items():
         if counts.get(name) != 1:
@@ -261,53 +264,11 @@ class GuardWalk:
     # conditions
 
     def knowledge(self, test: cst.BaseExpression, truth: bool):
-        """What `test` evaluating to `truth` guarantees: a frozenset of (toggle, state) pairs, or None
-        when it cannot happen on import (a constant of the other truth, a disjunction whose every
-        part is impossible). Contradictory pairs are kept: such code never runs."""
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            return self.knowledge(test.expression, not truth)
-        if isinstance(test, cst.BooleanOperation):
-            kind = type(test.operator)
-            operands: list[cst.BaseExpression] = []
-            pending: list[cst.BaseExpression] = [test]
-            while pending:
-                part = pending.pop()
-                if isinstance(part, cst.BooleanOperation) and isinstance(part.operator, kind):
-                    pending.append(part.right)
-                    pending.append(part.left)
-                else:
-                    operands.append(part)
-            results = [self.knowledge(o, truth) for o in operands]
-            if (kind is cst.And) == truth:  # every operand has this truth
-                if any(r is None for r in results):
-                    return None
-                return frozenset().union(*results)
-            # one operand has this truth: the impossible ones drop out, then those that need
-            # `TYPE_CHECKING` (false at run time), then, on import, `__name__ == "__main__"` -
-            # each only while another operand is left
-            possible = [r for r in results if r is not None]
-            if not possible:
-                return None
-            for pseudo in _PSEUDO_PAIRS:
-                kept = [r for r in possible if pseudo not in r]
-                if kept:
-                    possible = kept
-            common = possible[0]
-            for r in possible[1:]:
-                common = common & r
-            return common
-        if isinstance(test, cst.IfExp):  # `A if C else B`: C and A, or not C and B
-            branches = []
-            for condition, value in ((True, test.body), (False, test.orelse)):
-                first, second = self.knowledge(test.test, condition), self.knowledge(value, truth)
-                if first is not None and second is not None:
-                    branches.append(first | second)
-            if not branches:
-                return None
-            return branches[0] if len(branches) == 1 else branches[0] & branches[1]
-        constant = _constant_truth(test)
-        if constant is not _UNKNOWN:
-            return frozenset() if constant == truth else None
+        """What `test` evaluating to `truth` guarantees: a frozenset of (toggle, state) pairs (the
+        toggle model evaluates the whole test in every OFF state), or None when it cannot happen on
+        import (a constant of the other truth, a disjunction whose every part is impossible)."""
+        if not _can_be(test, truth):
+            return None
         return frozen(self.matcher.implies(test, truth))
 
     def _condition(self, test: cst.BaseExpression, truth: bool, line: int, keyword: str) -> Guards:
@@ -647,6 +608,32 @@ class _DynamicCallFinder(cst.CSTVisitor):
 def guards_have_function(guards: Sequence[Guard]) -> bool:
     return any(g.kind is GuardKind.FUNCTION for g in guards)
 
+
+
+def _can_be(test: cst.BaseExpression, truth: bool) -> bool:
+    """False when `test` surely cannot evaluate to `truth`: constants (`if False:`, `while 0:`)
+    combined by `not`, `and`, `or` and conditional expressions. Anything else may."""
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):  # `not not ...` deep
+        test, truth = test.expression, not truth
+    if isinstance(test, cst.BooleanOperation):
+        kind = type(test.operator)
+        operands: list[cst.BaseExpression] = []
+        pending: list[cst.BaseExpression] = [test]
+        while pending:
+            part = pending.pop()
+            if isinstance(part, cst.BooleanOperation) and isinstance(part.operator, kind):
+                pending.append(part.right)
+                pending.append(part.left)
+            else:
+                operands.append(part)
+        if (kind is cst.And) == truth:  # every operand has this truth
+            return all(_can_be(o, truth) for o in operands)
+        return any(_can_be(o, truth) for o in operands)  # one operand has it
+    if isinstance(test, cst.IfExp):  # `A if C else B`: C and A, or not C and B
+        return any(_can_be(test.test, condition) and _can_be(value, truth)
+                   for condition, value in ((True, test.body), (False, test.orelse)))
+    constant = _constant_truth(test)
+    return constant is _UNKNOWN or constant == truth
 
 def _catches(handler: cst.ExceptHandler, names: frozenset[str], bare: bool) -> bool:
     if handler.type is None:

@@ -91,4 +91,20 @@ CASES = [
     case("type-checking-as-tc", "from typing import TYPE_CHECKING as TC\nif TC:\n    from pkg import feat\n", "silent"),
     case("typing-as-t", "import typing as t\nif t.TYPE_CHECKING:\n    from pkg import feat\n", "silent"),
     case("config-attribute", "from pkg import config\nif config.USE_FEAT:\n    from pkg import feat\n", "silent"),
+    # further semantics (guarda)
+    case("conditional-rebinding", PY + "import os\nif os.name:\n    USE_FEAT = True\nif USE_FEAT:\n    from pkg import feat\n", "breaks"),
+    case("class-body-rebinding", "class C:\n    USE_FEAT = True\n    if USE_FEAT:\n        from pkg import feat\n", "breaks"),
+    case("module-named-like-toggle", "import pkg.config as USE_FEAT\nif USE_FEAT:\n    from pkg import feat\n", "breaks"),
+    case("attribute-assigned", "from pkg import config\nconfig.USE_FEAT = True\nif config.USE_FEAT:\n    from pkg import feat\n", "breaks"),
+    case("setattr-module", 'from pkg import config\nsetattr(config, "USE_FEAT", True)\nif config.USE_FEAT:\n    from pkg import feat\n', "breaks"),
+    case("globals-subscript", PY + 'globals()["USE_FEAT"] = True\nif USE_FEAT:\n    from pkg import feat\n', "breaks"),
+    case("alias-or-true", PY + "ENABLED = USE_FEAT or True\nif ENABLED:\n    from pkg import feat\n", "breaks"),
+    case("own-true-typing-module", "class typing:\n    TYPE_CHECKING = True\nif typing.TYPE_CHECKING:\n    from pkg import feat\n", "breaks"),
+    # the toggle under another name: guarded
+    case("package-attribute", "import pkg.config\nif pkg.config.USE_FEAT:\n    from pkg import feat\n", "silent"),
+    case("from-package-as", "from pkg import config as c\nif c.USE_FEAT:\n    from pkg import feat\n", "silent"),
+    case("star-import", "from pkg.config import *\nif USE_FEAT:\n    from pkg import feat\n", "silent"),
+    case("same-value-rebound", "from pkg import config\nUSE_FEAT = config.USE_FEAT\nif USE_FEAT:\n    from pkg import feat\n", "silent"),
+    case("alias-chain", PY + "A = USE_FEAT\nB = A\nif B:\n    from pkg import feat\n", "silent"),
+    case("type-checking-from-typing-extensions-style", "import typing\nTC = typing.TYPE_CHECKING\nif TC:\n    from pkg import feat\n", "silent"),
 ]

@@ -36,4 +36,19 @@ CASES = [
     case("skipif-env-is-none", f'import os\nimport pytest\n\n@pytest.mark.skipif(os.environ.get("PKG_USE_FEAT") is None, reason="")\n'
          f"def test_f():\n    {M}\n", "call-breaks", calls=CALL, note='"0" is not None: not skipped'),
     case("undecorated", f"def test_f():\n    {M}\n", "call-breaks", calls=CALL),
+    # further semantics (guarda)
+    case("skip-unless-env-truthy", f'import os\nimport unittest\n\n@unittest.skipUnless(os.environ.get("PKG_USE_FEAT"), "off")\n'
+         f"def test_f():\n    {M}\n", "call-breaks", calls=CALL, note='"0" is true'),
+    case("skipif-env-eq-0", f'import os\nimport pytest\n\n@pytest.mark.skipif(os.environ.get("PKG_USE_FEAT", "0") == "0", reason="")\n'
+         f"def test_f():\n    {M}\n", "call-breaks", calls=CALL, note='"OFF" is not "0"'),
+    case("skip-if-is-none", PY + f'import unittest\n\n@unittest.skipIf(USE_FEAT is None, "off")\ndef test_f():\n    {M}\n',
+         "call-breaks", calls=CALL),
+    case("skip-unless-from-import-as", PY + f'from unittest import skipUnless as needs\n\n@needs(USE_FEAT, "off")\ndef test_f():\n    {M}\n',
+         "silent", calls=CALL),
+    case("skipif-mark-assigned", PY + f'import pytest\nskip_feat = pytest.mark.skipif(not USE_FEAT, reason="off")\n\n'
+         f"@skip_feat\ndef test_f():\n    {M}\n", "silent", calls=CALL),
+    case("skip-unless-env-eq-1", f'import os\nimport unittest\n\n@unittest.skipUnless(os.environ.get("PKG_USE_FEAT") == "1", "off")\n'
+         f"def test_f():\n    {M}\n", "silent", calls=CALL),
+    case("local-skip-unless", PY + f'def skipUnless(cond, reason):\n    return lambda fn: fn\n\n@skipUnless(USE_FEAT, "off")\n'
+         f"def test_f():\n    {M}\n", "call-breaks", calls=CALL),
 ]
