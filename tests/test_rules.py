@@ -29,7 +29,7 @@ def test_rule_examples(tmp_path, rule, kind, index):
     if kind == "VALID":
         assert found == []
     else:
-        expected_path = "pyproject.toml" if example.pyproject else example.path
+        expected_path = "pyproject.toml" if example.pyproject and not example.code else example.path
         assert found, f"{rule.code} did not fire on its INVALID example"
         assert {v.path for v in found} == {expected_path}
 

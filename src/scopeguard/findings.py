@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .model import Violation
+from .model import Related, Violation
 from .rules import RULES_BY_CODE
 
 
@@ -21,4 +21,18 @@ def violation_record(v: Violation) -> dict:
         "imported": v.imported,
         "scope": v.scope,
         "chain": list(v.chain),
+        "names": list(v.names),
+        "related": [related_record(r) for r in v.related],
+    }
+
+
+def related_record(note: Related) -> dict:
+    """A consequence of a finding's root cause, with the located links of its chain."""
+    return {
+        "code": note.code,
+        "path": note.path,
+        "line": note.line,
+        "column": note.column,
+        "message": note.message,
+        "steps": [{"module": s.module, "path": s.path, "line": s.line, "column": s.column} for s in note.steps],
     }

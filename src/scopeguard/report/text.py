@@ -42,6 +42,9 @@ def render(report: Report, *, colour: bool = False, quiet: bool = False) -> str:
         where = f"{display_path(root / v.path)}:{v.line}:{v.column}:"
         code_colour = _RED if v.severity is Severity.ERROR else _YELLOW
         lines.append(f"{paint(where, _BOLD)} {paint(v.code, _BOLD, code_colour)} {v.message}")
+        for note in v.related:  # consequences of the same decision, as rustc/ruff print notes
+            at = f"{display_path(root / note.path)}:{note.line}:{note.column}" if note.line else display_path(root / note.path)
+            lines.append(f"  {paint('= note:', _DIM)} {at}: {note.code} {note.message}")
     if report.stale:
         where = display_path(report.baseline_path)
         for entry in report.stale:

@@ -33,8 +33,11 @@ class _OutsideImportRule(Rule):
                 + (f" ({detail})" if detail else "")
                 + f"; {self.remedy(project, scope, edge.facts)}"
             )
+            site = edge.site
+            named = site.name not in (None, "*") and site.dotted != edge.imported
             yield self.violation(
-                edge.facts, edge.site.line, edge.site.column, message, imported=edge.imported, scope=scope.name
+                edge.facts, site.line, site.column, message, imported=edge.imported, scope=scope.name,
+                names=(site.name,) if named else (),
             )
 
 

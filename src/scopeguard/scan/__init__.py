@@ -40,7 +40,7 @@ from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
 from .positions import PositionMismatch as _PositionMismatch
 from .strings import KnownStrings
-from .suppressions import suppressions
+from .suppressions import statement_spans, suppressions
 from .syntax import dotted_name
 from .toggles import Knowledge, ToggleMatcher
 
@@ -126,6 +126,7 @@ def scan_source(
         unresolved=tuple(imports.unresolved),
         dunder_all=imports.literal_dunder_all(),
         suppressions=suppressions(source),
+        statements=statement_spans(statements),
         references=tuple(references),
         patches=tuple(sorted(collector.patches, key=lambda p: (p.line, p.column))),
     )
