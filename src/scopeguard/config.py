@@ -282,7 +282,7 @@ class _Checker:
         scopes = attempt(lambda: self.scopes(table.get("scopes", []), names), ())
         registries = attempt(lambda: self.registries(table.get("registries", {})), Registries())
         limits = attempt(lambda: self.limits(table), ParseLimits())
-        reporting = attempt(lambda: self.reporting(table), Reporting())
+        reporting = self.reporting(table, attempt)
         if errors:
             raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
         return Config(
@@ -308,22 +308,33 @@ class _Checker:
                           "write codes such as 'SG201' or prefixes such as 'SG2'", value=code)
         return tuple(code.upper() for code in codes)
 
-    def reporting(self, table: Mapping[str, Any]) -> Reporting:
-        select = self.codes(("select",), table["select"]) if "select" in table else ()
-        ignore = self.codes(("ignore",), table["ignore"]) if "ignore" in table else ()
-        per_file = table.get("per_file_ignores", {})
-        if not isinstance(per_file, dict):
-            self.fail(("per_file_ignores",), f"expected a table, got {_kind(per_file)}",
-                      'write it as a table of globs to codes: per_file_ignores = { "tests/**" = ["SG201"] }')
-        entries = tuple((glob, self.codes(("per_file_ignores", glob), codes)) for glob, codes in per_file.items())
-        require_reason = table.get("require_reason", False)
-        if not isinstance(require_reason, bool):
-            self.fail(("require_reason",), f"expected true or false, got {_kind(require_reason)}")
-        fail_on = table.get("fail_on", "warning")
-        if fail_on not in FAIL_ON:
-            self.fail(("fail_on",), f"expected one of {', '.join(FAIL_ON)}, got {fail_on!r}",
-                      "the default is 'warning': errors and warnings fail the run")
-        return Reporting(select, ignore, entries, require_reason, fail_on)
+    def reporting(self, table: Mapping[str, Any], attempt) -> Reporting:
+        """Each key checked on its own (`attempt` keeps its error), so that all are reported."""
+        select = attempt(lambda: self.codes(("select",), table["select"]), ()) if "select" in table else ()
+        ignore = attempt(lambda: self.codes(("ignore",), table["ignore"]), ()) if "ignore" in table else ()
+
+        def per_file_ignores():
+            per_file = table.get("per_file_ignores", {})
+            if not isinstance(per_file, dict):
+                self.fail(("per_file_ignores",), f"expected a table, got {_kind(per_file)}",
+                          'write it as a table of globs to codes: per_file_ignores = { "tests/**" = ["SG201"] }')
+            return tuple((glob, self.codes(("per_file_ignores", glob), codes)) for glob, codes in per_file.items())
+
+        def require_reason():
+            value = table.get("require_reason", False)
+            if not isinstance(value, bool):
+                self.fail(("require_reason",), f"expected true or false, got {_kind(value)}")
+            return value
+
+        def fail_on():
+            value = table.get("fail_on", "warning")
+            if value not in FAIL_ON:
+                self.fail(("fail_on",), f"expected one of {', '.join(FAIL_ON)}, got {value!r}",
+                          "the default is 'warning': errors and warnings fail the run")
+            return value
+
+        return Reporting(select, ignore, attempt(per_file_ignores, ()), attempt(require_reason, False),
+                         attempt(fail_on, "warning"))
 
     # -- parse limits --
 
