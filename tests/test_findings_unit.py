@@ -155,3 +155,29 @@ def test_empty_scope_list_warns(run_cli, tmp_path):
     (tmp_path / "a.py").write_text("import os\n")
     code, out, err = run_cli("check", str(tmp_path), "--no-cache")
     assert code == 0 and "no scopes are configured" in err and "scopeguard init" in err
+
+
+def test_sarif_related_locations_and_code_flows_validate(run_cli, tmp_path):
+    from .test_report_formats import SARIF_SCHEMA, _sarif_validator
+
+    validator = _sarif_validator()  # skips, naming SARIF_SCHEMA, where the official schema is absent
+    assert SARIF_SCHEMA.is_file()
+    root = _project(tmp_path, {"pkg/__init__.py": "from . import user\n", "pkg/user.py": "import pkg.feat\n"})
+    code, out, _ = run_cli("check", root, "--no-cache", "--format", "sarif")
+    sarif = json.loads(out)
+    errors = list(validator.iter_errors(sarif))
+    assert errors == [], errors[0].message if errors else ""
+    (result,) = sarif["runs"][0]["results"]
+    assert [(r["id"], r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"])
+            for r in result["relatedLocations"]] == [(1, "pkg/__init__.py", 1), (2, "pkg/__init__.py", 1)]
+    flows = [[loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in flow["threadFlows"][0]["locations"]]
+             for flow in result["codeFlows"]]
+    assert flows == [["pkg/__init__.py", "pkg/user.py"], ["pkg/__init__.py", "pkg/user.py"]]
+    # GitHub code scanning's required properties (docs: "SARIF support for code scanning")
+    assert sarif["version"] == "2.1.0" and "$schema" in sarif
+    driver = sarif["runs"][0]["tool"]["driver"]
+    assert driver["name"] and all(rule["id"] and rule["shortDescription"]["text"] and rule["helpUri"] for rule in driver["rules"])
+    assert result["ruleId"] == "SG201" and result["message"]["text"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "pkg/user.py" and location["region"]["startLine"] == 1
+    assert result["partialFingerprints"]

@@ -34,5 +34,6 @@ def related_record(note: Related) -> dict:
         "line": note.line,
         "column": note.column,
         "message": note.message,
+        "chain": list(note.chain),
         "steps": [{"module": s.module, "path": s.path, "line": s.line, "column": s.column} for s in note.steps],
     }

@@ -538,6 +538,7 @@ class Related:
     line: int
     column: int
     message: str
+    chain: tuple[str, ...] = ()
     steps: tuple[Step, ...] = ()
 
 

@@ -116,9 +116,4 @@ KNOWN = {
     "decorators-unittest-skip-unless-assigned": "OVER",
     "decorators-skipif-condition-keyword": "OVER",
     "decorators-skipif-env-is-none": "UNDER",
-    "suppressions-string-on-import-line": "UNDER",
-    "suppressions-string-with-code": "UNDER",
-    "suppressions-fstring-on-import-line": "UNDER",
-    "suppressions-bytes-on-import-line": "UNDER",
-    "suppressions-triple-quoted-end-line": "UNDER",
 }

@@ -73,10 +73,6 @@ def run(args: argparse.Namespace) -> int:
         unknown = unknown_prefixes(args.select + args.ignore + [c for _, codes in reporting.per_file_ignores for c in codes])
         if unknown:
             raise UsageError(f"unknown rule code(s): {', '.join(unknown)}; `scopeguard rule` lists them")
-    if not config.scopes and not args.quiet:
-        print(f"warning: no scopes are configured in {config.config_path or 'pyproject.toml'}, so nothing is "
-              "checked; register one under [[tool.scopeguard.scopes]] (see README, 'Configuration'), or run "
-              "`scopeguard init` to draft it", file=sys.stderr)
     baseline_path = _baseline_path(args, config)
     progress = Progress()
     diff = None
@@ -131,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
         diff_commit=diff.commit if diff else "",
         preexisting=diff.preexisting if diff else 0,
     )
+    if not config.scopes and not args.quiet:
+        print(f"scopeguard: warning: no scopes are configured in {config.config_path or 'pyproject.toml'}, so nothing is "
+              "checked; register one under [[tool.scopeguard.scopes]] (see README, 'Configuration'), or run "
+              "`scopeguard init` to draft it", file=sys.stderr)
     _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
     if args.format == "text" and not args.quiet and report.violations and sys.stderr.isatty():
         from ..links import rule_hint  # for people at a terminal; the report itself stays as it was

@@ -12,7 +12,9 @@ from .. import __version__
 from ..findings import violation_record
 from .base import Report
 
-SCHEMA_VERSION = 1
+# 2 (issue 16): one finding per import statement and imported module; `names` and `related`
+# (consequences of the same root cause, e.g. an SG402 chain or an SG301 breakage, as notes).
+SCHEMA_VERSION = 2
 
 
 def document(report: Report) -> dict:

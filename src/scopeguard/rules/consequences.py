@@ -79,7 +79,7 @@ def _note(project: Project, v: Violation) -> Related:
     path, line, column = v.path, v.line, v.column
     if v.code == "SG402" and steps and steps[0].line:  # where `import root` starts the chain
         path, line, column = steps[0].path, steps[0].line, steps[0].column
-    return Related(v.code, path, line, column, v.message, steps)
+    return Related(v.code, path, line, column, v.message, v.chain, steps)
 
 
 def _steps(project: Project, chain: tuple[str, ...]) -> tuple[Step, ...]:
