@@ -181,3 +181,32 @@ def test_sarif_related_locations_and_code_flows_validate(run_cli, tmp_path):
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "pkg/user.py" and location["region"]["startLine"] == 1
     assert result["partialFingerprints"]
+
+
+def test_sg5xx_is_informational_in_diff_unless_selected(tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+
+    if shutil.which("git") is None:
+        pytest.skip("`git` is not on PATH; --diff needs it")
+    from .inprocess import run_main
+    from .test_diff import GIT_ENV, append, init_repo
+
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("GIT_"):
+            monkeypatch.delenv(key)
+    for key, value in GIT_ENV.items():
+        if key.startswith("GIT_") or key == "HOME":
+            monkeypatch.setenv(key, value)
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    line = append(repo, "python/tvm/ir/transform.py",
+                  "from tvm.support import USE_MSC\n\nif USE_MSC:\n    from tvm.contrib import msc\n")
+    code, out, err = run_main("check", ".", "--no-cache", "--diff", "HEAD", cwd=repo)
+    assert code == 0, out + err  # a correctly guarded new import: SG502 is shown, it does not block
+    assert f"python/tvm/ir/transform.py:{line + 3}:" in out and "SG502" in out
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "HEAD", "--select", "SG502", cwd=repo)
+    assert code == 1 and "SG502" in out
