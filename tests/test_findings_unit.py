@@ -210,3 +210,29 @@ def test_sg5xx_is_informational_in_diff_unless_selected(tmp_path, monkeypatch):
     assert f"python/tvm/ir/transform.py:{line + 3}:" in out and "SG502" in out
     code, out, _ = run_main("check", ".", "--no-cache", "--diff", "HEAD", "--select", "SG502", cwd=repo)
     assert code == 1 and "SG502" in out
+
+
+def test_paths_flag_gives_every_format_one_base(tmp_path):
+    from .inprocess import run_main
+
+    project = tmp_path / "repo" / "proj"
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    _project(project, {"pkg/a.py": "import pkg.feat\n"})
+    def first_path(fmt, *args):
+        code, out, err = run_main("check", "proj", "--no-cache", "--select", "SG201", "--format", fmt, *args,
+                                  cwd=tmp_path / "repo")
+        assert code == 1, err
+        if fmt == "text":
+            return out.split(":")[0]
+        if fmt == "github":
+            return out.split("file=")[1].split(",")[0]
+        data = json.loads(out)
+        if fmt == "json":
+            return data["violations"][0]["path"]
+        return data["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    # the defaults: text from the working directory, json from the project, sarif/github from the repository
+    assert [first_path(f) for f in ("text", "json", "sarif", "github")] == ["proj/pkg/a.py", "pkg/a.py", "proj/pkg/a.py", "proj/pkg/a.py"]
+    for base, expected in (("project", "pkg/a.py"), ("repo", "proj/pkg/a.py"), ("cwd", "proj/pkg/a.py")):
+        assert {first_path(f, "--paths", base) for f in ("text", "json", "sarif", "github")} == {expected}
+    _, out, _ = run_main("check", "proj", "--no-cache", "--format", "json", "--paths", "project", cwd=tmp_path / "repo")
+    assert json.loads(out)["paths_relative_to"] == str(project)

@@ -7,13 +7,13 @@ from .model import Related, Violation
 from .rules import RULES_BY_CODE
 
 
-def violation_record(v: Violation) -> dict:
-    """One finding as JSON data."""
+def violation_record(v: Violation, show=lambda path: path) -> dict:
+    """One finding as JSON data; `show` turns a project-relative path into the document's."""
     return {
         "code": v.code,
         "rule": RULES_BY_CODE[v.code].name if v.code in RULES_BY_CODE else "",
         "severity": v.severity.value,
-        "path": v.path,
+        "path": show(v.path),
         "line": v.line,
         "column": v.column,
         "message": v.message,
@@ -22,18 +22,18 @@ def violation_record(v: Violation) -> dict:
         "scope": v.scope,
         "chain": list(v.chain),
         "names": list(v.names),
-        "related": [related_record(r) for r in v.related],
+        "related": [related_record(r, show) for r in v.related],
     }
 
 
-def related_record(note: Related) -> dict:
+def related_record(note: Related, show=lambda path: path) -> dict:
     """A consequence of a finding's root cause, with the located links of its chain."""
     return {
         "code": note.code,
-        "path": note.path,
+        "path": show(note.path),
         "line": note.line,
         "column": note.column,
         "message": note.message,
         "chain": list(note.chain),
-        "steps": [{"module": s.module, "path": s.path, "line": s.line, "column": s.column} for s in note.steps],
+        "steps": [{"module": s.module, "path": show(s.path) if s.path else "", "line": s.line, "column": s.column} for s in note.steps],
     }

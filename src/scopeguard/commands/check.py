@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), json, sarif (2.1.0) or github (workflow-command annotations)")
+    parser.add_argument("--paths", choices=("cwd", "project", "repo"), default="",
+                        help="what every path in the report is relative to: the working directory, the project root, "
+                             "or the repository root (default: text cwd, json project, sarif and github repo)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the text report: auto = on a terminal only; never when NO_COLOR is set")
@@ -126,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         diff_base=args.diff or "",
         diff_commit=diff.commit if diff else "",
         preexisting=diff.preexisting if diff else 0,
+        paths=args.paths,
     )
     if not config.scopes and not args.quiet:
         print(f"scopeguard: warning: no scopes are configured in {config.config_path or 'pyproject.toml'}, so nothing is "

@@ -51,8 +51,9 @@ def document(report: Report) -> dict:
             "files_unparsed": report.files_unparsed,
             "by_code": dict(sorted(counts.items())),
         },
+        "paths_relative_to": report.base("json"),
         "violations": [
-            violation_record(v)
+            violation_record(v, lambda path: report.shown(path, "json"))
             for v in report.violations
         ],
         "baseline": baseline,

@@ -94,7 +94,7 @@ def document(report: Report) -> dict:
                 "rules": [_rule_descriptor(rule) for rule in rules],
             }
         },
-        "originalUriBaseIds": {BASE_ID: {"uri": _folder_uri(report.repo_root)}},
+        "originalUriBaseIds": {BASE_ID: {"uri": _folder_uri(report.base("sarif"))}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
