@@ -27,7 +27,7 @@ class UnparsableFile(Rule):
     code = "SG001"
     name = "unparsable-file"
     summary = "a file could not be read or parsed; its imports are unknown"
-    INVALID = (Example("def transform(:\n    pass\n"),)
+    INVALID = (Example("def transform(:\n    pass\n", lines=(1,)),)
     VALID = (Example("def transform():\n    pass\n"),)
 
     def check(self, project: Project) -> Iterator[Violation]:
@@ -53,7 +53,7 @@ class RelativeImportBeyondRoot(Rule):
     code = "SG002"
     name = "relative-import-beyond-root"
     summary = "a relative import climbs above the top-level package"
-    INVALID = (Example("from .... import relax\n"),)
+    INVALID = (Example("from .... import relax\n", lines=(1,)),)
     VALID = (Example("from .. import support\n"),)
 
     def check(self, project: Project) -> Iterator[Violation]:
@@ -98,7 +98,7 @@ class UnusedSuppression(_SuppressionRule):
     code = "SG003"
     name = "unused-suppression"
     summary = "a suppression comment silences nothing"
-    INVALID = (Example("from tvm import ir  # scopeguard: ignore[SG201]: was an integration point\n"),)
+    INVALID = (Example("from tvm import ir  # scopeguard: ignore[SG201]: was an integration point\n", lines=(1,)),)
     VALID = (Example("from tvm.contrib import msc  # scopeguard: ignore[SG201]: integration point, reviewed\n"),)
 
     def describe(self, codes: list[str]) -> str:
@@ -124,7 +124,7 @@ class UnknownSuppressionCode(_SuppressionRule):
     code = "SG004"
     name = "unknown-suppression-code"
     summary = "a suppression comment names a code that is no rule"
-    INVALID = (Example("from tvm import ir  # scopeguard: ignore[SG999]\n"),)
+    INVALID = (Example("from tvm import ir  # scopeguard: ignore[SG999]\n", lines=(1,)),)
     VALID = (Example("from tvm.contrib import msc  # scopeguard: ignore[SG201]\n"),)
 
     def describe(self, codes: list[str]) -> str:
@@ -153,6 +153,7 @@ class SuppressionWithoutReason(_SuppressionRule):
             "from tvm.contrib import msc  # scopeguard: ignore[SG201]\n",
             pyproject=EXAMPLE_PYPROJECT.replace('extra_roots = ["tests/python"]\n',
                                                 'extra_roots = ["tests/python"]\nrequire_reason = true\n'),
+            lines=(1,),
         ),
     )
     VALID = (
