@@ -37,7 +37,7 @@ def test_second_run_comes_from_the_result_cache_with_the_same_findings(project):
     cold = _run(project)
     warm = _run(project)
     assert not cold.from_cache and cold.files_parsed == 26
-    assert warm.from_cache and _findings(warm) == _findings(cold) and len(cold.violations) == 13
+    assert warm.from_cache and _findings(warm) == _findings(cold) and len(cold.violations) == 12  # issue 16: SG402 under SG204
 
 
 def test_a_changed_file_is_reparsed_alone_and_changes_the_result(project):
@@ -159,7 +159,7 @@ def test_two_processes_sharing_one_cache_both_answer_right(project):
     runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate()[0] for p in runs]
     assert [p.returncode for p in runs] == [1, 1]
-    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 13
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 13  # 12 findings, 1 related note (issue 16)
     follow_up = subprocess.run(cmd, capture_output=True, text=True)
     assert follow_up.stdout == outputs[0]
 

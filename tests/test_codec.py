@@ -8,7 +8,7 @@ import json
 import pytest
 
 from scopeguard.codec import Invalid, decoder, encoder
-from scopeguard.model import (FileFacts, UnresolvedReason, Guard, GuardKind, ImportSite, NameReference, ParseError, Patch,
+from scopeguard.model import (FileFacts, Suppression, UnresolvedReason, Guard, GuardKind, ImportSite, NameReference, ParseError, Patch,
                               ReferenceKind, Severity, SiteKind, UnresolvedImport, Violation)
 
 GUARD = Guard(GuardKind.CONDITION, 3, "if USE_MSC", frozenset({("msc", True), ("TYPE_CHECKING", False)}),
@@ -19,10 +19,11 @@ FACTS = FileFacts(
            ImportSite("tvm", "relax", 5, 1, SiteKind.FROM)),
     unresolved=(UnresolvedImport(7, 2, "import_module(x)", "tvm.contrib.", UnresolvedReason.NOT_LITERAL, (GUARD,)),),
     dunder_all=("a", "b"),
-    suppressions=((4, ("SG201",)), (9, ())),
+    suppressions=(Suppression(4, 10, ("SG201",), "reviewed", 4, 4), Suppression(9, 1, (), "", 10, 12)),
     error=ParseError(1, 2, "why \ud800"),  # a lone surrogate survives (ASCII JSON escapes it)
     references=(NameReference("relax.x", 8, 3, ReferenceKind.LOOKUP, "get_global_func", True, (GUARD,)),),
     patches=(Patch("tvm.ir.Foo", "bar", 9, 1, "assign"),),
+    statements=((10, 12, 1),),
 )
 VIOLATION = Violation("SG201", "python/tvm/a.py", 4, 5, "message", "tvm.a", "tvm.contrib.msc", "tvm.contrib.msc",
                       Severity.WARNING, ("tvm.a", "tvm.contrib.msc"))

@@ -160,7 +160,7 @@ def test_dynamic_imports_stay_imports_and_say_so(project):
 
 def test_json_coupling_edges_and_schema(project):
     document = json.loads(json.dumps(view_document(view_of(project))))
-    assert document["version"] == 2
+    assert document["schema_version"] == 3
     assert table(document) == COUPLINGS
     lookup = next(e for e in document["edges"] if (e["source"], e["target"], e["kind"]) == ("tvm.driver._ffi_api", "tvm.relax", "registry-lookup"))
     assert lookup["sites"] == [{

@@ -124,7 +124,7 @@ def test_the_cache_lives_outside_the_tree_by_default(env, capsys):
 def test_hostile_files_committed_before_the_first_run(env, capsys, kind, tmp_path):
     project, marker = env
     reference = findings(capsys, project, "--no-cache")
-    assert reference[0] == 1 and len(reference[1]) == 13
+    assert reference[0] == 1 and len(reference[1]) == 12  # issue 16: one SG402 is a note of its SG204
     # A warm cache elsewhere gives the real names and current hashes to forge from.
     donor = tmp_path / "donor"
     findings(capsys, project, "--cache-dir", str(donor))

@@ -282,7 +282,10 @@ def _check(fixture):
     code, out, err = run_main("check", ".", "--no-cache", "--no-baseline", "--format", "json",
                               cwd=FIXTURES / fixture)
     assert code in (0, 1), err
-    return {(v["code"], v["path"], v["line"], v["scope"]) for v in json.loads(out)["violations"]}
+    found = json.loads(out)["violations"]
+    # an SG402 whose last link has its own finding is a related note of it, at the same statement (issue 16)
+    return {(v["code"], v["path"], v["line"], v["scope"]) for v in found} | {
+        (n["code"], v["path"], v["line"], v["scope"]) for v in found for n in v["related"] if n["code"] == "SG402"}
 
 
 @functools.cache

@@ -29,9 +29,13 @@ def test_rule_examples(tmp_path, rule, kind, index):
     if kind == "VALID":
         assert found == []
     else:
-        expected_path = "pyproject.toml" if example.pyproject else example.path
+        expected_path = "pyproject.toml" if example.pyproject and not example.code else example.path
         assert found, f"{rule.code} did not fire on its INVALID example"
         assert {v.path for v in found} == {expected_path}
+        # each INVALID example pins where its rule fires (as Fixit's Invalid(range=...)): a rule
+        # that fires on the wrong line, or on one line too many, fails here
+        assert example.lines, f"{rule.code}: INVALID example {index} does not pin its lines"
+        assert sorted(v.line for v in found) == list(example.lines)
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])

@@ -104,7 +104,8 @@ def test_suppression_comments():
         import d  # scopeguard ignore[SG201]  (not the syntax: no colon)
         """
     )
-    assert facts.suppressions == ((1, ("SG201",)), (2, ("SG201", "SG4")), (3, ()))
+    assert [(x.line, x.codes, x.reason, x.first, x.last) for x in facts.suppressions] == [
+        (1, ("SG201",), "reviewed in #123", 1, 1), (2, ("SG201", "SG4"), "", 2, 2), (3, (), "", 3, 3)]
     assert facts.suppressed(1, "SG201") and not facts.suppressed(1, "SG202")
     assert facts.suppressed(2, "SG402") and facts.suppressed(3, "SG101") and not facts.suppressed(4, "SG201")
 

@@ -49,7 +49,8 @@ from .safeio import read_regular
 # 6: (never released) branch-local facts of the phase-2 work, each branch on its own.
 # 7: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
 #    the exception raised, more dynamic imports, import-time copies of facts in functions called on
-#    import; toggle OFF states and binding-aware guards.
+#    import; toggle OFF states and binding-aware guards. Issue 16: FileFacts.statements,
+#    Suppression facts (tokenize).
 SCAN_SCHEMA = 7
 _MAGIC = b"scopeguard-cache 7\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256

@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from scopeguard.model import TYPE_CHECKING, Config, ParseLimits, Registries, Scope, Toggle
+from scopeguard.model import TYPE_CHECKING, Config, ParseLimits, Registries, Reporting, Scope, Toggle
 from scopeguard.paths import module_prefixes
 from scopeguard.safeio import NotRegularFile, TooLarge, read_regular
 
@@ -30,7 +30,10 @@ from scopeguard.safeio import NotRegularFile, TooLarge, read_regular
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries",
-            "parse_timeout", "parse_memory_mb", "max_file_mb")
+            "parse_timeout", "parse_memory_mb", "max_file_mb",
+            "select", "ignore", "per_file_ignores", "require_reason", "fail_on")
+FAIL_ON = ("error", "warning", "never")
+_CODE = re.compile(r"SG[0-9]{1,3}")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
 TOGGLE_OPTIONS = ("off_values",)
 SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths", "ffi_prefixes")
@@ -62,6 +65,21 @@ class ConfigError(Exception):
         where = f"{self.path}:{self.line}" if self.line else self.path
         text = f"{where}: {self.key}: {self.problem}"
         return f"{text}; {self.hint}" if self.hint else text
+
+
+class ConfigErrors(ConfigError):
+    """Several mistakes in the configuration, all reported at once (one line each)."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.line, first.key, first.problem, first.hint)
+        self.errors = tuple(errors)
+
+    def __reduce__(self):
+        return (ConfigErrors, (self.errors,))
+
+    def __str__(self) -> str:
+        return "\n".join(ConfigError.__str__(e) for e in self.errors)
 
 
 def find_config(start: Path) -> Path | None:
@@ -228,31 +246,96 @@ class _Checker:
         extra_roots: Sequence[str] | None,
         exclude: Sequence[str] | None,
     ) -> Config:
-        self.known_keys((), table, TOP_KEYS)
+        errors: list[ConfigError] = []
+
+        def attempt(check, default=None):
+            """One independent part of the table: its first error is kept, the others still run."""
+            try:
+                return check()
+            except ConfigError as error:
+                errors.append(error)
+                return default
+
+        for key in table:
+            attempt(lambda key=key: self.known_keys((), {key: None}, TOP_KEYS))
         default_source = "src" if os.path.isdir(os.path.join(self.root, "src")) else "."
-        sources = self.roots("source_roots", table, source_roots, (default_source,))
-        if not sources:
-            self.fail(("source_roots",), "needs at least one folder", f"the default is [{default_source!r}]")
-        extras = self.roots("extra_roots", table, extra_roots, ())
-        patterns = self.strings(("exclude",), table["exclude"]) if "exclude" in table else ()
-        if exclude is not None:
-            patterns = self.cli_strings("exclude", exclude)
-        self.patterns(patterns, from_cli=exclude is not None)
-        toggles = self.toggles(table.get("toggles", {}))
-        scopes = self.scopes(table.get("scopes", []), {t.name for t in toggles})
-        registries = self.registries(table.get("registries", {}))
-        limits = self.limits(table)
+
+        def source_list():
+            found = self.roots("source_roots", table, source_roots, (default_source,))
+            if not found:
+                self.fail(("source_roots",), "needs at least one folder", f"the default is [{default_source!r}]")
+            return found
+
+        sources = attempt(source_list, (default_source,))
+        extras = attempt(lambda: self.roots("extra_roots", table, extra_roots, ()), ())
+
+        def exclude_patterns():
+            patterns = self.strings(("exclude",), table["exclude"]) if "exclude" in table else ()
+            if exclude is not None:
+                patterns = self.cli_strings("exclude", exclude)
+            self.patterns(patterns, from_cli=exclude is not None)
+            return patterns
+
+        patterns = attempt(exclude_patterns, ())
+        raw_toggles = table.get("toggles", {})
+        toggles = attempt(lambda: self.toggles(raw_toggles), None)
+        names = {t.name for t in toggles} if toggles is not None else set(raw_toggles if isinstance(raw_toggles, dict) else ())
+        scopes = attempt(lambda: self.scopes(table.get("scopes", []), names), ())
+        registries = attempt(lambda: self.registries(table.get("registries", {})), Registries())
+        limits = attempt(lambda: self.limits(table), ParseLimits())
+        reporting = self.reporting(table, attempt)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
         return Config(
             root=self.root,
             config_path=self.path,
             source_roots=sources,
             extra_roots=extras,
             exclude=patterns,
-            toggles=toggles,
+            toggles=toggles or (),
             scopes=scopes,
             registries=registries,
             limits=limits,
+            reporting=reporting,
         )
+
+    # -- reporting (select, ignore, per_file_ignores, require_reason, fail_on) --
+
+    def codes(self, parts: KeyPath, value: Any) -> tuple[str, ...]:
+        codes = self.strings(parts, value)
+        for index, code in enumerate(codes):
+            if not _CODE.fullmatch(code.upper()):
+                self.fail((*parts, index), f"{code!r} is not a rule code or prefix",
+                          "write codes such as 'SG201' or prefixes such as 'SG2'", value=code)
+        return tuple(code.upper() for code in codes)
+
+    def reporting(self, table: Mapping[str, Any], attempt) -> Reporting:
+        """Each key checked on its own (`attempt` keeps its error), so that all are reported."""
+        select = attempt(lambda: self.codes(("select",), table["select"]), ()) if "select" in table else ()
+        ignore = attempt(lambda: self.codes(("ignore",), table["ignore"]), ()) if "ignore" in table else ()
+
+        def per_file_ignores():
+            per_file = table.get("per_file_ignores", {})
+            if not isinstance(per_file, dict):
+                self.fail(("per_file_ignores",), f"expected a table, got {_kind(per_file)}",
+                          'write it as a table of globs to codes: per_file_ignores = { "tests/**" = ["SG201"] }')
+            return tuple((glob, self.codes(("per_file_ignores", glob), codes)) for glob, codes in per_file.items())
+
+        def require_reason():
+            value = table.get("require_reason", False)
+            if not isinstance(value, bool):
+                self.fail(("require_reason",), f"expected true or false, got {_kind(value)}")
+            return value
+
+        def fail_on():
+            value = table.get("fail_on", "warning")
+            if value not in FAIL_ON:
+                self.fail(("fail_on",), f"expected one of {', '.join(FAIL_ON)}, got {value!r}",
+                          "the default is 'warning': errors and warnings fail the run")
+            return value
+
+        return Reporting(select, ignore, attempt(per_file_ignores, ()), attempt(require_reason, False),
+                         attempt(fail_on, "warning"))
 
     # -- parse limits --
 

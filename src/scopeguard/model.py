@@ -281,6 +281,26 @@ class ParseError:
 
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """One `# scopeguard: ignore[CODES]: reason` comment (a real comment, not text in a string).
+
+    It covers the lines `first`..`last`: the statement its line belongs to, or, on a comment line of
+    its own, the statement directly below. No codes: every code. `reason` is the text after it.
+    """
+
+    line: int
+    column: int
+    codes: tuple[str, ...]
+    reason: str
+    first: int
+    last: int
+
+    def covers(self, line: int, code: str) -> bool:
+        return self.first <= line <= self.last and (not self.codes or any(code.startswith(c) for c in self.codes))
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """Everything scopeguard needs to know about one file; the unit of caching."""
 
@@ -292,8 +312,8 @@ class FileFacts:
     unresolved: tuple[UnresolvedImport, ...] = ()
     # `__all__` as literal strings, or None when absent or not literal (star-import resolution).
     dunder_all: tuple[str, ...] | None = None
-    # line -> codes suppressed there; an empty tuple suppresses every code on that line.
-    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    # `# scopeguard: ignore[...]` comments, each with the statement lines it covers.
+    suppressions: tuple[Suppression, ...] = ()
     error: ParseError | None = None
     # Strings that name modules or registry entries (registry calls, find_spec probes, dotted literals).
     references: tuple[NameReference, ...] = ()
@@ -305,11 +325,26 @@ class FileFacts:
         """The file's name in the import graph: its module, or its path for extra-root files."""
         return self.path if self.extra else self.module
 
+    # (first line, last line, column) of each simple statement written over several lines: a finding
+    # on any of its lines is located at, and counted once for, the statement.
+    statements: tuple[tuple[int, int, int], ...] = ()
+
+    def suppressing(self, line: int, code: str) -> Suppression | None:
+        """The suppression comment that silences `code` on `line`, if any."""
+        for item in self.suppressions:
+            if item.covers(line, code):
+                return item
+        return None
+
     def suppressed(self, line: int, code: str) -> bool:
-        for suppressed_line, codes in self.suppressions:
-            if suppressed_line == line and (not codes or any(code.startswith(c) for c in codes)):
-                return True
-        return False
+        return self.suppressing(line, code) is not None
+
+    def statement_at(self, line: int) -> tuple[int, int] | None:
+        """(first line, column) of the multi-line statement `line` belongs to, if any."""
+        for first, last, column in self.statements:
+            if first <= line <= last:
+                return first, column
+        return None
 
 
 # The strings an environment variable or build-info key holds while its toggle is off (besides
@@ -434,6 +469,21 @@ class ParseLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Reporting:
+    """What `check` reports and what fails the run, from `[tool.scopeguard]` (CLI flags override).
+
+    `per_file_ignores` maps gitignore-style globs (relative to the project root) to code prefixes;
+    `fail_on` is the lowest severity that fails the run ("error", "warning", or "never").
+    """
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    require_reason: bool = False
+    fail_on: str = "warning"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated `[tool.scopeguard]` table."""
 
@@ -446,6 +496,7 @@ class Config:
     scopes: tuple[Scope, ...] = ()
     registries: Registries = Registries()
     limits: ParseLimits = ParseLimits()
+    reporting: Reporting = Reporting()
 
     def toggle(self, name: str) -> Toggle | None:
         return next((t for t in self.toggles if t.name == name), None)
@@ -495,6 +546,30 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One link of an import chain, located: `module` is entered at path:line:column."""
+
+    module: str
+    path: str = ""
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A consequence attached to a finding (a note under it): what the finding's root cause also
+    causes, reported by rule `code` at path:line, with the chain of imports that carries it."""
+
+    code: str
+    path: str
+    line: int
+    column: int
+    message: str
+    chain: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
+
+
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -510,6 +585,10 @@ class Violation:
     scope: str = ""
     severity: Severity = Severity.ERROR
     chain: tuple[str, ...] = field(default=())
+    # The names a `from X import (a, b, ...)` statement imports from `imported`, when several.
+    names: tuple[str, ...] = ()
+    # Consequences of this finding's root cause, reported under it (see rules.consequences).
+    related: tuple[Related, ...] = ()
 
     @property
     def sort_key(self) -> tuple:

@@ -13,10 +13,4 @@ KNOWN = {
     # SG205 (rules/disruption.py) fires for a dynamic import inside a lambda body too; the fact is
     # right (Execution.CALL), the rule treats every dynamic import as import-time.
     "import-time-lambda-body": "OVER",
-    # A `# scopeguard: ignore` inside a string literal on the import line is read as a suppression.
-    "suppressions-string-on-import-line": "UNDER",
-    "suppressions-string-with-code": "UNDER",
-    "suppressions-fstring-on-import-line": "UNDER",
-    "suppressions-bytes-on-import-line": "UNDER",
-    "suppressions-triple-quoted-end-line": "UNDER",
 }

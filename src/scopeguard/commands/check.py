@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), json, sarif (2.1.0) or github (workflow-command annotations)")
+    parser.add_argument("--paths", choices=("cwd", "project", "repo"), default="",
+                        help="what every path in the report is relative to: the working directory, the project root, "
+                             "or the repository root (default: text cwd, json project, sarif and github repo)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the text report: auto = on a terminal only; never when NO_COLOR is set")
@@ -43,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="ignore any baseline file")
     parser.add_argument("--fail-on-stale", action="store_true",
                         help="exit 1 when the baseline has entries that no longer occur")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when findings are reported (they are still printed)")
+    parser.add_argument("--fail-on", choices=("error", "warning", "never"), default=None,
+                        help="the lowest severity that fails the run (default: `fail_on` in [tool.scopeguard], "
+                             "else warning)")
     parser.add_argument("--diff", metavar="BASE",
                         help="report only what the change since BASE (a git commit, branch or tag; compared "
                              "from its merge base with HEAD to the working tree) introduces, plus the SG5xx "
@@ -53,17 +61,21 @@ def run(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from ..pipeline import Progress, analyse
 
-    if args.select or args.ignore:
+    if args.baseline and args.no_baseline:
+        raise UsageError("--baseline and --no-baseline contradict each other; give one")
+    config = load_config(args)
+    # CLI flags override the config: --select replaces `select`, --ignore replaces `ignore`.
+    reporting = config.reporting
+    args.select = list(args.select) or list(reporting.select)
+    args.ignore = list(args.ignore) or list(reporting.ignore)
+    if args.select or args.ignore or reporting.per_file_ignores:
         from ..rules import (
             unknown_prefixes,  # the catalogue is imported only when needed
         )
 
-        unknown = unknown_prefixes(args.select + args.ignore)
+        unknown = unknown_prefixes(args.select + args.ignore + [c for _, codes in reporting.per_file_ignores for c in codes])
         if unknown:
             raise UsageError(f"unknown rule code(s): {', '.join(unknown)}; `scopeguard rule` lists them")
-    if args.baseline and args.no_baseline:
-        raise UsageError("--baseline and --no-baseline contradict each other; give one")
-    config = load_config(args)
     baseline_path = _baseline_path(args, config)
     progress = Progress()
     diff = None
@@ -117,14 +129,33 @@ def run(args: argparse.Namespace) -> int:
         diff_base=args.diff or "",
         diff_commit=diff.commit if diff else "",
         preexisting=diff.preexisting if diff else 0,
+        paths=args.paths,
     )
+    if not config.scopes and not args.quiet:
+        print(f"scopeguard: warning: no scopes are configured in {config.config_path or 'pyproject.toml'}, so nothing is "
+              "checked; register one under [[tool.scopeguard.scopes]] (see README, 'Configuration'), or run "
+              "`scopeguard init` to draft it", file=sys.stderr)
     _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
     if args.format == "text" and not args.quiet and report.violations and sys.stderr.isatty():
         from ..links import rule_hint  # for people at a terminal; the report itself stays as it was
 
         print(rule_hint(v.code for v in report.violations), file=sys.stderr)
-    failed = bool(report.violations) or (args.fail_on_stale and bool(report.stale))
-    return EXIT_VIOLATIONS if failed else EXIT_CLEAN
+    failing = [v for v in report.violations if _fails(v, args, reporting)]
+    failed = bool(failing) or (args.fail_on_stale and bool(report.stale))
+    return EXIT_VIOLATIONS if failed and not args.exit_zero else EXIT_CLEAN
+
+
+def _fails(violation, args: argparse.Namespace, reporting) -> bool:
+    """Whether a reported finding fails the run: its severity reaches the fail-on level, and, with
+    --diff, a change rule (SG5xx) counts only when selected by name (it is informational else)."""
+    from ..model import Severity
+
+    level = args.fail_on or reporting.fail_on
+    if level == "never" or (level == "error" and violation.severity is not Severity.ERROR):
+        return False
+    if args.diff and violation.code.startswith("SG5"):
+        return any(prefix.startswith("SG5") for prefix in args.select)
+    return True
 
 
 def _baseline_path(args: argparse.Namespace, config) -> str:

@@ -4,7 +4,9 @@ SCHEMA_VERSION changes whenever a field is removed or changes meaning; adding a 
 change it, so consumers should ignore keys they do not know. Version 2 (issue 7): an edge is no
 longer always an import; the kinds registry-lookup, registry-registration and monkeypatch are
 couplings without an import statement (`edge_kinds[].group`), their sites say how they are guarded
-(`guard`) and through what (`via`).
+(`guard`) and through what (`via`). Version 3 (issue 16): the version key is `schema_version`, as in
+`check --format json`; a violation carries `names` and `related` (its consequences, with their
+located chains).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..findings import violation_record
 from .view import EdgeKind, View
 
 SCHEMA = "scopeguard-graph"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def view_document(view: View) -> dict[str, Any]:
@@ -25,7 +27,7 @@ def view_document(view: View) -> dict[str, Any]:
     options = view.options
     return {
         "schema": SCHEMA,
-        "version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "generator": f"scopeguard {__version__}",
         "title": view.title,
         "view": {

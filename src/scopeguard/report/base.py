@@ -12,6 +12,12 @@ from ..baseline import StaleEntry
 from ..model import Violation
 
 FORMATS = ("text", "json", "sarif", "github")
+# What paths in a report are relative to (`check --paths`). Without the flag each format keeps the
+# base its readers need: text the working directory (paths a terminal can open), json the project
+# root (`project_root` in the document), sarif and github the repository root (what code scanning
+# and annotations resolve against). With the flag, every format uses the one base given.
+PATH_BASES = ("cwd", "project", "repo")
+DEFAULT_BASE = {"text": "cwd", "json": "project", "sarif": "repo", "github": "repo"}
 
 
 @dataclass(frozen=True)
@@ -27,11 +33,26 @@ class Report:
     diff_base: str = ""  # with --diff: the BASE given, and the commit compared against
     diff_commit: str = ""
     preexisting: int = 0  # with --diff: violations hidden because BASE has them already
+    paths: str = ""  # `--paths`: one of PATH_BASES for every format; "" for each format's default
+
+    def base(self, fmt: str) -> str:
+        """The absolute folder the paths of format `fmt` are relative to."""
+        choice = self.paths or DEFAULT_BASE[fmt]
+        if choice == "cwd":
+            return os.getcwd()
+        return self.project_root if choice == "project" else self.repo_root
+
+    def shown(self, path: str, fmt: str) -> str:
+        """A project-relative (or absolute) path as format `fmt` shows it, with forward slashes."""
+        full = os.path.join(self.project_root, path)
+        try:
+            return os.path.relpath(full, self.base(fmt)).replace(os.sep, "/")
+        except ValueError:  # another drive on Windows
+            return full
 
     def repo_path(self, path: str) -> str:
-        """A project-relative path as a path relative to the repository root, with forward slashes."""
-        full = os.path.join(self.project_root, path)
-        return os.path.relpath(full, self.repo_root).replace(os.sep, "/")
+        """A project-relative path as SARIF and GitHub annotations show it (the repository root by default)."""
+        return self.shown(path, "sarif")
 
     def counts(self) -> Counter[str]:
         return Counter(v.code for v in self.violations)

@@ -12,7 +12,9 @@ from .. import __version__
 from ..findings import violation_record
 from .base import Report
 
-SCHEMA_VERSION = 1
+# 2 (issue 16): one finding per import statement and imported module; `names` and `related`
+# (consequences of the same root cause, e.g. an SG402 chain or an SG301 breakage, as notes).
+SCHEMA_VERSION = 2
 
 
 def document(report: Report) -> dict:
@@ -49,8 +51,9 @@ def document(report: Report) -> dict:
             "files_unparsed": report.files_unparsed,
             "by_code": dict(sorted(counts.items())),
         },
+        "paths_relative_to": report.base("json"),
         "violations": [
-            violation_record(v)
+            violation_record(v, lambda path: report.shown(path, "json"))
             for v in report.violations
         ],
         "baseline": baseline,

@@ -60,9 +60,7 @@ def document(report: Report) -> dict:
         key = v.identity
         occurrence[key] += 1
         fingerprint = hashlib.sha256(json.dumps([*key, occurrence[key]]).encode()).hexdigest()[:32]
-        location: dict = {"artifactLocation": {"uri": quote(report.repo_path(v.path)), "uriBaseId": BASE_ID}}
-        if v.line > 0:
-            location["region"] = {"startLine": v.line, **({"startColumn": v.column} if v.column > 0 else {})}
+        location = _physical(report, v.path, v.line, v.column)
         result = {
             "ruleId": v.code,
             "level": _level(v.severity),
@@ -72,6 +70,15 @@ def document(report: Report) -> dict:
         }
         if v.code in index:
             result["ruleIndex"] = index[v.code]
+        if v.related:
+            result["relatedLocations"] = [
+                {"id": i, "physicalLocation": _physical(report, n.path, n.line, n.column),
+                 "message": {"text": f"{n.code}: {n.message}"}}
+                for i, n in enumerate(v.related, start=1)
+            ]
+            flows = [_code_flow(report, n) for n in v.related if n.steps]
+            if flows:
+                result["codeFlows"] = flows
         properties = {k: getattr(v, k) for k in ("importer", "imported", "scope") if getattr(v, k)}
         if v.chain:
             properties["chain"] = list(v.chain)
@@ -87,11 +94,28 @@ def document(report: Report) -> dict:
                 "rules": [_rule_descriptor(rule) for rule in rules],
             }
         },
-        "originalUriBaseIds": {BASE_ID: {"uri": _folder_uri(report.repo_root)}},
+        "originalUriBaseIds": {BASE_ID: {"uri": _folder_uri(report.base("sarif"))}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _physical(report: Report, path: str, line: int, column: int) -> dict:
+    location: dict = {"artifactLocation": {"uri": quote(report.repo_path(path)), "uriBaseId": BASE_ID}}
+    if line > 0:
+        location["region"] = {"startLine": line, **({"startColumn": column} if column > 0 else {})}
+    return location
+
+
+def _code_flow(report: Report, note) -> dict:
+    """A consequence's chain of imports as one thread flow: each link at the import that makes it."""
+    locations = [
+        {"location": {"physicalLocation": _physical(report, step.path, step.line, step.column),
+                      "message": {"text": f"imports {step.module}"}}}
+        for step in note.steps if step.path
+    ]
+    return {"message": {"text": f"{note.code}: {note.message}"}, "threadFlows": [{"locations": locations}]}
 
 
 def _folder_uri(folder: str) -> str:

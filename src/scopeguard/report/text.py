@@ -7,10 +7,8 @@ and without a baseline or --diff, the output is exactly what scopeguard has alwa
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..model import Severity
-from ..paths import display_path
 from .base import Report
 
 _RESET = "\033[0m"
@@ -36,14 +34,16 @@ def render(report: Report, *, colour: bool = False, quiet: bool = False) -> str:
     def paint(text: str, *styles: str) -> str:
         return "".join(styles) + text + _RESET if colour else text
 
-    root = Path(report.project_root)
     lines = []
     for v in report.violations:
-        where = f"{display_path(root / v.path)}:{v.line}:{v.column}:"
+        where = f"{report.shown(v.path, 'text')}:{v.line}:{v.column}:"
         code_colour = _RED if v.severity is Severity.ERROR else _YELLOW
         lines.append(f"{paint(where, _BOLD)} {paint(v.code, _BOLD, code_colour)} {v.message}")
+        for note in v.related:  # consequences of the same decision, as rustc/ruff print notes
+            at = f"{report.shown(note.path, 'text')}:{note.line}:{note.column}" if note.line else report.shown(note.path, "text")
+            lines.append(f"  {paint('= note:', _DIM)} {at}: {note.code} {note.message}")
     if report.stale:
-        where = display_path(report.baseline_path)
+        where = report.shown(report.baseline_path, "text")
         for entry in report.stale:
             lines.append(paint(f"{where}: stale baseline entry {_describe(entry)}", _DIM))
     if not quiet:

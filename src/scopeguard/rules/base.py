@@ -11,6 +11,7 @@ documentation cannot drift from the behaviour.
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -82,6 +83,13 @@ class Example:
     also: tuple[tuple[str, str], ...] = ()
     pyproject: str | None = None
     before: tuple[tuple[str, str | None], ...] = ()
+    # INVALID examples: the lines (of `path`, or of pyproject.toml for configuration rules) where the
+    # rule must fire, and nowhere else (as Fixit's `Invalid(range=...)`); the test suite checks them.
+    lines: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Examples may be written as indented triple-quoted blocks: what the file holds is dedented.
+        object.__setattr__(self, "code", textwrap.dedent(self.code))
 
     def files(self) -> dict[str, str]:
         """The example project's files with this example's dropped in."""

@@ -55,7 +55,7 @@ class UnguardedRegistryLookup(Rule):
     name = "unguarded-registry-lookup"
     summary = "outside code looks up a scope's registry names without its toggle"
     INVALID = (
-        Example('import tvm\n\n\ndef legalize(mod):\n    return tvm.get_global_func("tvm.relax.legalize")(mod)\n'),
+        Example('import tvm\n\n\ndef legalize(mod):\n    return tvm.get_global_func("tvm.relax.legalize")(mod)\n', lines=(5,)),
     )
     VALID = (
         Example(
@@ -146,6 +146,7 @@ class ForeignRegistration(Rule):
         Example(
             'import tvm_ffi\n\n\n@tvm_ffi.register_global_func("transform.msc_fuse")\ndef fuse(mod):\n    return mod\n',
             path="python/tvm/contrib/msc/core.py",
+            lines=(4,),
         ),
     )
     VALID = (
@@ -211,6 +212,7 @@ class MonkeypatchOutsideScope(Rule):
             "import tvm.ir.transform\n\n\ndef _fast_pass(mod):\n    return mod\n\n\n"
             "tvm.ir.transform.default_pass = _fast_pass\n",
             path="python/tvm/contrib/msc/core.py",
+            lines=(8,),
         ),
     )
     VALID = (
@@ -260,7 +262,7 @@ class OpaqueDynamicImport(Rule):
     name = "opaque-dynamic-import"
     summary = "a dynamic import whose target cannot be known at all"
     severity = Severity.WARNING
-    INVALID = (Example("import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"),)
+    INVALID = (Example("import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n", lines=(5,)),)
     VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
 
     def check(self, project: Project) -> Iterator[Violation]:

@@ -61,6 +61,7 @@ class DeletionBreaksModule(Rule):
             path="python/tvm/driver/__init__.py",
             also=(("python/tvm/__init__.py", ""), ("python/tvm/ir/__init__.py", ""),
                   ("python/tvm/ir/transform.py", "from tvm.contrib import msc\n")),
+            lines=(1,),
         ),
     )
     VALID = (
@@ -120,6 +121,7 @@ class DeletionBreaksCall(Rule):
             path="python/tvm/ir/transform.py",
             also=(("python/tvm/driver/__init__.py", ""),
                   ("python/tvm/driver/build.py", "from tvm.contrib.msc import core\n")),
+            lines=(2,),
         ),
     )
     VALID = (
@@ -172,7 +174,7 @@ class PackagingNamesScope(Rule):
     summary = "a packaging or config file names a scope, so deleting its folder is not enough"
     severity = Severity.WARNING
     INVALID = (
-        Example('from setuptools import setup\n\nsetup(packages=["tvm", "tvm.contrib.msc"])\n', path="setup.py"),
+        Example('from setuptools import setup\n\nsetup(packages=["tvm", "tvm.contrib.msc"])\n', path="setup.py", lines=(3,)),
     )
     VALID = (
         Example('from setuptools import find_packages, setup\n\nsetup(packages=find_packages("python"))\n',

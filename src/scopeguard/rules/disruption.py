@@ -33,8 +33,11 @@ class _OutsideImportRule(Rule):
                 + (f" ({detail})" if detail else "")
                 + f"; {self.remedy(project, scope, edge.facts)}"
             )
+            site = edge.site
+            named = site.name not in (None, "*") and site.dotted != edge.imported
             yield self.violation(
-                edge.facts, edge.site.line, edge.site.column, message, imported=edge.imported, scope=scope.name
+                edge.facts, site.line, site.column, message, imported=edge.imported, scope=scope.name,
+                names=(site.name,) if named else (),
             )
 
 
@@ -57,7 +60,7 @@ class UnguardedImportTimeImport(_OutsideImportRule):
     code = "SG201"
     name = "unguarded-import"
     summary = "outside code imports a scope at import time without its toggle"
-    INVALID = (Example("from tvm.contrib import msc\n"),)
+    INVALID = (Example("from tvm.contrib import msc\n", lines=(1,)),)
     VALID = (Example("from tvm.support import USE_MSC\n\nif USE_MSC:\n    from tvm.contrib import msc\n"),)
 
     def wanted(self, site, verdict):
@@ -85,7 +88,7 @@ class UnguardedLazyImport(_OutsideImportRule):
     code = "SG202"
     name = "unguarded-lazy-import"
     summary = "outside code imports a scope inside a function without its toggle"
-    INVALID = (Example("def run():\n    from tvm.contrib import msc\n    return msc\n"),)
+    INVALID = (Example("def run():\n    from tvm.contrib import msc\n    return msc\n", lines=(2,)),)
     VALID = (
         Example(
             "from tvm.support import USE_MSC\n\n\ndef run():\n    if not USE_MSC:\n"
@@ -119,7 +122,7 @@ class TypeCheckingOnlyImport(_OutsideImportRule):
     name = "type-checking-only-import"
     summary = "outside code imports a scope under TYPE_CHECKING only"
     severity = Severity.WARNING
-    INVALID = (Example("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tvm.relax import Expr\n"),)
+    INVALID = (Example("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tvm.relax import Expr\n", lines=(4,)),)
     VALID = (Example("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tvm.ir import Node\n"),)
 
     def wanted(self, site, verdict):
@@ -152,7 +155,7 @@ class OptionalImportOnly(_OutsideImportRule):
     name = "optional-import-only"
     summary = "outside code imports a scope under try/except ImportError instead of its toggle"
     severity = Severity.WARNING
-    INVALID = (Example("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\n"),)
+    INVALID = (Example("try:\n    from tvm.contrib import msc\nexcept ImportError:\n    msc = None\n", lines=(2,)),)
     VALID = (
         Example(
             "from tvm.support import USE_MSC\n\nmsc = None\nif USE_MSC:\n    try:\n"
@@ -184,7 +187,7 @@ class DynamicImport(_OutsideImportRule):
     code = "SG205"
     name = "unguarded-dynamic-import"
     summary = "outside code loads a scope with importlib/__import__ without its toggle"
-    INVALID = (Example('import importlib\n\nmsc = importlib.import_module("tvm.contrib.msc")\n'),)
+    INVALID = (Example('import importlib\n\nmsc = importlib.import_module("tvm.contrib.msc")\n', lines=(3,)),)
     VALID = (
         Example(
             "import importlib\n\nfrom tvm.support import USE_MSC\n\nif USE_MSC:\n"
@@ -219,7 +222,7 @@ class UnresolvedDynamicImport(Rule):
     name = "unresolved-dynamic-import"
     summary = "a dynamic import built at run time might load a scope"
     severity = Severity.WARNING
-    INVALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.contrib.{name}")\n'),)
+    INVALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.contrib.{name}")\n', lines=(5,)),)
     VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
 
     def check(self, project: Project) -> Iterator[Violation]:

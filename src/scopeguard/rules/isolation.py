@@ -28,7 +28,7 @@ class UndeclaredScopeUse(Rule):
     code = "SG101"
     name = "undeclared-scope-use"
     summary = "a scope imports another scope that it does not declare in `uses`"
-    INVALID = (Example("from tvm.contrib import msc\n", path="python/tvm/relax/expr.py"),)
+    INVALID = (Example("from tvm.contrib import msc\n", path="python/tvm/relax/expr.py", lines=(1,)),)
     VALID = (Example("from tvm import relax\n", path="python/tvm/contrib/msc/core.py"),)
 
     def check(self, project: Project) -> Iterator[Violation]:

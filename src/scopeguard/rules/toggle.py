@@ -31,6 +31,7 @@ class ScopeWithoutToggle(Rule):
         Example(
             "",
             pyproject=EXAMPLE_PYPROJECT.replace('toggle = "msc"\n', ""),
+            lines=(20,),
         ),
     )
     VALID = (Example("", pyproject=EXAMPLE_PYPROJECT),)
@@ -79,6 +80,7 @@ class RootImportLoadsScope(Rule):
                 ("python/tvm/__init__.py", "from . import ir, script\n"),
                 ("python/tvm/script/__init__.py", "from . import parser\n"),
             ),
+            lines=(1,),
         ),
     )
     VALID = (
@@ -153,7 +155,7 @@ class WrongToggleGuard(Rule):
     code = "SG403"
     name = "wrong-toggle-guard"
     summary = "an import of a scope is guarded by another scope's toggle"
-    INVALID = (Example("from tvm.support import _RUNTIME_ONLY\n\nif not _RUNTIME_ONLY:\n    from tvm.contrib import msc\n"),)
+    INVALID = (Example("from tvm.support import _RUNTIME_ONLY\n\nif not _RUNTIME_ONLY:\n    from tvm.contrib import msc\n", lines=(4,)),)
     VALID = (
         Example(
             "from tvm.support import _RUNTIME_ONLY, USE_MSC\n\nif not _RUNTIME_ONLY and USE_MSC:\n"
@@ -215,6 +217,7 @@ class ToggleWithoutSwitch(Rule):
             "",
             pyproject=EXAMPLE_PYPROJECT,
             also=(("cmake/config.cmake", "# Whether to build with CUDA\nset(USE_CUDA OFF)\n"),),
+            lines=(13, 20),
         ),
     )
     VALID = (

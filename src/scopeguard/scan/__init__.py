@@ -43,7 +43,7 @@ from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
 from .positions import PositionMismatch as _PositionMismatch
 from .strings import KnownStrings
-from .suppressions import suppressions
+from .suppressions import statement_spans, suppressions
 from .syntax import dotted_name
 from .toggles import Knowledge, ToggleMatcher
 
@@ -135,6 +135,7 @@ def scan_source(
         unresolved=tuple(import_time_copies(imports.unresolved, replacements)),
         dunder_all=imports.literal_dunder_all(),
         suppressions=suppressions(source),
+        statements=statement_spans(statements),
         references=tuple(references),
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
     )
