@@ -46,7 +46,7 @@ from .safeio import read_regular
 # 3: facts and violations pickled as plain tuples (model._compact_pickle).
 # 4: GuardKind.TOLERANT (try/except ValueError...); registry lookups inside one are optional.
 # 5: JSON entries with an HMAC (no pickle).
-SCAN_SCHEMA = 5
+SCAN_SCHEMA = 6
 _MAGIC = b"scopeguard-cache 5\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).

@@ -38,6 +38,7 @@ from .names import NameCollector
 from .names import lines_matching as _lines_matching
 from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
+from .reach import ReachFacts
 from .positions import PositionMismatch as _PositionMismatch
 from .strings import KnownStrings
 from .suppressions import suppressions
@@ -115,8 +116,12 @@ def scan_source(
             walk, imports = _walk(tree, CstPositions(tree), matcher, module, is_package,
                                   bindings, names, scan_calls, callees, mentions_possible)
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
+        reach = None
         if ast_tree is not None:
-            collector.run(_guarded_statements(walk, statements), _lines_matching(source, matcher.name_pattern))
+            guarded = _guarded_statements(walk, statements)
+            collector.run(guarded, _lines_matching(source, matcher.name_pattern))
+            reach = ReachFacts(ast_tree, module, is_package, bindings, guarded, names.fixed)
+            reach.run(ast_tree)
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, TOO_DEEP))
     references = sorted(imports.probes + collector.references, key=lambda r: (r.line, r.column, r.kind.value))
@@ -128,6 +133,7 @@ def scan_source(
         suppressions=suppressions(source),
         references=tuple(references),
         patches=tuple(sorted(collector.patches, key=lambda p: (p.line, p.column))),
+        **(reach.facts() if reach is not None else {}),
     )
 
 
