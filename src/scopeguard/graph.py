@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from .model import FileFacts, ImportSite
 from .paths import module_prefixes
-from .reach import ReachEdge, resolve
+from .reach import resolve, via
 
 N = TypeVar("N", bound=Hashable)
 D = TypeVar("D")
@@ -316,14 +316,14 @@ class ImportGraph:
         """The links as Python runs them: an import reached through calls counts from the module
         that runs the chain (origin edges), not from the one that writes the name."""
         if self._runtime_links is None:
-            if not self.origin_edges and not any(e.site.via for e in self.edges):
+            if not self.origin_edges and not any(via(e.site) for e in self.edges):
                 self._runtime_links = self.links
             else:
                 links: Digraph[str, Link] = Digraph()
                 for node in self.links.nodes():
                     links.add_node(node)
                 for source, target, link in self.links.edges():
-                    sites = [site for site in link.sites if not site.via]
+                    sites = [site for site in link.sites if not via(site)]
                     if link.parent or sites:
                         links.add_edge(source, target, Link(link.parent, sites))
                 for edge in self.origin_edges:

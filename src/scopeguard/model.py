@@ -157,9 +157,6 @@ class ImportSite(Guarded):
     column: int  # 1-based, as editors and linters print it
     kind: SiteKind
     guards: tuple[Guard, ...] = ()
-    # Reached through calls (issue 15): the call sites from the code that runs first to the
-    # import, "path:line text" in execution order. Empty for import statements and literal calls.
-    via: tuple[str, ...] = ()
 
     @property
     def dotted(self) -> str:

@@ -47,6 +47,19 @@ _MAX_STEPS = 200_000  # functions entered over the whole project; beyond, what i
 
 
 @dataclass(frozen=True, slots=True)
+class ReachedSite(ImportSite):
+    """An import reached through calls, tables or registries (never cached: built with the graph).
+    ``via`` holds the call sites from the code that runs first to the import, "path:line text" in
+    execution order."""
+
+    via: tuple[str, ...] = ()
+
+
+def via(site: ImportSite) -> tuple[str, ...]:
+    return site.via if isinstance(site, ReachedSite) else ()
+
+
+@dataclass(frozen=True, slots=True)
 class Value:
     text: str
     complete: bool
@@ -274,12 +287,12 @@ class _Resolver:
             column = item.column if where == (facts.path, item.line) else 1
             if writer is origin_facts and where[1] == origin_line:
                 column = origin_column
-            site = ImportSite(text, None, where[1], column, SiteKind.DYNAMIC, kept, tuple(chain))
+            site = ReachedSite(text, None, where[1], column, SiteKind.DYNAMIC, kept, tuple(chain))
             wkey = (writer.node, imported, where[1], execution_import)
             if wkey not in self.written:
                 self.written[wkey] = ReachEdge(writer.node, imported, site)
             if origin_facts is not None:
-                osite = ImportSite(text, None, origin_line, origin_column, SiteKind.DYNAMIC, kept, tuple(chain))
+                osite = ReachedSite(text, None, origin_line, origin_column, SiteKind.DYNAMIC, kept, tuple(chain))
                 okey = (origin_facts.node, imported, origin_line, origin_column, execution_import)
                 if okey not in self.origins:
                     written_in = writer.node if writer.node != origin_facts.node else ""

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..graph import ImportGraph, Link, chain
+from ..reach import via as reached_via
 from ..model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..paths import under
 from .guards import Verdict, classify, survives_deletion
@@ -164,8 +165,8 @@ def simulate_deletion(
         line, column = (site.line, site.column) if site is not None else (0, 0)
         found = chain(node, nearest)
         via, written_at, unless = (), "", ()
-        if site is not None and site.via:
-            via = site.via
+        if site is not None and reached_via(site):
+            via = reached_via(site)
             written_in, written_at = graph.written_in.get(site, ("", ""))
             if written_in and written_in not in found:
                 found = (found[0], written_in, *found[1:])
