@@ -273,9 +273,10 @@ class ImportGraph:
         self.files = reach.files
         self.origin_edges: list[Edge] = [Edge(r.importer, r.imported, r.site, self.files[r.importer])
                                          for r in reach.origins if r.importer != r.imported]
-        # origin site -> (the module that writes the name when not the importer, "path:line" written)
-        self.written_in: dict[ImportSite, tuple[str, str]] = {r.site: (r.written_in, r.written_at)
-                                                              for r in reach.origins}
+        # origin site -> (the module that writes the name when not the importer, "path:line" written,
+        # environment tests of early exits on the way)
+        self.written_in: dict[ImportSite, tuple[str, str, tuple[str, ...]]] = {
+            r.site: (r.written_in, r.written_at, r.unless) for r in reach.origins}
         self._runtime_links: Digraph[str, Link] | None = None
         self._dunder_all = {item.module: item.dunder_all for item in self.files.values() if not item.extra}
         # importer -> imported: a Link, nodes and edges in a stable order.

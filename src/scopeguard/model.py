@@ -299,6 +299,9 @@ class CallFact(Guarded):
     args: tuple[Term, ...] = ()
     keywords: tuple[tuple[str, Term], ...] = ()
     guards: tuple[Guard, ...] = ()
+    # Tests of earlier `if TEST: return|raise` in the same function that read the environment
+    # (`os.environ.get("X", "1") == "0"`): the call runs unless they hold.
+    unless: tuple[str, ...] = ()
 
 
 @_compact_pickle

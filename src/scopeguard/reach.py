@@ -78,6 +78,7 @@ class ReachEdge:
     site: ImportSite
     written_in: str = ""  # the module that writes the name, when not the importer (origin edges)
     written_at: str = ""  # "path:line" that writes the name (origin edges)
+    unless: tuple[str, ...] = ()  # environment tests of early exits on the way (origin edges)
 
 
 @dataclass
@@ -217,7 +218,7 @@ class _Resolver:
                 bound[name] = self.evaluate(term, env, facts, here)
         return bound
 
-    def walk(self, target, env, origin, chain, modules, guards, stack, done) -> None:
+    def walk(self, target, env, origin, chain, modules, guards, stack, done, unless=()) -> None:
         """Run `target` with `env`: record its dynamic imports, follow its calls."""
         self.steps += 1
         if self.steps > _MAX_STEPS or len(stack) > _MAX_DEPTH:
@@ -229,9 +230,9 @@ class _Resolver:
         facts, fn = self.functions[target]
         for item in self.dynamic.get((facts.node, fn.name), ()):
             self.record(item, facts, self.evaluate(item.term, env, facts, None), env, origin,
-                        (*chain, f"{facts.path}:{item.line} import_module"), modules, (*guards, *item.guards))
+                        (*chain, f"{facts.path}:{item.line} import_module"), modules, (*guards, *item.guards), unless)
         for call in self.calls.get((facts.node, fn.name), ()):
-            self.follow(call, facts, env, origin, chain, modules, guards, stack, done)
+            self.follow(call, facts, env, origin, chain, modules, guards, stack, done, unless)
         for store in facts.stores:
             if store.function == fn.name:
                 keys = self.evaluate(store.key, env, facts, None)
@@ -243,7 +244,7 @@ class _Resolver:
                             if (k, v) not in entries and not (k.open or v.open):
                                 entries.append((k, v))
 
-    def follow(self, call, facts, env, origin, chain, modules, guards, stack, done) -> None:
+    def follow(self, call, facts, env, origin, chain, modules, guards, stack, done, unless=()) -> None:
         target = self.callee(call.callee)
         if target is None or target in stack or target not in self.relevant:
             return
@@ -251,9 +252,9 @@ class _Resolver:
         name = fn.name.split(".")[-1]
         self.walk(target, self.bind(target, call, env, facts), origin,
                   (*chain, f"{facts.path}:{call.line} {name}()"), (*modules, callee_facts.node),
-                  (*guards, *call.guards), stack | {target}, done)
+                  (*guards, *call.guards), stack | {target}, done, (*unless, *call.unless))
 
-    def record(self, item, facts, values, env, origin, chain, modules, guards) -> None:
+    def record(self, item, facts, values, env, origin, chain, modules, guards, unless=()) -> None:
         """Values reaching one dynamic import, from one origin."""
         key = (facts.node, item.line, item.column)
         seen = self.seen.setdefault(key, [])
@@ -297,7 +298,7 @@ class _Resolver:
                 if okey not in self.origins:
                     written_in = writer.node if writer.node != origin_facts.node else ""
                     self.origins[okey] = ReachEdge(origin_facts.node, imported, osite, written_in,
-                                                   f"{where[0]}:{where[1]}")
+                                                   f"{where[0]}:{where[1]}", tuple(dict.fromkeys(unless)))
 
     # the whole
 

@@ -167,10 +167,10 @@ def simulate_deletion(
         via, written_at, unless = (), "", ()
         if site is not None and reached_via(site):
             via = reached_via(site)
-            written_in, written_at = graph.written_in.get(site, ("", ""))
+            written_in, written_at, exits = graph.written_in.get(site, ("", "", ()))
             if written_in and written_in not in found:
                 found = (found[0], written_in, *found[1:])
-            unless = tuple(dict.fromkeys(g.text for g in site.guards if _environment_test(g.text)))
+            unless = tuple(dict.fromkeys([*exits, *(g.text for g in site.guards if _environment_test(g.text))]))
         broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless))
     broken.sort(key=lambda b: (b.path, b.line, b.module))
 

@@ -128,7 +128,8 @@ def scan_source(
     return FileFacts(
         **base,
         sites=tuple(imports.sites),
-        unresolved=tuple(imports.unresolved),
+        unresolved=tuple(sorted([*imports.unresolved, *(reach.unresolved if reach is not None else ())],
+                                key=lambda u: (u.line, u.column))),
         dunder_all=imports.literal_dunder_all(),
         suppressions=suppressions(source),
         references=tuple(references),

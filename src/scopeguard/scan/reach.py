@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import ast
 
-from ..model import CallFact, DynamicImportFact, FunctionFact, Guard, StoreFact, TableFact, Term
+from ..model import (
+    CallFact,
+    DynamicImportFact,
+    FunctionFact,
+    Guard,
+    StoreFact,
+    TableFact,
+    Term,
+    UnresolvedImport,
+    UnresolvedReason,
+)
 from .bindings import IMPORT_MODULE, ImportBindings
 
 ANY: Term = (("any", ""),)
@@ -34,11 +44,13 @@ class ReachFacts:
         self.dynamic: list[DynamicImportFact] = []
         self.tables: list[TableFact] = []
         self.stores: list[StoreFact] = []
+        self.unresolved: list[UnresolvedImport] = []  # runpy with a computed target, entry-point loads
         self.import_names = bindings.names_for(IMPORT_MODULE) | {"__import__"}
         self.importlib_names = bindings.names_for("importlib")
         self.local_functions: set[str] = set()
         self.table_names: dict[str, str] = {}  # NAME -> "seq" | "dict"
         self.module_strings: dict[str, str] = {}
+        self.unless: tuple[str, ...] = ()
         self._collect_module_level(tree)
 
     # module level
@@ -72,8 +84,15 @@ class ReachFacts:
     # statements
 
     def _block(self, body, function: str, local: dict[str, Term], narrowed: dict[str, Term]) -> None:
+        saved = self.unless
         for stmt in body:
             self._statement(stmt, function, local, narrowed)
+            if (function and isinstance(stmt, ast.If) and stmt.body
+                    and isinstance(stmt.body[-1], (ast.Return, ast.Raise)) and not stmt.orelse):
+                text = ast.unparse(stmt.test)
+                if "environ" in text or "getenv" in text:
+                    self.unless = (*self.unless, text)
+        self.unless = saved
 
     def _statement(self, stmt: ast.stmt, function: str, local, narrowed) -> None:
         guards = self.guards.get(id(stmt), ())
@@ -88,7 +107,9 @@ class ReachFacts:
             inner_local = _function_locals(stmt)
             info = {"lookup": ""}
             self._current_info = info
+            saved, self.unless = self.unless, ()
             self._block(stmt.body, qual, inner_local, {})
+            self.unless = saved
             self.functions.append(FunctionFact(qual, params, stmt.lineno, info["lookup"]))
             return
         if isinstance(stmt, ast.ClassDef):
@@ -183,6 +204,15 @@ class ReachFacts:
                     info["lookup"] = next(text.partition("|")[2] for kind, text in term if kind == "item")
             self.dynamic.append(DynamicImportFact(function, call.lineno, call.col_offset + 1, term, package, guards))
             return
+        runs = self.bindings.absolute(dotted)
+        if runs in _RUNS_MODULES or runs in _ENTRY_POINTS:
+            first = call.args[0] if call.args else None
+            term = self.term(first, local, narrowed) if first is not None else ANY
+            if runs in _ENTRY_POINTS or not all(kind == "lit" for kind, _ in term):
+                prefix = term[0][1] if runs == "runpy.run_module" and term and term[0][0] == "lit" else ""
+                self.unresolved.append(UnresolvedImport(call.lineno, call.col_offset + 1, _text(call), prefix,
+                                                        UnresolvedReason.NOT_LITERAL, guards))
+            return
         if isinstance(func, ast.Name) and func.id in self.local_functions and self.bindings.target(func.id) is None:
             callee = f"{self.module}.{func.id}"
         else:
@@ -194,7 +224,8 @@ class ReachFacts:
                     return
         args = tuple(self.term(a, local, narrowed) for a in call.args if not isinstance(a, ast.Starred))
         keywords = tuple((k.arg, self.term(k.value, local, narrowed)) for k in call.keywords if k.arg)
-        self.calls.append(CallFact(function, callee, call.lineno, call.col_offset + 1, args, keywords, guards))
+        self.calls.append(CallFact(function, callee, call.lineno, call.col_offset + 1, args, keywords, guards,
+                                   self.unless))
 
     def term(self, expr: ast.expr, local, narrowed, depth: int = 0) -> Term:
         if depth > 6:
@@ -243,6 +274,20 @@ class ReachFacts:
         """The FileFacts fields this pass fills."""
         return dict(functions=tuple(self.functions), calls=tuple(self.calls), dynamic=tuple(self.dynamic),
                     tables=tuple(self.tables), stores=tuple(self.stores))
+
+
+# Calls that run a module named at run time, or whatever installed distributions declare.
+_RUNS_MODULES = frozenset({"runpy.run_path", "runpy.run_module"})
+_ENTRY_POINTS = frozenset({"importlib.metadata.entry_points", "importlib_metadata.entry_points",
+                           "pkg_resources.iter_entry_points"})
+
+
+def _text(call: ast.Call) -> str:
+    try:
+        text = ast.unparse(call)
+    except (ValueError, RecursionError):
+        return "(call)"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _simplify(parts: list) -> Term:
