@@ -50,7 +50,8 @@ from .safeio import read_regular
 # 7: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
 #    the exception raised, more dynamic imports, import-time copies of facts in functions called on
 #    import; toggle OFF states and binding-aware guards. Issue 16: FileFacts.statements,
-#    Suppression facts (tokenize).
+#    Suppression facts (tokenize). Issue 15: reach facts (calls at import time, string tables,
+#    registrations, locals followed into dynamic imports).
 SCAN_SCHEMA = 7
 _MAGIC = b"scopeguard-cache 7\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256

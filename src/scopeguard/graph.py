@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from .model import FileFacts, ImportSite
 from .paths import module_prefixes
+from .reach import resolve, via
 
 N = TypeVar("N", bound=Hashable)
 D = TypeVar("D")
@@ -252,6 +253,11 @@ class Link:
 
 
 class ImportGraph:
+    """Import statements and literal dynamic imports, plus what runs through calls (reach.py):
+    `edges` holds the imports where the module name is written (rules report them there);
+    `origin_edges` the same imports from the module whose import (or call) runs them, at the call
+    that starts the chain (the deletion follows those instead of the written ones)."""
+
     def __init__(self, facts: Iterable[FileFacts]) -> None:
         self.files: dict[str, FileFacts] = {}
         for item in facts:
@@ -263,6 +269,15 @@ class ImportGraph:
             if not item.extra
             for prefix in module_prefixes(item.module)
         )
+        reach = resolve(self.files, self.modules)
+        self.files = reach.files
+        self.origin_edges: list[Edge] = [Edge(r.importer, r.imported, r.site, self.files[r.importer])
+                                         for r in reach.origins if r.importer != r.imported]
+        # origin site -> (the module that writes the name when not the importer, "path:line" written,
+        # environment tests of early exits on the way)
+        self.written_in: dict[ImportSite, tuple[str, str, tuple[str, ...]]] = {
+            r.site: (r.written_in, r.written_at, r.unless) for r in reach.origins}
+        self._runtime_links: Digraph[str, Link] | None = None
         self._dunder_all = {item.module: item.dunder_all for item in self.files.values() if not item.extra}
         # importer -> imported: a Link, nodes and edges in a stable order.
         self.links: Digraph[str, Link] = Digraph()
@@ -288,6 +303,38 @@ class ImportGraph:
                         self.links.add_edge(node, imported, Link(sites=[site]))
                     else:  # may also be a parent link: `import a` inside `a.b`
                         link.sites.append(site)
+        for found in [*reach.written, *reach.aliases]:
+            if found.importer == found.imported:
+                continue
+            self.edges.append(Edge(found.importer, found.imported, found.site, self.files[found.importer]))
+            link = self.links.edge(found.importer, found.imported)
+            if link is None:
+                self.links.add_edge(found.importer, found.imported, Link(sites=[found.site]))
+            else:
+                link.sites.append(found.site)
+
+    def runtime_links(self) -> Digraph[str, Link]:
+        """The links as Python runs them: an import reached through calls counts from the module
+        that runs the chain (origin edges), not from the one that writes the name."""
+        if self._runtime_links is None:
+            if not self.origin_edges and not any(via(e.site) for e in self.edges):
+                self._runtime_links = self.links
+            else:
+                links: Digraph[str, Link] = Digraph()
+                for node in self.links.nodes():
+                    links.add_node(node)
+                for source, target, link in self.links.edges():
+                    sites = [site for site in link.sites if not via(site)]
+                    if link.parent or sites:
+                        links.add_edge(source, target, Link(link.parent, sites))
+                for edge in self.origin_edges:
+                    link = links.edge(edge.importer, edge.imported)
+                    if link is None:
+                        links.add_edge(edge.importer, edge.imported, Link(sites=[edge.site]))
+                    else:
+                        link.sites.append(edge.site)
+                self._runtime_links = links
+        return self._runtime_links
 
     def nodes(self) -> Iterator[str]:
         return self.links.nodes()

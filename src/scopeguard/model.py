@@ -279,6 +279,83 @@ class ParseError:
     internal: bool = False  # a scanner crash, not a fact about the file (never cached)
 
 
+# --- what runs when (issue 15): per-file facts for the project-level value flow (reach.py) ---
+# A string term is a concatenation of parts (kind, text):
+#   ("lit", "tvm.backend.")   a literal piece
+#   ("param", "name")         a parameter of the enclosing function
+#   ("elem", "TABLE")         any entry of the module-level table TABLE (tuple/list/set items, dict values)
+#   ("key", "TABLE")          any key of the module-level dict TABLE
+#   ("iter", "TABLE")         a loop variable over TABLE: a sequence's entries, a dict's keys
+#   ("item", "TABLE")         TABLE[param] / TABLE.get(param): a value looked up by a key
+#   ("any", "")               unknown
+Term = tuple[tuple[str, str], ...]
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class FunctionFact:
+    """A function defined at module level (or a method, `Class.name`) and its parameters."""
+
+    name: str
+    params: tuple[str, ...]
+    line: int
+    lookup_param: str = ""  # the parameter a TABLE[param] lookup in its body is keyed by
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class CallFact(Guarded):
+    """A call of a project function (by name, resolved through the file's imports) and what its
+    string arguments hold. ``function`` is the enclosing function ("" when it runs at import time:
+    module level, class bodies, decorators, default arguments)."""
+
+    function: str
+    callee: str  # absolute dotted name as bound in the file, e.g. "rb.backend.loader.load"
+    line: int
+    column: int
+    args: tuple[Term, ...] = ()
+    keywords: tuple[tuple[str, Term], ...] = ()
+    guards: tuple[Guard, ...] = ()
+    # Tests of earlier `if TEST: return|raise` in the same function that read the environment
+    # (`os.environ.get("X", "1") == "0"`): the call runs unless they hold.
+    unless: tuple[str, ...] = ()
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class DynamicImportFact(Guarded):
+    """importlib.import_module / __import__ whose target is not a literal: its argument as a term."""
+
+    function: str
+    line: int
+    column: int
+    term: Term
+    package: Term = ()  # import_module(name, package)
+    guards: tuple[Guard, ...] = ()
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class TableFact:
+    """A module-level table of strings, or a registry filled by ``stores`` (TABLE[key] = value)."""
+
+    name: str
+    entries: tuple[tuple[str, str, int], ...] = ()  # (key, value, line); key "" for sequences
+    complete: bool = True  # every entry is a literal
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class StoreFact:
+    """`TABLE[key] = value` inside a function: a registry filled by its callers."""
+
+    function: str
+    table: str
+    key: Term
+    value: Term
+    line: int
+
+
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
 class Suppression:
@@ -319,6 +396,12 @@ class FileFacts:
     references: tuple[NameReference, ...] = ()
     # Attributes of imported modules/classes changed by this file (monkeypatching).
     patches: tuple[Patch, ...] = ()
+    # What runs when (issue 15): functions, project calls, non-literal dynamic imports, tables.
+    functions: tuple[FunctionFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    dynamic: tuple[DynamicImportFact, ...] = ()
+    tables: tuple[TableFact, ...] = ()
+    stores: tuple[StoreFact, ...] = ()
 
     @property
     def node(self) -> str:

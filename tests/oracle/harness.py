@@ -44,7 +44,8 @@ The expected scopeguard answer is derived from these, never written by hand (`ju
     UNDER (unsound) when
       B  and `check` has no import-time finding (SG201/SG205/SG301/SG402/SG403) nor an "unknown"
          one (SG206/SG208) for the scope;
-      B  and `delete-plan` says clean or does not list the failing module among `broken`;
+      B  and `delete-plan` says clean or lists the failing module neither among `broken` nor with a
+         dynamic import of unknown target among `unknown`;
       I  and not B and `check` has neither an import-time, an optional (SG204) nor an unknown finding
          (it called the import guarded, type-only, lazy, or did not see it);
       C  (not I) and `check` has no finding at all for it (SG202 expected);
@@ -208,6 +209,7 @@ class Answer:
     plan_clean: bool
     plan_broken: tuple[str, ...]
     plan_lazy: tuple[str, ...]  # importers of lazy breakages
+    plan_unknown: tuple[str, ...] = ()  # paths of dynamic imports the plan calls unknown
 
 
 @dataclass(frozen=True)
@@ -328,10 +330,16 @@ def ask_scopeguard(case: Case, present: Path, cache: Path) -> Answer:
         bool(plan["clean"]),
         tuple(sorted({b["module"] for b in plan["broken"]})),
         tuple(sorted({x["importer"] for x in plan["lazy"]})),
+        tuple(sorted({u["path"] for u in plan.get("unknown", ())})),
     )
 
 
 # --- judging ------------------------------------------------------------------------------------
+
+
+def _unknown_in(module: str, paths: tuple[str, ...]) -> bool:
+    stem = module.replace(".", "/")
+    return any(p.endswith((f"{stem}.py", f"{stem}/__init__.py")) for p in paths)
 
 
 def judge(case: Case, o: Observation, a: Answer) -> Grade:
@@ -357,7 +365,8 @@ def judge(case: Case, o: Observation, a: Answer) -> Grade:
         if o.imported and not o.breaks and codes & IMPORT_TIME_CODES and not codes & OPTIONAL_CODES:
             over.append(f"check says {said}, but the importer survives deletion (optional import)")
     if o.breaks:
-        missing = [m for m in o.failing_entries if m not in a.plan_broken]
+        # "unknown" with the site in the failing module is an honest answer (never "clean")
+        missing = [m for m in o.failing_entries if m not in a.plan_broken and not _unknown_in(m, a.plan_unknown)]
         if a.plan_clean or missing:
             under.append(
                 f"delete-plan says {'clean' if a.plan_clean else 'broken=' + str(list(a.plan_broken))}, "

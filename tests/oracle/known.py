@@ -7,9 +7,6 @@ is removed; a case that turns from UNDER to OVER (or back) fails too. Regenerate
 from __future__ import annotations
 
 KNOWN = {
-    # An opaque exec/import_module(name) gets SG208, but delete-plan's reference list
-    # (core/deletion.py) skips targets with no literal start, so the plan still says clean.
-    "dynamic-exec-non-literal": "UNDER",
     # SG205 (rules/disruption.py) fires for a dynamic import inside a lambda body too; the fact is
     # right (Execution.CALL), the rule treats every dynamic import as import-time.
     "import-time-lambda-body": "OVER",

@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         config, scope = _ad_hoc_scope(config, args.scope, args.toggle, facts)
     project = pipeline.context(config, facts)
     packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
-    plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging)
+    plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
+                             users=project.users(scope))
     sizes = _line_counts(config.root, plan.deleted_paths)
 
     verification = None
@@ -208,6 +209,11 @@ def _as_text(config, plan, sizes, verification) -> str:
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"
     out = [f"Deleting scope {scope.name} (toggles assumed off: {off})", ""]
+    for user in plan.users:
+        out.append(f"First: delete or turn off {user} first (it declares uses = [\"{scope.name}\"]); "
+                   "its toggle is assumed off and its modules are not listed below")
+    if plan.users:
+        out.append("")
     total = sum(sizes.values())
     out.append(f"Delete: {len(plan.deleted_paths)} Python file(s), {total} line(s)")
     for target in _targets(config, plan):
@@ -221,7 +227,14 @@ def _as_text(config, plan, sizes, verification) -> str:
     out.append(f"Broken at import time: {len(modules)} module(s), {len(files)} extra-root file(s)")
     for b in plan.broken:
         where = f"{b.path}:{b.line}" if b.line else f"{b.path} (its package fails)"
-        out.append(f"  {where}: {format_chain(b.chain)}")
+        line = f"  {where}: {format_chain(b.chain)}"
+        if b.via:
+            line += f" through the calls {' -> '.join(b.via)}"
+            if b.written_at:
+                line += f"; the name is written at {b.written_at} (remove it there)"
+            if b.unless:
+                line += f"; runs in the code's default state (unless: {'; '.join(b.unless)})"
+        out.append(line)
     out.append("")
     out.append(f"Calls that break later (imports inside functions): {len(plan.lazy)}")
     for item in plan.lazy:
@@ -233,6 +246,10 @@ def _as_text(config, plan, sizes, verification) -> str:
     for ref in plan.references:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
     out.append("")
+    out.append(f"Unknown: dynamic imports whose target cannot be known (any may load the scope): {len(plan.unknown)}")
+    for ref in plan.unknown:
+        out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
+    out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
@@ -241,9 +258,12 @@ def _as_text(config, plan, sizes, verification) -> str:
     out.append("")
     if plan.clean and not (verification and verification.broken):
         out.append(f"Clean: deleting {', '.join(_targets(config, plan))} is all it takes.")
+    elif plan.verdict == "unknown" and not (verification and verification.broken):
+        out.append(f"Unknown: nothing is known to break, but {len(plan.unknown)} dynamic import(s) of unknown "
+                   "target may load the scope (listed above); review them before calling the deletion clean.")
     else:
         out.append(f"Not clean: {len(plan.broken)} broken at import time, {len(plan.lazy)} call site(s), "
-                   f"{len(plan.references)} edit(s) elsewhere.")
+                   f"{len(plan.references)} edit(s) elsewhere, {len(plan.unknown)} dynamic import(s) of unknown target.")
     return "\n".join(out)
 
 
@@ -267,6 +287,8 @@ def _as_json(config, plan, sizes, verification) -> dict:
         "scope": plan.scope.name,
         "toggles_off": list(plan.toggles_off),
         "clean": plan.clean and not (verification and verification.broken),
+        "verdict": "not clean" if verification and verification.broken else plan.verdict,
+        "users": list(plan.users),
         "delete": {
             "targets": _targets(config, plan),
             "files": [{"path": p, "lines": sizes[p]} for p in plan.deleted_paths],
@@ -274,11 +296,13 @@ def _as_json(config, plan, sizes, verification) -> dict:
             "lines": sum(sizes.values()),
         },
         "broken": [{"module": b.module, "path": b.path, "line": b.line, "column": b.column,
-                    "chain": list(b.chain), "extra": b.extra} for b in plan.broken],
+                    "chain": list(b.chain), "extra": b.extra, "via": list(b.via), "written_at": b.written_at,
+                    "unless": list(b.unless)} for b in plan.broken],
         "lazy": [{"path": x.path, "line": x.line, "column": x.column, "importer": x.importer,
                   "imported": x.imported, "chain": list(x.chain)} for x in plan.lazy],
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
         "guarded": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.guarded],
+        "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.unknown],
     }
     if verification is not None:
         v = verification

@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..graph import ImportGraph, Link, chain
-from ..model import Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
+from ..reach import via as reached_via
+from ..model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..paths import under
 from .guards import Verdict, classify, survives_deletion
 
@@ -42,6 +43,12 @@ class Breakage:
     column: int
     chain: tuple[str, ...]
     extra: bool = False
+    # Reached through calls: the call sites from this module's line to the import ("path:line
+    # text", execution order), where the scope's name is written, and the environment tests on the
+    # way that would stop it (`os.environ.get("X", "1") == "0"`: it runs by default).
+    via: tuple[str, ...] = ()
+    written_at: str = ""
+    unless: tuple[str, ...] = ()
 
     @property
     def via_package(self) -> bool:
@@ -87,12 +94,25 @@ class DeletionPlan:
     references: tuple[Reference, ...]  # edits the deletion needs: packaging, dynamic imports, strings
     guarded: tuple[Reference, ...] = ()  # imports of the scope that survive (toggle, optional, type-only)
     toggles_off: tuple[str, ...] = ()  # the toggles assumed off (the scope's own first)
+    # Dynamic imports whose target cannot be known: any of them may load the scope, so the plan
+    # cannot say Clean (it says "unknown" and lists them).
+    unknown: tuple[Reference, ...] = ()
+    users: tuple[str, ...] = ()  # scopes that use this one: to delete or turn off first (toggles assumed off)
 
     @property
     def clean(self) -> bool:
-        """Deleting the scope's files is all it takes: nothing breaks and nothing else needs an edit.
-        Guarded imports left behind are dead code to tidy, not breakage."""
-        return not (self.broken or self.lazy or self.references)
+        """Deleting the scope's files is all it takes: nothing breaks, nothing else needs an edit and
+        no dynamic import of unknown target could load it. Guarded imports left behind are dead
+        code to tidy, not breakage."""
+        return not (self.broken or self.lazy or self.references or self.unknown or self.users)
+
+    @property
+    def verdict(self) -> str:
+        """"clean", "not clean" (something breaks or needs an edit) or "unknown" (only dynamic
+        imports of unknown target stand between the plan and Clean)."""
+        if self.broken or self.lazy or self.references or self.users:
+            return "not clean"
+        return "unknown" if self.unknown else "clean"
 
 
 def simulate_deletion(
@@ -101,15 +121,21 @@ def simulate_deletion(
     *,
     toggles_off: Iterable[str] = (),
     references: Iterable[Reference] = (),
+    users: Iterable[Scope] = (),
 ) -> DeletionPlan:
     """What deleting `scope` (its modules and extra paths) breaks, with the scope's toggle off.
 
     `toggles_off` names further toggles assumed off (imports that need them on do not run);
-    `references` are found elsewhere (packaging files) and merged into the plan.
+    `references` are found elsewhere (packaging files) and merged into the plan. `users` are the
+    scopes that declare `uses = [scope]`: they are deleted or turned off first, so their toggles
+    are assumed off and their files are not listed.
     """
-    off = tuple(dict.fromkeys([*([scope.toggle] if scope.toggle else []), *toggles_off]))
+    users = tuple(u for u in users if u.name != scope.name)
+    user_toggles = [u.toggle for u in users if u.toggle]
+    off = tuple(dict.fromkeys([*([scope.toggle] if scope.toggle else []), *user_toggles, *toggles_off]))
     deleted_files = [f for f in graph.files.values() if _deleted(scope, f)]
     deleted_nodes = {m for m in graph.modules if scope.contains(m)} | {f.node for f in deleted_files}
+    in_users = {f.node for f in graph.files.values() if any(_deleted(u, f) for u in users)}
 
     def runs(site: ImportSite) -> bool:
         """The site runs with the `off` toggles off, and a failed import is not caught."""
@@ -129,21 +155,29 @@ def simulate_deletion(
 
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
-    nearest = graph.links.nearest_backwards(deleted_nodes, fails_with)
+    nearest = graph.runtime_links().nearest_backwards(deleted_nodes, fails_with)
 
     broken = []
     for node, (target, site) in nearest.items():
         facts = graph.files.get(node)
-        if facts is None:
+        if facts is None or node in in_users:
             continue  # a namespace package: nothing to run, but it passes failure on (kept in chains)
         line, column = (site.line, site.column) if site is not None else (0, 0)
-        broken.append(Breakage(node, facts.path, line, column, chain(node, nearest), facts.extra))
+        found = chain(node, nearest)
+        via, written_at, unless = (), "", ()
+        if site is not None and reached_via(site):
+            via = reached_via(site)
+            written_in, written_at, exits = graph.written_in.get(site, ("", "", ()))
+            if written_in and written_in not in found:
+                found = (found[0], written_in, *found[1:])
+            unless = tuple(dict.fromkeys([*exits, *(g.text for g in site.guards if _environment_test(g.text))]))
+        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless))
     broken.sort(key=lambda b: (b.path, b.line, b.module))
 
     failing = deleted_nodes | set(nearest)
     lazy = []
     for edge in graph.import_edges():
-        if edge.importer in failing or edge.imported not in failing:
+        if edge.importer in failing or edge.imported not in failing or edge.importer in in_users:
             continue
         if edge.site.execution is not Execution.CALL or not runs(edge.site):
             continue
@@ -152,10 +186,13 @@ def simulate_deletion(
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
 
     found = list(references)
-    found += _unresolved_dynamic_imports(graph, scope, deleted_nodes)
+    skip = deleted_nodes | in_users
+    user_paths = {graph.files[n].path for n in in_users if n in graph.files}
+    found += _unresolved_dynamic_imports(graph, scope, skip)
     literal, literal_guarded = _literal_references(graph, scope, deleted_nodes, off)
-    found += literal
+    found += [r for r in literal if r.path not in user_paths]
     guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
+    guarded = [g for g in guarded if g.path not in user_paths]
 
     return DeletionPlan(
         scope=scope,
@@ -166,6 +203,8 @@ def simulate_deletion(
         references=_sorted(found),
         guarded=_sorted(guarded),
         toggles_off=off,
+        unknown=_sorted(_unknown_dynamic_imports(graph, scope, skip)),
+        users=tuple(u.name for u in users),
     )
 
 
@@ -189,6 +228,27 @@ _WHY = {
     Verdict.OPTIONAL: "inside try/except ImportError; its fallback becomes the only path",
     Verdict.TYPE: "under TYPE_CHECKING; type checking of this file breaks",
 }
+
+
+def _environment_test(text: str) -> bool:
+    return "environ" in text or "getenv" in text
+
+
+def _unknown_dynamic_imports(graph: ImportGraph, scope: Scope, skip: set[str]) -> list[Reference]:
+    """Dynamic imports whose target is not known at all (no literal start, not resolved through
+    calls): any of them may name the scope. Type-checking-only ones never run."""
+    found = []
+    for facts in graph.files.values():
+        if facts.node in skip:
+            continue
+        for item in facts.unresolved:
+            if item.reason is UnresolvedReason.BEYOND_ROOT or item.prefix and not item.prefix.startswith("."):
+                continue
+            if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
+                continue
+            found.append(Reference(facts.path, item.line, item.text,
+                                   "dynamic import whose target cannot be known: it may load the scope"))
+    return found
 
 
 def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs) -> list[Reference]:

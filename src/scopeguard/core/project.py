@@ -64,7 +64,11 @@ class Project:
     def deletion_plans(self) -> list[DeletionPlan]:
         """What deleting each scope would break, in config order; computed once, shared by the
         SG3xx rules (a plan walks every import edge, so once per scope is what it may cost)."""
-        return [simulate_deletion(self.graph, scope) for scope in self.config.scopes]
+        return [simulate_deletion(self.graph, scope, users=self.users(scope)) for scope in self.config.scopes]
+
+    def users(self, scope: Scope) -> list[Scope]:
+        """The scopes that declare `uses = [scope]`: turned off first when the scope is deleted."""
+        return [s for s in self.config.scopes if scope.name in s.uses and s.name != scope.name]
 
     def allowed(self, scope: Scope, facts: FileFacts) -> bool:
         """The importer is one of the scope's approved integration points."""

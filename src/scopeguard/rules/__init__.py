@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..core import Project
-from ..model import Violation, code_selected
+from ..model import SiteKind, Violation, code_selected
 from .base import Rule
 from .change import CHANGE_RULES
 from .deletion import DeletionBreaksCall, DeletionBreaksModule, PackagingNamesScope
@@ -127,8 +127,14 @@ def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
 
 
 def _at_statement(project: Project, violation: Violation) -> Violation:
+    """An import statement's findings sit at the statement (one `from x import (a, b, ...)` over
+    many lines is one decision). Anything else - an entry of a string table that a loader imports,
+    a registration call - stays where it is: that entry is what a maintainer edits."""
     facts = project.graph.files.get(violation.importer)
     if facts is None or facts.path != violation.path or not facts.statements:
+        return violation
+    if not any(s.line == violation.line and s.column == violation.column and s.kind is not SiteKind.DYNAMIC
+               for s in facts.sites):
         return violation
     at = facts.statement_at(violation.line)
     if at is None or at == (violation.line, violation.column):

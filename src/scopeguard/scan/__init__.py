@@ -42,6 +42,7 @@ from .names import lines_matching as _lines_matching
 from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
 from .positions import PositionMismatch as _PositionMismatch
+from .reach import ReachFacts
 from .strings import KnownStrings
 from .suppressions import statement_spans, suppressions
 from .syntax import dotted_name
@@ -121,10 +122,13 @@ def scan_source(
             walk, imports = _walk(tree, CstPositions(tree), *setup)
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
         replacements = {}
+        reach = None
         if ast_tree is not None:
             guarded = _guarded_statements(walk, statements)
             collector.run(guarded, _lines_matching(source, matcher.name_pattern))
             replacements = import_time_functions(guarded, ast_tree)
+            reach = ReachFacts(ast_tree, module, is_package, bindings, guarded, names.fixed)
+            reach.run(ast_tree)
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, TOO_DEEP))
     references = sorted(import_time_copies(imports.probes + collector.references, replacements),
@@ -132,17 +136,28 @@ def scan_source(
     return FileFacts(
         **base,
         sites=tuple(sorted(import_time_copies(imports.sites, replacements), key=lambda s: (s.line, s.column))),
-        unresolved=tuple(import_time_copies(imports.unresolved, replacements)),
+        unresolved=tuple(sorted(_with_reach(import_time_copies(imports.unresolved, replacements), reach),
+                                key=lambda u: (u.line, u.column))),
         dunder_all=imports.literal_dunder_all(),
         suppressions=suppressions(source),
         statements=statement_spans(statements),
         references=tuple(references),
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
+        **(reach.facts() if reach is not None else {}),
     )
 
 
 # Words that may start a dynamic import: a file without any is not searched for calls.
 _DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\(")
+
+
+def _with_reach(unresolved: list, reach) -> list:
+    """The import walk's unresolved imports and the reach pass's (runpy, entry points) - a call both
+    saw (`runpy.run_module(name)`) once."""
+    if reach is None:
+        return list(unresolved)
+    seen = {(u.line, u.column) for u in unresolved}
+    return [*unresolved, *(u for u in reach.unresolved if (u.line, u.column) not in seen)]
 
 
 def _parse_ast(source: bytes) -> ast.Module:
