@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 
 from .common import EXIT_CLEAN, EXIT_VIOLATIONS, UsageError, add_project_arguments, collect_facts
 
@@ -180,13 +181,27 @@ def as_text(audits) -> str:
     return "\n".join(out) + "\n"
 
 
+# Characters Markdown would act on, as entities: text from the tree can neither add HTML, break a
+# table cell, nor turn `__init__` into bold (GitHub parses emphasis inside inline <code> too).
+_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]~|!#"}
+
+
 def _md(text: str) -> str:
-    """Text from the tree, safe in a Markdown table cell or <details> (no HTML, no table breaks)."""
-    return html.escape(" ".join(str(text).split())).replace("|", "\\|")
+    """Text safe in a Markdown table cell or <details>: escaped, on one line, no Markdown."""
+    escaped = html.escape(re.sub(r"\s+", " ", str(text)), quote=False)
+    return "".join(_ENTITIES.get(c, c) for c in escaped)
 
 
 def _code(text: str) -> str:
-    return "<code>" + _md(text) + "</code>"
+    return "<code>" + _md(str(text).strip()) + "</code>"
+
+
+def _rich(text: str) -> str:
+    """scopeguard's wording, its `code` spans as <code>, everything else escaped."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: no spans
+        return _md(text)
+    return "".join(_code(part) if i % 2 else _md(part) for i, part in enumerate(parts))
 
 
 def as_markdown(audits, diff_base: str | None = None) -> str:
@@ -194,12 +209,12 @@ def as_markdown(audits, diff_base: str | None = None) -> str:
     for a in audits:
         scope = a.scope
         how = "" if a.registered else " (a package judged as a scope)"
-        out += [f"### S0 audit: `{_md(scope.name)}`{how}", ""]
+        out += [f"### S0 audit: {_code(scope.name)}{how}", ""]
         out += [f"Toggle: {_code(scope.toggle) if scope.toggle else '**none**'} · {a.files} file(s), {a.lines} line(s)"
                 + (f" · change since {_code(diff_base)}" if diff_base else ""), ""]
         out += ["| # | Criterion | Verdict | Summary |", "|---|---|---|---|"]
         for number, c in enumerate(a.criteria, 1):
-            out.append(f"| {number} | {_md(c.title)} | {_MARK[c.verdict.value]} {c.verdict.value} | {_md(c.summary)} |")
+            out.append(f"| {number} | {_md(c.title)} | {_MARK[c.verdict.value]} {c.verdict.value} | {_rich(c.summary)} |")
         out.append("")
         for number, c in enumerate(a.criteria, 1):
             extra = _toggle_details(a) if c.key == "toggle" else []
@@ -208,7 +223,7 @@ def as_markdown(audits, diff_base: str | None = None) -> str:
             out += [f"<details><summary>{number}. {_md(c.title)}: {c.verdict.value} ({len(c.items)} item(s))</summary>", ""]
             for item in c.items:
                 where = f"{item.path}:{item.line}" if item.line else item.path
-                out.append(f"- {_code(where)} {_md(item.kind)}: {_md(item.text)}")
+                out.append(f"- {_code(where)} {_md(item.kind)}: {_rich(item.text)}")
             if extra:
                 out += ["" if c.items else "", *extra]
             out += ["", "</details>", ""]
@@ -218,7 +233,7 @@ def as_markdown(audits, diff_base: str | None = None) -> str:
 
 def _toggle_details(a) -> list[str]:
     plan = a.plan
-    out = ["**Guard plan** (minimum cut of the import-time graph, toggle off): " + _md(_plan_lines(plan)[0])]
+    out = ["**Guard plan** (minimum cut of the import-time graph, toggle off): " + _rich(_plan_lines(plan)[0])]
     if a.root_chain:
         out.append(f"- loaded today through: {_code(' -> '.join(a.root_chain))}")
     for s in plan.statements:
@@ -226,7 +241,7 @@ def _toggle_details(a) -> list[str]:
     if plan.chokepoints:
         out.append(f"- chokepoints (every chain passes through): {', '.join(_code(c) for c in plan.chokepoints)}")
     if plan.also_unloads:
-        out.append("- the plan guards lines other code needs: `import <root>` also stops loading "
+        out.append("- the plan guards lines other code needs: <code>import &lt;root&gt;</code> also stops loading "
                    + ", ".join(_code(m) for m in plan.also_unloads))
     if plan.every_module:
         out.append(f"- to stop every outside module loading the scope on its own, also guard {len(plan.every_module)}: "
