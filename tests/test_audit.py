@@ -388,3 +388,12 @@ def test_check_does_not_import_networkx_cold_or_cached(tmp_path):
     assert (cached["code"], cached["networkx"]) == (1, False)
     audit = _probe("audit", fixture, "--format", "json", cache=tmp_path / "c")
     assert audit["networkx"] is True  # the probe can tell
+
+
+def test_a_planned_name_sharing_its_line_says_split_it(tmp_path):
+    files = {"src/pkg/__init__.py": "from . import a, plug\n", "src/pkg/a.py": ""}
+    _, data = audit_json(project(tmp_path, files))
+    (statement,) = data["scopes"][0]["guard_plan"]
+    assert (statement["path"], statement["line"], statement["text"]) == ("src/pkg/__init__.py", 1, "from pkg import plug")
+    assert statement["also_on_line"] == ["pkg.a"] and statement["loads"] == ["pkg.plug"]
+    assert data["scopes"][0]["guard"]["also_unloads"] == []  # pkg.a is not behind the guard

@@ -98,6 +98,7 @@ class Statement:
     importer: str
     text: str
     loads: tuple[str, ...]  # the project modules it loads directly
+    also_on_line: tuple[str, ...] = ()  # other names the same line imports: split the line to guard only this
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,8 +382,10 @@ def _statement(graph: ImportGraph, importer: str, line: int, sites: list[ImportS
         else:
             names.setdefault(site.target, []).append(site.name)
     text += [f"from {t} import {', '.join(dict.fromkeys(n))}" for t, n in names.items()]
+    mine = set(sites)
+    others = tuple(dict.fromkeys(s.dotted for s in (facts.sites if facts else ()) if s.line == line and s not in mine))
     return Statement(facts.path if facts else importer, line, importer, "; ".join(dict.fromkeys(text)),
-                     tuple(sorted(set(loads))))
+                     tuple(sorted(set(loads))), others)
 
 
 def _statements(graph: ImportGraph, running, keys: Iterable[tuple[str, str]]) -> tuple[Statement, ...]:

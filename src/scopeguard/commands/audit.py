@@ -32,6 +32,7 @@ exit codes: 0 every checkable criterion holds, 1 one fails or is unknown, 2 usag
 
 FORMATS = ("text", "markdown", "json")
 SCHEMA_VERSION = 1
+MARKDOWN_ITEMS = 40  # items shown per criterion: a PR comment holds 65,536 characters
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +168,7 @@ def as_text(audits) -> str:
                 out.append(f"       {where}: {item.kind}: {item.text}")
         out.append("  Guard plan: " + _plan_lines(a.plan)[0])
         for s in a.plan.statements:
-            out.append(f"       {s.path}:{s.line}: {s.text}")
+            out.append(f"       {s.path}:{s.line}: {s.text}{_shared(s)}")
         if a.plan.chokepoints:
             out.append(f"  Chokepoints (every chain passes through): {', '.join(a.plan.chokepoints)}")
         if a.plan.also_unloads:
@@ -221,9 +222,11 @@ def as_markdown(audits, diff_base: str | None = None) -> str:
             if not c.items and not extra:
                 continue
             out += [f"<details><summary>{number}. {_md(c.title)}: {c.verdict.value} ({len(c.items)} item(s))</summary>", ""]
-            for item in c.items:
+            for item in c.items[:MARKDOWN_ITEMS]:
                 where = f"{item.path}:{item.line}" if item.line else item.path
                 out.append(f"- {_code(where)} {_md(item.kind)}: {_rich(item.text)}")
+            if len(c.items) > MARKDOWN_ITEMS:
+                out.append(f"- … and {len(c.items) - MARKDOWN_ITEMS} more (<code>--format json</code> lists them all)")
             if extra:
                 out += ["" if c.items else "", *extra]
             out += ["", "</details>", ""]
@@ -237,7 +240,7 @@ def _toggle_details(a) -> list[str]:
     if a.root_chain:
         out.append(f"- loaded today through: {_code(' -> '.join(a.root_chain))}")
     for s in plan.statements:
-        out.append(f"- guard {_code(f'{s.path}:{s.line}')}: {_code(s.text)}")
+        out.append(f"- guard {_code(f'{s.path}:{s.line}')}: {_code(s.text)}{_md(_shared(s))}")
     if plan.chokepoints:
         out.append(f"- chokepoints (every chain passes through): {', '.join(_code(c) for c in plan.chokepoints)}")
     if plan.also_unloads:
@@ -245,7 +248,8 @@ def _toggle_details(a) -> list[str]:
                    + ", ".join(_code(m) for m in plan.also_unloads))
     if plan.every_module:
         out.append(f"- to stop every outside module loading the scope on its own, also guard {len(plan.every_module)}: "
-                   + ", ".join(_code(f"{s.path}:{s.line}") for s in plan.every_module))
+                   + ", ".join(_code(f"{s.path}:{s.line}") for s in plan.every_module[:MARKDOWN_ITEMS])
+                   + (" …" if len(plan.every_module) > MARKDOWN_ITEMS else ""))
     return out
 
 
@@ -254,8 +258,12 @@ def _items(items) -> list[dict]:
 
 
 def _statements(statements) -> list[dict]:
-    return [{"path": s.path, "line": s.line, "importer": s.importer, "text": s.text, "loads": list(s.loads)}
-            for s in statements]
+    return [{"path": s.path, "line": s.line, "importer": s.importer, "text": s.text, "loads": list(s.loads),
+             "also_on_line": list(s.also_on_line)} for s in statements]
+
+
+def _shared(s) -> str:
+    return f" (the line also imports {', '.join(s.also_on_line)}: split it)" if s.also_on_line else ""
 
 
 def as_json(audits, diff_base: str | None = None) -> dict:
