@@ -69,13 +69,27 @@ def items(scope: dict, key: str) -> list[tuple[str, str, int]]:
 
 
 def guard_lines(root: Path, lines: list[str], spelling: str = "USE_PLUG") -> None:
-    """Put each planned line behind the toggle, on the same line: `if USE_PLUG: <statement>`."""
+    """Put each planned line behind the toggle, on the same line: `if USE_PLUG: <statement>`, with
+    `USE_PLUG = False` first in the file (so that Python runs it too)."""
+    by_file: dict[str, list[int]] = {}
     for entry in lines:
         path, line = entry.rsplit(":", 1)
+        by_file.setdefault(path, []).append(int(line))
+    for path, numbers in by_file.items():
         file = root / path
         text = file.read_text().splitlines()
-        text[int(line) - 1] = f"if {spelling}: " + text[int(line) - 1].strip()
-        file.write_text("\n".join(text) + "\n")
+        for line in numbers:
+            text[line - 1] = f"if {spelling}: " + text[line - 1].strip()
+        file.write_text(f"{spelling} = False\n" + "\n".join(text) + "\n")
+
+
+def loads_at_runtime(root: Path, module: str = "pkg", scope: str = "pkg.plug") -> bool:
+    """The runtime oracle: does `import pkg` load the scope?"""
+    probe = f"import sys, {module}; print(any(m == {scope!r} or m.startswith({scope!r} + '.') for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root / "src")})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip() == "True"
 
 
 def sg402(root: Path) -> list[str]:
@@ -136,8 +150,10 @@ def test_guard_plan_is_the_minimum_cut_and_clears_sg402(tmp_path, files, expecte
     assert scope["guard"]["also_unloads"] == also
     assert verdicts(scope)["toggle"] == "fails"
     assert sg402(root)  # today `import pkg` loads the scope
+    assert loads_at_runtime(root)
     guard_lines(root, expected)
-    assert sg402(root) == []  # the ground truth the plan promises: no SG402 once the lines are guarded
+    assert sg402(root) == []  # what the plan promises: no SG402 once the lines are guarded
+    assert not loads_at_runtime(root)  # and Python agrees
     _, after = audit_json(root)
     assert after["scopes"][0]["root_loads"] is False and plan(after["scopes"][0]) == []
 

@@ -307,7 +307,7 @@ def _toggle(project, scope, switch: Switch, chain, plan: GuardPlan, unparsed_out
     names = [f"CMake option {i.text}" for i in switch.options]
     names += [f"environment variable {name}" for name in dict.fromkeys(i.text for i in switch.environment)]
     how = ("switch: " + ", ".join(names)) if names else \
-        "no CMake build: the toggle's constant in the code is the build configuration"
+        "no CMake option or environment variable behind it; the project has no CMake files, so a constant in the code is its build configuration"
     return Criterion("toggle", Verdict.HOLDS, f"toggle {scope.toggle} ({how}); `import <root>` does not load the scope",
                      tuple(items))
 
