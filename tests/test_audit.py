@@ -413,3 +413,16 @@ def test_a_planned_name_sharing_its_line_says_split_it(tmp_path):
     assert (statement["path"], statement["line"], statement["text"]) == ("src/pkg/__init__.py", 1, "from pkg import plug")
     assert statement["also_on_line"] == ["pkg.a"] and statement["loads"] == ["pkg.plug"]
     assert data["scopes"][0]["guard"]["also_unloads"] == []  # pkg.a is not behind the guard
+
+
+def test_an_unparsable_outside_file_makes_the_toggle_unknown_with_its_path(tmp_path):
+    files = {
+        "src/pkg/__init__.py": "from .flags import USE_PLUG\nif USE_PLUG:\n    from . import plug\n",
+        "src/pkg/flags.py": "import os\nUSE_PLUG = os.environ.get('USE_PLUG') == '1'\n",
+        "src/pkg/broken.py": "def f(:\n",
+    }
+    code, data = audit_json(project(tmp_path, files))
+    scope = data["scopes"][0]
+    assert verdicts(scope)["toggle"] == "unknown" and verdicts(scope)["no_disruption"] == "unknown"
+    assert ("SG001", "src/pkg/broken.py", 1) in items(scope, "toggle")
+    assert code == 1

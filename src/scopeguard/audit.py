@@ -172,7 +172,7 @@ def audit_scope(
     isolation = [v for v in mine if v.code in ISOLATION_CODES]
     files = len(deletion.deleted_paths)
     lines = sum(sizes.get(p, 0) for p in deletion.deleted_paths)
-    items = [_item(v) for v in isolation] + [Item("SG001", f.path, 1, "file could not be parsed") for f in unparsed_in]
+    items = [_item(v) for v in isolation] + _unparsed(unparsed_in)
     if isolation:
         isolated = Criterion("isolated", Verdict.FAILS, f"{len(isolation)} finding(s) of SG1xx; {files} file(s), {lines} line(s)", tuple(items))
     elif unparsed_in:
@@ -193,6 +193,7 @@ def audit_scope(
     guarded = sum(1 for e, s, verdict in project.outside_imports() if s.name == scope.name and verdict.name == "TOGGLE")
     items = [Item(KIND_OF_CODE[v.code], v.path, v.line, v.message) for v in reaching]
     items += [Item(v.code, v.path, v.line, v.message) for v in unknown]
+    items += _unparsed(unparsed_out)
     counted = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
     if reaching:
         disruption = Criterion("no_disruption", Verdict.FAILS, f"outside code reaches in without the toggle: {counted}", tuple(items))
@@ -225,6 +226,11 @@ def audit_scope(
 
     return ScopeAudit(scope, registered, (isolated, needed, disruption, deprecatable, toggle, change), files, lines,
                       kinds, guarded, deletion, switch, chain, plan)
+
+
+def _unparsed(files) -> list[Item]:
+    """Files whose facts are missing: what they import is unknown."""
+    return [Item("SG001", f.path, 1, "could not be parsed, so what it imports is unknown") for f in files]
 
 
 def _item(v: Violation) -> Item:
@@ -299,7 +305,7 @@ def _toggle(project, scope, switch: Switch, chain, plan: GuardPlan, unparsed_out
                          tuple(items))
     maybe = dynamic_loads(project, scope)
     if maybe or unparsed_out:
-        items += maybe
+        items += maybe + _unparsed(unparsed_out)
         why = (f"{len(maybe)} dynamic import(s) run at import time and may load it" if maybe
                else f"{len(unparsed_out)} file(s) outside could not be parsed")
         return Criterion("toggle", Verdict.UNKNOWN, f"toggle {scope.toggle}; not loaded by a static import, but {why}",
