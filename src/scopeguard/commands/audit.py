@@ -26,7 +26,8 @@ examples:
 The criteria are TVM's for S0 modules: isolated, needed by users (not checkable: said so),
 no disruptive change, easily deprecated, turned off by a toggle, and (with --diff) changes to
 existing modules kept separate. A package that is not a registered scope is judged as if it were
-one (see `delete-plan`).
+one (see `delete-plan`). The project folder, if given, comes right after the scopes, before the
+options: `scopeguard audit tvm.relax path/to/tvm --format markdown`.
 
 exit codes: 0 every checkable criterion holds, 1 one fails or is unknown, 2 usage error"""
 
