@@ -84,12 +84,15 @@ def options(build: BuildFacts) -> list[BuildOption]:
 
 
 def environment_variables(facts: Iterable[FileFacts]) -> dict[str, list[tuple[str, int]]]:
-    """Environment variables the code reads or sets, with where (path, line)."""
+    """Environment variables the code reads or sets, with where (path, line), each place once (a
+    read in a function called on import is also recorded as an import-time copy)."""
     found: dict[str, list[tuple[str, int]]] = {}
     for file in facts:
         for reference in file.references:
             if reference.kind is ReferenceKind.ENVIRONMENT:
-                found.setdefault(reference.text, []).append((file.path, reference.line))
+                places = found.setdefault(reference.text, [])
+                if (file.path, reference.line) not in places:
+                    places.append((file.path, reference.line))
     return found
 
 
