@@ -213,6 +213,7 @@ def build_patch(
 
     # Packaging files.
     packaging_lines = []
+    _patched_packaging: dict[str, str] = {}
     pattern = _pattern(scope)
     refs: dict[str, set[int]] = {}
     for ref in references(build.packaging if build else (), scope):
@@ -227,12 +228,30 @@ def build_patch(
         if old is None:
             continue
         result = packaging_edits.apply(name, old, lines, lambda text: pattern.search(text) is not None)
+        _patched_packaging[path] = result.source
         packaging_lines += [(path, n) for n in result.edited]
         not_edited += [NotEdited(path, n.line, n.text, n.why) for n in result.not_editable]
         text = diff.changed(path, old, result.source)
         if text:
             chunks.append(text)
             edited[path] = text.count("\n@@ ")
+
+    # The scope's own declaration in the configuration.
+    config_rel = os.path.relpath(config.config_path, config.root).replace(os.sep, "/") if config.config_path else ""
+    if config_rel.endswith("pyproject.toml") and not config_rel.startswith(".."):
+        old = read(config_rel)
+        if old is not None:
+            start = next((c for c in chunks if c.startswith(f"diff --git a/{config_rel} ")), None)
+            base = old
+            if start is not None:  # already edited above (packaging): edit on top of that
+                chunks.remove(start)
+                base = _patched_packaging[config_rel]
+            new, refused_refs = packaging_edits.remove_scope_table(base, scope.name)
+            not_edited += [NotEdited(config_rel, n.line, n.text, n.why) for n in refused_refs]
+            text = diff.changed(config_rel, old, new)
+            if text:
+                chunks.append(text)
+                edited[config_rel] = text.count("\n@@ ")
 
     # What the patch leaves for a person.
     for b in plan.broken:
@@ -262,6 +281,7 @@ def build_patch(
         not_edited.append(NotEdited("", 0, "", "C++ sources and CMake files are never edited: remove the "
                                     "scope's native parts by hand"))
 
+    not_edited = list(dict.fromkeys(not_edited))
     deletions = [diff.deleted(path, text, mode) for path, text, mode in files]
     header = _header(scope, files, edited, not_edited)
     return Patch(
@@ -302,5 +322,6 @@ def _header(scope: Scope, files, edited, not_edited) -> str:
         out.append(f"# NOT EDITED ({len(not_edited)}): these need a person")
         out += [f"#   {describe(item)}" for item in not_edited]
     else:
-        out.append("# nothing left to edit by hand")
+        out.append("# the plan lists nothing else to edit (names built at run time from registries are "
+                   "followed only as far as the facts go)")
     return "\n".join(out) + "\n"

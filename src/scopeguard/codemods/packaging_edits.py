@@ -102,6 +102,38 @@ def apply(name: str, source: str, lines: Iterable[int], names: Callable[[str], b
     return Result("".join(out), tuple(sorted(drop | set(replace))), tuple(refused))
 
 
+_SCOPE_NAME = re.compile(r"""^\s*name\s*=\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*(?:#.*)?$""")
+_SCOPE_REFS = re.compile(r"""^\s*(uses|allow)\s*=""")
+
+
+def remove_scope_table(source: str, scope: str) -> tuple[str, list[NotEditable]]:
+    """pyproject.toml without the `[[tool.scopeguard.scopes]]` table that declares `scope` (the
+    configuration would name a package that is gone); another scope's `uses`/`allow` line naming
+    it is returned as not editable (the other scope's contract changes: a person decides)."""
+    lines = source.splitlines(keepends=True)
+    tables = _tables(lines)
+    starts = [i for i, line in enumerate(lines) if _TABLE.match(line)]
+    drop, refused = set(), []
+    pattern = re.compile(rf"(?<![\w.]){re.escape(scope)}(?![\w])")
+    for n, start in enumerate(starts):
+        if tables[start] != "tool.scopeguard.scopes":
+            continue
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        names = [m.group(1) or m.group(2) for m in map(_SCOPE_NAME.match, lines[start:end]) if m]
+        if names and names[0] == scope:
+            while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+                end -= 1  # comments and blank lines at the end belong to what follows
+            drop.update(range(start, end))
+            if start > 0 and not lines[start - 1].strip():
+                drop.add(start - 1)  # the blank line before the table
+        else:
+            for i in range(start, end):
+                if _SCOPE_REFS.match(lines[i]) and pattern.search(lines[i]):
+                    refused.append(NotEditable(i + 1, lines[i].strip(), f"scope {names[0] if names else '?'} "
+                                               f"names {scope} in its contract; edit by hand"))
+    return "".join(line for i, line in enumerate(lines) if i not in drop), refused
+
+
 def _names_gpu(text: str) -> bool:
     return re.search(r"(?<![\w.])(?:app\.gpu|app/gpu)(?![\w])", text) is not None
 

@@ -177,6 +177,17 @@ class _Remover(cst.CSTTransformer):
     def leave_Finally(self, original, updated):
         return self._filled(original, updated)
 
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock):
+        """A block whose first statement went: the new first one loses its blank lines (not its comments)."""
+        if updated.body and original.body and updated.body[0] is not original.body[0] \
+                and updated.body[0].leading_lines and not updated.body[0].leading_lines[0].comment:
+            first = updated.body[0]
+            lines = list(first.leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            return updated.with_changes(body=[first.with_changes(leading_lines=lines), *updated.body[1:]])
+        return updated
+
     @staticmethod
     def _filled(original, updated):
         if _empty(updated.body) and not _empty(original.body):
@@ -351,6 +362,20 @@ EXAMPLES = (
                 return run(kernel)
             '''),
         {"removals": [Removal(4, "app.gpu.kernels", "run")]},
+    ),
+    Example(
+        "the first statement of a block goes: the next one keeps no blank line above it",
+        dedent('''
+            if TYPE_CHECKING:
+                from tvm.relax import VDevice
+
+                T = TypeVar("T")
+            '''),
+        dedent('''
+            if TYPE_CHECKING:
+                T = TypeVar("T")
+            '''),
+        {"removals": [Removal(2, "tvm.relax", "VDevice")]},
     ),
     Example(
         "a parenthesised multi-line from-statement keeps its layout",
