@@ -1,7 +1,8 @@
-"""Append `# scopeguard: ignore[CODES] reason` to the first line of each statement that has findings.
+"""Append `# scopeguard: ignore[CODES] reason` to each line that has findings.
 
-A finding is named by its line and code; the comment goes at the end of the first line of the
-smallest statement around that line (`scan/suppressions.py` reads it there). Idempotent: a line
+A finding is named by its line and code; the comment goes at the end of that line, which is a line
+of the finding's statement (`scan/suppressions.py` reads it there today, and will once any line of
+a statement counts); where that line cannot take a comment, at the end of the statement's first line. Idempotent: a line
 that already suppresses a code is not given it again; a line with a scopeguard comment that lacks
 some codes gets them added to that comment. A first line whose end is inside a string, or that
 ends in a backslash, cannot take a comment: the comment then goes on a line of its own just above
@@ -81,16 +82,22 @@ def _comment(codes: Iterable[str], reason: str) -> str:
 
 
 def apply(source: str, findings: Mapping[int, Iterable[str]], reason: str = "") -> Result:
-    """`source` with a suppression for `findings` (line -> codes) on each statement's first line."""
+    """`source` with a suppression for `findings` (line -> codes) on each finding's line (see above)."""
     reason = " ".join(reason.split())  # one line
     spans = _statement_starts(source)
-    wanted: dict[int, list[str]] = {}
-    for line, codes in findings.items():
-        first = _first_line(spans, line)
-        bucket = wanted.setdefault(first, [])
-        bucket += [c for c in codes if c not in bucket]
     lines = source.splitlines(keepends=True)
     unsafe = _open_at_end(source)
+
+    def takes_comment(number: int) -> bool:
+        return 0 < number <= len(lines) and number not in unsafe and not lines[number - 1].rstrip().endswith("\\")
+
+    wanted: dict[int, list[str]] = {}
+    for line, codes in findings.items():
+        # The finding's own line is a line of its statement: read there today and once any line
+        # of a statement counts. Else the statement's first line; else (below) the line above.
+        target = line if takes_comment(line) else _first_line(spans, line)
+        bucket = wanted.setdefault(target, [])
+        bucket += [c for c in codes if c not in bucket]
     changed, above = [], []
     inserts: dict[int, str] = {}
     for first, codes in sorted(wanted.items()):
@@ -136,18 +143,24 @@ EXAMPLES = (
         {"findings": {1: ["SG201"]}, "reason": "adopted 2026"},
     ),
     Example(
-        "a multi-line statement: its first line",
+        "a multi-line statement: the finding's line (inside the brackets)",
         dedent('''
             from tvm.relax import (
                 Expr,
             )
             '''),
         dedent('''
-            from tvm.relax import (  # scopeguard: ignore[SG201]
-                Expr,
+            from tvm.relax import (
+                Expr,  # scopeguard: ignore[SG201]
             )
             '''),
         {"findings": {2: ["SG201"]}},
+    ),
+    Example(
+        "a finding inside a multi-line string whose first line is in it too: the line above",
+        'x = f(1, """\n  {__import__("tvm.relax")}\n""")\n',
+        '# scopeguard: ignore[SG205]\nx = f(1, """\n  {__import__("tvm.relax")}\n""")\n',
+        {"findings": {2: ["SG205"]}},
     ),
     Example(
         "an existing comment is kept; a scopeguard comment gets the missing code",
