@@ -241,3 +241,24 @@ def test_apply_verify_sweeps_the_patched_copy(tmp_path):
     with pytest.raises(RuntimeError, match="does not apply"):
         apply_patch("diff --git a/src/x.py b/src/x.py\n--- a/src/x.py\n+++ b/src/x.py\n@@ -1 +1 @@\n-a\n+b\n",
                     str(project), ["src"])
+
+
+def test_links_deleted_as_links_and_binary_files_listed(tmp_path):
+    """A symlink in the scope's folder is deleted as a link (what it points to is never read); a
+    binary file cannot be a text hunk: it is listed for `git rm`, not silently left."""
+    project = _copy("deletable", tmp_path)
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not yours\n")
+    os.symlink(secret, project / "src/app/gpu/link.txt")
+    (project / "src/app/gpu/blob.bin").write_bytes(b"\x00\x01\xff")
+    text, stderr = _patch(project, "app.gpu", tmp_path)
+    assert "not yours" not in text
+    assert f"diff --git a/src/app/gpu/link.txt b/src/app/gpu/link.txt\ndeleted file mode 120000\n" in text
+    assert f"-{secret}\n\\ No newline at end of file\n" in text
+    assert "#   src/app/gpu/blob.bin -- binary file: not in the patch; delete it by hand (git rm)" in text
+    patch = tmp_path / "p.patch"
+    patch.write_text(text, encoding="utf-8")
+    assert _git_apply(project, patch).returncode == 0
+    assert not os.path.lexists(project / "src/app/gpu/link.txt")
+    assert secret.read_text() == "not yours\n"
+    assert (project / "src/app/gpu/blob.bin").exists()  # left, and said so

@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--python {args.python}: not an executable file")
     if args.apply != bool(args.output):
         raise UsageError("--apply and -o PATCH go together: `delete-plan SCOPE --apply -o deletion.patch`")
+    if args.output == "-" and args.format == "json":
+        raise UsageError("-o - and --format json would share standard output: write the patch to a file")
 
     facts = collect_facts(args, config)
     if scope is None:  # any package: judged as if it were a registered scope

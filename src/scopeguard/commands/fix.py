@@ -16,8 +16,8 @@ examples:
   scopeguard fix --add-suppressions --reason "adopted 2026-11; see issue 123"
   scopeguard fix --add-suppressions --select SG2    # only the SG2xx findings
 
-Idempotent: a second run changes nothing. Only the first line of a statement that has a finding is
-touched; files outside the project (or reached through a symlink) are never written. Findings in
+Idempotent: a second run changes nothing. Only lines that have a finding are touched (the comment
+goes where `check` reads it: the finding's line, a line of its statement); files outside the project (or reached through a symlink) are never written. Findings in
 files that take no comment (pyproject.toml, CMake) are listed and left.
 
 exit codes: 0 every finding is now suppressed, 1 some could not be, 2 usage error"""
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_project_arguments(parser)
     parser.add_argument("--add-suppressions", action="store_true", required=True,
-                        help="append `# scopeguard: ignore[CODES] REASON` to each statement with a finding")
+                        help="append `# scopeguard: ignore[CODES] REASON` to each line with a finding")
     parser.add_argument("--reason", metavar="TEXT", default="",
                         help="text written after the comment, e.g. the adoption date or an issue")
     parser.add_argument("--select", metavar="CODES", type=codes, default=[], action="extend",
