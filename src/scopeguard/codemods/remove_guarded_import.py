@@ -72,6 +72,7 @@ class _Remover(cst.CSTTransformer):
         for r in removals:
             self.by_line.setdefault(r.line, []).append(r)
         self.done: list[tuple[Removal, str]] = []  # (removal, name it bound)
+        self.gone: set[int] = set()  # ids of original statements removed
 
     def _wanted(self, node: cst.CSTNode) -> list[Removal]:
         pos = self.get_metadata(PositionProvider, node)
@@ -123,14 +124,14 @@ class _Remover(cst.CSTTransformer):
 
     def leave_SimpleStatementLine(self, original, updated):
         if not updated.body:
+            self.gone.add(id(original))
             return cst.RemovalSentinel.REMOVE
         return updated
 
     def leave_If(self, original: cst.If, updated: cst.If):
         if _empty(updated.body) and not _empty(original.body):
-            if updated.orelse is None:
-                return cst.RemovalSentinel.REMOVE
-            if isinstance(updated.orelse, cst.Else) and _empty(updated.orelse.body):
+            if updated.orelse is None or (isinstance(updated.orelse, cst.Else) and _empty(updated.orelse.body)):
+                self.gone.add(id(original))
                 return cst.RemovalSentinel.REMOVE
             return updated.with_changes(body=_pass(updated.body))
         if isinstance(updated.orelse, cst.Else) and _empty(updated.orelse.body) and not _empty(original.orelse.body):
@@ -150,6 +151,7 @@ class _Remover(cst.CSTTransformer):
         if plain:
             fallback = list(handlers[0].body.body)
             if all(_is_pass(s) for s in fallback):
+                self.gone.add(id(original))
                 return cst.RemovalSentinel.REMOVE
             first = fallback[0]
             fallback[0] = first.with_changes(leading_lines=(*updated.leading_lines, *first.leading_lines))
@@ -179,7 +181,7 @@ class _Remover(cst.CSTTransformer):
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock):
         """A block whose first statement went: the new first one loses its blank lines (not its comments)."""
-        if updated.body and original.body and updated.body[0] is not original.body[0] \
+        if updated.body and original.body and id(original.body[0]) in self.gone \
                 and updated.body[0].leading_lines and not updated.body[0].leading_lines[0].comment:
             first = updated.body[0]
             lines = list(first.leading_lines)
@@ -374,6 +376,26 @@ EXAMPLES = (
         dedent('''
             if TYPE_CHECKING:
                 T = TypeVar("T")
+            '''),
+        {"removals": [Removal(2, "tvm.relax", "VDevice")]},
+    ),
+    Example(
+        "a block untouched keeps its blank line",
+        dedent('''
+            if TYPE_CHECKING:
+                from tvm.relax import VDevice
+            else:
+
+                class V:
+                    pass
+            '''),
+        dedent('''
+            if TYPE_CHECKING:
+                pass
+            else:
+
+                class V:
+                    pass
             '''),
         {"removals": [Removal(2, "tvm.relax", "VDevice")]},
     ),
