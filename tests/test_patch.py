@@ -262,3 +262,23 @@ def test_links_deleted_as_links_and_binary_files_listed(tmp_path):
     assert not os.path.lexists(project / "src/app/gpu/link.txt")
     assert secret.read_text() == "not yours\n"
     assert (project / "src/app/gpu/blob.bin").exists()  # left, and said so
+
+
+def test_attribute_uses_of_the_scope_are_found():
+    from scopeguard.codemods.attribute_uses import attribute_uses
+
+    source = "import tvm\nx = tvm.relax.Function\ny = tvm.relaxed.F\nz = tvm.relax\nw = other.relax.F\n"
+    assert attribute_uses(source, "tvm.relax") == [(2, "tvm.relax.Function"), (4, "tvm.relax")]
+    assert attribute_uses("from tvm import relax\nx = tvm.relax.F\n", "tvm.relax") == []  # `tvm` not bound
+
+
+def test_attribute_use_listed_in_the_patch(tmp_path):
+    project = _copy("tvm_like", tmp_path)
+    (project / "python/tvm/support.py").write_text(
+        (project / "python/tvm/support.py").read_text() + "\n\ndef is_function(x):\n    import tvm\n\n"
+        "    return isinstance(x, tvm.relax.Function)\n")
+    text, _ = _patch(project, "tvm.relax", tmp_path)
+    lines = (project / "python/tvm/support.py").read_text().splitlines()
+    line = next(i for i, t in enumerate(lines, 1) if "tvm.relax.Function" in t)
+    assert (f"#   python/tvm/support.py:{line}: tvm.relax.Function -- uses the scope as an attribute, with no "
+            "import: fails when this line runs; edit by hand") in text

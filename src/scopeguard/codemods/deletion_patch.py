@@ -26,7 +26,7 @@ from ..graph import ImportGraph
 from ..model import BuildFacts, Config, ReferenceKind, Scope
 from ..paths import under
 from ..safeio import read_regular
-from . import diff, packaging_edits, remove_guarded_import, remove_registry_entry
+from . import attribute_uses, diff, packaging_edits, remove_guarded_import, remove_registry_entry
 
 _READ_LIMIT = 64 * 1024 * 1024
 _SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".scopeguard_cache"})
@@ -262,6 +262,9 @@ def build_patch(
     if indirect:
         not_edited.append(NotEdited("", 0, "", f"{len(indirect)} more module(s) fail through those "
                                     "(delete-plan lists them with their chains)"))
+    for path, line, dotted in _attribute_uses(config, graph, scope, deleted_paths):
+        not_edited.append(NotEdited(path, line, dotted, "uses the scope as an attribute, with no import: fails "
+                                    "when this line runs; edit by hand"))
     for item in plan.lazy:
         not_edited.append(NotEdited(item.path, item.line, f"imports {item.imported} inside a function",
                                     "call site breaks when called; edit by hand"))
@@ -294,6 +297,24 @@ def build_patch(
         packaging_lines=tuple(packaging_lines),
         not_edited=tuple(not_edited),
     )
+
+
+def _attribute_uses(config: Config, graph: ImportGraph, scope: Scope, deleted_paths: set[str]):
+    """(path, line, dotted) of `tvm.relax.X` attribute chains in the files that stay."""
+    needle = "." + scope.name.rpartition(".")[2]
+    found = []
+    for facts in sorted(graph.files.values(), key=lambda f: f.path):
+        if facts.path in deleted_paths or facts.error is not None:
+            continue
+        try:
+            data, _ = read_regular(os.path.join(config.root, facts.path), _READ_LIMIT, follow=False)
+            source = data.decode("utf-8")
+            if needle not in source:
+                continue
+            found += [(facts.path, line, dotted) for line, dotted in attribute_uses.attribute_uses(source, scope.name)]
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+            continue  # the file's own parse error is reported by check
+    return found
 
 
 def _line_map(old: str, new: str) -> dict[int, int]:
