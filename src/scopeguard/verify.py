@@ -115,6 +115,7 @@ def verify_deletion(
     timeout: float = 60.0,
     jobs: int | None = None,
     workdir: str | None = None,
+    patch: str | None = None,
 ) -> Verification:
     """Import `modules` (the ones that remain) in a copy of the project, before and after deleting
     `scope` there, and compare with the `predicted` broken modules."""
@@ -125,8 +126,11 @@ def verify_deletion(
         roots = _copy_roots(config, temp)
         run = {"python": python or sys.executable, "env": env or {}, "timeout": timeout, "jobs": jobs or os.cpu_count() or 1}
         before = _sweep(temp, roots, modules, blocked=(), **run)
-        for target in deletion_targets(config, scope):
-            _remove(os.path.join(temp, "copy", target), os.path.join(temp, "copy"))
+        if patch is not None:
+            apply_patch(patch, os.path.join(temp, "copy"), config.source_roots)
+        else:
+            for target in deletion_targets(config, scope):
+                _remove(os.path.join(temp, "copy", target), os.path.join(temp, "copy"))
         after = _sweep(temp, roots, modules, blocked=deleted_top, **run)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
@@ -138,6 +142,23 @@ def verify_deletion(
         broken={m: e for m, e in failed_after.items() if m not in failed_before},
         failing_anyway=failed_before,
     )
+
+
+def apply_patch(patch: str, copy: str, roots: Sequence[str]) -> None:
+    """Apply a deletion patch in the copy with `git apply`, limited to the copied source roots (the
+    copy holds only those). Git looks for no repository above the copy; paths that would leave it
+    are refused by git itself (no --unsafe-paths). Raises RuntimeError when it does not apply."""
+    includes = [] if any(os.path.normpath(r) == "." for r in roots) else [
+        f"--include={os.path.normpath(r).replace(os.sep, '/')}/*" for r in roots]
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": os.path.dirname(os.path.abspath(copy))}
+    try:
+        done = subprocess.run(["git", "apply", "--whitespace=nowarn", *includes, "-"], input=patch.encode("utf-8"),
+                              cwd=copy, env=env, capture_output=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"git apply could not run: {error}") from None
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise RuntimeError("the patch does not apply in the copy: " + " | ".join(tail))
 
 
 def _top_level(config: Config, scope: Scope) -> list[str]:

@@ -27,6 +27,8 @@ examples:
   scopeguard delete-plan tvm.ir --toggle relax         # ... assuming toggle relax guards it
   scopeguard delete-plan tvm.contrib.msc --format json | jq .broken
   scopeguard delete-plan tvm.contrib.msc --verify --python .venv/bin/python --env TVM_USE_MSC=0
+  scopeguard delete-plan tvm.contrib.msc --apply -o msc.patch && git apply msc.patch
+  scopeguard delete-plan tvm.contrib.msc --apply -o msc.patch --verify   # sweep the patched copy
 
 A package that is not a registered scope is judged as if it were one (with --toggle, if given);
 registered scopes that overlap it are left out for that run. Without a [tool.scopeguard] table
@@ -51,6 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="interpreter for the --verify imports (default: this one)")
     parser.add_argument("--timeout", metavar="S", type=float, default=60.0,
                         help="seconds allowed for one module's import under --verify (default: 60)")
+    parser.add_argument("--apply", action="store_true",
+                        help="write the deletion as one patch for `git apply` (needs -o); with --verify, "
+                             "the patch is what is applied and swept in the copy")
+    parser.add_argument("-o", "--output", metavar="PATCH",
+                        help="with --apply: the file the patch is written to (`-` for standard output)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout must be positive, not {args.timeout}")
     if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
         raise UsageError(f"--python {args.python}: not an executable file")
+    if args.apply != bool(args.output):
+        raise UsageError("--apply and -o PATCH go together: `delete-plan SCOPE --apply -o deletion.patch`")
+    if args.output == "-" and args.format == "json":
+        raise UsageError("-o - and --format json would share standard output: write the patch to a file")
 
     facts = collect_facts(args, config)
     if scope is None:  # any package: judged as if it were a registered scope
@@ -85,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
                              users=project.users(scope))
     sizes = _line_counts(config.root, plan.deleted_paths)
+    patch = _write_patch(args, config, project, plan, facts) if args.apply else None
 
     verification = None
     if args.verify:
@@ -95,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         predicted = [b.module for b in plan.broken if not b.extra]
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
-                                           timeout=args.timeout, jobs=args.jobs)
+                                           timeout=args.timeout, jobs=args.jobs,
+                                           patch=patch.text if patch is not None else None)
         except (OSError, RuntimeError) as error:
             raise UsageError(f"--verify could not run: {error}") from None
         except KeyboardInterrupt:
@@ -110,6 +123,29 @@ def run(args: argparse.Namespace) -> int:
         print(_as_text(config, plan, sizes, verification))
     broke = verification.broken if verification is not None else None
     return EXIT_CLEAN if plan.clean and not broke else EXIT_VIOLATIONS
+
+
+def _write_patch(args: argparse.Namespace, config, project, plan, facts):
+    """`--apply`: the deletion as a patch (codemods.deletion_patch), written to -o; a summary on stderr."""
+    from ..codemods.deletion_patch import build_patch, describe
+
+    patch = build_patch(config, project.graph, plan, facts.build, _targets(config, plan))
+    if args.output == "-":
+        sys.stdout.write(patch.text)
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(patch.text)
+        except OSError as error:
+            raise UsageError(f"-o {args.output}: cannot write the patch: {error}") from None
+    hunks = sum(patch.edited.values())
+    where = "standard output" if args.output == "-" else args.output
+    print(f"scopeguard: patch written to {where}: deletes {len(patch.deleted)} file(s), edits {len(patch.edited)} "
+          f"file(s) in {hunks} hunk(s); {len(patch.not_edited)} place(s) not edited (listed at its top):",
+          file=sys.stderr)
+    for item in patch.not_edited:
+        print(f"  {describe(item)}", file=sys.stderr)
+    return patch
 
 
 def _check_scope_argument(args: argparse.Namespace) -> None:

@@ -42,7 +42,7 @@ def statement_spans(statements: list[ast.stmt]) -> tuple[tuple[int, int, int], .
 
 
 def _parse(comment: str) -> tuple[tuple[str, ...], str] | None:
-    match = _SUPPRESSION.match(comment)
+    match = _SUPPRESSION.search(comment)  # also after other text: `# why  # scopeguard: ignore[...]`
     if match is None:
         return None
     codes = match.group(1)
