@@ -150,7 +150,10 @@ BOILERPLATE = {
 PREIMPORT = ("unittest", "typing", "importlib", "contextlib", "functools", "ast", "json", "builtins")
 
 IMPORT_TIME_CODES = frozenset({"SG201", "SG205", "SG301", "SG402", "SG403"})
-LAZY_CODES = frozenset({"SG202", "SG302"})
+# SG205 (dynamic) and SG403 (wrong toggle) are about the kind of guard, not the time: their message
+# says "lazily (when a function runs)" for an import inside a function; counted as lazy then.
+LAZY_CODES = frozenset({"SG202", "SG302", "SG205(lazy)", "SG403(lazy)"})
+LAZILY = "lazily (when a function runs)"
 OPTIONAL_CODES = frozenset({"SG204"})
 UNKNOWN_CODES = frozenset({"SG206", "SG208"})
 NOT_ABOUT_IMPORTS = frozenset({"SG303", "SG401", "SG404"})  # packaging, config: not an answer about the case
@@ -318,7 +321,8 @@ def ask_scopeguard(case: Case, present: Path, cache: Path) -> Answer:
         raise RuntimeError(f"{case.id}: scopeguard check exited {code}: {err.strip()}")
     report = json.loads(out)
     relevant = [v for v in report["violations"] if v["code"] not in NOT_ABOUT_IMPORTS]
-    codes = tuple(sorted({v["code"] for v in relevant}))
+    codes = tuple(sorted({v["code"] + ("(lazy)" if v["code"] in ("SG205", "SG403") and LAZILY in v["message"] else "")
+                          for v in relevant}))
     findings = tuple(f"{v['path']}:{v['line']} {v['code']}" for v in relevant)
     code, out, err = run_main("delete-plan", SCOPE, str(present), "--format", "json", *common, cwd=present)
     if code not in (0, 1):
