@@ -58,7 +58,9 @@ class RootImportLoadsScope(Rule):
     Follows every import that runs at import time from each top-level package (`import tvm`)
     with the scope's toggle off, and reports a scope that is still loaded, with the chain of
     modules that loads it. Imports behind the scope's toggle and type-only imports are not
-    followed; imports behind other toggles and `try`/`except ImportError` are, because they run.
+    followed; imports behind other toggles and `try`/`except ImportError` are, because they run —
+    except the toggles of scopes that declare `uses = [scope]`: such a scope is off whenever the
+    one it uses is.
 
     ## Why is this bad
     Turning the toggle off must contain the scope. If `import tvm` still loads it — often through
@@ -101,8 +103,12 @@ class RootImportLoadsScope(Rule):
             if scope.toggle is None:
                 continue
 
-            def runs_with_toggle_off(site, toggle=scope.toggle):
-                return site.execution is Execution.IMPORT and site.state_required(toggle) is not True
+            # A scope that declares `uses = [scope]` cannot be on while the scope is off: its
+            # toggle is off too, and imports behind it do not run.
+            off = (scope.toggle, *(u.toggle for u in project.users(scope) if u.toggle))
+
+            def runs_with_toggle_off(site, off=off):
+                return site.execution is Execution.IMPORT and not any(site.state_required(t) is True for t in off)
 
             best: list[str] | None = None
             for root in roots:
