@@ -180,3 +180,18 @@ def test_split_takes_likely_new_occurrences_as_new_first():
     assert split([a, b], known) == ([b], [a])  # without a hint: the later one is new
     assert split([a, b], known, lambda v: v.line == 3) == ([a], [b])
     assert split([a, b], Counter()) == ([a, b], [])
+
+
+def test_baseline_records_what_check_reports_under_the_configs_select_and_ignore(project):
+    """`ignore = ["SG202"]` in [tool.scopeguard]: `check` never reports SG202, so the baseline does
+    not record it either (an entry check can never match would only be stale)."""
+    config = project / "pyproject.toml"
+    text = config.read_text()
+    assert "\nignore =" not in text
+    config.write_text(text.replace("[tool.scopeguard]\n", '[tool.scopeguard]\nignore = ["SG202"]\n', 1))
+    code, _, err = _baseline(run_main, project)
+    assert (code, err) == (0, "")
+    entries = json.loads((project / "scopeguard-baseline.json").read_text())["entries"]
+    assert entries and not [e for e in entries if e["code"] == "SG202"]
+    code, out, _ = _check(run_main, project, "--fail-on-stale")
+    assert code == 0, out

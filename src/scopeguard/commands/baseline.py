@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     progress = Progress()
     try:
-        analysis = analyse(config, cache=open_cache(args, config), jobs=args.jobs, progress=progress)
+        # What `check` reports with this config: its `select`/`ignore` (per-file ignores apply inside)
+        reporting = config.reporting
+        analysis = analyse(config, list(reporting.select), list(reporting.ignore), cache=open_cache(args, config),
+                           jobs=args.jobs, progress=progress)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     finally:
