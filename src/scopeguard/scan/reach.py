@@ -104,7 +104,7 @@ class ReachFacts:
             if not qual:
                 return  # nested functions: their calls are not followed
             params = tuple(a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs])
-            inner_local = _function_locals(stmt)
+            inner_local = _LazyLocals(stmt)  # worked out only if a term reads a local name
             info = {"lookup": ""}
             self._current_info = info
             saved, self.unless = self.unless, ()
@@ -361,6 +361,27 @@ def _table(name: str, value: ast.expr) -> TableFact | None:
     return None
 
 
+class _LazyLocals:
+    """_function_locals of a function, computed on the first question (most functions never ask)."""
+
+    __slots__ = ("_func", "_names")
+
+    def __init__(self, func) -> None:
+        self._func = func
+        self._names: dict | None = None
+
+    def _get(self) -> dict:
+        if self._names is None:
+            self._names = _function_locals(self._func)
+        return self._names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._get()
+
+    def __getitem__(self, name: str):
+        return self._get()[name]
+
+
 def _function_locals(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict:
     """Names bound exactly once in the function body: `x = expr` keeps expr (evaluated lazily as a
     term); `for x in TABLE` is an entry of TABLE; anything else bound more than once is unknown."""
@@ -372,16 +393,18 @@ def _function_locals(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict:
     if func.args.kwarg:
         params.add(func.args.kwarg.arg)
     for node in _walk_function(func):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            counts[node.id] = counts.get(node.id, 0) + 1
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+        elif isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assigned[node.targets[0].id] = node.value
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            if isinstance(node.target, ast.Name):
+                assigned[node.target.id] = ("for", node.iter)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 counts[name] = counts.get(name, 0) + 2
-    for node in _walk_function(func):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            assigned[node.targets[0].id] = node.value
-        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
-            assigned[node.target.id] = ("for", node.iter)
     local: dict[str, object] = {p: (("param", p),) for p in params}
     for name, count in counts.items():
         if name in params:
