@@ -300,3 +300,16 @@ def test_functions_that_run_at_import_time_get_an_import_time_copy():
         ("tvm.d", "call", None),
         ("tvm.d", "import", None),  # C() runs __init__
     ]
+
+
+def test_a_modules_own_eval_or_exec_is_no_dynamic_import():
+    """TVM v0.16's tests/python/relay/test_adt.py defines `def eval(expr)` and calls it 40 times:
+    those calls run the relay evaluator, not Python's eval, so no SG208 - while the builtin exec in
+    a file that does not rebind it is still scanned."""
+    own = b'def eval(expr):\n    return expr\n\n\nx = eval(f"{1}")\ny = eval(make())\n'
+    facts = scan_source(own, path="t.py", module="pkg.t", is_package=False, matcher=ToggleMatcher([]))
+    assert (facts.sites, facts.unresolved) == ((), ())
+    builtin = b'x = eval(make())\nexec("import pkg.feat")\n'
+    facts = scan_source(builtin, path="t.py", module="pkg.t", is_package=False, matcher=ToggleMatcher([]))
+    assert [(s.target, s.line) for s in facts.sites] == [("pkg.feat", 2)]
+    assert [u.line for u in facts.unresolved] == [1]

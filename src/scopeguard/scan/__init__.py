@@ -109,9 +109,11 @@ def scan_source(
         statements = in_source_order(ast_tree) if ast_tree is not None else []
         bindings = ImportBindings.of(statements, module, is_package)
         aliases = callable_aliases(ast_tree, bindings) if scan_calls else {}
-        callees = (bindings.dynamic_callees() | EXTRA_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
-        names = KnownStrings(ast_tree, module, is_package, extra)
         context = walk_context(bindings, ast_tree)
+        callees = (bindings.dynamic_callees() | EXTRA_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
+        # A module's own `def eval(expr)` (TVM's relay tests) is no builtin: its calls import nothing.
+        callees = callees - (context.module_names & _SHADOWABLE_BUILTINS)
+        names = KnownStrings(ast_tree, module, is_package, extra)
         file_toggles = matcher.for_file(tree, source, module, is_package)  # binding-aware
         setup = (file_toggles, module, is_package, bindings, names, scan_calls, callees, mentions_possible, context, aliases)
         try:
@@ -149,6 +151,9 @@ def scan_source(
 
 # Words that may start a dynamic import: a file without any is not searched for calls.
 _DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\(")
+
+
+_SHADOWABLE_BUILTINS = frozenset({"exec", "eval", "__import__"})
 
 
 def _with_reach(unresolved: list, reach) -> list:

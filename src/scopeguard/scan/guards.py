@@ -64,6 +64,7 @@ class WalkContext:
     exit_calls: frozenset[str] = _EXIT_CALLS
     error_names: dict = field(default_factory=dict)
     suppress_names: frozenset[str] = frozenset({"suppress"})
+    module_names: frozenset[str] = frozenset()  # every name bound at module level (`def eval(...)`)
 
 
 def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
@@ -107,7 +108,7 @@ def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
             parts = [_ast_dotted(e) for e in value.elts]
             if all(parts):
                 errors[name] = tuple(p.rpartition(".")[2] for p in parts)
-    return WalkContext(frozenset(exits), errors, frozenset(suppress))
+    return WalkContext(frozenset(exits), errors, frozenset(suppress), frozenset(counts))
 
 
 def _ast_dotted(expr: ast.expr) -> str | None:
