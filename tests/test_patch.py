@@ -293,3 +293,21 @@ def test_attribute_use_listed_in_the_patch(tmp_path):
     line = next(i for i, t in enumerate(lines, 1) if "tvm.relax.Function" in t)
     assert (f"#   python/tvm/support.py:{line}: tvm.relax.Function -- uses the scope as an attribute, with no "
             "import: fails when this line runs; edit by hand") in text
+
+
+def test_apply_verify_predicts_what_the_patch_leaves_broken(tmp_path):
+    """Deleting rb/backend/dsp alone breaks `import rb` (the tuple entry "dsp" is imported at import
+    time); the patch also removes that entry, so after it nothing breaks - the prediction --verify
+    compares with is the patched tree's (0), not the plain deletion's (9 modules)."""
+    project = _copy("reach_backends", tmp_path)
+    out = tmp_path / "dsp.patch"
+    code, stdout, _ = run_main("delete-plan", "rb.backend.dsp", str(project), "--apply", "-o", str(out), "--verify",
+                               "--format", "json", "--no-cache")
+    import json
+
+    data = json.loads(stdout)
+    assert len(data["broken"]) == 9  # the plain deletion
+    assert '-    "dsp",\n' in out.read_text()
+    verify = data["verify"]
+    assert (verify["broken"], verify["predicted_and_broken"], verify["predicted_but_fine"],
+            verify["broken_not_predicted"]) == ({}, [], [], [])

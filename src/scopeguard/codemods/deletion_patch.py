@@ -57,6 +57,7 @@ class Patch:
     removed_entries: tuple[RegistryEntry, ...] = ()
     packaging_lines: tuple[tuple[str, int], ...] = ()
     not_edited: tuple[NotEdited, ...] = ()
+    python_sources: dict[str, str] = field(default_factory=dict)  # edited .py path -> its text after the patch
 
 
 def deletion_files(config: Config, targets: Iterable[str]) -> tuple[list[tuple[str, str, int]], list[NotEdited]]:
@@ -182,6 +183,7 @@ def build_patch(
             by_file.setdefault(entry.path, []).append(entry)
 
     chunks, edited = [], {}
+    python_sources: dict[str, str] = {}
     removed_imports, removed_entries = [], []
     for path in sorted(set(removals) | set(by_file)):
         old = read(path)
@@ -210,6 +212,7 @@ def build_patch(
         if text:
             chunks.append(text)
             edited[path] = text.count("\n@@ ")
+            python_sources[path] = new
 
     # Packaging files.
     packaging_lines = []
@@ -302,6 +305,7 @@ def build_patch(
         removed_entries=tuple(removed_entries),
         packaging_lines=tuple(packaging_lines),
         not_edited=tuple(not_edited),
+        python_sources=python_sources,
     )
 
 

@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         deleted = set(plan.deleted_modules)
         remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
         predicted = [b.module for b in plan.broken if not b.extra]
+        if patch is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
+            predicted = _predicted_after_patch(config, project, plan, patch, args.toggle_off, packaging)
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
                                            timeout=args.timeout, jobs=args.jobs,
@@ -123,6 +125,24 @@ def run(args: argparse.Namespace) -> int:
         print(_as_text(config, plan, sizes, verification))
     broke = verification.broken if verification is not None else None
     return EXIT_CLEAN if plan.clean and not broke else EXIT_VIOLATIONS
+
+
+def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging) -> list[str]:
+    """The modules that fail at import time once the patch is applied: the deletion simulated again
+    on the project's facts with every Python file the patch edits scanned as the patch leaves it."""
+    from .. import pipeline
+    from ..core import simulate_deletion
+    from ..graph import ImportGraph
+
+    files = project.graph.files.values()
+    by_path = {f.path: f for f in files}
+    sources = [(path, by_path[path].module, by_path[path].is_package, by_path[path].extra, text.encode("utf-8"))
+               for path, text in sorted(patch.python_sources.items()) if path in by_path]
+    edited = {path for path, *_ in sources}
+    facts = [f for f in files if f.path not in edited] + pipeline.scan_sources(config, sources)
+    after = simulate_deletion(ImportGraph(facts), plan.scope, toggles_off=toggles_off, references=packaging,
+                              users=project.users(plan.scope))
+    return [b.module for b in after.broken if not b.extra]
 
 
 def _write_patch(args: argparse.Namespace, config, project, plan, facts):
