@@ -340,17 +340,23 @@ class _Resolver:
                     work.append(caller)
         return relevant
 
+    def _env_in(self, facts: FileFacts, function: str):
+        """The values a function's names may hold ({} at module level); None for a function that is
+        not followed (nested, or in an extra-root file)."""
+        if not function:
+            return {}
+        qualified = f"{facts.module}.{function}"
+        if facts.extra or qualified not in self.functions:
+            return None
+        return self.env_for(qualified)
+
     def _origins(self) -> None:
         self.seen.clear()
         for (node, function), calls in self.calls.items():
             facts = self.files[node]
-            if function:
-                qualified = f"{facts.module}.{function}"
-                if facts.extra or qualified not in self.functions:
-                    continue
-                env = self.env_for(qualified)
-            else:
-                env = {}
+            env = self._env_in(facts, function)
+            if env is None:
+                continue
             for call in calls:
                 target = self.callee(call.callee)
                 if target is None or target not in self.relevant:
@@ -367,13 +373,9 @@ class _Resolver:
                           set())
         for (node, function), items in self.dynamic.items():
             facts = self.files[node]
-            if function:
-                qualified = f"{facts.module}.{function}"
-                if facts.extra or qualified not in self.functions:
-                    continue
-                env = self.env_for(qualified)
-            else:
-                env = {}
+            env = self._env_in(facts, function)
+            if env is None:
+                continue
             for item in items:
                 at_import = not function and item.execution.value == "import"
                 origin = (facts, item.line, item.column, at_import)
