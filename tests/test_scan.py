@@ -313,3 +313,23 @@ def test_a_modules_own_eval_or_exec_is_no_dynamic_import():
     facts = scan_source(builtin, path="t.py", module="pkg.t", is_package=False, matcher=ToggleMatcher([]))
     assert [(s.target, s.line) for s in facts.sites] == [("pkg.feat", 2)]
     assert [u.line for u in facts.unresolved] == [1]
+
+
+def test_walrus_bindings_found_in_the_statements_that_hold_them():
+    """The binding pass visits only top-level statements holding `:=` (found with `ast`, paired
+    in order, `a; b` being two `ast` statements); the toggle read through a walrus target is
+    still followed, in a function and at module level."""
+    from scopeguard.scan.bindings import _statements_with_walrus
+
+    source = b"x = 1; y = 2\nif (on := USE_A):\n    import m\n\ndef f():\n    if (g := USE_A):\n        import n\n"
+    tree = libcst_parse(source)
+    assert [type(s).__name__ for s in _statements_with_walrus(tree, source)] == ["If", "FunctionDef"]
+    facts = scan_source(source + b"if on:\n    import k\n", path="w.py", module="pkg.w", is_package=False,
+                        matcher=ToggleMatcher([Toggle("a", ("USE_A",), ())]))
+    assert {s.target: s.state_required("a") for s in facts.sites} == {"m": True, "n": True, "k": True}
+
+
+def libcst_parse(source: bytes):
+    import libcst
+
+    return libcst.parse_module(source)

@@ -164,7 +164,7 @@ class ToggleMatcher:
         """The binding-aware view of one file (a binding pass only where a toggle may be read)."""
         if not any(word in source for word in self._triggers):
             return FileToggles(self, None)
-        return FileToggles(self, FileBindings(tree, module, is_package, walrus=b":=" in source))
+        return FileToggles(self, FileBindings(tree, module, is_package, walrus=source if b":=" in source else False))
 
     # The same questions without bindings (names read as spelled): for callers without a file.
     def implies(self, expr: cst.BaseExpression, truth: bool) -> Knowledge:
