@@ -489,7 +489,7 @@ def dynamic_loads(project: Project, scope: Scope) -> list[Item]:
         if facts is None or facts.extra or _owned(project, scope, facts):
             continue
         for item in facts.unresolved:
-            if item.reason is UnresolvedReason.BEYOND_ROOT:
+            if item.reason in (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK):
                 continue
             if item.prefix and not scope.may_contain(item.prefix):
                 continue

@@ -189,6 +189,10 @@ class UnresolvedReason(str, enum.Enum):
     BEYOND_ROOT = "relative import beyond top-level package"  # a relative import climbs above the root
     NOT_LITERAL = "target is not a literal"  # importlib.import_module(name), f"tvm.contrib.{x}"
     RELATIVE_DYNAMIC = "relative dynamic import"  # import_module(".x", package=...): a literal, relative
+    # `sys.meta_path.append(Finder())` (or insert/extend, `sys.path_hooks`): not an import itself; it
+    # makes imports of modules that are not in the tree servable by any module (HOOKED below)
+    INSTALLS_HOOK = "installs an import hook"
+    HOOKED = "not in the tree: an import hook the project installs may serve it with any module"
 
     def __str__(self) -> str:
         return self.value

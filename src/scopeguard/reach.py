@@ -39,6 +39,8 @@ from .model import (
     ImportSite,
     SiteKind,
     Term,
+    UnresolvedImport,
+    UnresolvedReason,
 )
 
 _MAX_VALUES = 256  # values of one term; beyond, only their common prefix is kept
@@ -90,7 +92,26 @@ class Reach:
 
 
 def resolve(files: dict[str, FileFacts], modules: frozenset[str]) -> Reach:
-    return _Resolver(files, modules).run()
+    reach = _Resolver(files, modules).run()
+    return dataclasses.replace(reach, files=_hooked(reach.files, modules))
+
+
+def _hooked(files: dict[str, FileFacts], modules: frozenset[str]) -> dict[str, FileFacts]:
+    """Where the project installs an import hook (`sys.meta_path.append(Finder())`), an import of a
+    module under a project package that is not in the tree is served by the hook - with any module
+    it likes (TVM's `tvm.script.parser.<dialect>` is the dialect's package). Such an import is
+    unknown (UnresolvedReason.HOOKED), never silently nothing."""
+    if not any(u.reason is UnresolvedReason.INSTALLS_HOOK for f in files.values() for u in f.unresolved):
+        return files
+    tops = {m.partition(".")[0] for m in modules}
+    out = dict(files)
+    for node, facts in files.items():
+        hooked = [UnresolvedImport(site.line, site.column, site.target, "", UnresolvedReason.HOOKED, site.guards)
+                  for site in facts.sites
+                  if site.target not in modules and site.target.partition(".")[0] in tops]
+        if hooked:
+            out[node] = dataclasses.replace(facts, unresolved=(*facts.unresolved, *hooked))
+    return out
 
 
 def _env_guard(guard: Guard) -> Guard:

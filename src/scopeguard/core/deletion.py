@@ -242,9 +242,15 @@ def _unknown_dynamic_imports(graph: ImportGraph, scope: Scope, skip: set[str]) -
         if facts.node in skip:
             continue
         for item in facts.unresolved:
-            if item.reason is UnresolvedReason.BEYOND_ROOT or item.prefix and not item.prefix.startswith("."):
+            if item.reason in (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK):
+                continue
+            if item.prefix and not item.prefix.startswith("."):
                 continue
             if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
+                continue
+            if item.reason is UnresolvedReason.HOOKED:
+                found.append(Reference(facts.path, item.line, f"import {item.text}",
+                                       "not in the tree: the import hook the project installs may serve it with the scope"))
                 continue
             found.append(Reference(facts.path, item.line, item.text,
                                    "dynamic import whose target cannot be known: it may load the scope"))

@@ -246,8 +246,11 @@ class OpaqueDynamicImport(Rule):
     ## What it does
     Reports, in code outside every scope, a dynamic import (`importlib.import_module(name)`,
     `__import__(name)`, `importlib.util.find_spec(name)`) whose target scopeguard cannot know at
-    all: no literal start, no module constant, no `__name__`. Reported only when scopes are
-    declared, for a reviewer to look at once.
+    all: no literal start, no module constant, no `__name__`. Also an import of a module under a
+    project package that is not in the tree, when the project installs an import hook
+    (`sys.meta_path.append(Finder())`, `sys.path_hooks`): the hook may serve it with any module
+    (TVM's `tvm.script.parser.<dialect>`). Reported only when scopes are declared, for a reviewer
+    to look at once.
 
     ## Why is this bad
     It may load any module, scopes included, behind every toggle; no import-based check can tell.
@@ -272,15 +275,17 @@ class OpaqueDynamicImport(Rule):
             if not facts.unresolved or project.owner(facts) is not None:
                 continue
             for item in facts.unresolved:
-                if item.prefix or item.reason is not UnresolvedReason.NOT_LITERAL:
+                if item.prefix or item.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
                     continue
                 if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
                     continue
-                yield self.violation(
-                    facts,
-                    item.line,
-                    item.column,
-                    f"{facts.node} calls `{item.text}`: the module it loads cannot be known, so it may load "
-                    "a scope behind every toggle; build the name from a literal prefix, or review it and "
-                    "suppress with `# scopeguard: ignore[SG208]  reason`",
-                )
+                if item.reason is UnresolvedReason.HOOKED:
+                    what = (f"{facts.node} imports {item.text}, which is not in the tree: the import hook the "
+                            "project installs (sys.meta_path) may serve it with any module, so it may load a "
+                            "scope behind every toggle; import the module it stands for by its own name, or "
+                            "review it and suppress with `# scopeguard: ignore[SG208]  reason`")
+                else:
+                    what = (f"{facts.node} calls `{item.text}`: the module it loads cannot be known, so it may "
+                            "load a scope behind every toggle; build the name from a literal prefix, or review "
+                            "it and suppress with `# scopeguard: ignore[SG208]  reason`")
+                yield self.violation(facts, item.line, item.column, what)

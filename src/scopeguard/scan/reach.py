@@ -205,6 +205,10 @@ class ReachFacts:
             self.dynamic.append(DynamicImportFact(function, call.lineno, call.col_offset + 1, term, package, guards))
             return
         runs = self.bindings.absolute(dotted)
+        if runs in _IMPORT_HOOKS:
+            self.unresolved.append(UnresolvedImport(call.lineno, call.col_offset + 1, _text(call), "",
+                                                    UnresolvedReason.INSTALLS_HOOK, guards))
+            return
         if runs in _RUNS_MODULES or runs in _ENTRY_POINTS:
             first = call.args[0] if call.args else None
             term = self.term(first, local, narrowed) if first is not None else ANY
@@ -278,6 +282,8 @@ class ReachFacts:
 
 # Calls that run a module named at run time, or whatever installed distributions declare.
 _RUNS_MODULES = frozenset({"runpy.run_path", "runpy.run_module"})
+_IMPORT_HOOKS = frozenset(f"sys.{hooks}.{method}" for hooks in ("meta_path", "path_hooks")
+                          for method in ("append", "insert", "extend"))
 _ENTRY_POINTS = frozenset({"importlib.metadata.entry_points", "importlib_metadata.entry_points",
                            "pkg_resources.iter_entry_points"})
 
