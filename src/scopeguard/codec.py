@@ -169,4 +169,25 @@ def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
             args[i] = dec(args[i])
         return cls(*args)
 
+    if getattr(cls, "__scopeguard_interned__", False):
+        return encode, _interned(decode)
     return encode, decode
+
+
+def _interned(decode: Decoder) -> Decoder:
+    """The same stored value decodes to one shared (frozen) object: a guard such as `def load`
+    stands around every call in that function (TVM 0.27: 18,934 guards, 5,225 distinct). Keyed by
+    the value's repr, which is exact for JSON values (lists, str, int, bool, None)."""
+    memo: dict[str, Any] = {}
+
+    def decode_once(value):
+        key = repr(value)
+        found = memo.get(key)
+        if found is None:
+            found = decode(value)
+            if len(memo) >= 1 << 16:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    return decode_once

@@ -96,6 +96,8 @@ class Guard:
     # empty means any failure (allow_missing=True and other non-handler OPTIONAL guards).
     catches: frozenset[str] = frozenset()
 
+    __scopeguard_interned__ = True  # codec: equal stored guards decode to one shared object
+
 
 class Guarded:
     """What a fact with a guard stack can tell: when it runs and which toggles it needs.
