@@ -9,7 +9,6 @@ docs/audit-json-schema.json.
 from __future__ import annotations
 
 import argparse
-import html
 import re
 
 from .common import EXIT_CLEAN, EXIT_VIOLATIONS, UsageError, add_project_arguments, collect_facts
@@ -190,6 +189,8 @@ _ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]~|!#"}
 
 def _md(text: str) -> str:
     """Text safe in a Markdown table cell or <details>: escaped, on one line, no Markdown."""
+    import html  # only when Markdown is written: not on `check`'s path (the CLI imports every command)
+
     escaped = html.escape(re.sub(r"\s+", " ", str(text)), quote=False)
     return "".join(_ENTITIES.get(c, c) for c in escaped)
 
