@@ -119,7 +119,8 @@ def scan_source(
         try:
             if ast_tree is None:
                 raise _PositionMismatch
-            walk, imports = _walk(tree, _AstPositions(statements, callees), *setup)
+            call_lines = _lines_matching(source, _callee_pattern(callees)) if scan_calls else None
+            walk, imports = _walk(tree, _AstPositions(statements, callees, call_lines), *setup)
         except _PositionMismatch:
             walk, imports = _walk(tree, CstPositions(tree), *setup)
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
@@ -154,6 +155,13 @@ _DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|r
 
 
 _SHADOWABLE_BUILTINS = frozenset({"exec", "eval", "__import__"})
+
+
+def _callee_pattern(callees: frozenset[str]) -> re.Pattern[bytes]:
+    """Any spelling of a dynamic callee on a line: the last part of each name (`import_module` for
+    `importlib.import_module` and `getattr(importlib, "import_module")`, an alias `load`)."""
+    words = sorted({c.rpartition(".")[2] for c in callees if c} | {"import_module", "__import__"})
+    return re.compile(b"|".join(re.escape(w.encode()) for w in words))
 
 
 def _with_reach(unresolved: list, reach) -> list:

@@ -516,7 +516,7 @@ class GuardWalk:
     # expressions: calls that may import
 
     def expressions(self, node: cst.CSTNode, index: int, guards: Guards) -> None:
-        if self.scan_calls:
+        if self.scan_calls and self.positions.may_call(index):
             node.visit(_DynamicCallFinder(self, index, guards))
 
     def call(self, call: cst.Call, index: int, call_index: int, guards: Guards) -> None:

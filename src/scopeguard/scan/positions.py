@@ -8,6 +8,7 @@ Where the two views disagree (PositionMismatch) the scan falls back to PositionP
 from __future__ import annotations
 
 import ast
+import bisect
 
 import libcst as cst
 
@@ -21,9 +22,23 @@ class PositionMismatch(Exception):
 class AstPositions:
     """Line/column of statements and import names, from `ast`, in source order."""
 
-    def __init__(self, statements: list[ast.stmt], dynamic_callees: frozenset[str]) -> None:
+    def __init__(self, statements: list[ast.stmt], dynamic_callees: frozenset[str],
+                 call_lines: frozenset[int] | None = None) -> None:
         self.statements = statements  # astnodes.in_source_order
         self.dynamic_callees = dynamic_callees
+        # Lines whose text names a dynamic callee (any spelling's last part): a statement covering
+        # none cannot hold such a call, and its expressions need no libcst visit. None: unknown.
+        self._call_lines = sorted(call_lines) if call_lines is not None else None
+
+    def may_call(self, index: int) -> bool:
+        """Whether statement `index` (decorators included) may hold a call of a dynamic callee."""
+        if self._call_lines is None or index >= len(self.statements):
+            return True
+        stmt = self.statements[index]
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        last = stmt.end_lineno or stmt.lineno
+        at = bisect.bisect_left(self._call_lines, first)
+        return at < len(self._call_lines) and self._call_lines[at] <= last
 
     def statement(self, index: int, expected: type | None) -> ast.stmt:
         if index >= len(self.statements):
@@ -61,6 +76,9 @@ class AstPositions:
 
 class CstPositions:
     """The slow, always-right fallback: libcst's own PositionProvider."""
+
+    def may_call(self, index: int) -> bool:
+        return True
 
     def __init__(self, module: cst.Module) -> None:
         from libcst.metadata import MetadataWrapper, PositionProvider
