@@ -333,3 +333,18 @@ def libcst_parse(source: bytes):
     import libcst
 
     return libcst.parse_module(source)
+
+
+@pytest.mark.parametrize("target,prefix", [
+    ('"sqlalchemy.dialects.%s" % (name,)', "sqlalchemy.dialects."),  # SQLAlchemy's dialect loader
+    ('"pkg.plugins.{}".format(name)', "pkg.plugins."),
+    ('"100%% pkg.%s" % name', "100% pkg."),
+    ('"pkg.x" % name', ""),  # no placeholder: nothing known
+])
+def test_a_template_filled_at_run_time_keeps_its_literal_start(target, prefix):
+    """A %- or str.format template's text before its first placeholder is a known prefix: SG206
+    (may name a scope) where it could, nothing where it cannot, SG208 only when nothing is known."""
+    source = f"import importlib\n\n\ndef load(name):\n    return importlib.import_module({target})\n".encode()
+    facts = scan_source(source, path="l.py", module="pkg.l", is_package=False, matcher=ToggleMatcher([]))
+    assert [(u.line, u.prefix) for u in facts.unresolved] == [(5, prefix)]
+    assert [d.term[0] for d in facts.dynamic] == ([("lit", prefix)] if prefix else [("any", "")])

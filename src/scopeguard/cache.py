@@ -49,14 +49,16 @@ from .safeio import read_regular
 # 6: (never released) branch-local facts of the phase-2 work, each branch on its own.
 # 7: (never released) the phase-2 merge in progress.
 # 8: (never released) as 9 without import-hook installations.
-# 9: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
+# 9: (never released) as 10 without %-/str.format template prefixes.
+# 10: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
 #    the exception raised, more dynamic imports, import-time copies of facts in functions called on
-#    import; toggle OFF states and binding-aware guards. Issue 16: FileFacts.statements,
-#    Suppression facts (tokenize); builtins exec/eval/__import__ rebound by the module are not
-#    dynamic imports. Issue 15: reach facts (calls at import time, string tables,
-#    registrations, locals followed into dynamic imports; sys.meta_path/path_hooks installations).
-SCAN_SCHEMA = 9
-_MAGIC = b"scopeguard-cache 9\n"
+#    import; toggle OFF states and binding-aware guards; builtins exec/eval/__import__ rebound by
+#    the module are not dynamic imports; %- and str.format templates keep their literal start.
+#    Issue 16: FileFacts.statements, Suppression facts (tokenize). Issue 15: reach facts (calls at
+#    import time, string tables, registrations, locals followed into dynamic imports,
+#    sys.meta_path/path_hooks installations).
+SCAN_SCHEMA = 10
+_MAGIC = b"scopeguard-cache 10\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
 MAX_ENTRY_BYTES = 512 * 1024 * 1024

@@ -264,6 +264,9 @@ class ReachFacts:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return _simplify([*self.term(expr.left, local, narrowed, depth + 1),
                               *self.term(expr.right, local, narrowed, depth + 1)])
+        template = _template(expr)
+        if template is not None:  # "pkg.dialects.%s" % name, "pkg.dialects.{}".format(name)
+            return _simplify([("lit", template), *ANY]) if template else ANY
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name) and expr.value.id in self.table_names:
             key = expr.slice.id if isinstance(expr.slice, ast.Name) else ""
             return (("item", f"{expr.value.id}|{key}"),)
@@ -294,6 +297,23 @@ def _text(call: ast.Call) -> str:
     except (ValueError, RecursionError):
         return "(call)"
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _template(expr: ast.expr) -> str | None:
+    """The literal start of a %- or str.format template filled at run time; None if not one."""
+    from .strings import template_start
+
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant):
+        text, mark = expr.left.value, "%"
+    elif (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format"
+          and isinstance(expr.func.value, ast.Constant)):
+        text, mark = expr.func.value.value, "{"
+    else:
+        return None
+    if not isinstance(text, str):
+        return None
+    known = template_start(text, mark)
+    return known[0] if known is not None else None
 
 
 def _simplify(parts: list) -> Term:

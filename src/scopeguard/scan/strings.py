@@ -80,7 +80,28 @@ class KnownStrings:
             return out, True
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return _join(self._resolve(expr.left), lambda: self._resolve(expr.right))
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):  # "pkg.dialects.%s" % name
+            template = self._resolve(expr.left)
+            return template_start(template[0], "%") if template is not None and template[1] else None
+        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format"
+                and isinstance(expr.func.value, ast.Constant) and isinstance(expr.func.value.value, str)):
+            return template_start(expr.func.value.value, "{")  # "pkg.dialects.{}".format(name)
         return None
+
+
+def template_start(template: str, mark: str) -> Known | None:
+    """The known start of a %- or str.format template filled at run time: the text before its first
+    placeholder (a doubled mark is the mark itself). None when it has no placeholder (the result
+    is not worked out: an error or the template, which is rare for a module name)."""
+    out, i = "", 0
+    while i < len(template):
+        if template[i] == mark:
+            if template[i + 1 : i + 2] == mark:
+                out, i = out + mark, i + 2
+                continue
+            return out, False
+        out, i = out + template[i], i + 1
+    return None
 
 
 def _join(left: Known | None, right) -> Known | None:
