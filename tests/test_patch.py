@@ -308,6 +308,7 @@ def test_apply_verify_predicts_what_the_patch_leaves_broken(tmp_path):
     data = json.loads(stdout)
     assert len(data["broken"]) == 9  # the plain deletion
     assert '-    "dsp",\n' in out.read_text()
+    assert "fail through those" not in out.read_text()  # the header lists what the patch leaves broken: nothing
     verify = data["verify"]
     assert (verify["broken"], verify["predicted_and_broken"], verify["predicted_but_fine"],
             verify["broken_not_predicted"]) == ({}, [], [], [])

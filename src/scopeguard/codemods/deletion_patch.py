@@ -147,6 +147,7 @@ def build_patch(
     targets: list[str],
     *,
     entries: Iterable[RegistryEntry] | None = None,
+    still_broken: frozenset[str] | None = None,
 ) -> Patch:
     from ..packaging import _pattern, references
 
@@ -263,11 +264,14 @@ def build_patch(
     for ref in plan.unknown:
         not_edited.append(NotEdited(ref.path, ref.line, ref.text, "dynamic import of unknown target: may load the "
                                     "scope; check the names it can take"))
-    for b in plan.broken:
+    # `still_broken`: the modules that fail once this patch is applied (the caller simulated it);
+    # those the patch repairs (a registry entry removed) are not listed.
+    broken = [b for b in plan.broken if still_broken is None or b.module in still_broken]
+    for b in broken:
         if b.direct:
             not_edited.append(NotEdited(b.path, b.line, f"imports {b.chain[-1]}",
                                         "fails at import time: an unguarded import of the scope; edit by hand"))
-    indirect = [b for b in plan.broken if not b.direct]
+    indirect = [b for b in broken if not b.direct]
     if indirect:
         not_edited.append(NotEdited("", 0, "", f"{len(indirect)} more module(s) fail through those "
                                     "(delete-plan lists them with their chains)"))

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
                              users=project.users(scope))
     sizes = _line_counts(config.root, plan.deleted_paths)
-    patch = _write_patch(args, config, project, plan, facts) if args.apply else None
+    patch, still_broken = _write_patch(args, config, project, plan, facts, packaging) if args.apply else (None, None)
 
     verification = None
     if args.verify:
@@ -105,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         deleted = set(plan.deleted_modules)
         remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
         predicted = [b.module for b in plan.broken if not b.extra]
-        if patch is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
-            predicted = _predicted_after_patch(config, project, plan, patch, args.toggle_off, packaging)
+        if still_broken is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
+            predicted = [b.module for b in still_broken if not b.extra]
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
                                            timeout=args.timeout, jobs=args.jobs,
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if plan.clean and not broke else EXIT_VIOLATIONS
 
 
-def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging) -> list[str]:
+def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging) -> list:
     """The modules that fail at import time once the patch is applied: the deletion simulated again
     on the project's facts with every Python file the patch edits scanned as the patch leaves it."""
     from .. import pipeline
@@ -142,14 +142,20 @@ def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging)
     facts = [f for f in files if f.path not in edited] + pipeline.scan_sources(config, sources)
     after = simulate_deletion(ImportGraph(facts), plan.scope, toggles_off=toggles_off, references=packaging,
                               users=project.users(plan.scope))
-    return [b.module for b in after.broken if not b.extra]
+    return list(after.broken)
 
 
-def _write_patch(args: argparse.Namespace, config, project, plan, facts):
-    """`--apply`: the deletion as a patch (codemods.deletion_patch), written to -o; a summary on stderr."""
+def _write_patch(args: argparse.Namespace, config, project, plan, facts, packaging):
+    """`--apply`: the deletion as a patch (codemods.deletion_patch), written to -o; a summary on
+    stderr. Returns the patch and the modules that still fail at import time once it is applied."""
     from ..codemods.deletion_patch import build_patch, describe
 
-    patch = build_patch(config, project.graph, plan, facts.build, _targets(config, plan))
+    targets = _targets(config, plan)
+    patch = build_patch(config, project.graph, plan, facts.build, targets)
+    still_broken = _predicted_after_patch(config, project, plan, patch, args.toggle_off, packaging)
+    if {b.module for b in still_broken} != {b.module for b in plan.broken}:
+        patch = build_patch(config, project.graph, plan, facts.build, targets,
+                            still_broken=frozenset(b.module for b in still_broken))
     if args.output == "-":
         sys.stdout.write(patch.text)
     else:
@@ -165,7 +171,7 @@ def _write_patch(args: argparse.Namespace, config, project, plan, facts):
           file=sys.stderr)
     for item in patch.not_edited:
         print(f"  {describe(item)}", file=sys.stderr)
-    return patch
+    return patch, still_broken
 
 
 def _check_scope_argument(args: argparse.Namespace) -> None:
