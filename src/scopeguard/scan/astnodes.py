@@ -57,9 +57,12 @@ def callee(call: ast.Call) -> str | None:
 
 
 def dotted(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        base = dotted(expr.value)
-        return f"{base}.{expr.attr}" if base else None
-    return None
+    """`a.b.c` for a Name or a chain of Attributes on one (iterative: any depth); else None."""
+    names = []
+    while isinstance(expr, ast.Attribute):
+        names.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    names.append(expr.id)
+    return ".".join(reversed(names))

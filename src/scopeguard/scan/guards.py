@@ -23,6 +23,7 @@ from typing import Protocol
 import libcst as cst
 
 from ..model import MAIN, TYPE_CHECKING, Guard, GuardKind
+from .astnodes import dotted as _dotted_ast
 from .positions import CstPositions
 from .syntax import block_statements, code, dotted_name, last_name, last_small_statement, string_value
 from .toggles import ToggleMatcher, frozen
@@ -96,7 +97,7 @@ def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
     for name, value in assigned.items():
         if counts.get(name) != 1:
             continue
-        dotted = _ast_dotted(value)
+        dotted = _dotted_ast(value)
         if dotted is not None:
             if dotted in exits:
                 exits.add(name)  # stop = sys.exit
@@ -105,19 +106,10 @@ def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
             else:
                 errors[name] = (dotted.rpartition(".")[2],)
         elif isinstance(value, ast.Tuple):
-            parts = [_ast_dotted(e) for e in value.elts]
+            parts = [_dotted_ast(e) for e in value.elts]
             if all(parts):
                 errors[name] = tuple(p.rpartition(".")[2] for p in parts)
     return WalkContext(frozenset(exits), errors, frozenset(suppress), frozenset(counts))
-
-
-def _ast_dotted(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        base = _ast_dotted(expr.value)
-        return f"{base}.{expr.attr}" if base else None
-    return None
 
 
 def _bound_names(stmt: ast.stmt):

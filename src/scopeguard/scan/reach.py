@@ -26,6 +26,7 @@ from ..model import (
     UnresolvedImport,
     UnresolvedReason,
 )
+from .astnodes import dotted as _dotted
 from .bindings import IMPORT_MODULE, ImportBindings
 
 ANY: Term = (("any", ""),)
@@ -328,17 +329,6 @@ def _simplify(parts: list) -> Term:
     if len(out) > _MAX_PARTS:
         out = [*out[:_MAX_PARTS - 1], ("any", "")]
     return tuple(out)
-
-
-def _dotted(node: ast.expr) -> str | None:
-    names = []
-    while isinstance(node, ast.Attribute):
-        names.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    names.append(node.id)
-    return ".".join(reversed(names))
 
 
 def _bound_names(stmt: ast.stmt):
