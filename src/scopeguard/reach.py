@@ -326,19 +326,25 @@ class _Resolver:
     def run(self) -> Reach:
         if not any(f.dynamic or f.stores for f in self.files.values()):
             return Reach(self.files, [], [], [])
-        self.relevant = self._relevant()
-        # Registries first (their values feed the lookups), then every origin.
-        for _ in range(2):
+        everything = self._relevant()
+        # Registries first (their values feed the lookups): a pass through the functions that can
+        # fill one; then every origin with what they hold.
+        if any(f.stores for f in self.files.values()):
+            self.relevant = self._relevant(stores_only=True)
             self._origins()
+        self.relevant = everything
+        self._origins()
         files = self._updated_unresolved()
         aliases = self._aliases()
         return Reach(files, list(self.written.values()), list(self.origins.values()), aliases)
 
-    def _relevant(self) -> set[str]:
-        """Functions that can reach a dynamic import or fill a registry."""
+    def _relevant(self, stores_only: bool = False) -> set[str]:
+        """Functions that can reach a dynamic import or fill a registry (only the latter with
+        `stores_only`)."""
         relevant = set()
         for qualified, (facts, fn) in self.functions.items():
-            if self.dynamic.get((facts.node, fn.name)) or any(s.function == fn.name for s in facts.stores):
+            if (not stores_only and self.dynamic.get((facts.node, fn.name))) or any(
+                    s.function == fn.name for s in facts.stores):
                 relevant.add(qualified)
         callers: dict[str, set[str]] = {}
         for (node, function), calls in self.calls.items():
