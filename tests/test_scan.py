@@ -348,3 +348,20 @@ def test_a_template_filled_at_run_time_keeps_its_literal_start(target, prefix):
     facts = scan_source(source, path="l.py", module="pkg.l", is_package=False, matcher=ToggleMatcher([]))
     assert [(u.line, u.prefix) for u in facts.unresolved] == [(5, prefix)]
     assert [d.term[0] for d in facts.dynamic] == ([("lit", prefix)] if prefix else [("any", "")])
+
+
+def test_evaluation_past_its_nesting_bound_is_unknown_not_a_crash(monkeypatch):
+    """Attribute bindings start new chains of evaluation; on torch 2.13's
+    _dynamo/bytecode_transformation.py they nested past Python's stack and the whole file was
+    lost (SG001). All evaluations of a file now share one bound: past it a value is unknown, so
+    the import is not guarded (never the other way round), and the file is analysed."""
+    from scopeguard.scan import toggles
+
+    source = b"from pkg.config import USE_A\n\nif USE_A:\n    import m\n"
+    matcher = ToggleMatcher([Toggle("a", ("USE_A",), ())])
+    facts = scan_source(source, path="p.py", module="pkg.p", is_package=False, matcher=matcher)
+    assert [s.state_required("a") for s in facts.sites if s.target == "m"] == [True]
+    monkeypatch.setattr(toggles, "_MAX_NESTING", -1)
+    facts = scan_source(source, path="p.py", module="pkg.p", is_package=False, matcher=matcher)
+    assert facts.error is None
+    assert [s.state_required("a") for s in facts.sites if s.target == "m"] == [None]

@@ -50,6 +50,7 @@ _TRIGGERS = (b"TYPE_CHECKING", b"__main__", b"skip")
 _MAX_STATES = 4096
 _MAX_ALTERNATIVES = 32
 _MAX_DEPTH = 40
+_MAX_NESTING = 80  # ev calls in progress at once (each is a few Python frames)
 
 
 class _Sentinel:
@@ -184,6 +185,7 @@ class FileToggles:
         self.matcher = matcher
         self.bindings = bindings
         self._cache: dict[int, tuple] = {}
+        self.nesting = 0  # evaluations in progress, over every evaluator of this file (see _Evaluator.ev)
 
     # -- the guard walk's questions -------------------------------------------------------------
 
@@ -427,9 +429,19 @@ class _Evaluator:
     # -- evaluation -----------------------------------------------------------------------------
 
     def ev(self, node: cst.BaseExpression, scope, depth: int) -> tuple:
-        if depth > _MAX_DEPTH:
+        # `depth` bounds one chain of reasoning; `nesting` bounds them all together: attribute
+        # bindings start new chains (`load`, `_resolve_base`), and torch's bytecode_transformation.py
+        # nests them past Python's stack. Beyond either, the value is unknown (not guarded).
+        owner = self.owner
+        if depth > _MAX_DEPTH or owner.nesting > _MAX_NESTING:
             return (UNKNOWN,)
-        depth += 1
+        owner.nesting += 1
+        try:
+            return self._ev(node, scope, depth + 1)
+        finally:
+            owner.nesting -= 1
+
+    def _ev(self, node: cst.BaseExpression, scope, depth: int) -> tuple:
         if isinstance(node, cst.Name):
             return self.name(node.value, scope, depth)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
