@@ -423,3 +423,27 @@ def test_check_does_not_report(fixture, finding):
                                                                    for f in CHECK_EXACT_WRONG}))
 def test_check_exact_findings(fixture):
     assert _check(fixture) == EXPECTED_CHECK[fixture]
+
+
+def test_imports_an_import_hook_may_serve_are_unknown_once_per_module_and_file(tmp_path):
+    """Where the project installs a sys.meta_path entry, an import of a project module that is not
+    in the tree is SG208 (the hook may serve it with any module): once per module a file imports
+    so, at its first import; without a hook such an import is nothing of ours to report."""
+    (tmp_path / "src/hp/feat").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.scopeguard]\nsource_roots = ["src"]\n[tool.scopeguard.toggles.f]\non_when_true = ["USE_F"]\n'
+        '[[tool.scopeguard.scopes]]\nname = "hp.feat"\ntoggle = "f"\n')
+    (tmp_path / "src/hp/__init__.py").write_text("import sys\n\n\nclass F:\n    pass\n\n\nsys.meta_path.append(F())\n")
+    (tmp_path / "src/hp/feat/__init__.py").write_text("")
+    (tmp_path / "src/hp/user.py").write_text("from hp.gone import a\nfrom hp.gone import b\nfrom hp.other import c\n")
+
+    def found():
+        code, out, err = run_main("check", str(tmp_path), "--no-cache", "--format", "json")
+        assert code in (0, 1), err
+        return [(v["code"], v["path"], v["line"]) for v in json.loads(out)["violations"]]
+
+    assert found() == [("SG208", "src/hp/user.py", 1), ("SG208", "src/hp/user.py", 3)]
+    code, out, _ = run_main("delete-plan", "hp.feat", str(tmp_path), "--no-cache", "--format", "json")
+    assert [(u["path"], u["line"]) for u in json.loads(out)["unknown"]] == [("src/hp/user.py", 1), ("src/hp/user.py", 3)]
+    (tmp_path / "src/hp/__init__.py").write_text("")
+    assert found() == []

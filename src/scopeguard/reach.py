@@ -106,9 +106,13 @@ def _hooked(files: dict[str, FileFacts], modules: frozenset[str]) -> dict[str, F
     tops = {m.partition(".")[0] for m in modules}
     out = dict(files)
     for node, facts in files.items():
-        hooked = [UnresolvedImport(site.line, site.column, site.target, "", UnresolvedReason.HOOKED, site.guards)
-                  for site in facts.sites
-                  if site.target not in modules and site.target.partition(".")[0] in tops]
+        hooked, seen = [], set()
+        for site in facts.sites:  # one per module a file imports so: the same decision (sites in order)
+            if site.target in modules or site.target.partition(".")[0] not in tops or site.target in seen:
+                continue
+            seen.add(site.target)
+            hooked.append(UnresolvedImport(site.line, site.column, site.target, "", UnresolvedReason.HOOKED,
+                                           site.guards))
         if hooked:
             out[node] = dataclasses.replace(facts, unresolved=(*facts.unresolved, *hooked))
     return out
