@@ -19,6 +19,15 @@ class Example:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Unedited:
+    """A line a codemod left for a person, and why (1-based; the file is the caller's)."""
+
+    line: int
+    text: str
+    why: str
+
+
 def positions(source: str) -> tuple[cst.Module, Any]:
     """The module and its position metadata (1-based lines)."""
     wrapper = MetadataWrapper(cst.parse_module(source))

@@ -18,21 +18,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .base import Example, dedent
-
-
-@dataclass(frozen=True, slots=True)
-class NotEditable:
-    line: int
-    text: str
-    why: str
+from .base import Example, Unedited, dedent
 
 
 @dataclass(frozen=True)
 class Result:
     source: str
     edited: tuple[int, ...]
-    not_editable: tuple[NotEditable, ...]
+    not_editable: tuple[Unedited, ...]
 
 
 _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -84,7 +77,7 @@ def apply(name: str, source: str, lines: Iterable[int], names: Callable[[str], b
             if indented and (table == "options.entry_points" or "=" not in stripped):
                 drop.add(number)
             else:
-                refused.append(NotEditable(number, stripped, "setup.cfg: the key's whole value names the scope; edit by hand"))
+                refused.append(Unedited(number, stripped, "setup.cfg: the key's whole value names the scope; edit by hand"))
         elif name == "pyproject.toml":
             inline = _inline_array(line, names)
             if _LIST_ITEM.match(line):
@@ -94,10 +87,10 @@ def apply(name: str, source: str, lines: Iterable[int], names: Callable[[str], b
             elif inline is not None:
                 replace[number] = inline
             else:
-                refused.append(NotEditable(number, stripped, f"pyproject.toml [{table or 'top level'}]: not a list entry "
+                refused.append(Unedited(number, stripped, f"pyproject.toml [{table or 'top level'}]: not a list entry "
                                            "or an entry point; edit by hand"))
         else:
-            refused.append(NotEditable(number, stripped, f"{name}: not edited automatically (nothing in it is run)"))
+            refused.append(Unedited(number, stripped, f"{name}: not edited automatically (nothing in it is run)"))
     out = [replace.get(n, line) for n, line in enumerate(text_lines, start=1) if n not in drop]
     return Result("".join(out), tuple(sorted(drop | set(replace))), tuple(refused))
 
@@ -106,7 +99,7 @@ _SCOPE_NAME = re.compile(r"""^\s*name\s*=\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*(?:#.*
 _SCOPE_REFS = re.compile(r"""^\s*(uses|allow)\s*=""")
 
 
-def remove_scope_table(source: str, scope: str) -> tuple[str, list[NotEditable]]:
+def remove_scope_table(source: str, scope: str) -> tuple[str, list[Unedited]]:
     """pyproject.toml without the `[[tool.scopeguard.scopes]]` table that declares `scope` (the
     configuration would name a package that is gone); another scope's `uses`/`allow` line naming
     it is returned as not editable (the other scope's contract changes: a person decides)."""
@@ -129,7 +122,7 @@ def remove_scope_table(source: str, scope: str) -> tuple[str, list[NotEditable]]
         else:
             for i in range(start, end):
                 if _SCOPE_REFS.match(lines[i]) and pattern.search(lines[i]):
-                    refused.append(NotEditable(i + 1, lines[i].strip(), f"scope {names[0] if names else '?'} "
+                    refused.append(Unedited(i + 1, lines[i].strip(), f"scope {names[0] if names else '?'} "
                                                f"names {scope} in its contract; edit by hand"))
     return "".join(line for i, line in enumerate(lines) if i not in drop), refused
 

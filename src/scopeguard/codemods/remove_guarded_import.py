@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .base import Example, dedent
+from .base import Example, Unedited, dedent
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +31,11 @@ class Removal:
     name: str | None  # the imported name of `from target import name`; None for `import target`
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
-    line: int
-    text: str
-    why: str
-
-
 @dataclass(frozen=True)
 class Result:
     source: str
     removed: tuple[Removal, ...]
-    kept: tuple[Kept, ...]
+    kept: tuple[Unedited, ...]
 
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
@@ -251,7 +244,7 @@ def _dangling(source: str, names: set[str]) -> dict[str, str]:
 def apply(source: str, removals: Iterable[Removal]) -> Result:
     """`source` without the imports named by `removals`; a removal whose name would dangle is kept."""
     wanted = list(dict.fromkeys(removals))
-    kept: list[Kept] = []
+    kept: list[Unedited] = []
     lines = source.splitlines()
     for _ in range(len(wanted) + 1):
         remover = _Remover(wanted)
@@ -261,11 +254,11 @@ def apply(source: str, removals: Iterable[Removal]) -> Result:
         undo = [r for r, name in remover.done if name in dangling]
         if not undo:
             missing = [r for r in wanted if r not in {d for d, _ in remover.done}]
-            kept += [Kept(r.line, _text(lines, r.line), "the import was not found on this line") for r in missing]
+            kept += [Unedited(r.line, _text(lines, r.line), "the import was not found on this line") for r in missing]
             return Result(new, tuple(r for r, _ in remover.done), tuple(kept))
         for r, name in remover.done:
             if name in dangling:
-                kept.append(Kept(r.line, _text(lines, r.line), dangling[name]))
+                kept.append(Unedited(r.line, _text(lines, r.line), dangling[name]))
         wanted = [r for r in wanted if r not in undo]
     raise AssertionError("unreachable: every round removes at least one candidate")
 
