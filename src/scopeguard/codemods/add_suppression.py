@@ -1,13 +1,12 @@
 """Append `# scopeguard: ignore[CODES] reason` to each line that has findings.
 
-A finding is named by its line and code; the comment goes at the end of that line, which is a line
-of the finding's statement (`scan/suppressions.py` reads it there today, and will once any line of
-a statement counts); where that line cannot take a comment, at the end of the statement's first line. Idempotent: a line
-that already suppresses a code is not given it again; a line with a scopeguard comment that lacks
-some codes gets them added to that comment. A first line whose end is inside a string, or that
-ends in a backslash, cannot take a comment: the comment then goes on a line of its own just above
-the statement (read there once suppressions accept the line above; until then the finding stays,
-and `apply` reports the line). Only lines with findings change.
+A finding is named by its line and code; the comment goes at the end of that line, a line of the
+finding's statement (`scan/suppressions.py` reads a suppression on any line of its statement, or on
+a comment line directly above it); where that line cannot take a comment, at the end of the
+statement's first line. Idempotent: a line that already suppresses a code is not given it again;
+a line with a scopeguard comment that lacks some codes gets them added to that comment. A first
+line whose end is inside a string, or that ends in a backslash, cannot take a comment: the comment
+then goes on a line of its own just above the statement. Only lines with findings change.
 """
 
 from __future__ import annotations
@@ -93,8 +92,8 @@ def apply(source: str, findings: Mapping[int, Iterable[str]], reason: str = "") 
 
     wanted: dict[int, list[str]] = {}
     for line, codes in findings.items():
-        # The finding's own line is a line of its statement: read there today and once any line
-        # of a statement counts. Else the statement's first line; else (below) the line above.
+        # The finding's own line is a line of its statement, where a suppression counts; else the
+        # statement's first line; else (below) the comment line above it.
         target = line if takes_comment(line) else _first_line(spans, line)
         bucket = wanted.setdefault(target, [])
         bucket += [c for c in codes if c not in bucket]
