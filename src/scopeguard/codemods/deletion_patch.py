@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..core import DeletionPlan
@@ -57,7 +57,6 @@ class Patch:
     removed_entries: tuple[RegistryEntry, ...] = ()
     packaging_lines: tuple[tuple[str, int], ...] = ()
     not_edited: tuple[NotEdited, ...] = ()
-    python_sources: dict[str, str] = field(default_factory=dict)  # edited .py path -> its text after the patch
 
 
 def deletion_files(config: Config, targets: Iterable[str]) -> tuple[list[tuple[str, str, int]], list[NotEdited]]:
@@ -147,8 +146,12 @@ def build_patch(
     targets: list[str],
     *,
     entries: Iterable[RegistryEntry] | None = None,
-    still_broken: frozenset[str] | None = None,
+    still_broken: Callable[[Mapping[str, str]], Iterable[str]] | None = None,
 ) -> Patch:
+    """The deletion as one patch. `still_broken(sources)`, given the text of every Python file the
+    patch edits as it leaves them, names the modules that fail at import time once it is applied
+    (the caller simulates that); the header then lists those rather than every module the plain
+    deletion breaks (a registry entry the patch removes repairs them)."""
     from ..packaging import _pattern, references
 
     scope = plan.scope
@@ -264,9 +267,8 @@ def build_patch(
     for ref in plan.unknown:
         not_edited.append(NotEdited(ref.path, ref.line, ref.text, "dynamic import of unknown target: may load the "
                                     "scope; check the names it can take"))
-    # `still_broken`: the modules that fail once this patch is applied (the caller simulated it);
-    # those the patch repairs (a registry entry removed) are not listed.
-    broken = [b for b in plan.broken if still_broken is None or b.module in still_broken]
+    remaining = set(still_broken(python_sources)) if still_broken is not None else None
+    broken = [b for b in plan.broken if remaining is None or b.module in remaining]
     for b in broken:
         if b.direct:
             not_edited.append(NotEdited(b.path, b.line, f"imports {b.chain[-1]}",
@@ -309,7 +311,6 @@ def build_patch(
         removed_entries=tuple(removed_entries),
         packaging_lines=tuple(packaging_lines),
         not_edited=tuple(not_edited),
-        python_sources=python_sources,
     )
 
 

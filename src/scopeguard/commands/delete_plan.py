@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
                              users=project.users(scope))
     sizes = _line_counts(config.root, plan.deleted_paths)
-    patch, still_broken = _write_patch(args, config, project, plan, facts, packaging) if args.apply else (None, None)
+    patch, broken_after = _write_patch(args, config, project, plan, facts, packaging) if args.apply else (None, None)
 
     verification = None
     if args.verify:
@@ -105,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         deleted = set(plan.deleted_modules)
         remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
         predicted = [b.module for b in plan.broken if not b.extra]
-        if still_broken is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
-            predicted = [b.module for b in still_broken if not b.extra]
+        if broken_after is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
+            predicted = [b.module for b in broken_after if not b.extra]
         try:
             verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
                                            timeout=args.timeout, jobs=args.jobs,
@@ -127,19 +127,20 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if plan.clean and not broke else EXIT_VIOLATIONS
 
 
-def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging) -> list:
-    """The modules that fail at import time once the patch is applied: the deletion simulated again
-    on the project's facts with every Python file the patch edits scanned as the patch leaves it."""
+def _broken_after(config, project, plan, sources, toggles_off, packaging) -> list:
+    """What fails at import time once the patch is applied: the deletion simulated again on the
+    project's facts with every Python file the patch edits scanned as the patch leaves it
+    (`sources`: path -> text)."""
     from .. import pipeline
     from ..core import simulate_deletion
     from ..graph import ImportGraph
 
     files = project.graph.files.values()
     by_path = {f.path: f for f in files}
-    sources = [(path, by_path[path].module, by_path[path].is_package, by_path[path].extra, text.encode("utf-8"))
-               for path, text in sorted(patch.python_sources.items()) if path in by_path]
-    edited = {path for path, *_ in sources}
-    facts = [f for f in files if f.path not in edited] + pipeline.scan_sources(config, sources)
+    scanned = [(path, by_path[path].module, by_path[path].is_package, by_path[path].extra, text.encode("utf-8"))
+               for path, text in sorted(sources.items()) if path in by_path]
+    edited = {path for path, *_ in scanned}
+    facts = [f for f in files if f.path not in edited] + pipeline.scan_sources(config, scanned)
     after = simulate_deletion(ImportGraph(facts), plan.scope, toggles_off=toggles_off, references=packaging,
                               users=project.users(plan.scope))
     return list(after.broken)
@@ -147,15 +148,16 @@ def _predicted_after_patch(config, project, plan, patch, toggles_off, packaging)
 
 def _write_patch(args: argparse.Namespace, config, project, plan, facts, packaging):
     """`--apply`: the deletion as a patch (codemods.deletion_patch), written to -o; a summary on
-    stderr. Returns the patch and the modules that still fail at import time once it is applied."""
+    stderr. Returns the patch and what still fails at import time once it is applied."""
     from ..codemods.deletion_patch import build_patch, describe
 
-    targets = _targets(config, plan)
-    patch = build_patch(config, project.graph, plan, facts.build, targets)
-    still_broken = _predicted_after_patch(config, project, plan, patch, args.toggle_off, packaging)
-    if {b.module for b in still_broken} != {b.module for b in plan.broken}:
-        patch = build_patch(config, project.graph, plan, facts.build, targets,
-                            still_broken=frozenset(b.module for b in still_broken))
+    after: list = []
+
+    def still_broken(sources):
+        after[:] = _broken_after(config, project, plan, sources, args.toggle_off, packaging)
+        return {b.module for b in after}
+
+    patch = build_patch(config, project.graph, plan, facts.build, _targets(config, plan), still_broken=still_broken)
     if args.output == "-":
         sys.stdout.write(patch.text)
     else:
@@ -171,7 +173,7 @@ def _write_patch(args: argparse.Namespace, config, project, plan, facts, packagi
           file=sys.stderr)
     for item in patch.not_edited:
         print(f"  {describe(item)}", file=sys.stderr)
-    return patch, still_broken
+    return patch, after
 
 
 def _check_scope_argument(args: argparse.Namespace) -> None:
