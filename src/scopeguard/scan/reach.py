@@ -28,6 +28,7 @@ from ..model import (
 )
 from .astnodes import dotted as _dotted
 from .bindings import IMPORT_MODULE, ImportBindings
+from .strings import template_of, template_start
 
 ANY: Term = (("any", ""),)
 _MAX_PARTS = 8
@@ -302,18 +303,10 @@ def _text(call: ast.Call) -> str:
 
 def _template(expr: ast.expr) -> str | None:
     """The literal start of a %- or str.format template filled at run time; None if not one."""
-    from .strings import template_start
-
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant):
-        text, mark = expr.left.value, "%"
-    elif (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format"
-          and isinstance(expr.func.value, ast.Constant)):
-        text, mark = expr.func.value.value, "{"
-    else:
+    filled = template_of(expr)
+    if filled is None or not isinstance(filled[0], ast.Constant) or not isinstance(filled[0].value, str):
         return None
-    if not isinstance(text, str):
-        return None
-    known = template_start(text, mark)
+    known = template_start(filled[0].value, filled[1])
     return known[0] if known is not None else None
 
 

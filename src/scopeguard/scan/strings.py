@@ -80,13 +80,21 @@ class KnownStrings:
             return out, True
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return _join(self._resolve(expr.left), lambda: self._resolve(expr.right))
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):  # "pkg.dialects.%s" % name
-            template = self._resolve(expr.left)
-            return template_start(template[0], "%") if template is not None and template[1] else None
-        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format"
-                and isinstance(expr.func.value, ast.Constant) and isinstance(expr.func.value.value, str)):
-            return template_start(expr.func.value.value, "{")  # "pkg.dialects.{}".format(name)
+        filled = template_of(expr)
+        if filled is not None:
+            template = self._resolve(filled[0])
+            return template_start(template[0], filled[1]) if template is not None and template[1] else None
         return None
+
+
+def template_of(expr: ast.expr) -> tuple[ast.expr, str] | None:
+    """(the template, its placeholder mark) of a template filled at run time:
+    `"pkg.dialects.%s" % name` or `"pkg.dialects.{}".format(name)`; None for anything else."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+        return expr.left, "%"
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format":
+        return expr.func.value, "{"
+    return None
 
 
 def template_start(template: str, mark: str) -> Known | None:
