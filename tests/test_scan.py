@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
@@ -323,7 +324,7 @@ def test_walrus_bindings_found_in_the_statements_that_hold_them():
 
     source = b"x = 1; y = 2\nif (on := USE_A):\n    import m\n\ndef f():\n    if (g := USE_A):\n        import n\n"
     tree = libcst_parse(source)
-    assert [type(s).__name__ for s in _statements_with_walrus(tree, source)] == ["If", "FunctionDef"]
+    assert [type(s).__name__ for s in _statements_with_walrus(tree, ast.parse(source))] == ["If", "FunctionDef"]
     facts = scan_source(source + b"if on:\n    import k\n", path="w.py", module="pkg.w", is_package=False,
                         matcher=ToggleMatcher([Toggle("a", ("USE_A",), ())]))
     assert {s.target: s.state_required("a") for s in facts.sites} == {"m": True, "n": True, "k": True}

@@ -114,7 +114,7 @@ def scan_source(
         # A module's own `def eval(expr)` (TVM's relay tests) is no builtin: its calls import nothing.
         callees = callees - (context.module_names & _SHADOWABLE_BUILTINS)
         names = KnownStrings(ast_tree, module, is_package, extra)
-        file_toggles = matcher.for_file(tree, source, module, is_package)  # binding-aware
+        file_toggles = matcher.for_file(tree, source, module, is_package, ast_tree)  # binding-aware
         setup = (file_toggles, module, is_package, bindings, names, scan_calls, callees, mentions_possible, context, aliases)
         try:
             if ast_tree is None:

@@ -123,9 +123,10 @@ class FileBindings:
     walk asks about (tests, decorators, calls ending a block) live. Built once per file that can
     mention a toggle."""
 
-    def __init__(self, tree, module: str, is_package: bool, walrus: bool | bytes = False) -> None:
-        """`walrus`: the file's source (or True) when it may hold `:=`; its top-level statements
-        that do are found with `ast` (a whole-tree libcst visit costs ~1.6 s on an 8,000-line file)."""
+    def __init__(self, tree, module: str, is_package: bool, walrus=False) -> None:
+        """`walrus`: the file's `ast` module (or True) when it may hold `:=`; its top-level
+        statements that do are found with it (a whole-tree libcst visit costs ~0.5 s on an
+        8,000-line file)."""
         import libcst as cst
 
         self._cst = cst
@@ -335,11 +336,11 @@ class FileBindings:
             if body is not None and hasattr(body, "body"):
                 self._suite(body, scope)
 
-    def _walrus(self, tree, source: bool | bytes) -> None:
+    def _walrus(self, tree, parsed) -> None:
         """`(name := value)` binds name in the enclosing function (or the module)."""
         cst = self._cst
         owner = self
-        statements = _statements_with_walrus(tree, source) if isinstance(source, bytes) else None
+        statements = _statements_with_walrus(tree, parsed) if parsed is not True else None
 
         class Finder(cst.CSTVisitor):
             def __init__(self) -> None:
@@ -363,18 +364,14 @@ class FileBindings:
             stmt.visit(Finder())
 
 
-def _statements_with_walrus(tree, source: bytes):
-    """The top-level libcst statements holding a `:=`, found by `ast` (the two trees' top-level
-    statements pair up in order: a libcst line of `a; b` is two `ast` statements); None when `ast`
-    cannot say (then the whole tree is visited)."""
+def _statements_with_walrus(tree, parsed):
+    """The top-level libcst statements holding a `:=`, found in the file's `ast` module `parsed`
+    (the two trees' top-level statements pair up in order: a libcst line of `a; b` is two `ast`
+    statements); None when they do not pair up (then the whole tree is visited)."""
     import ast
 
     import libcst as cst
 
-    try:
-        parsed = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
     flat = parsed.body
     chosen, at = [], 0
     for stmt in tree.body:

@@ -161,11 +161,13 @@ class ToggleMatcher:
             name.encode() in source for name in self.decorator_names
         )
 
-    def for_file(self, tree: cst.Module, source: bytes, module: str, is_package: bool) -> FileToggles:
-        """The binding-aware view of one file (a binding pass only where a toggle may be read)."""
+    def for_file(self, tree: cst.Module, source: bytes, module: str, is_package: bool, ast_tree=None) -> FileToggles:
+        """The binding-aware view of one file (a binding pass only where a toggle may be read);
+        `ast_tree`, the file's `ast` when the caller has it, narrows the search for `:=`."""
         if not any(word in source for word in self._triggers):
             return FileToggles(self, None)
-        return FileToggles(self, FileBindings(tree, module, is_package, walrus=source if b":=" in source else False))
+        walrus = (ast_tree if ast_tree is not None else True) if b":=" in source else False
+        return FileToggles(self, FileBindings(tree, module, is_package, walrus=walrus))
 
     # The same questions without bindings (names read as spelled): for callers without a file.
     def implies(self, expr: cst.BaseExpression, truth: bool) -> Knowledge:
