@@ -66,3 +66,9 @@ def dotted(expr: ast.expr) -> str | None:
         return None
     names.append(expr.id)
     return ".".join(reversed(names))
+
+
+def line_span(stmt: ast.stmt) -> tuple[int, int]:
+    """(first, last) line of a statement, its decorators included."""
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+    return first, stmt.end_lineno or stmt.lineno

@@ -10,7 +10,7 @@ import ast
 import re
 
 from ..model import Guard, GuardKind, NameReference, Patch, ReferenceKind, caught_in_innermost_function
-from .astnodes import HEADER_SKIP, dotted
+from .astnodes import HEADER_SKIP, dotted, line_span
 from .bindings import ImportBindings
 from .guards import Guards
 from .strings import KnownStrings
@@ -184,8 +184,7 @@ def lines_matching(source: bytes, pattern: re.Pattern[bytes]) -> frozenset[int]:
 
 def _spans_any(stmt: ast.stmt, lines: frozenset[int]) -> bool:
     """The statement (its decorators included) covers one of `lines`."""
-    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
-    last = stmt.end_lineno or stmt.lineno
+    first, last = line_span(stmt)
     return any(number in lines for number in range(first, last + 1))
 
 

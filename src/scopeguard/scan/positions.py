@@ -12,7 +12,7 @@ import bisect
 
 import libcst as cst
 
-from .astnodes import callee, header_nodes
+from .astnodes import callee, header_nodes, line_span
 
 
 class PositionMismatch(Exception):
@@ -35,8 +35,7 @@ class AstPositions:
         if self._call_lines is None or index >= len(self.statements):
             return True
         stmt = self.statements[index]
-        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
-        last = stmt.end_lineno or stmt.lineno
+        first, last = line_span(stmt)
         at = bisect.bisect_left(self._call_lines, first)
         return at < len(self._call_lines) and self._call_lines[at] <= last
 
