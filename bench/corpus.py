@@ -175,7 +175,7 @@ def explain_missing(project: Path, found: list[str], result: dict) -> list[str]:
     """When counts disagree: which found files scopeguard's discovery did not list, and why."""
     try:
         from scopeguard.config import load_config
-        from scopeguard.discover import discover
+        from scopeguard.collect.discover import discover
     except ImportError:
         return ["(scopeguard not importable here: cannot list the files)"]
     listed = {f.path.removeprefix("tree/") for f in discover(load_config(project / "pyproject.toml"))}

@@ -168,8 +168,8 @@ def test_init_scope_must_name_a_package(tmp_path, capsys):
 
 
 def test_toggle_candidates_skip_locals_and_none_tests(tmp_path):
-    from scopeguard.discover import ModuleFile
-    from scopeguard.suggest import find_toggle_candidates
+    from scopeguard.collect.discover import ModuleFile
+    from scopeguard.actions.suggest import find_toggle_candidates
 
     path = tmp_path / "m.py"
     path.write_text(
@@ -336,9 +336,9 @@ def test_graph_inbound_view_keeps_only_edges_into_the_scope(capsys):
 
 def test_graph_blast_radius_draws_the_breaking_chains(capsys):
     from scopeguard.config import load_config
-    from scopeguard.core import simulate_deletion
-    from scopeguard.graph import ImportGraph
-    from scopeguard.pipeline import collect_facts
+    from scopeguard.analysis import simulate_deletion
+    from scopeguard.analysis.graph import ImportGraph
+    from scopeguard.run.pipeline import collect_facts
 
     data = _graph_json(capsys, "--blast-radius", "tvm.relax")
     config = load_config(FIXTURES / "tvm_like" / "pyproject.toml")

@@ -288,7 +288,7 @@ def test_dynamic_import_that_may_load_the_scope_is_unknown_not_holds(tmp_path):
 
 
 def test_unknown_deletion_verdict_is_never_holds():
-    from scopeguard.audit import Verdict, _deprecation
+    from scopeguard.actions.audit import Verdict, _deprecation
 
     def fake(**kw):
         base = dict(clean=True, broken=(), lazy=(), references=(), guarded=(), deleted_paths=("a.py",))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard.baseline import BaselineError, dumps, load, split
-from scopeguard.model import Violation
+from scopeguard.run.baseline import BaselineError, dumps, load, split
+from scopeguard.base.model import Violation
 
 from .conftest import FIXTURES
 from .inprocess import run_main

@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 
-from scopeguard import pipeline
-from scopeguard.cache import Cache
+from scopeguard.run import pipeline
+from scopeguard.collect.cache import Cache
 from scopeguard.config import load_config
-from scopeguard.graph import ImportGraph
-from scopeguard.model import BuildFacts, BuildOption, CMakeFacts, PackagingFacts, PackagingText, ScanSettings
-from scopeguard.pipeline import analyse, build_facts_of, collect
+from scopeguard.analysis.graph import ImportGraph
+from scopeguard.base.model import BuildFacts, BuildOption, CMakeFacts, PackagingFacts, PackagingText, ScanSettings
+from scopeguard.run.pipeline import analyse, build_facts_of, collect
 from scopeguard.rules import Project
 from scopeguard.rules.deletion import PackagingNamesScope
 from scopeguard.rules.toggle import ToggleWithoutSwitch

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from scopeguard import buildopts
-from scopeguard.cache import Cache
+from scopeguard.collect import buildopts
+from scopeguard.collect.cache import Cache
 from scopeguard.config import load_config
-from scopeguard.model import BuildOption, Toggle
-from scopeguard.pipeline import analyse
+from scopeguard.base.model import BuildOption, Toggle
+from scopeguard.run.pipeline import analyse
 
 from .conftest import FIXTURES
 

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from scopeguard.cache import Cache
+from scopeguard.collect.cache import Cache
 from scopeguard.config import load_config
-from scopeguard.discover import discover
-from scopeguard.pipeline import analyse, scan_files
+from scopeguard.collect.discover import discover
+from scopeguard.run.pipeline import analyse, scan_files
 
 from .conftest import FIXTURES
 
@@ -179,7 +179,7 @@ class _Stream:
 
 
 def test_progress_shows_on_a_terminal_only():
-    from scopeguard.pipeline import Progress
+    from scopeguard.run.pipeline import Progress
 
     terminal, pipe = _Stream(True), _Stream(False)
     for stream in (terminal, pipe):
@@ -192,7 +192,7 @@ def test_progress_shows_on_a_terminal_only():
 
 
 def test_progress_stays_silent_on_short_runs():
-    from scopeguard.pipeline import Progress
+    from scopeguard.run.pipeline import Progress
 
     terminal = _Stream(True)
     progress = Progress(terminal, delay=60)
@@ -266,7 +266,7 @@ def test_facts_pickle_as_plain_tuples_and_round_trip():
     # (model._compact_pickle), and must come back equal, hashable and frozen.
     import pickle
 
-    from scopeguard.model import FileFacts, Guard, GuardKind, ImportSite, SiteKind
+    from scopeguard.base.model import FileFacts, Guard, GuardKind, ImportSite, SiteKind
 
     guard = Guard(GuardKind.CONDITION, 3, "if USE_MSC", frozenset({("msc", True)}))
     site = ImportSite("tvm.contrib.msc", None, 4, 5, SiteKind.IMPORT, (guard,))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard.cache import _MAGIC, Cache
+from scopeguard.collect.cache import _MAGIC, Cache
 from scopeguard.config import load_config
-from scopeguard.pipeline import analyse
+from scopeguard.run.pipeline import analyse
 
 from .conftest import FIXTURES, REPO
 
@@ -194,7 +194,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from scopeguard.cache import Cache
+    from scopeguard.collect.cache import Cache
     from scopeguard.config import load_config
 
     config = load_config(sys.argv[1])
@@ -260,7 +260,7 @@ def test_fifo_and_dev_zero_cache_entries_neither_hang_nor_grow(project, tmp_path
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_source_file_swapped_for_a_fifo_after_discovery_does_not_hang(project, tmp_path, monkeypatch):
-    from scopeguard import pipeline
+    from scopeguard.run import pipeline
 
     config = load_config(project / "pyproject.toml")
     target = project / "python/tvm/ir/transform.py"

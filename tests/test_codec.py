@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from scopeguard.codec import Invalid, decoder, encoder
-from scopeguard.model import (FileFacts, Suppression, UnresolvedReason, Guard, GuardKind, ImportSite, NameReference, ParseError, Patch,
+from scopeguard.collect.codec import Invalid, decoder, encoder
+from scopeguard.base.model import (FileFacts, Suppression, UnresolvedReason, Guard, GuardKind, ImportSite, NameReference, ParseError, Patch,
                               ReferenceKind, Severity, SiteKind, UnresolvedImport, Violation)
 
 GUARD = Guard(GuardKind.CONDITION, 3, "if USE_MSC", frozenset({("msc", True), ("TYPE_CHECKING", False)}),

@@ -15,7 +15,7 @@ from scopeguard.config import (
     load_config,
     validate_modules,
 )
-from scopeguard.model import Config, Scope, Toggle
+from scopeguard.base.model import Config, Scope, Toggle
 
 DESIGN_SKETCH = """\
 [project]

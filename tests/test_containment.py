@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard import parsing, pipeline
+from scopeguard.collect import parsing
+from scopeguard.run import pipeline
 from scopeguard.cli import main
 from scopeguard.config import ConfigError, load_config
-from scopeguard.discover import discover
-from scopeguard.model import ParseLimits
+from scopeguard.collect.discover import discover
+from scopeguard.base.model import ParseLimits
 
 CONFIG = """\
 [tool.scopeguard]

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from scopeguard import scan
+from scopeguard import facts as scan
 from scopeguard.config import ConfigError, load_config
-from scopeguard.model import Execution, ReferenceKind, Registries, SiteKind, Toggle
-from scopeguard.pipeline import analyse
-from scopeguard.scan import ToggleMatcher, scan_source
+from scopeguard.base.model import Execution, ReferenceKind, Registries, SiteKind, Toggle
+from scopeguard.run.pipeline import analyse
+from scopeguard.facts import ToggleMatcher, scan_source
 
 from .conftest import FIXTURES
 
@@ -391,7 +391,7 @@ def test_fixture_dynamic_imports_reach_the_existing_rules():
 
 
 def test_registries_are_part_of_the_scan_key(tmp_path):
-    from scopeguard.cache import Cache
+    from scopeguard.collect.cache import Cache
 
     one = _config(tmp_path, "")
     (tmp_path / "pyproject.toml").write_text(BASE + '\n[tool.scopeguard.registries]\nlookup = ["find_func"]\n')

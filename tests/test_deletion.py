@@ -7,9 +7,9 @@ import json
 import pytest
 
 from scopeguard.config import load_config
-from scopeguard.core import simulate_deletion
-from scopeguard.graph import ImportGraph
-from scopeguard.pipeline import collect_facts
+from scopeguard.analysis import simulate_deletion
+from scopeguard.analysis.graph import ImportGraph
+from scopeguard.run.pipeline import collect_facts
 
 from .conftest import FIXTURES
 
@@ -122,7 +122,7 @@ def test_literal_string_naming_the_scope_is_an_edit():
 
 
 def test_sg3_rules_in_check():
-    from scopeguard.pipeline import analyse
+    from scopeguard.run.pipeline import analyse
 
     found = analyse(load_config(FIXTURES / "deletable" / "pyproject.toml"), select=["SG3"]).violations
     assert [(v.code, v.importer, v.line, v.chain) for v in found] == [

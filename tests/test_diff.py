@@ -200,7 +200,7 @@ CHANGE_EXAMPLES = [(r, k, i) for r in CHANGE_RULES for k in ("VALID", "INVALID")
 
 @pytest.mark.parametrize("rule, kind, index", CHANGE_EXAMPLES, ids=[f"{r.code}-{k}-{i}" for r, k, i in CHANGE_EXAMPLES])
 def test_change_rule_examples(tmp_path, rule, kind, index):
-    from scopeguard.changes import check_diff
+    from scopeguard.run.changes import check_diff
     from scopeguard.config import load_config
 
     example = getattr(rule, kind)[index]

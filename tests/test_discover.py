@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard.discover import ExcludeMatcher, ModuleFile, discover, module_names
-from scopeguard.model import Config
+from scopeguard.collect.discover import ExcludeMatcher, ModuleFile, discover, module_names
+from scopeguard.base.model import Config
 
 
 def make(root: Path, *paths: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scopeguard.cli import main
-from scopeguard.discover import ExcludeMatcher
+from scopeguard.collect.discover import ExcludeMatcher
 
 GIT = [
     # pattern(s), path, excluded

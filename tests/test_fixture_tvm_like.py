@@ -7,7 +7,7 @@ that must stay silent.
 from __future__ import annotations
 
 from scopeguard.config import load_config
-from scopeguard.pipeline import analyse
+from scopeguard.run.pipeline import analyse
 
 from .conftest import FIXTURES
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from scopeguard.cli import main
-from scopeguard.scan import MAX_FILE_BYTES
+from scopeguard.facts import MAX_FILE_BYTES
 
 CONFIG = """\
 [tool.scopeguard]

@@ -30,8 +30,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scopeguard.model import MAIN, TYPE_CHECKING, Execution, FileFacts, SiteKind, Toggle
-from scopeguard.scan import ToggleMatcher, scan_source
+from scopeguard.base.model import MAIN, TYPE_CHECKING, Execution, FileFacts, SiteKind, Toggle
+from scopeguard.facts import ToggleMatcher, scan_source
 
 BOUNDED = settings(
     deadline=None,

@@ -12,14 +12,14 @@ import subprocess
 import pytest
 
 from scopeguard.config import find_config, load_config
-from scopeguard.graph import ImportGraph
-from scopeguard.pipeline import collect
-from scopeguard.render.dot import render_dot
-from scopeguard.render.html import render_html
-from scopeguard.render.json_format import view_document
-from scopeguard.render.mermaid import render_mermaid
-from scopeguard.render.style import EDGE_STYLES
-from scopeguard.render.view import EdgeKind, Options, build_view
+from scopeguard.analysis.graph import ImportGraph
+from scopeguard.run.pipeline import collect
+from scopeguard.output.render.dot import render_dot
+from scopeguard.output.render.html import render_html
+from scopeguard.output.render.json_format import view_document
+from scopeguard.output.render.mermaid import render_mermaid
+from scopeguard.output.render.style import EDGE_STYLES
+from scopeguard.output.render.view import EdgeKind, Options, build_view
 from scopeguard.rules import Project, run, selected
 
 from .conftest import FIXTURES, REPO
@@ -245,7 +245,7 @@ def test_mermaid_and_html_show_the_coupling_kinds(project):
 
 
 def test_layout_keeps_scopes_apart_with_coupling_edges(project):
-    from scopeguard.render.layout import layout
+    from scopeguard.output.render.layout import layout
 
     for options in ({}, {"depth": 2}, {"boundary": True}):
         view = view_of(project, **options)

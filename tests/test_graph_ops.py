@@ -1,8 +1,8 @@
-"""scopeguard.graph.Digraph: the walks deletion, the graph views, the layout and the config share."""
+"""scopeguard.analysis.graph.Digraph: the walks deletion, the graph views, the layout and the config share."""
 
 from __future__ import annotations
 
-from scopeguard.graph import Digraph, chain
+from scopeguard.base.digraph import Digraph, chain
 
 
 def test_nearest_backwards_follows_the_best_ranked_link_of_the_shortest_length():

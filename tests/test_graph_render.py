@@ -13,14 +13,14 @@ from collections import Counter
 import pytest
 
 from scopeguard.config import find_config, load_config
-from scopeguard.graph import ImportGraph
-from scopeguard.pipeline import collect
-from scopeguard.render.dot import render_dot
-from scopeguard.render.html import render_html
-from scopeguard.render.json_format import SCHEMA_VERSION, view_document
-from scopeguard.render.layout import layout
-from scopeguard.render.mermaid import render_mermaid
-from scopeguard.render.view import EdgeKind, Options, ViewError, build_view
+from scopeguard.analysis.graph import ImportGraph
+from scopeguard.run.pipeline import collect
+from scopeguard.output.render.dot import render_dot
+from scopeguard.output.render.html import render_html
+from scopeguard.output.render.json_format import SCHEMA_VERSION, view_document
+from scopeguard.output.render.layout import layout
+from scopeguard.output.render.mermaid import render_mermaid
+from scopeguard.output.render.view import EdgeKind, Options, ViewError, build_view
 from scopeguard.rules import Project, run, selected
 
 from .conftest import FIXTURES
@@ -341,8 +341,8 @@ def test_json_validates_against_the_documented_schema(project):
 
 
 def test_blast_radius_view(project, run_cli):
-    from scopeguard.core import simulate_deletion
-    from scopeguard.render.view import blast_nodes
+    from scopeguard.analysis import simulate_deletion
+    from scopeguard.output.render.view import blast_nodes
 
     config, graph, violations = project
     scope = next(s for s in config.scopes if s.name == "tvm.contrib.msc")

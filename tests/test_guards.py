@@ -13,10 +13,10 @@ import textwrap
 
 import pytest
 
-from scopeguard.graph import ImportGraph
-from scopeguard.model import Execution, FileFacts, Scope, Toggle
-from scopeguard.core import Verdict, classify, simulate_deletion, survives_deletion
-from scopeguard.scan import ToggleMatcher, scan_source
+from scopeguard.analysis.graph import ImportGraph
+from scopeguard.base.model import Execution, FileFacts, Scope, Toggle
+from scopeguard.analysis import Verdict, classify, simulate_deletion, survives_deletion
+from scopeguard.facts import ToggleMatcher, scan_source
 
 M = "from tvm.contrib import msc"
 MSC = Scope("tvm.contrib.msc", toggle="msc")

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard import pipeline
-from scopeguard.cache import _MAGIC, Cache, default_cache_dir, user_cache_root
+from scopeguard.run import pipeline
+from scopeguard.collect.cache import _MAGIC, Cache, default_cache_dir, user_cache_root
 from scopeguard.cli import main
-from scopeguard.codec import decoder, encoder
-from scopeguard.model import FileFacts
+from scopeguard.collect.codec import decoder, encoder
+from scopeguard.base.model import FileFacts
 from scopeguard.config import load_config
-from scopeguard.pipeline import analyse
+from scopeguard.run.pipeline import analyse
 
 from .conftest import FIXTURES
 

@@ -33,27 +33,29 @@ def lint(config: str, package_parent: str, cwd: str) -> subprocess.CompletedProc
 def test_the_layers_contracts_hold():
     done = lint(str(REPO / "pyproject.toml"), str(REPO / "src"), str(REPO))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 3 kept, 0 broken." in done.stdout
+    assert "Contracts: 6 kept, 0 broken." in done.stdout
 
 
 def test_a_back_edge_breaks_the_layers_contract(tmp_path):
-    # A copy of the package in which a low module (core.guards, below rules and commands) imports
-    # the command layer: the contract must name the broken layer and the offending import.
+    # A copy of the package in which a low module (analysis.verdicts, below rules and commands)
+    # imports the command layer: the contract must name the broken layer and the offending import.
     shutil.copytree(REPO / "src" / "scopeguard", tmp_path / "scopeguard",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
-    guards = tmp_path / "scopeguard" / "core" / "guards.py"
+    guards = tmp_path / "scopeguard" / "analysis" / "verdicts.py"
     text = guards.read_text()
-    anchor = "from ..model import Execution, Guarded, Scope\n"
+    anchor = "from ..base.model import Execution, Guarded, Scope\n"
     assert anchor in text
     guards.write_text(text.replace(anchor, anchor + "from ..commands import common\n"))
     done = lint(str(tmp_path / "pyproject.toml"), str(tmp_path), str(tmp_path))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "scopeguard's layers: files -> facts -> graph -> core -> rules -> reports -> \ncommands BROKEN" in done.stdout
-    assert "scopeguard.core is not allowed to import scopeguard.commands:" in done.stdout
-    assert "- scopeguard.core.guards -> scopeguard.commands.common (l.13)" in done.stdout
-    # The new chain also loops back into the rules and core packages: their contracts break too.
-    assert "Contracts: 0 kept, 3 broken." in done.stdout
+    assert "scopeguard's layers: base -> config -> facts -> collect | analysis -> rules -> \nrun | actions -> output -> commands BROKEN" in done.stdout
+    assert "scopeguard.analysis is not allowed to import scopeguard.commands:" in done.stdout
+    assert "- scopeguard.analysis.verdicts -> scopeguard.commands.common (l.13)" in done.stdout
+    # The new chain also loops back into the rules and analysis packages (commands -> rules ->
+    # analysis.project -> analysis.verdicts): their own contracts break too; the other three hold.
+    assert "analysis: the Project context above the deletion simulation above the graph, \nverdicts and registries above reachability BROKEN" in done.stdout
+    assert "Contracts: 3 kept, 3 broken." in done.stdout
 
 
 def _cycles(graph, modules: set[str]) -> list[list[str]]:

@@ -14,11 +14,11 @@ import sys
 import libcst as cst
 import pytest
 
-from scopeguard import scan
-from scopeguard.model import Registries, Toggle
-from scopeguard.scan import ToggleMatcher, scan_source
-from scopeguard.scan import lowering
-from scopeguard.scan.lowering import lower
+from scopeguard import facts as scan
+from scopeguard.base.model import Registries, Toggle
+from scopeguard.facts import ToggleMatcher, scan_source
+from scopeguard.facts import lowering
+from scopeguard.facts.lowering import lower
 
 from .conftest import FIXTURES
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scopeguard.config import load_config
-from scopeguard.packaging import is_packaging_path, packaging_files, references
-from scopeguard.pipeline import collect
+from scopeguard.collect.packaging import is_packaging_path, packaging_files, references
+from scopeguard.run.pipeline import collect
 
 
 def find_references(config, scope):
@@ -100,7 +100,7 @@ def test_unparsable_setup_py_falls_back_to_text(tmp_path):
 
 
 def test_sg303_in_check(tmp_path):
-    from scopeguard.pipeline import analyse
+    from scopeguard.run.pipeline import analyse
 
     config, _ = _project(tmp_path, {"pyproject.toml": PYPROJECT})
     found = analyse(config, select=["SG303"]).violations

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard.codemods import add_suppression, packaging_edits, remove_guarded_import, remove_registry_entry
+from scopeguard.actions.codemods import add_suppression, packaging_edits, remove_guarded_import, remove_registry_entry
 
 from .conftest import FIXTURES
 from .inprocess import run_main
@@ -247,7 +247,7 @@ def test_apply_verify_sweeps_the_patched_copy(tmp_path):
     assert data["verify"]["broken_not_predicted"] == []
     assert data["verify"]["predicted_but_fine"] == []
     # The patch (not a plain deletion) was applied: a broken patch makes --verify fail.
-    from scopeguard.verify import apply_patch
+    from scopeguard.actions.verify import apply_patch
 
     with pytest.raises(RuntimeError, match="does not apply"):
         apply_patch("diff --git a/src/x.py b/src/x.py\n--- a/src/x.py\n+++ b/src/x.py\n@@ -1 +1 @@\n-a\n+b\n",
@@ -276,7 +276,7 @@ def test_links_deleted_as_links_and_binary_files_listed(tmp_path):
 
 
 def test_attribute_uses_of_the_scope_are_found():
-    from scopeguard.codemods.attribute_uses import attribute_uses
+    from scopeguard.actions.codemods.attribute_uses import attribute_uses
 
     source = "import tvm\nx = tvm.relax.Function\ny = tvm.relaxed.F\nz = tvm.relax\nw = other.relax.F\n"
     assert attribute_uses(source, "tvm.relax") == [(2, "tvm.relax.Function"), (4, "tvm.relax")]

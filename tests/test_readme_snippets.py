@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from scopeguard import __version__
-from scopeguard.links import REPOSITORY, release_tag
+from scopeguard.output.links import REPOSITORY, release_tag
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scopeguard.model import Severity, Violation
-from scopeguard.report import Report, render
-from scopeguard.report.json import SCHEMA_VERSION
+from scopeguard.base.model import Severity, Violation
+from scopeguard.output.report import Report, render
+from scopeguard.output.report.json import SCHEMA_VERSION
 
 from .conftest import FIXTURES, REPO
 from .inprocess import run_main
@@ -90,7 +90,7 @@ def test_text_output_is_plain_off_a_terminal_and_coloured_only_when_allowed(mono
 
 
 def test_use_colour_decision():
-    from scopeguard.report.text import use_colour
+    from scopeguard.output.report.text import use_colour
 
     class Tty:
         def isatty(self):
@@ -208,7 +208,7 @@ def test_sarif_validation_really_checks(monorepo):
 
 def test_sarif_of_a_clean_run_and_of_a_finding_without_a_line(tmp_path):
     validator = _sarif_validator()
-    from scopeguard.report.sarif import document
+    from scopeguard.output.report.sarif import document
 
     clean = Report((), 3, 0, str(tmp_path), str(tmp_path))
     assert validator.is_valid(document(clean)) and document(clean)["runs"][0]["results"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scopeguard.config import load_config
-from scopeguard.pipeline import analyse
+from scopeguard.run.pipeline import analyse
 from scopeguard.rules import ALL_RULES, RULES_BY_CODE, selected, unknown_prefixes
 from scopeguard.rules.base import EXAMPLE_PYPROJECT
 

@@ -154,7 +154,7 @@ def test_verify_refuses_to_delete_outside_its_copy_and_the_canary_survives(tmp_p
     import dataclasses
 
     from scopeguard.config import load_config
-    from scopeguard.verify import verify_deletion
+    from scopeguard.actions.verify import verify_deletion
 
     project = tmp_path / "proj"
     shutil.copytree(FIXTURES / "tvm_like", project, ignore=shutil.ignore_patterns(".scopeguard_cache"))

@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from scopeguard import scan
-from scopeguard.model import Execution, SiteKind, Toggle
-from scopeguard.scan import ToggleMatcher, resolve_relative, scan_source
+from scopeguard import facts as scan
+from scopeguard.base.model import Execution, SiteKind, Toggle
+from scopeguard.facts import ToggleMatcher, resolve_relative, scan_source
 
 from .conftest import FIXTURES
 
@@ -145,8 +145,8 @@ def test_fast_positions_agree_with_libcst_positions(path, monkeypatch):
 
 # --- issue 14: control flow, handlers, dynamic imports, import time (guardb) ---------------------
 
-from scopeguard.core import Verdict, classify  # noqa: E402
-from scopeguard.model import Scope  # noqa: E402
+from scopeguard.analysis import Verdict, classify  # noqa: E402
+from scopeguard.base.model import Scope  # noqa: E402
 
 MSC = Scope("tvm.contrib.msc", toggle="msc")
 
@@ -320,7 +320,7 @@ def test_walrus_bindings_found_in_the_statements_that_hold_them():
     """The binding pass visits only top-level statements holding `:=` (found with `ast`, paired
     in order, `a; b` being two `ast` statements); the toggle read through a walrus target is
     still followed, in a function and at module level."""
-    from scopeguard.scan.bindings import _statements_with_walrus
+    from scopeguard.facts.bindings import _statements_with_walrus
 
     source = b"x = 1; y = 2\nif (on := USE_A):\n    import m\n\ndef f():\n    if (g := USE_A):\n        import n\n"
     tree = libcst_parse(source)
@@ -356,7 +356,7 @@ def test_evaluation_past_its_nesting_bound_is_unknown_not_a_crash(monkeypatch):
     _dynamo/bytecode_transformation.py they nested past Python's stack and the whole file was
     lost (SG001). All evaluations of a file now share one bound: past it a value is unknown, so
     the import is not guarded (never the other way round), and the file is analysed."""
-    from scopeguard.scan import toggles
+    from scopeguard.facts import toggles
 
     source = b"from pkg.config import USE_A\n\nif USE_A:\n    import m\n"
     matcher = ToggleMatcher([Toggle("a", ("USE_A",), ())])

@@ -13,7 +13,7 @@ import sys
 import time
 
 from scopeguard.config import load_config
-from scopeguard.verify import deletion_targets, verify_deletion
+from scopeguard.actions.verify import deletion_targets, verify_deletion
 
 from .conftest import FIXTURES, REPO
 
@@ -101,7 +101,7 @@ def test_ctrl_c_removes_the_copy(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     script = (
-        "from scopeguard.config import load_config\nfrom scopeguard.verify import verify_deletion\n"
+        "from scopeguard.config import load_config\nfrom scopeguard.actions.verify import verify_deletion\n"
         f"config = load_config({str(root / 'pyproject.toml')!r})\n"
         "try:\n"
         f"    verify_deletion(config, config.scopes[0], ['slow.wait'], [], workdir={str(work)!r})\n"

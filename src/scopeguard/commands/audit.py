@@ -62,10 +62,10 @@ def _split_project(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import pipeline
-    from ..audit import audit_scope
-    from ..core import Reference, simulate_deletion
-    from ..packaging import references
+    from ..run import pipeline
+    from ..actions.audit import audit_scope
+    from ..analysis import Reference, simulate_deletion
+    from ..collect.packaging import references
     from .delete_plan import _ad_hoc_scope, _config, _line_counts
 
     _split_project(args)
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 def _change_findings(args: argparse.Namespace, config):
     if not args.diff:
         return None
-    from ..changes import GitError, check_diff
+    from ..run.changes import GitError, check_diff
     from .common import open_cache
 
     try:

@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..baseline import BASELINE_NAME, dumps, record
+    from ..run.baseline import BASELINE_NAME, dumps, record
     from ..config import ConfigError
-    from ..pipeline import Progress, analyse
+    from ..run.pipeline import Progress, analyse
 
     config = load_config(args)
     progress = Progress()

@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import ConfigError
-    from ..pipeline import Progress, analyse
+    from ..run.pipeline import Progress, analyse
 
     if args.baseline and args.no_baseline:
         raise UsageError("--baseline and --no-baseline contradict each other; give one")
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     diff = None
     try:
         if args.diff:
-            from ..changes import GitError, check_diff
+            from ..run.changes import GitError, check_diff
 
             try:
                 diff = check_diff(
@@ -101,13 +101,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.finish()
 
-    from ..report import Report, find_repo_root, render
+    from ..output.report import Report, find_repo_root, render
 
     baselined, stale = 0, ()
     if baseline_path:
-        from ..baseline import BaselineError, load, split
-        from ..baseline import stale as stale_entries
-        from ..model import code_selected
+        from ..run.baseline import BaselineError, load, split
+        from ..run.baseline import stale as stale_entries
+        from ..base.model import code_selected
 
         try:
             known = load(baseline_path)
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
               "`scopeguard init` to draft it", file=sys.stderr)
     _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
     if args.format == "text" and not args.quiet and report.violations and sys.stderr.isatty():
-        from ..links import rule_hint  # for people at a terminal; the report itself stays as it was
+        from ..output.links import rule_hint  # for people at a terminal; the report itself stays as it was
 
         print(rule_hint(v.code for v in report.violations), file=sys.stderr)
     failing = [v for v in report.violations if _fails(v, args, reporting)]
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 def _fails(violation, args: argparse.Namespace, reporting) -> bool:
     """Whether a reported finding fails the run: its severity reaches the fail-on level, and, with
     --diff, a change rule (SG5xx) counts only when selected by name (it is informational else)."""
-    from ..model import Severity
+    from ..base.model import Severity
 
     level = args.fail_on or reporting.fail_on
     if level == "never" or (level == "error" and violation.severity is not Severity.ERROR):
@@ -167,7 +167,7 @@ def _baseline_path(args: argparse.Namespace, config) -> str:
         if not path.is_file():
             raise UsageError(f"{args.baseline}: no such baseline file; write one with `scopeguard baseline -o {args.baseline}`")
         return str(path.resolve())
-    from ..baseline import BASELINE_NAME
+    from ..run.baseline import BASELINE_NAME
 
     default = Path(config.root) / BASELINE_NAME
     return str(default) if default.is_file() else ""
@@ -176,7 +176,7 @@ def _baseline_path(args: argparse.Namespace, config) -> str:
 def _colour(args: argparse.Namespace) -> bool:
     if args.format != "text" or args.output:
         return False
-    from ..report.text import use_colour
+    from ..output.report.text import use_colour
 
     return use_colour(sys.stdout, args.color)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..paths import display_path  # noqa: F401  (shown paths: every command imports it from here)
+from ..base.paths import display_path  # noqa: F401  (shown paths: every command imports it from here)
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -74,7 +74,7 @@ def load_config(args: argparse.Namespace):
 def _unparsable_config(start: Path) -> Path | None:
     """The nearest pyproject.toml that mentions [tool.scopeguard] (find_config found none that parses)."""
     from ..config import MAX_CONFIG_BYTES
-    from ..safeio import read_regular
+    from ..base.safeio import read_regular
 
     for folder in (start, *start.parents):
         try:  # a FIFO or a link to /dev/zero named pyproject.toml: passed over, no hang
@@ -89,7 +89,7 @@ def open_cache(args: argparse.Namespace, config):
     """The cache the options ask for, or None with --no-cache."""
     if args.no_cache:
         return None
-    from ..cache import Cache, CacheDirError, resolve_cache_dir
+    from ..collect.cache import Cache, CacheDirError, resolve_cache_dir
 
     try:
         return Cache(resolve_cache_dir(args.cache_dir, config.root), config)
@@ -100,7 +100,7 @@ def open_cache(args: argparse.Namespace, config):
 def collect_facts(args: argparse.Namespace, config):
     """Every file's facts (pipeline.Facts), from the cache where possible, with a progress line on a terminal."""
     from ..config import ConfigError
-    from ..pipeline import Progress, collect
+    from ..run.pipeline import Progress, collect
 
     progress = Progress()
     try:

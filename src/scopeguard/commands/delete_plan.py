@@ -61,10 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import pipeline
-    from ..core import Reference, simulate_deletion
-    from ..model import UnknownScope
-    from ..packaging import references
+    from ..run import pipeline
+    from ..analysis import Reference, simulate_deletion
+    from ..base.model import UnknownScope
+    from ..collect.packaging import references
 
     _check_scope_argument(args)
     config = _config(args)
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     verification = None
     if args.verify:
-        from ..verify import verify_deletion
+        from ..actions.verify import verify_deletion
 
         deleted = set(plan.deleted_modules)
         remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
@@ -131,9 +131,9 @@ def _broken_after(config, project, plan, sources, toggles_off, packaging) -> lis
     """What fails at import time once the patch is applied: the deletion simulated again on the
     project's facts with every Python file the patch edits scanned as the patch leaves it
     (`sources`: path -> text)."""
-    from .. import pipeline
-    from ..core import simulate_deletion
-    from ..graph import ImportGraph
+    from ..run import pipeline
+    from ..analysis import simulate_deletion
+    from ..analysis.graph import ImportGraph
 
     files = project.graph.files.values()
     by_path = {f.path: f for f in files}
@@ -149,7 +149,7 @@ def _broken_after(config, project, plan, sources, toggles_off, packaging) -> lis
 def _write_patch(args: argparse.Namespace, config, project, plan, facts, packaging):
     """`--apply`: the deletion as a patch (codemods.deletion_patch), written to -o; a summary on
     stderr. Returns the patch and what still fails at import time once it is applied."""
-    from ..codemods.deletion_patch import build_patch, describe
+    from ..actions.codemods.deletion_patch import build_patch, describe
 
     after: list = []
 
@@ -219,7 +219,7 @@ def _ad_hoc_scope(config, name: str, toggle: str | None, facts):
     import dataclasses
     import difflib
 
-    from ..model import Scope, UnknownScope
+    from ..base.model import Scope, UnknownScope
 
     modules = {f.module for f in facts.files if not f.extra}
     known = {".".join(m.split(".")[:i]) for m in modules for i in range(1, m.count(".") + 2)}
@@ -261,14 +261,14 @@ def _line_counts(root: str, paths) -> dict[str, int]:
 
 
 def _targets(config, plan) -> list[str]:
-    from ..verify import deletion_targets
+    from ..actions.verify import deletion_targets
 
     return deletion_targets(config, plan.scope)
 
 
 def _as_text(config, plan, sizes, verification) -> str:
-    from ..core import format_chain
-    from ..paths import under
+    from ..analysis import format_chain
+    from ..base.paths import under
 
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"

@@ -40,10 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..codemods import add_suppression
+    from ..actions.codemods import add_suppression
     from ..config import ConfigError
-    from ..pipeline import analyse
-    from ..safeio import read_regular
+    from ..run.pipeline import analyse
+    from ..base.safeio import read_regular
 
     if "\n" in args.reason or "\r" in args.reason:
         raise UsageError("--reason: one line of text")

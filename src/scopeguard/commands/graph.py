@@ -100,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(INSTALL_GRAPHVIZ.format(fmt=fmt.upper()))
     config = load_config(args)
     facts = collect_facts(args, config)
-    from .. import pipeline, rules
-    from ..render.view import Options, ViewError, along_chains, blast_nodes, build_view, inbound_only
+    from ..run import pipeline
+    from .. import rules
+    from ..output.render.view import Options, ViewError, along_chains, blast_nodes, build_view, inbound_only
 
     project = pipeline.context(config, facts)
     graph = project.graph
@@ -168,18 +169,18 @@ def _check_budget(view, fmt: str, args: argparse.Namespace) -> None:
 def render(view, fmt: str, legend: bool = True, timeout: float = DOT_TIMEOUT) -> bytes:
     """The view in `fmt`, as bytes (png is binary)."""
     if fmt == "json":
-        from ..render.json_format import render_json
+        from ..output.render.json_format import render_json
 
         return render_json(view).encode()
     if fmt == "mermaid":
-        from ..render.mermaid import render_mermaid
+        from ..output.render.mermaid import render_mermaid
 
         return render_mermaid(view, legend=legend).encode()
     if fmt == "html":
-        from ..render.html import render_html
+        from ..output.render.html import render_html
 
         return render_html(view).encode()
-    from ..render.dot import render_dot
+    from ..output.render.dot import render_dot
 
     text = render_dot(view, legend=legend)
     if fmt == "dot":
@@ -236,9 +237,9 @@ def run_graphviz(dot_text: str, fmt: str, timeout: float = DOT_TIMEOUT, size: tu
 
 def _plan(config, project, name: str):
     """The deletion plan of scope `name` (the nodes it breaks, with their chains)."""
-    from ..core import simulate_deletion
-    from ..model import UnknownScope
-    from ..render.view import ViewError
+    from ..analysis import simulate_deletion
+    from ..base.model import UnknownScope
+    from ..output.render.view import ViewError
 
     try:
         scope = config.scope_named(name)

@@ -123,11 +123,11 @@ class Suggestion:
 def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggestion:
     """Detect roots, toggles and candidate scopes of the project at `root`, as a TOML table."""
     from ..config import ConfigError, default_config
-    from ..discover import discover
-    from ..graph import ImportGraph
-    from ..model import Toggle
-    from ..pipeline import Progress, collect_facts
-    from ..suggest import add_cmake_evidence, detect_roots, find_toggle_candidates, rank_scopes
+    from ..collect.discover import discover
+    from ..analysis.graph import ImportGraph
+    from ..base.model import Toggle
+    from ..run.pipeline import Progress, collect_facts
+    from ..actions.suggest import add_cmake_evidence, detect_roots, find_toggle_candidates, rank_scopes
 
     sources, extras = detect_roots(str(root))
     try:
@@ -180,7 +180,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggest
 
 def _group(candidates, packages):
     """toggle name -> (on_when_true, [candidates]): spellings of one switch grouped by name and polarity."""
-    from ..suggest import _strip_project_prefix, toggle_name
+    from ..actions.suggest import _strip_project_prefix, toggle_name
 
     groups: dict[str, tuple[bool, list]] = {}
     for candidate in candidates:

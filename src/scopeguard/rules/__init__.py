@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..core import Project
-from ..model import SiteKind, Violation, code_selected
+from ..analysis import Project
+from ..base.model import SiteKind, Violation, code_selected
 from .base import Rule
 from .change import CHANGE_RULES
 from .deletion import DeletionBreaksCall, DeletionBreaksModule, PackagingNamesScope

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..core import Project
-from ..model import FileFacts, ImportSite, Scope, Severity, Toggle, Violation
+from ..analysis import Project
+from ..base.model import FileFacts, ImportSite, Scope, Severity, Toggle, Violation
 
 # The project every rule example is dropped into: TVM's shape, two scopes, the real toggles.
 EXAMPLE_PYPROJECT = """\

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..model import FileFacts, Severity, Violation
-from ..core import Project
+from ..base.model import FileFacts, Severity, Violation
+from ..analysis import Project
 from .base import Example, Rule
 
 

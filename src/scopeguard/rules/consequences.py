@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..core import Project
-from ..model import Related, Step, Violation
+from ..analysis import Project
+from ..base.model import Related, Step, Violation
 
 # consequence code -> codes of findings that can be its root cause
 ROOTS: dict[str, tuple[str, ...]] = {

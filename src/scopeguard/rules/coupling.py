@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core import Project, Verdict, classify
-from ..core.registry import may_own, name_owner, registry_name
-from ..model import (
+from ..analysis import Project, Verdict, classify
+from ..analysis.registry import may_own, name_owner, registry_name
+from ..base.model import (
     TYPE_CHECKING,
     Execution,
     FileFacts,

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core import Project, format_chain
-from ..model import Severity, Violation
+from ..analysis import Project, format_chain
+from ..base.model import Severity, Violation
 from .base import Example, Rule, toggle_spelling
 
 
@@ -182,7 +182,7 @@ class PackagingNamesScope(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..packaging import references
+        from ..collect.packaging import references
 
         if project.build is None:
             raise ValueError("SG303 needs the project's packaging facts: build the Project with pipeline.context()")

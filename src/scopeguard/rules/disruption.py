@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core import Project, Verdict
-from ..model import Execution, Severity, SiteKind, UnresolvedReason, Violation
+from ..analysis import Project, Verdict
+from ..base.model import Execution, Severity, SiteKind, UnresolvedReason, Violation
 from .base import Example, Rule, describe_guards, toggle_spelling, ways_out
 
 _WHEN = {Execution.IMPORT: "at import time", Execution.CALL: "lazily (when a function runs)"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Execution, Violation
-from ..core import Project
+from ..base.model import Execution, Violation
+from ..analysis import Project
 from .base import Example, Rule
 
 

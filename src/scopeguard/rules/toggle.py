@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Execution, Severity, Violation
-from ..core import Project, Verdict
+from ..base.model import Execution, Severity, Violation
+from ..analysis import Project, Verdict
 from .base import EXAMPLE_PYPROJECT, Example, Rule, toggle_spelling, ways_out
 
 
@@ -235,7 +235,7 @@ class ToggleWithoutSwitch(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from .. import buildopts
+        from ..collect import buildopts
 
         if project.build is None:
             raise ValueError("SG404 needs the project's CMake facts: build the Project with pipeline.context()")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core import Project
-from ..model import FileFacts, Severity, Suppression, UnresolvedReason, Violation
+from ..analysis import Project
+from ..base.model import FileFacts, Severity, Suppression, UnresolvedReason, Violation
 from .base import EXAMPLE_PYPROJECT, Example, Rule
 
 

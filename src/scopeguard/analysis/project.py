@@ -1,0 +1,77 @@
+"""The analysis context: the validated configuration and the import graph, and the questions every
+consumer asks of them — which scope a file belongs to, which imports of a scope come from outside
+code (with their verdicts), and what deleting each scope would break.
+
+Rules read a Project; so do the graph views and the commands. Nothing here words a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .graph import Edge, ImportGraph
+from ..base.model import BuildFacts, Config, FileFacts, Scope
+from ..base.paths import under
+from .simulation import DeletionPlan, simulate_deletion
+from .verdicts import Verdict, classify
+
+
+def owner(config: Config, facts: FileFacts) -> Scope | None:
+    """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
+    if not facts.extra:
+        scope = config.scope_of(facts.module)
+        if scope is not None:
+            return scope
+    for scope in config.scopes:
+        for extra in scope.extra_paths:
+            if under(facts.path, extra):
+                return scope
+    return None
+
+
+@dataclass
+class Project:
+    """What rules see: the validated config and the import graph."""
+
+    config: Config
+    graph: ImportGraph
+    build: BuildFacts | None = None  # packaging and CMake files (SG303, SG404); None: not collected
+    _outside: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def owner(self, facts: FileFacts) -> Scope | None:
+        """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
+        return owner(self.config, facts)
+
+    def outside_imports(self) -> Iterator[tuple[Edge, Scope, Verdict]]:
+        """Imports of a scope from code that belongs to no scope and is not an allowed entry point.
+
+        (Code of another scope importing it is an isolation matter: SG101.) Computed once: most
+        rules ask for it, and on a big tree walking every edge per rule is the slowest part of `check`.
+        """
+        if self._outside is None:
+            found = []
+            for edge in self.graph.import_edges():
+                scope = self.config.scope_of(edge.imported)
+                if scope is None or self.owner(edge.facts) is not None or self.allowed(scope, edge.facts):
+                    continue
+                found.append((edge, scope, classify(edge.site, scope)))
+            self._outside = found
+        return iter(self._outside)
+
+    @cached_property
+    def deletion_plans(self) -> list[DeletionPlan]:
+        """What deleting each scope would break, in config order; computed once, shared by the
+        SG3xx rules (a plan walks every import edge, so once per scope is what it may cost)."""
+        return [simulate_deletion(self.graph, scope, users=self.users(scope)) for scope in self.config.scopes]
+
+    def users(self, scope: Scope) -> list[Scope]:
+        """The scopes that declare `uses = [scope]`: turned off first when the scope is deleted."""
+        return [s for s in self.config.scopes if scope.name in s.uses and s.name != scope.name]
+
+    def allowed(self, scope: Scope, facts: FileFacts) -> bool:
+        """The importer is one of the scope's approved integration points."""
+        if facts.extra:
+            return False
+        return any(facts.module == entry or facts.module.startswith(entry + ".") for entry in scope.allow)

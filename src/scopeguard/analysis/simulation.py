@@ -1,0 +1,331 @@
+"""Simulate deleting a scope: which modules fail at import time, which calls break later, and what
+else names the scope.
+
+S0 promises that a scope "is easily deprecated by removing its namespace, with no modules that come
+and depend on it". This module makes the promise checkable from the facts alone: it removes the
+scope's modules and extra paths from the import graph and propagates failure backwards.
+
+A module fails at import time when, with the scope's toggle off,
+- it runs an import of a deleted module at module level that nothing protects (a guard by the
+  scope's toggle, `try`/`except ImportError` and `TYPE_CHECKING` protect; a guard by another
+  toggle does not, since that toggle is on by default), or
+- it runs such an import of a module that fails (the ImportError travels up unchanged, so the same
+  guards protect against it), or
+- it lives inside a package that fails (importing `a.b` runs `a/__init__.py` first).
+
+Each broken module comes with the shortest chain that breaks it, from the module to a deleted one.
+Pure: no file is read here; packaging references are found by `packaging` and passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .graph import ImportGraph, Link
+from ..base.digraph import chain
+from .reachability import via as reached_via
+from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
+from ..base.paths import under
+from .verdicts import Verdict, classify, survives_deletion
+
+
+@dataclass(frozen=True, slots=True)
+class Breakage:
+    """A module (or an extra-root file, named by path) that fails at import time once the scope is
+    deleted. ``line``/``column`` locate the import that fails in it; 0 when it fails only because
+    the package it lives in fails (importing it runs that package's `__init__.py` first).
+    ``chain`` runs from ``module`` to the deleted module: ("tvm", "tvm.relax", "tvm.relax.training").
+    """
+
+    module: str
+    path: str
+    line: int
+    column: int
+    chain: tuple[str, ...]
+    extra: bool = False
+    # Reached through calls: the call sites from this module's line to the import ("path:line
+    # text", execution order), where the scope's name is written, and the environment tests on the
+    # way that would stop it (`os.environ.get("X", "1") == "0"`: it runs by default).
+    via: tuple[str, ...] = ()
+    written_at: str = ""
+    unless: tuple[str, ...] = ()
+
+    @property
+    def via_package(self) -> bool:
+        return self.line == 0
+
+    @property
+    def direct(self) -> bool:
+        """It imports a deleted module itself (as opposed to one that fails in turn)."""
+        return len(self.chain) == 2 and not self.via_package
+
+
+@dataclass(frozen=True, slots=True)
+class LazyBreak:
+    """An import inside a function (or under `if __name__ == "__main__":`) of a deleted or broken
+    module, in a module that itself still imports: the call breaks later, not the import."""
+
+    path: str
+    line: int
+    column: int
+    importer: str
+    imported: str
+    chain: tuple[str, ...]  # from `imported` to the deleted module; just (imported,) when deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A place outside the deleted files that names the scope and needs an edit, though nothing
+    fails at import time because of it (a guarded import, a packaging entry, a dotted string)."""
+
+    path: str
+    line: int
+    text: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionPlan:
+    scope: Scope
+    deleted_modules: tuple[str, ...]  # modules with a file, inside the scope
+    deleted_paths: tuple[str, ...]  # the Python files deleted: the scope's and its extra paths'
+    broken: tuple[Breakage, ...]  # fail at import time; sorted by path
+    lazy: tuple[LazyBreak, ...]
+    references: tuple[Reference, ...]  # edits the deletion needs: packaging, dynamic imports, strings
+    guarded: tuple[Reference, ...] = ()  # imports of the scope that survive (toggle, optional, type-only)
+    toggles_off: tuple[str, ...] = ()  # the toggles assumed off (the scope's own first)
+    # Dynamic imports whose target cannot be known: any of them may load the scope, so the plan
+    # cannot say Clean (it says "unknown" and lists them).
+    unknown: tuple[Reference, ...] = ()
+    users: tuple[str, ...] = ()  # scopes that use this one: to delete or turn off first (toggles assumed off)
+
+    @property
+    def clean(self) -> bool:
+        """Deleting the scope's files is all it takes: nothing breaks, nothing else needs an edit and
+        no dynamic import of unknown target could load it. Guarded imports left behind are dead
+        code to tidy, not breakage."""
+        return not (self.broken or self.lazy or self.references or self.unknown or self.users)
+
+    @property
+    def verdict(self) -> str:
+        """"clean", "not clean" (something breaks or needs an edit) or "unknown" (only dynamic
+        imports of unknown target stand between the plan and Clean)."""
+        if self.broken or self.lazy or self.references or self.users:
+            return "not clean"
+        return "unknown" if self.unknown else "clean"
+
+
+def simulate_deletion(
+    graph: ImportGraph,
+    scope: Scope,
+    *,
+    toggles_off: Iterable[str] = (),
+    references: Iterable[Reference] = (),
+    users: Iterable[Scope] = (),
+) -> DeletionPlan:
+    """What deleting `scope` (its modules and extra paths) breaks, with the scope's toggle off.
+
+    `toggles_off` names further toggles assumed off (imports that need them on do not run);
+    `references` are found elsewhere (packaging files) and merged into the plan. `users` are the
+    scopes that declare `uses = [scope]`: they are deleted or turned off first, so their toggles
+    are assumed off and their files are not listed.
+    """
+    users = tuple(u for u in users if u.name != scope.name)
+    user_toggles = [u.toggle for u in users if u.toggle]
+    off = tuple(dict.fromkeys([*([scope.toggle] if scope.toggle else []), *user_toggles, *toggles_off]))
+    deleted_files = [f for f in graph.files.values() if _deleted(scope, f)]
+    deleted_nodes = {m for m in graph.modules if scope.contains(m)} | {f.node for f in deleted_files}
+    in_users = {f.node for f in graph.files.values() if any(_deleted(u, f) for u in users)}
+
+    def runs(site: ImportSite) -> bool:
+        """The site runs with the `off` toggles off, and a failed import is not caught."""
+        return not survives_deletion(site, scope, off)
+
+    def fails_with(importer: str, imported: str, link: Link):
+        """Whether `importer` fails at import time when `imported` fails, ranked by what runs first
+        (a package before the module's own imports, then by line), as Python would fail there.
+        An import site is preferred over a package link for the same pair: it is the line to show."""
+        sites = [s for s in link.sites if s.execution is Execution.IMPORT and runs(s)]
+        if sites:
+            site = min(sites, key=lambda s: (s.line, s.column))
+            return (site.line, site.column, imported), site
+        if link.parent:
+            return (0, 0, imported), None
+        return None
+
+    # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
+    # deleted module, the site of that link; None for a package link).
+    nearest = graph.runtime_links().nearest_backwards(deleted_nodes, fails_with)
+
+    broken = []
+    for node, (target, site) in nearest.items():
+        facts = graph.files.get(node)
+        if facts is None or node in in_users:
+            continue  # a namespace package: nothing to run, but it passes failure on (kept in chains)
+        line, column = (site.line, site.column) if site is not None else (0, 0)
+        found = chain(node, nearest)
+        via, written_at, unless = (), "", ()
+        if site is not None and reached_via(site):
+            via = reached_via(site)
+            written_in, written_at, exits = graph.written_in.get(site, ("", "", ()))
+            if written_in and written_in not in found:
+                found = (found[0], written_in, *found[1:])
+            unless = tuple(dict.fromkeys([*exits, *(g.text for g in site.guards if _environment_test(g.text))]))
+        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless))
+    broken.sort(key=lambda b: (b.path, b.line, b.module))
+
+    failing = deleted_nodes | set(nearest)
+    lazy = []
+    for edge in graph.import_edges():
+        if edge.importer in failing or edge.imported not in failing or edge.importer in in_users:
+            continue
+        if edge.site.execution is not Execution.CALL or not runs(edge.site):
+            continue
+        chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported, nearest)
+        lazy.append(LazyBreak(edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, chain_))
+    lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
+
+    found = list(references)
+    skip = deleted_nodes | in_users
+    user_paths = {graph.files[n].path for n in in_users if n in graph.files}
+    found += _unresolved_dynamic_imports(graph, scope, skip)
+    literal, literal_guarded = _literal_references(graph, scope, deleted_nodes, off)
+    found += [r for r in literal if r.path not in user_paths]
+    guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
+    guarded = [g for g in guarded if g.path not in user_paths]
+
+    return DeletionPlan(
+        scope=scope,
+        deleted_modules=tuple(sorted(f.module for f in deleted_files if not f.extra and scope.contains(f.module))),
+        deleted_paths=tuple(sorted(f.path for f in deleted_files)),
+        broken=tuple(broken),
+        lazy=tuple(lazy),
+        references=_sorted(found),
+        guarded=_sorted(guarded),
+        toggles_off=off,
+        unknown=_sorted(_unknown_dynamic_imports(graph, scope, skip)),
+        users=tuple(u.name for u in users),
+    )
+
+
+def _sorted(references: Iterable[Reference]) -> tuple[Reference, ...]:
+    return tuple(sorted(set(references), key=lambda r: (r.path, r.line, r.text, r.why)))
+
+
+def format_chain(chain: Iterable[str]) -> str:
+    """`tvm -> tvm.relax -> tvm.relax.training (deleted)`."""
+    return " -> ".join(chain) + " (deleted)"
+
+
+def _deleted(scope: Scope, facts: FileFacts) -> bool:
+    if not facts.extra and scope.contains(facts.module):
+        return True
+    return any(under(facts.path, extra) for extra in scope.extra_paths)
+
+
+_WHY = {
+    Verdict.TOGGLE: "guarded by the scope's toggle, so it no longer runs; dead code once the scope is gone",
+    Verdict.OPTIONAL: "inside try/except ImportError; its fallback becomes the only path",
+    Verdict.TYPE: "under TYPE_CHECKING; type checking of this file breaks",
+}
+
+
+def _environment_test(text: str) -> bool:
+    return "environ" in text or "getenv" in text
+
+
+def _unknown_dynamic_imports(graph: ImportGraph, scope: Scope, skip: set[str]) -> list[Reference]:
+    """Dynamic imports whose target is not known at all (no literal start, not resolved through
+    calls): any of them may name the scope. Type-checking-only ones never run."""
+    found = []
+    for facts in graph.files.values():
+        if facts.node in skip:
+            continue
+        for item in facts.unresolved:
+            if item.reason in (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK):
+                continue
+            if item.prefix and not item.prefix.startswith("."):
+                continue
+            if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
+                continue
+            if item.reason is UnresolvedReason.HOOKED:
+                found.append(Reference(facts.path, item.line, f"import {item.text}",
+                                       "not in the tree: the import hook the project installs may serve it with the scope"))
+                continue
+            found.append(Reference(facts.path, item.line, item.text,
+                                   "dynamic import whose target cannot be known: it may load the scope"))
+    return found
+
+
+def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs) -> list[Reference]:
+    """Imports of the scope that survive the deletion (guarded, optional, type-only): nothing
+    fails, but each names a module that is gone and should be edited with the deletion."""
+    found = []
+    for edge in graph.import_edges():
+        if edge.importer in deleted or edge.imported not in deleted or runs(edge.site):
+            continue
+        verdict = classify(edge.site, scope)
+        why = _WHY.get(verdict) or "guarded by a toggle that is off, so it no longer runs; dead code once the scope is gone"
+        found.append(Reference(edge.facts.path, edge.site.line, _site_text(edge.site), why))
+    return found
+
+
+def _unresolved_dynamic_imports(graph: ImportGraph, scope: Scope, deleted: set[str]) -> list[Reference]:
+    found = []
+    for facts in graph.files.values():
+        if facts.node in deleted:
+            continue
+        for item in facts.unresolved:
+            prefix = item.prefix
+            if not prefix or item.reason is UnresolvedReason.BEYOND_ROOT:
+                continue
+            if scope.may_contain(prefix):
+                found.append(Reference(facts.path, item.line, item.text,
+                                       "dynamic import built at run time may load the scope; check the names it can take"))
+    return found
+
+
+def _literal_references(graph: ImportGraph, scope: Scope, deleted: set[str], off) -> tuple[list, list]:
+    """Strings outside the scope that name it (`FileFacts.references` from the scanner): dotted
+    literals naming its modules, `find_spec` probes of them, and registry lookups of names that
+    only the deleted files register. Returns (needing an edit, guarded by an off toggle)."""
+    registered = {
+        ref.text
+        for facts in graph.files.values()
+        if facts.node in deleted
+        for ref in facts.references
+        if ref.kind is ReferenceKind.REGISTER and not ref.is_prefix
+    }
+    imports = {(e.facts.path, e.site.line) for e in graph.import_edges() if e.imported in deleted}
+    needed, guarded = [], []
+    for facts in graph.files.values():
+        if facts.node in deleted:
+            continue
+        for ref in facts.references:
+            kind = ref.kind
+            if kind in (ReferenceKind.LITERAL, ReferenceKind.PROBE):
+                if not (scope.contains(ref.text) or (ref.is_prefix and ref.text.startswith(scope.name + "."))):
+                    continue
+                if (facts.path, ref.line) in imports:
+                    continue  # the import on this line is reported as an import
+                why = ("find_spec probe of the scope: returns None once it is gone" if kind is ReferenceKind.PROBE
+                       else "string names the scope's dotted path")
+            elif kind is ReferenceKind.LOOKUP and not ref.is_prefix and ref.text in registered:
+                why = f"registry lookup `{ref.call}` of a name only the scope registers"
+            else:
+                continue
+            item = Reference(facts.path, ref.line, ref.text, why)
+            if any(ref.state_required(toggle) is True for toggle in off):
+                guarded.append(item)
+            else:
+                needed.append(item)
+    return needed, guarded
+
+
+def _site_text(site: ImportSite) -> str:
+    if site.kind is SiteKind.DYNAMIC:
+        return f'importlib.import_module("{site.dotted}")'
+    if site.name is None:
+        return f"import {site.target}"
+    return f"from {site.target} import {site.name}"

@@ -1,0 +1,523 @@
+"""A content-addressed store of FileFacts and of the last full result, that nothing in the analysed
+tree can write to or trick.
+
+Keys are content hashes, never mtimes (CI checkouts change every mtime); a (size, mtime_ns) match
+against the last run only saves re-reading a file to hash it. Everything that scanning depends on
+(scopeguard's scan schema, the Python and libcst versions, the toggle configuration) is part of
+the key. Writes go to a temporary file that is renamed into place, so a reader never sees half an
+entry; two runs sharing the cache at worst both write a correct entry.
+
+Trust (README: "The cache"):
+- Data only. Entries are JSON, decoded by `codec` into the model's frozen dataclasses, value by
+  value: nothing in a cache file is executed or names a class to build. An entry of the wrong shape
+  is dropped and rebuilt.
+- Outside the tree. By default the cache lives in the user's cache folder
+  (`$XDG_CACHE_HOME/scopeguard/projects/<name>-<hash of the project's real path>`), so a
+  `.scopeguard_cache/` committed to the repository is never read.
+- Authenticated. Every cache file carries an HMAC-SHA256 of its contents (and of its own name)
+  under a per-user key, `$XDG_CACHE_HOME/scopeguard/key`, created 0600 on first use and never
+  stored in a project. A file without a valid MAC is ignored, wherever the cache sits: a cache
+  folder committed to the tree, or written by someone else, cannot change a result.
+- Only regular files are read (O_NONBLOCK, O_NOFOLLOW, fstat, size cap from the open file).
+- Facts are stored only under the hash of the very bytes they were parsed from (`store_facts`
+  takes the parser's own digest); a lookup key that came from the (size, mtime) short-cut can keep
+  an existing entry, never name new facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from .. import __version__
+from ..base.model import CMakeFacts, Config, FileFacts, PackagingFacts, ScanSettings, Violation
+from ..base.safeio import read_regular
+
+# Bump when FileFacts, ImportSite or the scanner's meaning changes.
+# 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
+# 3: facts and violations pickled as plain tuples (model._compact_pickle).
+# 4: GuardKind.TOLERANT (try/except ValueError...); registry lookups inside one are optional.
+# 5: JSON entries with an HMAC (no pickle).
+# 6: (never released) branch-local facts of the phase-2 work, each branch on its own.
+# 7: (never released) the phase-2 merge in progress.
+# 8: (never released) as 9 without import-hook installations.
+# 9: (never released) as 10 without %-/str.format template prefixes.
+# 10: issue 14 merged: Guard.catches, ImportSite.raises, GuardKind.DEAD; control flow, handlers by
+#    the exception raised, more dynamic imports, import-time copies of facts in functions called on
+#    import; toggle OFF states and binding-aware guards; builtins exec/eval/__import__ rebound by
+#    the module are not dynamic imports; %- and str.format templates keep their literal start.
+#    Issue 16: FileFacts.statements, Suppression facts (tokenize). Issue 15: reach facts (calls at
+#    import time, string tables, registrations, locals followed into dynamic imports,
+#    sys.meta_path/path_hooks installations).
+SCAN_SCHEMA = 10
+_MAGIC = b"scopeguard-cache 10\n"
+_MAC_HEX = 64  # hex digits of an HMAC-SHA256
+# A cache file larger than this is not read (torch's whole fact store is some tens of MB).
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+_KEY_BYTES = 32
+# A file modified this recently may change again within the same mtime tick: its (size, mtime)
+# is not remembered (git's "racily clean" entries), so the next run hashes it again.
+_RACY_NS = 2_000_000_000
+_SHA256_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    key: str
+    violations: tuple[Violation, ...]
+    files_analysed: int
+    files_unparsed: int
+
+
+class CacheDirError(ValueError):
+    """A cache folder that would let the tree direct scopeguard's writes (exit 2)."""
+
+
+# -- where the cache lives --------------------------------------------------------------------------
+
+
+def user_cache_root() -> Path:
+    """scopeguard's folder in the user's cache directory (XDG on POSIX, LOCALAPPDATA on Windows)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base or not os.path.isabs(base):
+        if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+            base = os.environ["LOCALAPPDATA"]
+        else:
+            base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "scopeguard"
+
+
+def default_cache_dir(project_root: str) -> Path:
+    """The project's folder in the user cache: one per real project path, never inside the tree."""
+    real = os.path.realpath(project_root)
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(real))[:40] or "root"
+    return user_cache_root() / "projects" / f"{name}-{digest}"
+
+
+def resolve_cache_dir(given: str | None, project_root: str) -> Path:
+    """The cache folder for `--cache-dir` (or the default). A folder given inside the project must
+    stay inside it once symlinks are resolved: a committed `.scopeguard_cache -> /elsewhere` link
+    must not direct writes outside the project. Raises CacheDirError."""
+    if not given:
+        return default_cache_dir(project_root)
+    path = Path(os.path.abspath(given))
+    root = os.path.abspath(project_root)
+    if _inside(str(path), root):
+        real_root = os.path.realpath(root)
+        if not _inside(os.path.realpath(path), real_root):
+            raise CacheDirError(
+                f"--cache-dir: {given} is inside the project but resolves to {os.path.realpath(path)}, "
+                "outside it (a symlink); remove the link or pick another folder"
+            )
+    return path
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# -- the key ---------------------------------------------------------------------------------------------
+
+
+def _user_key() -> bytes | None:
+    """The per-user MAC key, created on first use; None when it is missing and cannot be made, or
+    when the file is not the user's own, private regular file (then the cache is not used)."""
+    path = user_cache_root() / "key"
+    for _attempt in range(2):
+        try:
+            data, info = read_regular(path, 4 * _KEY_BYTES, follow=False)
+        except FileNotFoundError:
+            _create_key(path)
+            continue
+        except OSError:
+            return None
+        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o077):
+            return None  # another user could read or replace it
+        try:
+            key = bytes.fromhex(data.decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return key if len(key) == _KEY_BYTES else None
+    return None
+
+
+def _create_key(path: Path) -> None:
+    """Write a new random key atomically: a temporary 0600 file linked into place (two processes
+    starting at once: one link wins, both then read the same key)."""
+    import secrets
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(_KEY_BYTES) + "\n")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    except OSError:
+        pass
+    finally:
+        _remove_quietly(Path(tmp))
+
+
+# -- the cache ---------------------------------------------------------------------------------------------
+
+
+class Cache:
+    def __init__(self, directory: Path, config: Config, *, key: bytes | None = None) -> None:
+        self.directory = Path(directory)
+        self.scan_key = _digest(
+            [
+                f"schema={SCAN_SCHEMA}",
+                f"scopeguard={__version__}",
+                f"python={sys.version_info[:2]}",
+                f"libcst={_libcst_version()}",
+                f"code={_code_fingerprint()}",
+                repr(ScanSettings.of(config)),  # the toggles, which calls count as registry references
+            ]
+        )
+        self._key = key if key is not None else _user_key()
+        self.usable = self._key is not None
+        self._index: dict[str, tuple[int, int, str]] | None = None
+        self._index_changed = False
+        self._base: dict[str, FileFacts] = {}  # entries of the facts store as loaded
+        self._delta: dict[str, FileFacts] = {}  # entries of the delta store as loaded
+
+    # -- content hashes, with the stat short-cut ----------------------------------------------
+
+    def content_hash(self, abspath: str, path: str, stat: tuple[int, int] | None = None) -> str | None:
+        """sha256 of a file's bytes, or None if it cannot be read (the scanner reports why).
+        `stat` is (size, mtime_ns) when the caller has just read it. The answer may come from the
+        (size, mtime) short-cut: use it to look facts up, never to store facts under."""
+        index = self._load_index()
+        if stat is None:
+            try:
+                info = os.stat(abspath)
+            except OSError:
+                return None
+            stat = (info.st_size, info.st_mtime_ns)
+        known = index.get(path)
+        if known is not None and known[0] == stat[0] and known[1] == stat[1]:
+            return known[2]
+        try:
+            data, before = read_regular(abspath, MAX_ENTRY_BYTES)
+            after = os.stat(abspath)
+        except OSError:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        # Remembered only when the file held still while read and is not fresh from a writer.
+        if (
+            after.st_size == before.st_size == len(data)
+            and after.st_mtime_ns == before.st_mtime_ns
+            and after.st_ino == before.st_ino
+            and time.time_ns() - before.st_mtime_ns > _RACY_NS
+        ):
+            index[path] = (before.st_size, before.st_mtime_ns, digest)
+            self._index_changed = True
+        elif path in index:
+            del index[path]
+            self._index_changed = True
+        return digest
+
+    def _load_index(self) -> dict[str, tuple[int, int, str]]:
+        if self._index is None:
+            loaded = self._read("index")
+            index: dict[str, tuple[int, int, str]] = {}
+            if isinstance(loaded, dict):
+                for path, entry in loaded.items():  # entry by entry: a bad one is dropped
+                    if (
+                        type(entry) is list
+                        and len(entry) == 3
+                        and type(entry[0]) is int
+                        and type(entry[1]) is int
+                        and _is_sha256(entry[2])
+                    ):
+                        index[path] = (entry[0], entry[1], entry[2])
+            self._index = index
+        return self._index
+
+    # -- facts ----------------------------------------------------------------------------------
+
+    # The facts of a tree live in one store (one read on the next run); a run that parsed a few
+    # files writes only those to a small delta store beside it instead of rewriting the whole
+    # store. Every entry is keyed by content, so any mix of store and delta, even from two runs
+    # racing, holds only true facts: at worst an entry is missing and its file is parsed again.
+
+    def load_facts(self) -> dict[str, FileFacts]:
+        base = _facts_dict(self._read(self._facts_name))
+        delta = _facts_dict(self._read(self._facts_name + ".delta"))
+        self._base = base
+        self._delta = delta
+        return {**base, **delta}
+
+    def store_facts(self, kept: Iterable[str], parsed: Iterable[tuple[str, Facts]] = ()) -> dict[str, Facts]:
+        """Keep exactly this run's facts: the store never grows beyond the tree.
+
+        `kept`: keys returned by `load_facts` whose facts this run used. `parsed`: (digest, facts)
+        for each file parsed this run, where digest is the sha256 of the very bytes the parser
+        read; the key is made here from that digest and the facts' own place (path, module), so
+        facts can only ever be stored under the hash of what they describe. Returns the stored
+        entries, by key."""
+        known = {**self._base, **self._delta}
+        facts: dict[str, FileFacts] = {key: known[key] for key in kept if key in known}
+        for digest, item in parsed:
+            if _is_sha256(digest):
+                facts[fact_key(digest, item)] = item
+        base_keys = self._base.keys()
+        added = {key: value for key, value in facts.items() if key not in base_keys}
+        unused = len(base_keys - facts.keys())
+        if base_keys and len(added) + unused <= max(16, len(base_keys) // 20):
+            if added.keys() != self._delta.keys():
+                self._write(self._facts_name + ".delta", _encode_facts(added))
+        else:
+            self._write(self._facts_name, _encode_facts(facts))
+            self._base = dict(facts)
+            self._delta = {}
+            _remove_quietly(self.directory / (self._facts_name + ".delta"))
+        self._save_index()
+        for stale in self._stale_fact_stores():
+            _remove_quietly(stale)
+        return facts
+
+    def _save_index(self) -> None:
+        if self._index_changed and self._index is not None:
+            self._write("index", {path: list(entry) for path, entry in self._index.items()})
+            self._index_changed = False
+
+    @property
+    def _facts_name(self) -> str:
+        return f"facts-{self.scan_key}"
+
+    def _stale_fact_stores(self) -> Iterable[Path]:
+        if not self.usable:
+            return []
+        try:
+            entries = list(self.directory.iterdir())
+        except OSError:
+            return []
+        current = (self._facts_name, self._facts_name + ".delta")
+        return [e for e in entries if e.name.startswith("facts-") and e.name not in current]
+
+    # -- whole result -----------------------------------------------------------------------------
+
+    def load_result(self, key: str) -> CachedResult | None:
+        loaded = self._read("result")
+        if not isinstance(loaded, dict) or loaded.get("key") != key:
+            return None
+        from .codec import Invalid, decoder
+
+        try:
+            violations = tuple(map(decoder(Violation), _list(loaded.get("violations"))))
+            analysed, unparsed = loaded.get("files_analysed"), loaded.get("files_unparsed")
+            if type(analysed) is not int or type(unparsed) is not int:
+                return None
+        except (Invalid, TypeError, ValueError, RecursionError):
+            return None  # a result is all or nothing
+        self._save_index()  # what this run learned about file contents serves the next one
+        return CachedResult(key, violations, analysed, unparsed)
+
+    def store_result(self, result: CachedResult) -> None:
+        from .codec import encoder
+
+        encode = encoder(Violation)
+        self._write("result", {
+            "key": result.key,
+            "violations": [encode(v) for v in result.violations],
+            "files_analysed": result.files_analysed,
+            "files_unparsed": result.files_unparsed,
+        })
+
+    # -- storage --------------------------------------------------------------------------------
+
+    def _mac(self, name: str, payload: bytes) -> bytes:
+        assert self._key is not None
+        mac = hmac.new(self._key, name.encode("utf-8") + b"\0", hashlib.sha256)
+        mac.update(payload)
+        return mac.hexdigest().encode("ascii")
+
+    def _read(self, name: str):
+        """The JSON value of a cache file, or None when it is missing, not a regular file, too large,
+        not authenticated by this user's key, or not JSON."""
+        if not self.usable:
+            return None
+        try:
+            data, _ = read_regular(self.directory / name, MAX_ENTRY_BYTES, follow=False)
+        except OSError:
+            return None
+        head = len(_MAGIC) + _MAC_HEX + 1
+        if len(data) < head or not data.startswith(_MAGIC) or data[head - 1 : head] != b"\n":
+            return None
+        payload = data[head:]
+        if not hmac.compare_digest(data[len(_MAGIC) : head - 1], self._mac(name, payload)):
+            return None
+        try:
+            return json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+
+    def _write(self, name: str, value) -> None:
+        if not self.usable:
+            return
+        try:
+            payload = json.dumps(value, separators=(",", ":")).encode("ascii")
+        except (TypeError, ValueError, RecursionError):
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _ensure_gitignore(self.directory)
+            import tempfile  # a run answered from the cache writes nothing: no need to load it
+
+            handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + self._mac(name, payload) + b"\n")
+                    out.write(payload)
+                # rename replaces a planted symlink itself, never the file it points to
+                os.replace(tmp, self.directory / name)
+            except BaseException:
+                _remove_quietly(Path(tmp))
+                raise
+        except OSError:
+            # A read-only or misplaced cache must not fail the check: run without caching.
+            self.usable = False
+
+
+# A store entry is [kind, fields]: the facts of a Python file, or of a packaging or CMake file.
+_KINDS: dict[str, type] = {"py": FileFacts, "packaging": PackagingFacts, "cmake": CMakeFacts}
+_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+
+Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
+
+
+def _encode_facts(facts: Mapping[str, Facts]) -> dict:
+    from .codec import encoder
+
+    return {key: [_KIND_OF[type(value)], encoder(type(value))(value)] for key, value in facts.items()}
+
+
+def _facts_dict(loaded) -> dict[str, Facts]:
+    """A loaded facts store, entry by entry: an entry of the wrong shape is dropped (its file is
+    parsed again), the others are used."""
+    if not isinstance(loaded, dict):
+        return {}
+    from .codec import Invalid, decoder
+
+    facts = {}
+    for key, value in loaded.items():
+        if type(value) is not list or len(value) != 2 or value[0] not in _KINDS:
+            continue
+        try:
+            item = decoder(_KINDS[value[0]])(value[1])
+        except (Invalid, TypeError, ValueError, RecursionError):
+            continue
+        # The key names the file the facts are about: a swapped entry is not used.
+        digest = key.partition(":")[0]
+        if _is_sha256(digest) and fact_key(digest, item) == key:
+            facts[key] = item
+    return facts
+
+
+def _list(value) -> list:
+    if type(value) is not list:
+        raise TypeError("expected a list")
+    return value
+
+
+def _is_sha256(value) -> bool:
+    return type(value) is str and len(value) == 64 and _SHA256_HEX.issuperset(value)
+
+
+def content_key(digest: str, path: str, module: str, is_package: bool, extra: bool) -> str:
+    """Facts depend on the bytes and on where the file sits (relative imports, node names)."""
+    return f"{digest}:{_key_rest(path, module, is_package, extra)}"
+
+
+def _key_rest(path: str, module: str, is_package: bool, extra: bool) -> str:
+    return f"{path}:{module}:{int(is_package)}:{int(extra)}"
+
+
+def build_key(digest: str, path: str, kind: str) -> str:
+    """The content key of a packaging or CMake file's facts (kind "packaging" or "cmake"); never
+    equal to a Python file's key, which has more fields."""
+    return f"{digest}:{path}:{kind}"
+
+
+def fact_key(digest: str, item: Facts) -> str:
+    """The key facts are stored under: the digest of the bytes they were made from, and their place."""
+    if type(item) is FileFacts:
+        return content_key(digest, item.path, item.module, item.is_package, item.extra)
+    return build_key(digest, item.path, _KIND_OF[type(item)])
+
+
+def result_key(scan_key: str, config: Config, entries: Iterable[str], selection: str) -> str:
+    return _digest([scan_key, repr(config), selection, *entries])
+
+
+def _digest(parts: Iterable[str]) -> str:
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(part.encode("utf-8", "surrogateescape"))
+        sha.update(b"\0")
+    return sha.hexdigest()[:32]
+
+
+def _code_fingerprint() -> str:
+    """scopeguard's own files (name, size, mtime): editing the scanner or a rule invalidates the
+    cache even before the version number changes (a development checkout, a patched install)."""
+    package = Path(__file__).resolve().parent
+    parts = []
+    for path in sorted(package.rglob("*.py")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return _digest(parts)
+
+
+def _libcst_version() -> str:
+    """Identifies the installed libcst without importing it (or importlib.metadata, ~7 ms)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("libcst")
+    if spec is None or not spec.origin:
+        return "missing"
+    try:
+        stat = os.stat(spec.origin)
+    except OSError:
+        return spec.origin
+    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _ensure_gitignore(directory: Path) -> None:
+    """A `.gitignore` of `*` in the cache folder, created only if absent (O_EXCL, O_NOFOLLOW: a planted
+    symlink named .gitignore is never followed)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(directory / ".gitignore", flags, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as out:
+        out.write("# created by scopeguard\n*\n")
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

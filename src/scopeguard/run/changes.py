@@ -1,0 +1,316 @@
+"""`check --diff BASE`: what a change introduces, read from git without touching the repository.
+
+The change is everything between the merge base of BASE and HEAD (as in `git diff BASE...`) and
+the working tree, so it covers the branch's commits and anything not yet committed. Only read-only
+git commands run (`rev-parse`, `merge-base`, `diff`, `ls-files`, `cat-file`), with optional locks
+off, so the index is not even refreshed; a detached HEAD (a CI checkout) is fine.
+
+Both sides are compared as import sites: the project as it is now, and the project as it was at
+the merge base — the same files, with each changed file replaced by its BASE content (read with
+`git cat-file`, scanned by the pipeline), deleted files put back and added files left out.
+The same configuration, scan settings and rules judge both sides: the pipeline scans the BASE
+contents as it scans the working tree (packaging and CMake files included) and runs the rules. A
+violation is new when BASE does not have it (matched without line numbers, as the baseline
+matches, after mapping renamed files to their new names); the change rules (SG5xx) then look at
+the change itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from ..collect.discover import ExcludeMatcher
+from ..base.model import Config, Violation
+from ..base.paths import module_of
+
+
+class GitError(Exception):
+    """git cannot answer what --diff needs (no repository, unknown BASE, no common history)."""
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    violations: tuple[Violation, ...]  # new tree violations and change-rule violations, sorted
+    files_analysed: int
+    files_unparsed: int
+    preexisting: int  # violations hidden because BASE has them too
+    commit: str  # the commit compared against: the merge base of BASE and HEAD
+    repo_root: str
+    changed_lines: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def likely_new(self, violation: Violation) -> bool:
+        """The violation sits on a line the change added or edited."""
+        return violation.line in self.changed_lines.get(violation.path, ())
+
+
+@dataclass(frozen=True)
+class RawChange:
+    """One entry of `git diff --name-status`, paths relative to the project root (None: outside it)."""
+
+    status: str  # A, M, D or R
+    old_path: str | None
+    path: str | None
+
+
+def check_diff(
+    config: Config,
+    base: str,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    *,
+    cache=None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DiffResult:
+    from . import baseline, pipeline
+    from ..rules.change import ChangeSet, FileChange
+
+    repo = Repository.find(config.root)
+    commit = repo.merge_base(base)
+    raw = repo.changes(commit)
+    changed_lines = repo.changed_lines(commit)
+
+    now = pipeline.collect(config, cache=cache, jobs=jobs, progress=progress)
+    now_by_path = {f.path: f for f in now.files}
+    touched: set[str] = set()  # paths whose facts now are not BASE's: their BASE content is read below
+    files: list[FileChange] = []
+    to_read: list[tuple[str, str, bool, bool]] = []  # path at BASE, module, is_package, extra
+    build_read: list[str] = []  # packaging and CMake files at BASE
+    renamed: dict[str, str] = {}  # graph node at BASE -> node now
+    renamed_paths: dict[str, str] = {}
+    for item in raw:
+        now_facts = now_by_path.get(item.path) if item.path else None
+        if item.path is not None:
+            touched.add(item.path)
+        if item.old_path is not None and pipeline.build_kind(config, item.old_path) is not None:
+            build_read.append(item.old_path)
+        if item.status == "M":
+            if now_facts is None:
+                continue  # not a Python file of the project (any more)
+            was = (now_facts.module, now_facts.is_package, now_facts.extra)
+        else:
+            was = classify_path(config, item.old_path) if item.old_path else None
+        if was is not None:
+            to_read.append((item.old_path, *was))
+        if now_facts is None and was is None:
+            continue
+        if now_facts is not None and was is not None:
+            status = "M" if item.status == "M" else "R"
+        else:
+            status = "A" if now_facts is not None else "D"
+        files.append(FileChange(status, item.path if now_facts else None, item.old_path if was else None))
+        if status == "R":
+            renamed_paths[item.old_path] = item.path
+            old_node = item.old_path if was[2] else was[0]
+            renamed[old_node] = now_facts.node
+
+    blobs = repo.read_files(commit, [path for path, *_ in to_read] + build_read) if to_read or build_read else []
+    python = [(*file, blob) for file, blob in zip(to_read, blobs[: len(to_read)], strict=True) if blob is not None]
+    build = [(path, blob) for path, blob in zip(build_read, blobs[len(to_read) :], strict=True) if blob is not None]
+    then = pipeline.facts_at(config, now, touched, python, build, jobs)
+
+    after, before = pipeline.context(config, now), pipeline.context(config, then)
+    violations_now = pipeline.violations(after, select, ignore)
+    known = Counter(
+        replace(v, path=renamed_paths.get(v.path, v.path), importer=renamed.get(v.importer, v.importer),
+                imported=renamed.get(v.imported, v.imported)).identity
+        for v in pipeline.violations(before, select, ignore)
+    )
+    result = DiffResult((), 0, 0, 0, commit, repo.root, changed_lines)
+    new, old = baseline.split(violations_now, known, result.likely_new)
+
+    change = ChangeSet(after, before, tuple(sorted(files, key=lambda f: (f.path or f.old_path or ""))), changed_lines, renamed)
+    new += pipeline.change_violations(change, select, ignore)
+    unparsed = now.unparsed
+    return DiffResult(
+        violations=tuple(sorted(new, key=lambda v: v.sort_key)),
+        files_analysed=len(now.files) - unparsed,
+        files_unparsed=unparsed,
+        preexisting=len(old),
+        commit=commit,
+        repo_root=repo.root,
+        changed_lines=changed_lines,
+    )
+
+
+def classify_path(config: Config, path: str) -> tuple[str, bool, bool] | None:
+    """(module, is_package, extra) for a project-relative path, as discovery would name it, or None
+    when discovery would not list it (not Python, excluded, outside every root, hidden folder).
+
+    For files that exist only at BASE (deleted, renamed away), which discovery cannot walk.
+    """
+    if not path.endswith(".py") or ExcludeMatcher(config.exclude)(path):
+        return None
+    roots = [(r, False) for r in config.source_roots] + [(r, True) for r in config.extra_roots]
+    for root, extra in roots:
+        root = os.path.relpath(os.path.normpath(os.path.join(config.root, root)), config.root).replace(os.sep, "/")
+        if root == ".":
+            relative = path
+        elif path.startswith(root + "/"):
+            relative = path[len(root) + 1 :]
+        else:
+            continue
+        parts = relative.split("/")
+        if any(part.startswith(".") or part in ("__pycache__", "node_modules") for part in parts[:-1]):
+            return None
+        named = module_of(parts)
+        if named is None:
+            return None
+        return named[0], named[1], extra
+    return None
+
+
+class Repository:
+    """Read-only access to the git repository that holds the project."""
+
+    def __init__(self, root: str, project: str) -> None:
+        self.root = root  # the work tree's top folder
+        relative = os.path.relpath(project, root).replace(os.sep, "/")
+        self.prefix = "" if relative == "." else relative + "/"  # the project's folder in the repository
+
+    @classmethod
+    def find(cls, project_root: str) -> Repository:
+        done = _git(project_root, "rev-parse", "--show-toplevel")
+        if done.returncode != 0:
+            raise GitError(
+                f"--diff needs a git repository, and {project_root} is not inside one ({_first_line(done.stderr)})"
+            )
+        top = os.fsdecode(done.stdout.rstrip(b"\n"))
+        return cls(os.path.realpath(top), os.path.realpath(project_root))
+
+    def merge_base(self, base: str) -> str:
+        """The commit to compare with: where HEAD's history meets BASE's (BASE itself when it is an
+        ancestor of HEAD, as in CI where BASE is the target branch)."""
+        if not base or base.startswith("-"):
+            raise GitError(f"--diff {base!r}: not a commit, branch or tag name")
+        done = _git(self.root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+        if done.returncode != 0:
+            raise GitError(
+                f"--diff {base}: no such commit, branch or tag in {self.root}; check the name, or in a "
+                f"shallow CI checkout fetch it first (e.g. `{_fetch_hint(base)}`, or `fetch-depth: 0`)"
+            )
+        commit = done.stdout.decode().strip()
+        if _git(self.root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+            return commit  # no commit yet on this branch: compare the working tree with BASE
+        done = _git(self.root, "merge-base", commit, "HEAD")
+        if done.returncode != 0:
+            raise GitError(
+                f"--diff {base}: it shares no history with HEAD in this checkout (a shallow clone? fetch "
+                "more history, e.g. `git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+            )
+        return done.stdout.decode().strip()
+
+    def _pathspec(self) -> list[str]:
+        return ["--", self.prefix or "."]
+
+    def changes(self, commit: str) -> list[RawChange]:
+        """Files changed between `commit` and the working tree, with renames, plus untracked files."""
+        done = _git(self.root, "diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", commit, *self._pathspec())
+        if done.returncode != 0:
+            raise GitError(f"git diff failed: {_first_line(done.stderr)}")
+        fields = [os.fsdecode(f) for f in done.stdout.split(b"\0")]
+        out: list[RawChange] = []
+        i = 0
+        while i < len(fields) and fields[i]:
+            status = fields[i][0]
+            if status in "RC":
+                old, new = fields[i + 1], fields[i + 2]
+                i += 3
+                if status == "R":
+                    out.append(RawChange("R", self._local(old), self._local(new)))
+                else:  # a copy: the source is unchanged, the copy is new
+                    out.append(RawChange("A", None, self._local(new)))
+                continue
+            path = self._local(fields[i + 1])
+            i += 2
+            if status == "A":
+                out.append(RawChange("A", None, path))
+            elif status == "D":
+                out.append(RawChange("D", path, None))
+            else:  # M, T (type change), U (unmerged): the same path on both sides
+                out.append(RawChange("M", path, path))
+        done = _git(self.root, "ls-files", "-z", "--others", "--exclude-standard", *self._pathspec())
+        if done.returncode == 0:
+            out += [RawChange("A", None, self._local(os.fsdecode(p))) for p in done.stdout.split(b"\0") if p]
+        return [c for c in out if c.old_path is not None or c.path is not None]
+
+    def changed_lines(self, commit: str) -> dict[str, frozenset[int]]:
+        """Per project-relative path (after the change), the lines the change added or edited."""
+        done = _git(
+            self.root, "diff", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--src-prefix=a/", "--dst-prefix=b/", commit, *self._pathspec(),
+        )
+        lines: dict[str, set[int]] = {}
+        current: str | None = None
+        for raw in done.stdout.split(b"\n"):
+            if raw.startswith(b"+++ "):
+                name = _unquote(raw[4:])
+                current = self._local(name[2:]) if name.startswith("b/") else None
+            elif raw.startswith(b"@@ ") and current is not None:
+                added = raw.split(b" ")[2]  # +start[,count]
+                start, _, count = added[1:].partition(b",")
+                first, length = int(start), int(count) if count else 1
+                lines.setdefault(current, set()).update(range(first, first + length) if length else [max(first, 1)])
+        return {path: frozenset(found) for path, found in lines.items()}
+
+    def read_files(self, commit: str, paths: list[str]) -> list[bytes | None]:
+        """The content of project-relative `paths` at `commit` (None where absent), in one git call."""
+        request = b"".join(os.fsencode(f"{commit}:{self.prefix}{p}") + b"\n" for p in paths)
+        done = _git(self.root, "cat-file", "--batch", input=request)
+        if done.returncode != 0:
+            raise GitError(f"git cat-file failed: {_first_line(done.stderr)}")
+        out: list[bytes | None] = []
+        data, at = done.stdout, 0
+        for _ in paths:
+            end = data.index(b"\n", at)
+            header = data[at:end].split(b" ")
+            at = end + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                out.append(data[at : at + size])
+                at += size + 1  # the content is followed by a newline
+            else:  # "<name> missing", or not a file
+                if len(header) == 3:
+                    at += int(header[2]) + 1
+                out.append(None)
+        return out
+
+    def _local(self, repo_path: str) -> str | None:
+        """A repository path as a project-relative one (None when outside the project)."""
+        if not self.prefix:
+            return repo_path
+        return repo_path[len(self.prefix) :] if repo_path.startswith(self.prefix) else None
+
+
+def _git(cwd: str, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
+    # GIT_OPTIONAL_LOCKS=0: no opportunistic index refresh, so nothing in .git is written.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env, check=False)
+    except FileNotFoundError:
+        raise GitError("--diff needs git, and `git` is not on PATH") from None
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode(errors="replace").strip()
+    return text.splitlines()[0] if text else "no message"
+
+
+def _unquote(name: bytes) -> str:
+    """A path as git prints it in a patch header: C-quoted when it has special characters."""
+    if not name.startswith(b'"'):
+        return os.fsdecode(name)
+    body = name[1:-1].decode("ascii", "backslashreplace")
+    return body.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8", "surrogateescape")
+
+
+def _fetch_hint(base: str) -> str:
+    """The fetch that creates `base`: `origin/main` is branch main of remote origin."""
+    remote, _, branch = base.partition("/")
+    if branch and remote and not remote.startswith("refs"):
+        return f"git fetch {remote} {branch}"
+    return f"git fetch origin {base}"
