@@ -41,7 +41,7 @@ class Link:
 
 
 class ImportGraph:
-    """Import statements and literal dynamic imports, plus what runs through calls (reach.py):
+    """Import statements and literal dynamic imports, plus what runs through calls (analysis/reachability.py):
     `edges` holds the imports where the module name is written (rules report them there);
     `origin_edges` the same imports from the module whose import (or call) runs them, at the call
     that starts the chain (the deletion follows those instead of the written ones)."""

@@ -1,5 +1,5 @@
 """What runs when (issue 15), project-level: string values through calls, and the imports they
-make, found from the per-file facts of scan/reach.py. Pure: facts in, edges and updated facts out.
+make, found from the per-file facts of facts/calls.py. Pure: facts in, edges and updated facts out.
 
 - Value flow: a function's parameters take the values its call sites pass (literals, entries of
   module-level tables, module constants, through wrapper chains and across modules by import

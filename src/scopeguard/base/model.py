@@ -285,7 +285,7 @@ class ParseError:
     internal: bool = False  # a scanner crash, not a fact about the file (never cached)
 
 
-# --- what runs when (issue 15): per-file facts for the project-level value flow (reach.py) ---
+# --- what runs when (issue 15): per-file facts for the project-level value flow (analysis/reachability.py) ---
 # A string term is a concatenation of parts (kind, text):
 #   ("lit", "tvm.backend.")   a literal piece
 #   ("param", "name")         a parameter of the enclosing function

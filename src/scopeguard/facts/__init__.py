@@ -2,7 +2,7 @@
 name modules or registry entries.
 
 The only package that imports libcst. Nothing imports it until a file must really be parsed (see
-pipeline.py), so a run served from the cache never pays for libcst. One libcst parse (the parser
+run/pipeline.py), so a run served from the cache never pays for libcst. One libcst parse (the parser
 of record) and one stdlib `ast` parse of the same bytes (a faster view for positions and strings)
 feed small passes, each a module with one job:
 

@@ -1,7 +1,7 @@
 """Append `# scopeguard: ignore[CODES] reason` to each line that has findings.
 
 A finding is named by its line and code; the comment goes at the end of that line, a line of the
-finding's statement (`scan/suppressions.py` reads a suppression on any line of its statement, or on
+finding's statement (`facts/suppressions.py` reads a suppression on any line of its statement, or on
 a comment line directly above it); where that line cannot take a comment, at the end of the
 statement's first line. Idempotent: a line that already suppresses a code is not given it again;
 a line with a scopeguard comment that lacks some codes gets them added to that comment. A first
