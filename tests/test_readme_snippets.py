@@ -114,3 +114,19 @@ def test_readme_pre_commit_config_runs_the_hook(tagged_clone, tmp_path):
     assert re.search(r"^scopeguard\.+Failed$", output, re.MULTILINE), output
     assert "- exit code: 1\n" in output, output  # findings, not a configuration error
     assert "python/tvm/driver/build.py:26:11: SG205 " in output
+
+
+def test_the_quick_start_prints_what_the_readme_quotes():
+    """The quick start's first command, run as written (from the repository root): every line the
+    README quotes is printed verbatim, the count in the sentence above it is the count printed, and
+    the exit code is 1."""
+    block = re.search(r"What the first prints \(shortened\):\n\n```\n(.*?)```", README, re.S).group(1)
+    command = re.search(r"&& \.venv/bin/scopeguard (check [^\n]+)\n", README).group(1).split()
+    done = subprocess.run([sys.executable, "-m", "scopeguard", *command, "--no-cache"], cwd=REPO,
+                          capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, "NO_COLOR": "1"})
+    assert done.returncode == 1, done.stderr
+    printed = done.stdout.splitlines()
+    quoted = [line for line in block.splitlines() if line != "..."]
+    assert len(quoted) >= 4 and [line for line in quoted if line not in printed] == []
+    found = re.search(r"Found (\d+) violation", done.stdout).group(1)
+    assert f"it finds {found} leaks there and exits 1" in README
