@@ -37,6 +37,7 @@ def test_no_config_found_exits_2_with_what_to_do(run_cli, tmp_path):
     code, _, err = run_cli("check", str(tmp_path))
     assert code == 2
     assert "no pyproject.toml with a [tool.scopeguard] table" in err and "--config" in err
+    assert "run `scopeguard init " in err  # a new user is pointed at the command that writes one
 
 
 def test_explicit_config_and_missing_config_file(run_cli, tmp_path):

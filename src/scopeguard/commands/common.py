@@ -63,7 +63,8 @@ def load_config(args: argparse.Namespace):
         if path is None:
             raise UsageError(
                 f"no pyproject.toml with a [tool.scopeguard] table in {start.resolve()} or above; "
-                "add one (see README: Configuration) or pass --config FILE"
+                f"run `scopeguard init {args.project}` to propose one, write one (see README: Configuration), "
+                "or pass --config FILE"
             )
     try:
         return load(path, source_roots=args.source_roots, extra_roots=args.extra_roots, exclude=args.exclude)
