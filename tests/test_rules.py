@@ -75,3 +75,46 @@ def test_rule_command_prints_documentation(run_cli):
     assert code == 0 and len(out.splitlines()) == len(CATALOGUE)
     code, _, err = run_cli("rule", "SG210")
     assert code == 2 and "unknown rule 'SG210'; did you mean" in err
+
+
+SG403_CONFIG = """\
+[tool.scopeguard]
+source_roots = ["src"]
+
+[tool.scopeguard.toggles.feature]
+on_when_true = ["USE_FEATURE"]
+
+[tool.scopeguard.toggles.other]
+on_when_true = ["USE_OTHER"]
+
+[tool.scopeguard.toggles.loose]
+on_when_true = ["USE_LOOSE"]
+
+[[tool.scopeguard.scopes]]
+name = "app.feature"
+toggle = "feature"
+
+[[tool.scopeguard.scopes]]
+name = "app.other"
+toggle = "other"
+"""
+
+
+def test_sg403_says_whose_toggle_guards_the_import(tmp_path, run_cli):
+    # The toggle in the guard may be another scope's, or a toggle no scope owns: the message says
+    # which, instead of calling every wrong toggle "another scope's".
+    files = {
+        "pyproject.toml": SG403_CONFIG,
+        "src/app/__init__.py": "USE_FEATURE = USE_OTHER = USE_LOOSE = False\n",
+        "src/app/feature/__init__.py": "", "src/app/other/__init__.py": "",
+        "src/app/core.py": "from app import USE_OTHER, USE_LOOSE\nif USE_OTHER:\n    import app.feature\nif USE_LOOSE:\n    import app.feature\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG403", cwd=tmp_path)
+    assert code == 1
+    lines = [line for line in out.splitlines() if " SG403 " in line]
+    assert [line.split(":")[1] for line in lines] == ["3", "5"]
+    assert "behind toggle other (scope app.other's toggle), not the scope's toggle feature" in lines[0]
+    assert "behind toggle loose (no scope's toggle), not the scope's toggle feature" in lines[1]

@@ -26,7 +26,7 @@ class Verdict(enum.Enum):
     TOGGLE = "guarded by the scope's toggle"
     OPTIONAL = "inside try/except ImportError only"
     TYPE = "under TYPE_CHECKING only"
-    WRONG_TOGGLE = "guarded by another scope's toggle"
+    WRONG_TOGGLE = "guarded by a toggle that is not the scope's"
     NONE = "unguarded"
     DEAD = "never runs (its condition is always false, or it follows an unconditional exit)"
 

@@ -160,7 +160,7 @@ class WrongToggleGuard(Rule):
 
     code = "SG403"
     name = "wrong-toggle-guard"
-    summary = "an import of a scope is guarded by another scope's toggle"
+    summary = "an import of a scope is guarded by a toggle that is not the scope's own"
     INVALID = (Example("from tvm.support import _RUNTIME_ONLY\n\nif not _RUNTIME_ONLY:\n    from tvm.contrib import msc\n", lines=(4,)),)
     VALID = (
         Example(
@@ -173,7 +173,10 @@ class WrongToggleGuard(Rule):
         for edge, scope, verdict in project.outside_imports():
             if verdict is not Verdict.WRONG_TOGGLE:
                 continue
-            found = ", ".join(sorted(edge.site.toggles_required_on))
+            required = sorted(edge.site.toggles_required_on)
+            owners = {other.toggle: other.name for other in project.config.scopes if other.toggle}
+            found = ", ".join(f"{name} (scope {owners[name]}'s toggle)" if name in owners else f"{name} (no scope's toggle)"
+                              for name in required)
             yield self.violation(
                 edge.facts,
                 edge.site.line,
