@@ -118,3 +118,26 @@ def test_sg403_says_whose_toggle_guards_the_import(tmp_path, run_cli):
     assert [line.split(":")[1] for line in lines] == ["3", "5"]
     assert "behind toggle other (scope app.other's toggle), not the scope's toggle feature" in lines[0]
     assert "behind toggle loose (no scope's toggle), not the scope's toggle feature" in lines[1]
+
+
+def test_one_finding_per_statement_and_scope(tmp_path, run_cli):
+    # TVM v0.16's `from tvm.relax.op import builtin, ccl, grad, ...` imports eight submodules of one
+    # scope in one statement: one decision, so one finding, the other modules named in it.
+    files = {
+        "pyproject.toml": SG403_CONFIG,
+        "src/app/__init__.py": "", "src/app/feature/__init__.py": "", "src/app/feature/op/__init__.py": "",
+        "src/app/feature/op/a.py": "", "src/app/feature/op/b.py": "", "src/app/feature/op/c.py": "",
+        "src/app/other/__init__.py": "",
+        "src/app/core.py": "from app.feature.op import a, b, c\n\n\ndef f():\n    from app.feature.op import (a,\n        b)\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", cwd=tmp_path)
+    assert code == 1
+    lines = [line for line in out.splitlines() if line.startswith("src/")]
+    assert [line.split(": ")[0] + " " + line.split()[1] for line in lines] == [
+        "src/app/core.py:1:28 SG201", "src/app/core.py:5:5 SG202"]
+    assert "imports app.feature.op.a (scope app.feature)" in lines[0]
+    assert lines[0].endswith("[the statement also imports app.feature.op.b, app.feature.op.c]")
+    assert lines[1].endswith("[the statement also imports app.feature.op.b]")

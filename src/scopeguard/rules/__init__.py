@@ -78,8 +78,11 @@ def unknown_prefixes(prefixes: Iterable[str]) -> list[str]:
 def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
     """Every violation of the given rules, one per decision, minus suppressions, in a stable order.
 
-    1. One finding per statement and imported module: `from tvm.relax.op import (abs, acos, ...)`
-       over twenty lines is one finding at the statement's first line, the names in `names`.
+    1. One finding per statement and scope: `from tvm.relax.op import (abs, acos, ...)` over
+       twenty lines is one finding at the statement's first line, the names in `names`; and
+       `from tvm.relax.op import builtin, ccl, grad` (three submodules) is one finding too, at the
+       first module, the others listed in its message (after the consequences are attached, so
+       that each module's chains still find their root).
     2. Consequences under their root cause (`consequences.attach`): an SG402 chain or an SG301/
        SG302 breakage whose last link is an import reported by SG201/SG205/SG403/SG204 becomes a
        related note of that finding.
@@ -105,7 +108,7 @@ def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
                 violation = _merge(found[key], violation)
             found[key] = violation
     merged = [_named(v) for v in found.values()]
-    primaries = consequences.attach(project, merged, wanted)
+    primaries = _per_statement(consequences.attach(project, merged, wanted))
     used: set[tuple[str, int, int, str]] = set()
     files = _files_by_path(project)
     ignored = _PerFileIgnores(project.config.reporting.per_file_ignores)
@@ -146,6 +149,28 @@ def _merge(kept: Violation, other: Violation) -> Violation:
     names = kept.names + tuple(n for n in other.names if n not in kept.names)
     first = kept if (kept.column, kept.message) <= (other.column, other.message) else other
     return replace(first, names=names)
+
+
+def _per_statement(violations: list[Violation]) -> list[Violation]:
+    """Findings of one rule on one line for one scope (the modules one statement imports from the
+    scope; a multi-line statement's are all on its first line by now) as one finding: the first
+    module's (by column), with the others named and every note kept."""
+    groups: dict[tuple, list[Violation]] = {}
+    for violation in violations:
+        key = (violation.code, violation.path, violation.line, violation.scope)
+        groups.setdefault(key if violation.scope and violation.imported else (id(violation),), []).append(violation)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        group.sort(key=lambda v: (v.column, v.imported, v.message))
+        first, modules = group[0], [v.imported for v in group]
+        related = tuple(dict.fromkeys(note for v in group for note in v.related))
+        others = ", ".join(m for m in dict.fromkeys(modules[1:]) if m != first.imported)
+        message = f"{first.message} [the statement also imports {others}]" if others else first.message
+        out.append(replace(first, message=message, related=related))
+    return out
 
 
 def _named(violation: Violation) -> Violation:
