@@ -141,3 +141,28 @@ def test_one_finding_per_statement_and_scope(tmp_path, run_cli):
     assert "imports app.feature.op.a (scope app.feature)" in lines[0]
     assert lines[0].endswith("[the statement also imports app.feature.op.b, app.feature.op.c]")
     assert lines[1].endswith("[the statement also imports app.feature.op.b]")
+
+
+def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_finding(tmp_path, run_cli):
+    import json
+
+    files = {
+        "pyproject.toml": SG403_CONFIG,
+        "src/app/__init__.py": "", "src/app/feature/__init__.py": "", "src/app/feature/op/__init__.py": "",
+        "src/app/feature/op/a.py": "", "src/app/feature/op/b.py": "", "src/app/other/__init__.py": "",
+        # A multi-line statement (its names on lines 2-3), and a lazy import in a function that the
+        # module calls while it is imported (so it runs once, at import time: SG201, not SG202 too).
+        "src/app/core.py": "from app.feature.op import (\n    a,\n    b)\n\n\ndef f():\n    from app.feature.op import a\n\n\nf()\n",
+        "src/app/lazy.py": "def g():\n    from app.feature.op import (\n        b)\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", "--format", "json", cwd=tmp_path)
+    assert code == 1
+    found = sorted((v["code"], v["path"], v["line"]) for v in json.loads(out)["violations"])
+    assert found == [("SG201", "src/app/core.py", 1), ("SG201", "src/app/core.py", 7), ("SG202", "src/app/lazy.py", 2)]
+    code, out, _ = run_cli("delete-plan", "app.feature", str(tmp_path), "--format", "json", cwd=tmp_path)
+    plan = json.loads(out)
+    assert [(b["path"], b["line"]) for b in plan["broken"]] == [("src/app/core.py", 1)]
+    assert [(x["path"], x["line"]) for x in plan["lazy"]] == [("src/app/lazy.py", 2)]

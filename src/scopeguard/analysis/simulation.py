@@ -163,7 +163,7 @@ def simulate_deletion(
         facts = graph.files.get(node)
         if facts is None or node in in_users:
             continue  # a namespace package: nothing to run, but it passes failure on (kept in chains)
-        line, column = (site.line, site.column) if site is not None else (0, 0)
+        line, column = _statement_position(facts, site) if site is not None else (0, 0)
         found = chain(node, nearest)
         via, written_at, unless = (), "", ()
         if site is not None and reached_via(site):
@@ -183,7 +183,8 @@ def simulate_deletion(
         if edge.site.execution is not Execution.CALL or not runs(edge.site):
             continue
         chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported, nearest)
-        lazy.append(LazyBreak(edge.facts.path, edge.site.line, edge.site.column, edge.importer, edge.imported, chain_))
+        line, column = _statement_position(edge.facts, edge.site)
+        lazy.append(LazyBreak(edge.facts.path, line, column, edge.importer, edge.imported, chain_))
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
 
     found = list(references)
@@ -207,6 +208,14 @@ def simulate_deletion(
         unknown=_sorted(_unknown_dynamic_imports(graph, scope, skip)),
         users=tuple(u.name for u in users),
     )
+
+
+def _statement_position(facts: FileFacts, site: ImportSite) -> tuple[int, int]:
+    """Where a break is shown: an import statement's first line (a `from x import (a, b)` over
+    several lines is one statement, reported there by `check` too); a dynamic import's call where
+    it is."""
+    at = facts.statement_at(site.line) if site.kind is not SiteKind.DYNAMIC else None
+    return at if at is not None else (site.line, site.column)
 
 
 def _sorted(references: Iterable[Reference]) -> tuple[Reference, ...]:

@@ -107,7 +107,7 @@ def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
             if key in found:
                 violation = _merge(found[key], violation)
             found[key] = violation
-    merged = [_named(v) for v in found.values()]
+    merged = _once_per_process([_named(v) for v in found.values()])
     primaries = _per_statement(consequences.attach(project, merged, wanted))
     used: set[tuple[str, int, int, str]] = set()
     files = _files_by_path(project)
@@ -149,6 +149,14 @@ def _merge(kept: Violation, other: Violation) -> Violation:
     names = kept.names + tuple(n for n in other.names if n not in kept.names)
     first = kept if (kept.column, kept.message) <= (other.column, other.message) else other
     return replace(first, names=names)
+
+
+def _once_per_process(violations: list[Violation]) -> list[Violation]:
+    """A lazy import in a function that also runs at import time (called at module level, a
+    decorator, ...) runs once per process, while the module is imported: one finding, SG201, not
+    SG201 and SG202 for the same statement."""
+    at_import = {(v.path, v.line, v.imported, v.scope) for v in violations if v.code == "SG201"}
+    return [v for v in violations if v.code != "SG202" or (v.path, v.line, v.imported, v.scope) not in at_import]
 
 
 def _per_statement(violations: list[Violation]) -> list[Violation]:
