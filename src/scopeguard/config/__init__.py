@@ -1,0 +1,48 @@
+"""Find and validate the `[tool.scopeguard]` table of a pyproject.toml; the only reader of TOML.
+
+The table is checked strictly: a typo silently ignored would switch a check off, so every unknown
+key, wrong type or dangling name is a ConfigError that says where (file, line, dotted key), what is
+wrong and, when one is near, the spelling that was probably meant.
+
+Checking happens in two steps. `load_config` checks everything the file alone can tell;
+`validate_modules` runs after discovery and checks the names that must match the code.
+
+The package is split by job: `schema` (the keys and their allowed values), `errors` (ConfigError),
+`locate` (the line of a key in the TOML text), `validate` (the checks and their hints) and `load`
+(finding, reading and checking a file). This module re-exports the names callers use.
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError, ConfigErrors
+from .load import default_config, find_config, load_config, tomllib, validate_modules
+from .schema import (
+    FAIL_ON,
+    MAX_CONFIG_BYTES,
+    REGISTRY_KEYS,
+    SCOPE_KEYS,
+    TOGGLE_KEYS,
+    TOGGLE_OPTIONS,
+    TOP_KEYS,
+    KeyPath,
+    Part,
+)
+
+__all__ = [
+    "FAIL_ON",
+    "MAX_CONFIG_BYTES",
+    "REGISTRY_KEYS",
+    "SCOPE_KEYS",
+    "TOGGLE_KEYS",
+    "TOGGLE_OPTIONS",
+    "TOP_KEYS",
+    "ConfigError",
+    "ConfigErrors",
+    "KeyPath",
+    "Part",
+    "default_config",
+    "find_config",
+    "load_config",
+    "tomllib",
+    "validate_modules",
+]
