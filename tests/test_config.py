@@ -1,20 +1,29 @@
-"""config.py: the only reader of TOML; every mistake is a located ConfigError."""
+"""config/load.py and the package's re-exports: find_config, load_config, default_config and
+validate_modules, the only reader of TOML; every mistake is a located ConfigError.
+
+MALFORMED, the row-by-row matrix of mistakes (exact key, line and near miss), lives here and is run
+through the command line by test_config_errors.py. The parts have their own files:
+test_config_schema.py, test_config_errors.py (the error type), test_config_locate.py and
+test_config_validate.py.
+"""
 
 from __future__ import annotations
 
 import difflib
-import pickle
 import textwrap
 from pathlib import Path
 
 import pytest
 
+import scopeguard.config
 from scopeguard.config import (
     ConfigError,
+    default_config,
     find_config,
     load_config,
     validate_modules,
 )
+from scopeguard.config import errors, load, schema
 from scopeguard.base.model import Config, Scope, Toggle
 
 DESIGN_SKETCH = """\
@@ -58,29 +67,21 @@ def write(root: Path, text: str, dirs: tuple[str, ...] = ("src",)) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# ConfigError
+# The package re-exports what callers import from scopeguard.config
 
 
-def test_error_text_with_line_and_hint():
-    err = ConfigError("pyproject.toml", 7, "tool.scopeguard.scopes[1].toggle", "toggle 'mcs' is not defined",
-                      "did you mean 'msc'?")
-    assert str(err) == (
-        "pyproject.toml:7: tool.scopeguard.scopes[1].toggle: toggle 'mcs' is not defined; did you mean 'msc'?"
-    )
-
-
-def test_error_text_without_line_or_hint():
-    err = ConfigError("pyproject.toml", 0, "tool.scopeguard", "no [tool.scopeguard] table")
-    assert str(err) == "pyproject.toml: tool.scopeguard: no [tool.scopeguard] table"
-
-
-def test_error_survives_pickling():
-    err = ConfigError("p.toml", 3, "tool.scopeguard.exclude", "bad", "fix it")
-    copy = pickle.loads(pickle.dumps(err))
-    assert (copy.path, copy.line, copy.key, copy.problem, copy.hint) == (
-        "p.toml", 3, "tool.scopeguard.exclude", "bad", "fix it"
-    )
-    assert str(copy) == str(err)
+def test_the_package_re_exports_the_parts_names():
+    assert scopeguard.config.load_config is load.load_config
+    assert scopeguard.config.find_config is load.find_config
+    assert scopeguard.config.default_config is load.default_config
+    assert scopeguard.config.validate_modules is load.validate_modules
+    assert scopeguard.config.tomllib is load.tomllib
+    assert scopeguard.config.ConfigError is errors.ConfigError
+    assert scopeguard.config.ConfigErrors is errors.ConfigErrors
+    assert scopeguard.config.MAX_CONFIG_BYTES is schema.MAX_CONFIG_BYTES
+    assert scopeguard.config.TOP_KEYS is schema.TOP_KEYS
+    assert sorted(scopeguard.config.__all__) == sorted(set(scopeguard.config.__all__))
+    assert all(hasattr(scopeguard.config, name) for name in scopeguard.config.__all__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,20 +134,6 @@ def test_scope_without_toggle_and_empty_table(tmp_path):
     assert load_config(path).scopes == (Scope(name="pkg.feature", line=4),)
 
 
-def test_inline_tables_parse_and_locate_loosely(tmp_path):
-    path = write(tmp_path, """\
-        [tool.scopeguard]
-        toggles = { msc = { on_when_true = ["USE_MSC"] } }
-        scopes = [
-            { name = "pkg.msc", toggle = "msc" },
-        ]
-        """)
-    config = load_config(path)
-    assert config.toggles == (Toggle(name="msc", on_when_true=("USE_MSC",)),)
-    # No [[...]] header holds the scope: its line falls back to the `scopes =` key.
-    assert config.scopes == (Scope(name="pkg.msc", toggle="msc", line=3),)
-
-
 def test_default_source_root_is_src_when_present(tmp_path):
     path = write(tmp_path, "[tool.scopeguard]\n", dirs=("src",))
     assert load_config(path).source_roots == ("src",)
@@ -189,6 +176,36 @@ def test_file_values_are_checked_even_when_overridden(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path, source_roots=["src"])
     assert info.value.key == "tool.scopeguard.source_roots"
+
+
+# --------------------------------------------------------------------------------------------
+# default_config
+
+
+def test_default_config_has_no_toggles_or_scopes_and_no_file(tmp_path):
+    (tmp_path / "src").mkdir()
+    config = default_config(tmp_path)
+    assert config == Config(root=str(tmp_path), config_path="", source_roots=("src",))
+    assert (config.toggles, config.scopes) == ((), ())
+
+
+def test_default_config_relative_root_and_overrides(tmp_path, monkeypatch):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "tests").mkdir()
+    monkeypatch.chdir(tmp_path)
+    config = default_config(".", source_roots=["lib"], extra_roots=["tests"], exclude=["build/**"])
+    assert (config.root, config.source_roots, config.extra_roots, config.exclude) == (
+        str(tmp_path), ("lib",), ("tests",), ("build/**",))
+
+
+def test_default_config_checks_the_overrides_and_names_the_root(tmp_path):
+    (tmp_path / "python").mkdir()
+    with pytest.raises(ConfigError) as info:
+        default_config(tmp_path, source_roots=["pyhton"])
+    err = info.value
+    assert (err.path, err.line, err.key) == (str(tmp_path), 0, "tool.scopeguard.source_roots[0]")
+    assert err.problem == "'pyhton' does not exist (given on the command line)"
+    assert err.hint == "did you mean 'python'?"
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,51 +353,6 @@ def test_invalid_toml_problem_drops_the_position(tmp_path):
         load_config(path)
     assert info.value.problem == "invalid TOML: Illegal character '\\n'"
     assert str(info.value) == f"{path}:2: toml: invalid TOML: Illegal character '\\n'"
-
-
-def test_cycle_is_named_from_its_first_declared_scope(tmp_path):
-    path = write(tmp_path, """\
-        [[tool.scopeguard.scopes]]
-        name = "c"
-        uses = ["a"]
-        [[tool.scopeguard.scopes]]
-        name = "a"
-        uses = ["b"]
-        [[tool.scopeguard.scopes]]
-        name = "b"
-        uses = ["c"]
-        """)
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert info.value.problem == "scopes use each other in a cycle: c -> a -> b -> c"
-    assert (info.value.key, info.value.line) == ("tool.scopeguard.scopes[0].uses[0]", 3)
-
-
-def test_overlap_names_both_scopes(tmp_path):
-    path = write(tmp_path, SCOPE + '[[tool.scopeguard.scopes]]\nname = "pkg.a.b"\n')
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert info.value.problem == "scope 'pkg.a.b' overlaps scope 'pkg.a' (scopes[0])"
-
-
-def test_sibling_prefix_is_not_an_overlap(tmp_path):
-    path = write(tmp_path, SCOPE + '[[tool.scopeguard.scopes]]\nname = "pkg.ab"\n')
-    assert [s.name for s in load_config(path).scopes] == ["pkg.a", "pkg.ab"]
-
-
-def test_header_like_text_inside_values_does_not_move_lines(tmp_path):
-    path = write(tmp_path, """\
-        [tool.other]
-        matrix = [
-            ["a"]
-        ]
-        text = '''
-        [[tool.scopeguard.scopes]]
-        '''
-        [[tool.scopeguard.scopes]]
-        name = "pkg.a"
-        """)
-    assert load_config(path).scopes[0].line == 9
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,17 +5,22 @@ tests/test_config.py checks `load_config` itself, row by row (MALFORMED: exact k
 miss). Here the same rows go through the command line, and a second table adds the rest of the
 matrix: a wrong type for every key, empty names and entries, spellings and toggles, missing
 packages (checked only after discovery), TOML that is not UTF-8 or starts with a byte-order mark.
+
+The first section tests the error type itself, config/errors.py: ConfigError and ConfigErrors.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from scopeguard.cli import main
+from scopeguard.config import load_config
+from scopeguard.config.errors import ConfigError, ConfigErrors
 
 from .test_config import MALFORMED, write
 
@@ -48,6 +53,73 @@ def assert_config_error(code: int, out: str, err: str, path: Path, line: int, ke
     assert "Traceback" not in err
     if hint is not None:
         assert err.rstrip("\n").endswith(f"; {hint}"), err
+
+
+# -- config/errors.py: ConfigError and ConfigErrors -------------------------------------------------
+
+
+def test_error_text_with_line_and_hint():
+    err = ConfigError("pyproject.toml", 7, "tool.scopeguard.scopes[1].toggle", "toggle 'mcs' is not defined",
+                      "did you mean 'msc'?")
+    assert str(err) == (
+        "pyproject.toml:7: tool.scopeguard.scopes[1].toggle: toggle 'mcs' is not defined; did you mean 'msc'?"
+    )
+
+
+def test_error_text_without_line_or_hint():
+    err = ConfigError("pyproject.toml", 0, "tool.scopeguard", "no [tool.scopeguard] table")
+    assert str(err) == "pyproject.toml: tool.scopeguard: no [tool.scopeguard] table"
+
+
+def test_error_survives_pickling():
+    err = ConfigError("p.toml", 3, "tool.scopeguard.exclude", "bad", "fix it")
+    copy = pickle.loads(pickle.dumps(err))
+    assert (copy.path, copy.line, copy.key, copy.problem, copy.hint) == (
+        "p.toml", 3, "tool.scopeguard.exclude", "bad", "fix it"
+    )
+    assert str(copy) == str(err)
+
+
+def test_errors_report_every_mistake_one_line_each_fields_from_the_first():
+    first = ConfigError("p.toml", 2, "tool.scopeguard.colour", "unknown key 'colour'", "expected one of: ...")
+    second = ConfigError("p.toml", 0, "tool.scopeguard.fail_on", "expected one of error, warning, never, got 'x'")
+    errors = ConfigErrors([first, second])
+    assert isinstance(errors, ConfigError)
+    assert errors.errors == (first, second)
+    assert (errors.path, errors.line, errors.key, errors.problem, errors.hint) == (
+        "p.toml", 2, "tool.scopeguard.colour", "unknown key 'colour'", "expected one of: ...")
+    assert str(errors) == (
+        "p.toml:2: tool.scopeguard.colour: unknown key 'colour'; expected one of: ...\n"
+        "p.toml: tool.scopeguard.fail_on: expected one of error, warning, never, got 'x'"
+    )
+
+
+def test_errors_survive_pickling_with_every_error():
+    errors = ConfigErrors([ConfigError("p.toml", 1, "k1", "bad"), ConfigError("p.toml", 5, "k2", "worse", "fix")])
+    copy = pickle.loads(pickle.dumps(errors))
+    assert type(copy) is ConfigErrors
+    assert [(e.path, e.line, e.key, e.problem, e.hint) for e in copy.errors] == [
+        ("p.toml", 1, "k1", "bad", ""), ("p.toml", 5, "k2", "worse", "fix")]
+    assert str(copy) == str(errors)
+
+
+def test_independent_mistakes_come_back_together_as_config_errors(tmp_path):
+    path = write(tmp_path, '[tool.scopeguard]\ncolour = 1\nfail_on = "sometimes"\n')
+    try:
+        load_config(path)
+    except ConfigErrors as raised:
+        errors = raised
+    else:
+        raise AssertionError("no ConfigErrors")
+    assert [(e.key, e.line) for e in errors.errors] == [("tool.scopeguard.colour", 2), ("tool.scopeguard.fail_on", 3)]
+    assert str(errors).count("\n") == 1
+
+
+def test_a_single_mistake_is_a_plain_config_error(tmp_path):
+    path = write(tmp_path, "[tool.scopeguard]\ncolour = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert type(info.value) is ConfigError
 
 
 # -- the rows of test_config.MALFORMED, through the command line -----------------------------------

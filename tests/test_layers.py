@@ -33,7 +33,7 @@ def lint(config: str, package_parent: str, cwd: str) -> subprocess.CompletedProc
 def test_the_layers_contracts_hold():
     done = lint(str(REPO / "pyproject.toml"), str(REPO / "src"), str(REPO))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 6 kept, 0 broken." in done.stdout
+    assert "Contracts: 7 kept, 0 broken." in done.stdout
 
 
 def test_a_back_edge_breaks_the_layers_contract(tmp_path):
@@ -53,10 +53,27 @@ def test_a_back_edge_breaks_the_layers_contract(tmp_path):
     assert "scopeguard.analysis is not allowed to import scopeguard.commands:" in done.stdout
     assert "- scopeguard.analysis.verdicts -> scopeguard.commands.common (l.13)" in done.stdout
     # The new chain also loops back into the rules and analysis packages (commands -> rules ->
-    # analysis.project -> analysis.verdicts): their own contracts break too; the other three hold.
+    # analysis.project -> analysis.verdicts): their own contracts break too; the other four hold.
     assert "analysis: the Project context above the deletion simulation above the graph, \nverdicts and registries above reachability BROKEN" in done.stdout
-    assert "Contracts: 3 kept, 3 broken." in done.stdout
+    assert "Contracts: 4 kept, 3 broken." in done.stdout
 
+
+
+def test_a_back_edge_inside_config_breaks_the_config_contract(tmp_path):
+    # The key locator (below the checks and the loader) importing the loader: only the config
+    # package's own contract breaks; the package-level layers do not see an edge inside config.
+    shutil.copytree(REPO / "src" / "scopeguard", tmp_path / "scopeguard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    locate = tmp_path / "scopeguard" / "config" / "locate.py"
+    text = locate.read_text()
+    anchor = "from .schema import _TABLE, KeyPath, Part\n"
+    assert anchor in text
+    locate.write_text(text.replace(anchor, anchor + "from .load import find_config\n"))
+    done = lint(str(tmp_path / "pyproject.toml"), str(tmp_path), str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "scopeguard.config.locate is not allowed to import scopeguard.config.load:" in done.stdout
+    assert "Contracts: 6 kept, 1 broken." in done.stdout
 
 def _cycles(graph, modules: set[str]) -> list[list[str]]:
     """Every import cycle among `modules`, one per strongly connected part, as a closed path."""
