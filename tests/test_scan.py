@@ -356,13 +356,13 @@ def test_evaluation_past_its_nesting_bound_is_unknown_not_a_crash(monkeypatch):
     _dynamo/bytecode_transformation.py they nested past Python's stack and the whole file was
     lost (SG001). All evaluations of a file now share one bound: past it a value is unknown, so
     the import is not guarded (never the other way round), and the file is analysed."""
-    from scopeguard.facts import toggles
+    from scopeguard.facts import toggle_eval
 
     source = b"from pkg.config import USE_A\n\nif USE_A:\n    import m\n"
     matcher = ToggleMatcher([Toggle("a", ("USE_A",), ())])
     facts = scan_source(source, path="p.py", module="pkg.p", is_package=False, matcher=matcher)
     assert [s.state_required("a") for s in facts.sites if s.target == "m"] == [True]
-    monkeypatch.setattr(toggles, "_MAX_NESTING", -1)
+    monkeypatch.setattr(toggle_eval, "_MAX_NESTING", -1)
     facts = scan_source(source, path="p.py", module="pkg.p", is_package=False, matcher=matcher)
     assert facts.error is None
     assert [s.state_required("a") for s in facts.sites if s.target == "m"] == [None]

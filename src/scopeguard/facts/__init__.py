@@ -46,7 +46,8 @@ from .calls import ReachFacts
 from .strings import KnownStrings
 from .suppressions import statement_spans, suppressions
 from .syntax import dotted_name
-from .toggles import Knowledge, ToggleMatcher
+from .toggle_knowledge import Knowledge
+from .toggle_matcher import ToggleMatcher
 
 # _AstPositions, _PositionMismatch and _lines_matching are looked up here at call time: tests
 # replace them to compare the fast paths with the slow ones.

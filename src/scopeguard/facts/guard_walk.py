@@ -26,7 +26,8 @@ from ..base.model import MAIN, TYPE_CHECKING, Guard, GuardKind
 from .astnodes import dotted as _dotted_ast
 from .positions import CstPositions
 from .syntax import block_statements, code, dotted_name, last_name, last_small_statement, string_value
-from .toggles import ToggleMatcher, frozen
+from .toggle_knowledge import frozen
+from .toggle_matcher import ToggleMatcher
 
 # Exception names whose handler catches a failed import.
 IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
