@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         from ..base.model import code_selected
 
         try:
-            known = load(baseline_path)
+            known = load(baseline_path, follow=bool(args.baseline))
         except BaselineError as error:
             raise UsageError(str(error)) from None
         new, old = split(violations, known, diff.likely_new if diff else lambda v: False)
