@@ -71,9 +71,11 @@ def test_entries_written_by_another_version_are_ignored(project, tmp_path, damag
 
 
 @pytest.mark.parametrize("bad", [None, 5, "text", [1], ["size", "mtime", "digest"], [0, 0, 7], [0, 0, "ab"],
-                                 [True, 0, "a" * 64]])
-def test_an_index_with_entries_of_the_wrong_shape_is_not_trusted(project, tmp_path, bad):
+                                 [True, 0, "a" * 64], [0, 0, "a" * 64], [0, 0, 0, 0, 0, 7],
+                                 [True, 0, 0, 0, 0, "a" * 64], [0, 0, 0, 0, "0", "a" * 64]])
+def test_an_index_with_entries_of_the_wrong_shape_is_not_trusted(project, tmp_path, bad, monkeypatch):
     # Regression: an index mapping real paths to non-tuples made content_hash raise a TypeError.
+    monkeypatch.setattr("scopeguard.collect.cache._RACY_NS", -1)  # the copy's files are seconds old
     reference = findings(project, None)
     cache_dir = tmp_path / "cache"
     findings(project, cache_dir)

@@ -37,7 +37,11 @@ def cmake_files(root: str) -> list[str]:
     except OSError:
         return []
     for entry in top:
-        if entry.is_file() and _is_cmake(entry.name):
+        try:
+            is_file = entry.is_file()
+        except OSError:  # a symlink loop (`a -> b -> a`) at the root: not a CMake file
+            continue
+        if is_file and _is_cmake(entry.name):
             found.append(entry.name)
     cmake_dir = os.path.join(root, "cmake")
     for folder, dirs, files in os.walk(cmake_dir):

@@ -1,8 +1,12 @@
 """A content-addressed store of FileFacts and of the last full result, that nothing in the analysed
 tree can write to or trick.
 
-Keys are content hashes, never mtimes (CI checkouts change every mtime); a (size, mtime_ns) match
-against the last run only saves re-reading a file to hash it. Everything that scanning depends on
+Keys are content hashes, never mtimes (CI checkouts change every mtime). A stat match against the
+last run only saves re-reading a file to hash it, and it is bound to what the tree cannot set, as
+git's index is: size and mtime (which a checkout, an archive, `git restore-mtime` or `rsync -t` can
+set to anything) together with ctime, inode and device, which the kernel sets on every write and
+rename. A file whose ctime is less than two seconds old when hashed is not remembered (racily
+clean), so a later write in the same clock tick cannot be missed. Everything that scanning depends on
 (scopeguard's scan schema, the Python and libcst versions, the toggle configuration) is part of
 the key. Writes go to a temporary file that is renamed into place, so a reader never sees half an
 entry; two runs sharing the cache at worst both write a correct entry.
@@ -20,8 +24,11 @@ Trust (README: "The cache"):
   folder committed to the tree, or written by someone else, cannot change a result.
 - Only regular files are read (O_NONBLOCK, O_NOFOLLOW, fstat, size cap from the open file).
 - Facts are stored only under the hash of the very bytes they were parsed from (`store_facts`
-  takes the parser's own digest); a lookup key that came from the (size, mtime) short-cut can keep
-  an existing entry, never name new facts.
+  takes the parser's own digest); a lookup key that came from the stat short-cut can keep an
+  existing entry, never name new facts.
+- Written through `safeio.write_file`: an exclusive temporary file with an unpredictable name in
+  the cache folder, renamed over the entry (a link planted at an entry's name is replaced, never
+  written through).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from typing import Union
 
 from .. import __version__
 from ..base.model import CMakeFacts, Config, FileFacts, PackagingFacts, ScanSettings, Violation
-from ..base.safeio import read_regular
+from ..base.safeio import read_regular, write_file
 
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
@@ -63,9 +70,12 @@ _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 _KEY_BYTES = 32
-# A file modified this recently may change again within the same mtime tick: its (size, mtime)
-# is not remembered (git's "racily clean" entries), so the next run hashes it again.
+# A file changed this recently (by its ctime, which the tree cannot set) may change again within the
+# same clock tick: its stat is not remembered (git's "racily clean" entries), so the next run
+# hashes it again.
 _RACY_NS = 2_000_000_000
+# What the stat short-cut compares: (size, mtime_ns, ctime_ns, inode, device).
+Stat = tuple[int, int, int, int, int]
 _SHA256_HEX = frozenset("0123456789abcdef")
 
 
@@ -193,41 +203,42 @@ class Cache:
         )
         self._key = key if key is not None else _user_key()
         self.usable = self._key is not None
-        self._index: dict[str, tuple[int, int, str]] | None = None
+        self._index: dict[str, tuple[Stat, str]] | None = None
         self._index_changed = False
         self._base: dict[str, FileFacts] = {}  # entries of the facts store as loaded
         self._delta: dict[str, FileFacts] = {}  # entries of the delta store as loaded
 
     # -- content hashes, with the stat short-cut ----------------------------------------------
 
-    def content_hash(self, abspath: str, path: str, stat: tuple[int, int] | None = None) -> str | None:
+    def content_hash(self, abspath: str, path: str, stat: Stat | None = None) -> str | None:
         """sha256 of a file's bytes, or None if it cannot be read (the scanner reports why).
-        `stat` is (size, mtime_ns) when the caller has just read it. The answer may come from the
-        (size, mtime) short-cut: use it to look facts up, never to store facts under."""
+        `stat` is (size, mtime_ns, ctime_ns, inode, device) when the caller has just read it. The
+        answer may come from the stat short-cut: use it to look facts up, never to store facts
+        under."""
         index = self._load_index()
         if stat is None:
             try:
-                info = os.stat(abspath)
+                stat = _stat_of(os.stat(abspath))
             except OSError:
                 return None
-            stat = (info.st_size, info.st_mtime_ns)
         known = index.get(path)
-        if known is not None and known[0] == stat[0] and known[1] == stat[1]:
-            return known[2]
+        if known is not None and known[0] == tuple(stat):
+            return known[1]
         try:
             data, before = read_regular(abspath, MAX_ENTRY_BYTES)
             after = os.stat(abspath)
         except OSError:
             return None
         digest = hashlib.sha256(data).hexdigest()
-        # Remembered only when the file held still while read and is not fresh from a writer.
+        # Remembered only when the file held still while read (same size, times, inode) and its
+        # last change is not so recent that another could follow within the same clock tick.
+        # ctime is the kernel's: a file written with a forged mtime still has a fresh ctime.
         if (
-            after.st_size == before.st_size == len(data)
-            and after.st_mtime_ns == before.st_mtime_ns
-            and after.st_ino == before.st_ino
-            and time.time_ns() - before.st_mtime_ns > _RACY_NS
+            _stat_of(after) == _stat_of(before)
+            and before.st_size == len(data)
+            and time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) > _RACY_NS
         ):
-            index[path] = (before.st_size, before.st_mtime_ns, digest)
+            index[path] = (_stat_of(before), digest)
             self._index_changed = True
         elif path in index:
             del index[path]
@@ -237,17 +248,16 @@ class Cache:
     def _load_index(self) -> dict[str, tuple[int, int, str]]:
         if self._index is None:
             loaded = self._read("index")
-            index: dict[str, tuple[int, int, str]] = {}
+            index: dict[str, tuple[Stat, str]] = {}
             if isinstance(loaded, dict):
                 for path, entry in loaded.items():  # entry by entry: a bad one is dropped
                     if (
                         type(entry) is list
-                        and len(entry) == 3
-                        and type(entry[0]) is int
-                        and type(entry[1]) is int
-                        and _is_sha256(entry[2])
+                        and len(entry) == 6
+                        and all(type(part) is int for part in entry[:5])
+                        and _is_sha256(entry[5])
                     ):
-                        index[path] = (entry[0], entry[1], entry[2])
+                        index[path] = (tuple(entry[:5]), entry[5])  # type: ignore[assignment]
             self._index = index
         return self._index
 
@@ -296,7 +306,7 @@ class Cache:
 
     def _save_index(self) -> None:
         if self._index_changed and self._index is not None:
-            self._write("index", {path: list(entry) for path, entry in self._index.items()})
+            self._write("index", {path: [*stat, digest] for path, (stat, digest) in self._index.items()})
             self._index_changed = False
 
     @property
@@ -380,21 +390,18 @@ class Cache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             _ensure_gitignore(self.directory)
-            import tempfile  # a run answered from the cache writes nothing: no need to load it
-
-            handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(_MAGIC + self._mac(name, payload) + b"\n")
-                    out.write(payload)
-                # rename replaces a planted symlink itself, never the file it points to
-                os.replace(tmp, self.directory / name)
-            except BaseException:
-                _remove_quietly(Path(tmp))
-                raise
+            # An exclusive, unpredictable temporary name in the cache folder, renamed over the
+            # entry: a planted symlink is replaced itself, never written through. Not fsynced: a
+            # torn entry fails its MAC and is rebuilt.
+            write_file(self.directory / name, _MAGIC + self._mac(name, payload) + b"\n" + payload,
+                       within=[self.directory], mode=0o600, replace_link=True, durable=False)
         except OSError:
             # A read-only or misplaced cache must not fail the check: run without caching.
             self.usable = False
+
+
+def _stat_of(info: os.stat_result) -> Stat:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
 # A store entry is [kind, fields]: the facts of a Python file, or of a packaging or CMake file.

@@ -32,9 +32,10 @@ class ModuleFile:
     module: str
     is_package: bool  # the file is a package's __init__.py
     extra: bool = False  # from an extra root: an importer only, never imported
-    # (size, mtime_ns) as the walk saw them: the cache's stat short-cut uses them instead of a
-    # second stat of every file on a cached run. Not part of the file's identity.
-    stat: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    # (size, mtime_ns, ctime_ns, inode, device) as the walk saw them: the cache's stat short-cut
+    # uses them instead of a second stat of every file on a cached run. Not part of the file's
+    # identity.
+    stat: tuple[int, int, int, int, int] | None = field(default=None, compare=False, repr=False)
 
 
 def discover(config: Config) -> tuple[ModuleFile, ...]:
@@ -204,7 +205,10 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
             try:
                 info = entry.stat()  # follows a symlink: what Python would open
             except OSError:
-                continue  # a dangling symlink has a name but nothing to read
+                continue  # a dangling symlink (or a loop) has a name but nothing to read
+            # A linked file is read only when it stays inside the project, as a linked folder is.
+            if entry.is_symlink() and not _within(os.path.realpath(abspath), real_project):
+                _outside_link(project, abspath, os.path.realpath(abspath), "source file")
             if not stat.S_ISREG(info.st_mode):
                 continue  # a FIFO, a device (a link to /dev/zero), a socket: not a source file
             named = module_of(abspath[len(base) + 1 :].split(os.sep))
@@ -217,7 +221,7 @@ def _walk(project: str, root: str, extra: bool, excluded: ExcludeMatcher) -> Ite
                 module=_display(module),
                 is_package=is_package,
                 extra=extra,
-                stat=(info.st_size, info.st_mtime_ns),
+                stat=(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev),
             )
         stack.extend(reversed(below))
 
@@ -226,12 +230,12 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _outside_link(project: str, link: str, target: str) -> NoReturn:
+def _outside_link(project: str, link: str, target: str, what: str = "source folder") -> NoReturn:
     from scopeguard.config import ConfigError
 
     relative = _relative(link, project)
     raise ConfigError(
-        link, 0, "source folder",
+        link, 0, what,
         f"{relative} is a symlink to {target}, outside the project: Python imports through it, "
         "scopeguard does not read outside the project",
         f"add {relative!r} to exclude, or replace the link by the folder itself",

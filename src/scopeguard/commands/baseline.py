@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from .common import (
@@ -13,6 +12,7 @@ from .common import (
     display_path,
     load_config,
     open_cache,
+    write_output,
 )
 
 NAME = "baseline"
@@ -45,13 +45,9 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else Path(config.root) / BASELINE_NAME
     counts = record(analysis.violations)
     text = dumps(counts)
-    try:
-        # Written next to the target and renamed: an interrupted run never leaves half a baseline.
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write the baseline: {error.strerror or error}") from None
+    # An exclusive temporary file renamed into place: an interrupted run never leaves half a
+    # baseline, and no name the tree planted (a symlink at the baseline's name) is written through.
+    write_output(target, text, config.root, "the baseline")
     print(
         f"Wrote {display_path(target)}: {len(counts)} entr{'y' if len(counts) == 1 else 'ies'} "
         f"for {len(analysis.violations)} violation(s); `scopeguard check` now reports only new ones."

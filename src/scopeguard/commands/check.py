@@ -18,6 +18,7 @@ from .common import (
     codes,
     load_config,
     open_cache,
+    write_output,
 )
 
 NAME = "check"
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         from ..base.model import code_selected
 
         try:
-            known = load(baseline_path)
+            known = load(baseline_path, follow=bool(args.baseline))
         except BaselineError as error:
             raise UsageError(str(error)) from None
         new, old = split(violations, known, diff.likely_new if diff else lambda v: False)
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"scopeguard: warning: no scopes are configured in {config.config_path or 'pyproject.toml'}, so nothing is "
               "checked; register one under [[tool.scopeguard.scopes]] (see README, 'Configuration'), or run "
               "`scopeguard init` to draft it", file=sys.stderr)
-    _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet))
+    _write(args, render(args.format, report, colour=_colour(args), quiet=args.quiet), config.root)
     if args.format == "text" and not args.quiet and report.violations and sys.stderr.isatty():
         from ..output.links import rule_hint  # for people at a terminal; the report itself stays as it was
 
@@ -181,11 +182,8 @@ def _colour(args: argparse.Namespace) -> bool:
     return use_colour(sys.stdout, args.color)
 
 
-def _write(args: argparse.Namespace, text: str) -> None:
+def _write(args: argparse.Namespace, text: str, project_root: str) -> None:
     if not args.output:
         sys.stdout.write(text)
         return
-    try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{args.output}: cannot write the report: {error.strerror or error}") from None
+    write_output(args.output, text, project_root, "the report")

@@ -72,6 +72,19 @@ def load_config(args: argparse.Namespace):
         raise UsageError(str(error)) from None
 
 
+def write_output(target, data: bytes | str, project_root: str | None, what: str, *, mode: int | None = None) -> None:
+    """Write a file scopeguard produces (report, graph, patch, baseline, pyproject.toml, an edited
+    source) through safeio.write_file: an exclusive temporary file with an unpredictable name,
+    renamed into place; a symlink at the target, or a folder inside the project that resolves
+    outside it, is refused. Any failure is a UsageError (exit 2) saying which file and why."""
+    from ..base.safeio import write_file
+
+    try:
+        write_file(target, data, within=[project_root] if project_root else [], mode=mode)
+    except OSError as error:
+        raise UsageError(f"{display_path(Path(target))}: cannot write {what}: {error.strerror or error}") from None
+
+
 def _unparsable_config(start: Path) -> Path | None:
     """The nearest pyproject.toml that mentions [tool.scopeguard] (find_config found none that parses)."""
     from ..config import MAX_CONFIG_BYTES

@@ -15,6 +15,7 @@ from .common import (
     add_project_arguments,
     collect_facts,
     load_config,
+    write_output,
 )
 
 NAME = "delete-plan"
@@ -161,11 +162,7 @@ def _write_patch(args: argparse.Namespace, config, project, plan, facts, packagi
     if args.output == "-":
         sys.stdout.write(patch.text)
     else:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(patch.text)
-        except OSError as error:
-            raise UsageError(f"-o {args.output}: cannot write the patch: {error}") from None
+        write_output(args.output, patch.text, config.root, "the patch")
     hunks = sum(patch.edited.values())
     where = "standard output" if args.output == "-" else args.output
     print(f"scopeguard: patch written to {where}: deletes {len(patch.deleted)} file(s), edits {len(patch.edited)} "

@@ -20,7 +20,8 @@ Idempotent: a second run changes nothing. Only lines that have a finding are tou
 goes where `check` reads it: the finding's line, a line of its statement); files outside the project (or reached through a symlink) are never written. Findings in
 files that take no comment (pyproject.toml, CMake) are listed and left.
 
-exit codes: 0 every finding is now suppressed, 1 some could not be, 2 usage error"""
+exit codes: 0 every finding is now suppressed, 1 some could not be, 2 usage error or a file that
+could not be written (a read-only tree)"""
 
 _READ_LIMIT = 64 * 1024 * 1024
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ..actions.codemods import add_suppression
     from ..config import ConfigError
     from ..run.pipeline import analyse
-    from ..base.safeio import read_regular
+    from ..base.safeio import read_regular, write_file
 
     if "\n" in args.reason or "\r" in args.reason:
         raise UsageError("--reason: one line of text")
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         if v.code not in codes:
             codes.append(v.code)
     root = os.path.realpath(config.root)
-    written, statements, left = 0, 0, []
+    written, statements, left, failed = 0, 0, [], []
     for path, findings in sorted(by_path.items()):
         full = os.path.join(root, path)
         if not path.endswith(".py") or any(line <= 0 for line in findings):
@@ -78,32 +79,25 @@ def run(args: argparse.Namespace) -> int:
         left += [(path, line, findings.get(line, []), "the line ends inside a string: the comment went on the line "
                   "above, which suppressions may not read yet") for line in result.above]
         if result.source != source:
-            _write(full, result.source, info.st_mode)
+            try:
+                # An exclusive temporary file beside it, renamed over it; the file's mode is kept.
+                write_file(full, result.source, within=[root], mode=info.st_mode & 0o777)
+            except OSError as error:
+                failed.append((path, error.strerror or str(error)))
+                continue
             written += 1
             statements += len(result.lines) + len(result.above)
     print(f"scopeguard: {statements} statement(s) given a suppression in {written} file(s) "
           f"({len(analysis.violations)} finding(s))", file=sys.stderr)
     for path, line, codes, why in left:
         print(f"  {path}:{line}: {','.join(codes)}: {why}", file=sys.stderr)
+    if failed:
+        for path, why in failed:
+            print(f"  {path}: cannot write it: {why}", file=sys.stderr)
+        raise UsageError(f"{len(failed)} file(s) could not be written (a read-only tree?); the others were")
     return EXIT_VIOLATIONS if left else EXIT_CLEAN
 
 
 def _inside(path: str, root: str) -> bool:
     return path.startswith(root.rstrip(os.sep) + os.sep)
 
-
-def _write(full: str, text: str, mode: int) -> None:
-    """Replace the file's content in one step (a temporary file next to it, then rename)."""
-    import tempfile
-
-    folder = os.path.dirname(full)
-    fd, temp = tempfile.mkstemp(prefix=".scopeguard-fix-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(temp, mode & 0o7777)
-        os.replace(temp, full)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise

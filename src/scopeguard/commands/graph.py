@@ -14,6 +14,7 @@ from .common import (
     collect_facts,
     display_path,
     load_config,
+    write_output,
 )
 
 NAME = "graph"
@@ -133,10 +134,7 @@ def run(args: argparse.Namespace) -> int:
     data = render(view, fmt, legend=not args.no_legend, timeout=args.timeout)
     if args.output:
         path = Path(args.output)
-        try:
-            path.write_bytes(data)
-        except OSError as error:
-            raise UsageError(f"cannot write {display_path(path)}: {error.strerror}") from None
+        write_output(path, data, config.root, "the graph")
         print(f"scopeguard: wrote {display_path(path)} ({fmt}, {len(view.nodes)} nodes, {len(view.edges)} edges)",
               file=sys.stderr)
     else:

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -50,19 +51,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import tomllib
+    from ..base.safeio import read_regular
+    from ..config import MAX_CONFIG_BYTES, tomllib
 
     root = Path(args.project)
     if not root.is_dir():
         raise UsageError(f"{args.project}: not a directory")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-    root = root.resolve()
+    try:
+        root = root.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # a symlink loop on the way
+        raise UsageError(f"{args.project}: cannot resolve it: {getattr(error, 'strerror', None) or error}") from None
     target = root / "pyproject.toml"
     existing = ""
-    if target.exists():
+    mode = _existing_mode(target)
+    if mode is not None:
         try:
-            existing = target.read_bytes().decode("utf-8")
+            # The tree's own file, read as check reads it: a regular file only (not a FIFO, a
+            # device, a link), bounded.
+            existing = read_regular(target, MAX_CONFIG_BYTES, follow=False)[0].decode("utf-8")
             data = tomllib.loads(existing)
         except OSError as error:
             raise UsageError(f"{display_path(target)}: cannot read it: {error.strerror or error}") from None
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     new_text = existing + ("\n" if existing and not existing.endswith("\n\n") else "") + block
     if existing and not existing.endswith("\n"):
         new_text = existing + "\n\n" + block
-    _write_checked(target, new_text, existing if target.exists() else None)
+    _write_checked(target, new_text, existing if mode is not None else None, mode)
     print(suggestion.summary(display_path(target), written=True), file=sys.stderr)
     return EXIT_CLEAN
 
@@ -134,7 +142,10 @@ def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggest
         config = default_config(root, source_roots=sources, extra_roots=extras)
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    files = discover(config)
+    try:
+        files = discover(config)
+    except ConfigError as error:  # a folder linked outside the project, too many linked folders
+        raise UsageError(str(error)) from None
     packages = sorted({f.module.split(".")[0] for f in files if not f.extra})
     candidates = find_toggle_candidates(files, packages)
     add_cmake_evidence(str(root), candidates)
@@ -344,21 +355,44 @@ def _without_table(text: str, data: dict, where: str) -> str:
     return result
 
 
-def _write_checked(target: Path, text: str, previous: str | None) -> None:
+def _existing_mode(target: Path) -> int | None:
+    """The permissions of the project's pyproject.toml, None when there is none. A symlink is
+    refused: init neither reads the file it points to (perhaps outside the project) nor replaces
+    the link with a copy of it."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UsageError(f"{display_path(target)}: cannot read it: {error.strerror or error}") from None
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            where = os.readlink(target)
+        except OSError:
+            where = "?"
+        raise UsageError(
+            f"{display_path(target)} is a symlink (to {where!r}); scopeguard init neither follows nor replaces "
+            "it: add the table to the file it points to by hand (`scopeguard init --dry-run` prints it), "
+            "or replace the link by a file"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{display_path(target)}: not a regular file (a folder, a FIFO or a device); remove it first")
+    return info.st_mode & 0o777
+
+
+def _write_checked(target: Path, text: str, previous: str | None, mode: int | None = None) -> None:
     """Write `text`, load it back with check's own validation, and restore the previous file if it fails."""
     from ..config import ConfigError, load_config
+    from .common import write_output
 
-    partial = target.with_name(target.name + ".scopeguard-init.partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-    except OSError as error:
-        raise UsageError(f"{display_path(target)}: cannot write it: {error.strerror or error}") from None
+    # An exclusive temporary file with an unpredictable name, renamed over the target: no name
+    # the tree can plant beside pyproject.toml is written through.
+    write_output(target, text, str(target.parent), "it", mode=mode)
     try:
         load_config(target)
     except ConfigError as error:
         if previous is None:
             target.unlink()
         else:
-            target.write_text(previous, encoding="utf-8")
+            write_output(target, previous, str(target.parent), "it", mode=mode)
         raise UsageError(f"scopeguard init wrote a table that does not load ({error}); please report this") from None

@@ -97,10 +97,12 @@ def expected_pages() -> dict[str, str]:
 
 
 def write_docs(folder: Path) -> list[str]:
+    from ..base.safeio import write_file
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in expected_pages().items():
-            (folder / name).write_text(text, encoding="utf-8")
+            write_file(folder / name, text)  # an exclusive temporary file renamed into place
     except OSError as error:
         raise UsageError(f"{folder}: cannot write the rule pages: {error.strerror or error}") from None
     return sorted(expected_pages())

@@ -21,6 +21,7 @@ written, so writing the baseline twice gives the same bytes.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -73,12 +74,22 @@ def dumps(counts: Counter[Key]) -> str:
     )
 
 
-def load(path: str) -> Counter[Key]:
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
+def load(path: str, *, follow: bool = True) -> Counter[Key]:
+    """The counts of a baseline file. Read as sources are (safeio.read_regular): a regular file
+    only, bounded, without blocking; with follow=False (the project's own default baseline) a
+    symlink is refused, so a committed link cannot make scopeguard read a file elsewhere."""
+    from ..base.safeio import read_regular
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_regular(path, MAX_BASELINE_BYTES, follow=follow)[0].decode("utf-8")
     except OSError as error:
-        raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
+        why = error.strerror or str(error)
+        if not follow and os.path.islink(path):
+            why = "it is a symlink; scopeguard reads the project's own baseline only as a regular file"
+        raise BaselineError(f"{path}: cannot read the baseline: {why}") from None
     except UnicodeDecodeError:
         raise BaselineError(f"{path}: the baseline is not UTF-8 text; regenerate it with `scopeguard baseline`") from None
     import json
