@@ -34,7 +34,8 @@ from .astnodes import in_source_order
 from .bindings import DYNAMIC_IMPORT_NAMES, ImportBindings, resolve_relative
 from .calltime import import_time_copies, import_time_functions
 from .errors import TOO_DEEP, parse_error
-from .guard_walk import GuardWalk, walk_context
+from .file_context import walk_context
+from .guard_walk import GuardWalk
 from .imports import EXTRA_CALLEES, ImportSites, callable_aliases
 from .lowering import LoweringError, lower
 from .names import NameCollector

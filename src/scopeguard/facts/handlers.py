@@ -1,0 +1,197 @@
+"""Handlers: which exceptions a `try/except` or `contextlib.suppress(...)` catches, by the names
+it catches (through module-level aliases such as `_ERRS = (ImportError, OSError)`), and whether a
+failed import it swallows comes back anyway (a name it imports, left None or unbound by the
+handlers, used for sure right after). The guard walk turns a handler that makes an import's failure
+survivable into an OPTIONAL guard, and one that catches a registry lookup's error into TOLERANT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from .syntax import block_statements, last_name, last_small_statement
+
+# Exception names whose handler catches a failed import.
+IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+# What deleting a module can raise at an import site, by the handler names that catch it (see
+# analysis.verdicts.failure): Exception and a bare except catch all of them.
+CATCHES = {
+    "ImportError": frozenset({"ImportError"}),
+    "ModuleNotFoundError": frozenset({"ModuleNotFoundError"}),
+    "AttributeError": frozenset({"AttributeError"}),
+    "Exception": frozenset({"ImportError", "AttributeError"}),
+    "BaseException": frozenset({"ImportError", "AttributeError"}),
+}
+CATCH_ALL = frozenset({"ImportError", "AttributeError"})
+# What a registry lookup of a missing name raises, with their bases (tvm_ffi: ValueError; older
+# TVM: RuntimeError/TVMError; AttributeError for a missing attribute of a module).
+LOOKUP_ERROR_CATCHERS = frozenset({"ValueError", "RuntimeError", "TVMError", "LookupError", "KeyError", "AttributeError"})
+# Context managers known never to swallow an exception from their body; after any other, a `raise`
+# in the body may be suppressed and what follows the `with` may run.
+NON_SUPPRESSING = frozenset({
+    "nullcontext", "open", "catch_warnings", "TemporaryDirectory", "NamedTemporaryFile", "redirect_stdout",
+    "redirect_stderr", "chdir", "Lock", "RLock", "no_grad", "enable_grad", "inference_mode", "scandir",
+})
+
+
+def handler_catches(handler: cst.ExceptHandler, error_names: dict) -> set[str]:
+    """What deleting a module can raise that `handler` catches (keys of CATCHES' values); a bare
+    `except` catches all of it. `error_names`: file_context.WalkContext.error_names."""
+    if handler.type is None:
+        return set(CATCH_ALL)
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    caught: set[str] = set()
+    for t in types:
+        name = last_name(t)
+        if isinstance(t, cst.Name) and name in error_names:
+            names = error_names[name]
+        else:
+            names = (name,)
+        for n in names:
+            caught |= CATCHES.get(n or "", frozenset())
+    return caught
+
+
+def suppresses(expr: cst.BaseExpression, suppress_names: frozenset[str], error_names: dict) -> set[str]:
+    """What a `with` item `contextlib.suppress(...)` (by any local name in `suppress_names`)
+    catches of what deleting a module can raise; nothing for any other context manager."""
+    if not isinstance(expr, cst.Call):
+        return set()
+    func = expr.func
+    if not (last_name(func) == "suppress" or (isinstance(func, cst.Name) and func.value in suppress_names)):
+        return set()
+    caught: set[str] = set()
+    for arg in expr.args:
+        name = last_name(arg.value)
+        names = error_names.get(name, (name,)) if isinstance(arg.value, cst.Name) else (name,)
+        for n in names:
+            caught |= CATCHES.get(n or "", frozenset())
+    return caught
+
+
+def catches_one_of(handler: cst.ExceptHandler, names: frozenset[str], bare: bool) -> bool:
+    if handler.type is None:
+        return bare
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any(last_name(t) in names for t in types)
+
+
+def _imported_names(statements: Sequence[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    for stmt in statements:
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    # `import a.b` binds `a`, usually bound before: not a name this import decides
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+    return names
+
+
+def _binding(bodies, name: str) -> str:
+    """What the handlers (their bodies) leave `name` bound to: "fallback" when every one binds it
+    to something other than None, "unbound" when one binds nothing, else "none"."""
+    worst = "fallback"
+    for body in bodies:
+        found = "unbound"
+        for stmt in block_statements(body):
+            if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
+                    found = "none" if isinstance(small.value, cst.Name) and small.value.value == "None" else "fallback"
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and name in _imported_names([stmt]):
+                    found = "fallback"
+        if found == "unbound":
+            return "unbound"
+        if found == "none":
+            worst = "none"
+    return worst
+
+
+class _UseFinder(cst.CSTVisitor):
+    """Finds `name.attr`, `name(...)` or `name[...]` evaluated for sure where it is written: not
+    under a test that mentions the name, not in a lambda, function, conditional expression or
+    `and`/`or` operand, not in a `try`."""
+
+    def __init__(self, names: set[str], unbound: set[str]) -> None:
+        self.names = names | unbound
+        self.unbound = unbound  # no value at all: any use fails (NameError)
+        self.found = False
+
+    def _mentions(self, node: cst.CSTNode) -> bool:
+        finder = _NameFinder(self.names)
+        node.visit(finder)
+        return finder.found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found or isinstance(node, (cst.Lambda, cst.IfExp, cst.BooleanOperation, cst.Try, cst.TryStar,
+                                           cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Del)):
+            return False
+        if isinstance(node, cst.FunctionDef):  # its decorators and defaults run now, not its body
+            for part in (*node.decorators, node.params):
+                part.visit(self)
+            return False
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and node.value is not None:
+            node.value.visit(self)  # a target is no use
+            return False
+        if isinstance(node, (cst.If, cst.While)) and self._mentions(node.test):
+            return False
+        if isinstance(node, cst.Name) and node.value in self.unbound:
+            self.found = True
+            return False
+        value = (
+            node.value if isinstance(node, (cst.Attribute, cst.Subscript)) else node.func if isinstance(node, cst.Call) else None
+        )
+        if isinstance(value, cst.Name) and value.value in self.names:
+            self.found = True
+            return False
+        return True
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.names:
+            self.found = True
+
+
+def used_after(stmt: cst.CSTNode, rest: Sequence[cst.CSTNode]) -> bool:
+    """A name the try (or `with suppress(...)`) imports, left None or unbound by its handlers, is
+    used for sure later in the same block: the failure swallowed comes back as an error there."""
+    if not rest:
+        return False
+    if isinstance(stmt, (cst.Try, cst.TryStar)):  # the handlers after which the rest runs
+        bodies = [h.body for h in stmt.handlers
+                  if not isinstance(last_small_statement(block_statements(h.body)), (cst.Return, cst.Raise, cst.Continue, cst.Break))]
+    else:
+        bodies = [cst.IndentedBlock(body=[])]
+    states = {n: _binding(bodies, n) for n in _imported_names(block_statements(stmt.body))}
+    names = {n for n, state in states.items() if state == "none"}
+    unbound = {n for n, state in states.items() if state == "unbound"}
+    if not names and not unbound:
+        return False
+    finder = _UseFinder(names, unbound)
+    for later in rest:
+        later.visit(finder)
+        if finder.found:
+            return True
+    return False
+
+
+def non_suppressing(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Call) and last_name(expr.func) in NON_SUPPRESSING
+
