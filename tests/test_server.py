@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import subprocess
 import sys
 import time
 
@@ -283,3 +284,12 @@ async def test_config_change_reloads(project, tmp_path):
         assert client.messages[-1].type == types.MessageType.Error
         assert "pyproject.toml" in client.messages[-1].message
         assert found(client, driver) == [("SG403", 18)]
+
+
+def test_check_never_imports_the_server_dependencies(project, tmp_path):
+    # pygls is the `server` extra, installed here: `check` must still not import it (or lsprotocol).
+    code = ("import sys\nfrom scopeguard.cli import main\ncode = main(['check', '-q', '--cache-dir', sys.argv[2], sys.argv[1]])\n"
+            "print(code, sorted(m for m in ('pygls', 'lsprotocol') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(project), str(tmp_path / "cache")], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert done.stdout.splitlines()[-1] == "1 []", done.stdout + done.stderr
