@@ -465,7 +465,8 @@ def build_server(args: argparse.Namespace):
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     def code_action(ls, params: types.CodeActionParams):
-        from ..output.lsp import suppression_action
+        from ..actions.codemods import add_suppression
+        from ..output.lsp import REASON_PLACEHOLDER, suppression_action
 
         if not state.ready:
             return None
@@ -482,7 +483,11 @@ def build_server(args: argparse.Namespace):
         actions = []
         for v in findings:
             matching = [d for d in params.context.diagnostics if d.code == v.code and d.range.start.line == v.line - 1]
-            action = suppression_action(params.text_document.uri, source, {v.line: [v.code]}, diagnostics=matching)
+            try:
+                edited = add_suppression.apply(source, {v.line: [v.code]}, REASON_PLACEHOLDER).source
+            except Exception:  # noqa: BLE001 - a buffer libcst cannot parse: no action, never a crash
+                continue
+            action = suppression_action(params.text_document.uri, source, edited, [v.code], diagnostics=matching)
             if action is not None and all(a.title != action.title for a in actions):
                 actions.append(action)
         return actions or None

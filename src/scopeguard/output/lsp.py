@@ -11,7 +11,7 @@ code) is shown as plain text or inside code spans, never as markup the editor wo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lsprotocol import types
 
@@ -181,22 +181,16 @@ def text_edits(old: str, new: str) -> list[types.TextEdit]:
     return edits
 
 
-def suppression_action(uri: str, source: str, findings: Mapping[int, Sequence[str]], reason: str = REASON_PLACEHOLDER,
+def suppression_action(uri: str, source: str, edited: str, codes: Sequence[str],
                        diagnostics: Sequence[types.Diagnostic] = ()) -> types.CodeAction | None:
-    """"Suppress CODES with a reason": the comment `fix --add-suppressions` writes, as an edit of
-    the buffer (None when the codemod changes nothing: already suppressed, or not parsable)."""
-    from ..actions.codemods import add_suppression
-
-    try:
-        result = add_suppression.apply(source, findings, reason)
-    except Exception:  # noqa: BLE001 - a buffer libcst cannot parse: no action, never a crash
+    """"Suppress CODES with a reason": `source` edited into `edited` by the codemod
+    `fix --add-suppressions` uses (actions/codemods/add_suppression, run by the caller), as an
+    edit of the buffer; None when it changes nothing (already suppressed)."""
+    if edited == source:
         return None
-    if result.source == source:
-        return None
-    codes = sorted({c for cs in findings.values() for c in cs})
     return types.CodeAction(
-        title=f"scopeguard: suppress {', '.join(codes)} here (write the reason)",
+        title=f"scopeguard: suppress {', '.join(sorted(set(codes)))} here (write the reason)",
         kind=types.CodeActionKind.QuickFix,
         diagnostics=list(diagnostics) or None,
-        edit=types.WorkspaceEdit(changes={uri: text_edits(source, result.source)}),
+        edit=types.WorkspaceEdit(changes={uri: text_edits(source, edited)}),
     )
