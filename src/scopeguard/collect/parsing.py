@@ -90,6 +90,26 @@ def scan_files(
         pool.close()
 
 
+class ResidentScanner:
+    """scan_files for a resident process (`scopeguard server`): the same workers, ceilings and
+    results, with the pool kept between calls, so that rescanning one edited file does not pay for
+    starting a worker each time. close() ends the workers."""
+
+    def __init__(self, toggles: Sequence[Toggle], registries: Registries | None = None,
+                 limits: ParseLimits | None = None, jobs: int = 1) -> None:
+        from ..facts import ToggleMatcher
+
+        init = (tuple(toggles), registries, limits or ParseLimits())
+        self._pool = _Pool(max(1, jobs), init, ToggleMatcher(tuple(toggles), registries))
+
+    def scan(self, files: Sequence[ModuleFile]) -> list[Result]:
+        """(digest, facts) for each file, in the order of `files`."""
+        return self._pool.run([(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files], None)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
 # -- one file, as a worker runs it ---------------------------------------------------------------
 
 
