@@ -6,19 +6,27 @@ run/pipeline.py), so a run served from the cache never pays for libcst. One libc
 of record) and one stdlib `ast` parse of the same bytes (a faster view for positions and strings)
 feed small passes, each a module with one job:
 
-    toggles.py      which expressions hold a toggle's value; what a condition implies (Knowledge)
-    guards.py       the guard walk: each statement with its enclosing guards, handed to the passes
+    toggle_matcher.py   which spellings, OFF words and decorators name a toggle in this file
+    toggle_values.py    the abstract values a toggle test can take, and operators on them
+    toggle_eval.py      what an expression is in one OFF state, and which spellings it reads
+    toggle_knowledge.py what a condition or decorator implies about the toggles (Knowledge)
+    guard_walk.py   the guard walk: each statement with its enclosing guards, handed to the passes
+    file_context.py what the walk knows of the whole file (exit calls, error-name tuples, suppress)
+    handlers.py     what an `except` or `suppress(...)` catches, and whether it goes on
+    exits.py, truth.py   what leaves a block; constant tests and case patterns
+    dynamic_calls.py     dynamic-import calls inside an expression, with the guards of their operand
     imports.py      import sites, `__all__`, importlib/__import__/find_spec calls (a walk pass)
     names.py        registry calls, dotted literals, monkeypatches, environment reads (on `ast`)
     strings.py      what a string expression holds (literals, f-strings, module constants)
     bindings.py     which name an import binds to what: the one place import aliases are tracked
     calltime.py     functions of the file that run at import time (called on import, decorators...)
+    calls.py        the file's share of project-level reachability: functions, calls, tables
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
     syntax.py, astnodes.py       small shared questions about libcst / `ast` nodes
 
-A new pass over statements with their guards is a guards.WalkPass given to GuardWalk (see _walk).
+A new pass over statements with their guards is a guard_walk.WalkPass given to GuardWalk (see _walk).
 """
 
 from __future__ import annotations
