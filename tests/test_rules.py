@@ -100,6 +100,12 @@ toggle = "other"
 """
 
 
+def _write_tree(root, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
 def test_sg403_says_whose_toggle_guards_the_import(tmp_path, run_cli):
     # The toggle in the guard may be another scope's, or a toggle no scope owns: the message says
     # which, instead of calling every wrong toggle "another scope's".
@@ -109,9 +115,7 @@ def test_sg403_says_whose_toggle_guards_the_import(tmp_path, run_cli):
         "src/app/feature/__init__.py": "", "src/app/other/__init__.py": "",
         "src/app/core.py": "from app import USE_OTHER, USE_LOOSE\nif USE_OTHER:\n    import app.feature\nif USE_LOOSE:\n    import app.feature\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_tree(tmp_path, files)
     code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG403", cwd=tmp_path)
     assert code == 1
     lines = [line for line in out.splitlines() if " SG403 " in line]
@@ -130,9 +134,7 @@ def test_one_finding_per_statement_and_scope(tmp_path, run_cli):
         "src/app/other/__init__.py": "",
         "src/app/core.py": "from app.feature.op import a, b, c\n\n\ndef f():\n    from app.feature.op import (a,\n        b)\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_tree(tmp_path, files)
     code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", cwd=tmp_path)
     assert code == 1
     lines = [line for line in out.splitlines() if line.startswith("src/")]
@@ -155,9 +157,7 @@ def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_fi
         "src/app/core.py": "from app.feature.op import (\n    a,\n    b)\n\n\ndef f():\n    from app.feature.op import a\n\n\nf()\n",
         "src/app/lazy.py": "def g():\n    from app.feature.op import (\n        b)\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_tree(tmp_path, files)
     code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", "--format", "json", cwd=tmp_path)
     assert code == 1
     found = sorted((v["code"], v["path"], v["line"]) for v in json.loads(out)["violations"])
