@@ -356,3 +356,31 @@ def test_diff_hint_fetches_the_branch_of_the_remote(tmp_path, capsys):
     code, _, err = _cli(capsys, "check", str(project), "--no-cache", "--diff", "origin/main")
     assert code == 2
     assert "`git fetch origin main`" in err and "git fetch origin origin/main" not in err
+
+
+def test_init_dry_run_shows_a_proposal_beside_an_existing_table(tmp_path, capsys):
+    # A dry run writes nothing, so an existing table is no reason to refuse it; the scopes that
+    # table registers are registered in the proposal too.
+    project = _synthetic(tmp_path, pyproject='[project]\nname = "app"\n')
+    assert _cli(capsys, "init", str(project), "--scope", "app.gpu", "-j", "1")[0] == 0
+    before = (project / "pyproject.toml").read_text()
+    code, out, err = _cli(capsys, "init", str(project), "--dry-run", "-j", "1")
+    assert code == 0 and out.startswith("[tool.scopeguard]\n")
+    assert '\nname = "app.gpu"\n' in out and "table is kept (a dry run writes nothing)" in err
+    assert (project / "pyproject.toml").read_text() == before
+
+
+def test_init_force_keeps_the_registered_scopes(tmp_path, capsys):
+    project = _synthetic(tmp_path, pyproject='[project]\nname = "app"\n')
+    assert _cli(capsys, "init", str(project), "--scope", "app.gpu", "-j", "1")[0] == 0
+    text = (project / "pyproject.toml").read_text()
+    # the maintainer adds a key of their own, and a scope that is later deleted from the tree
+    text = text.replace('\nname = "app.gpu"\n', '\nname = "app.gpu"\nallow = ["app.api"]\n')
+    text += '\n[[tool.scopeguard.scopes]]\nname = "app.gone"\n'
+    (project / "pyproject.toml").write_text(text)
+    code, _, err = _cli(capsys, "init", str(project), "--force", "-j", "1")
+    assert code == 0
+    again = (project / "pyproject.toml").read_text()
+    assert '\nname = "app.gpu"\n' in again and "app.gone" not in again
+    assert 'scope "app.gpu" stays registered; add back its "allow" by hand' in err
+    assert 'scope "app.gone" of the existing table is no package any more' in err

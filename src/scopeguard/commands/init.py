@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.project}: cannot resolve it: {getattr(error, 'strerror', None) or error}") from None
     target = root / "pyproject.toml"
     existing = ""
+    register = list(args.scope)
+    kept: list[str] = []
     mode = _existing_mode(target)
     if mode is not None:
         try:
@@ -78,18 +80,23 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{display_path(target)}: not valid TOML ({error}); fix it first") from None
         tool = data.get("tool")
         if isinstance(tool, dict) and "scopeguard" in tool:
-            if not args.force:
+            if not args.force and not args.dry_run:  # a dry run writes nothing: it may always show
                 line = _table_line(existing)
                 where = f"{display_path(target)}:{line}" if line else display_path(target)
                 raise UsageError(
-                    f"{where}: already has a [tool.scopeguard] table; edit it, or pass --force to replace "
-                    "that table (the rest of the file is kept)"
+                    f"{where}: already has a [tool.scopeguard] table; edit it, see the proposal with "
+                    "--dry-run, or pass --force to replace that table (the rest of the file is kept)"
                 )
-            existing = _without_table(existing, data, display_path(target))
+            kept = _registered(tool["scopeguard"], register)
+            if args.force:
+                existing = _without_table(existing, data, display_path(target))
 
-    suggestion = suggest(root, args.scope, jobs=args.jobs)
+    suggestion = suggest(root, register, jobs=args.jobs, kept=kept)
     block = suggestion.text
     if args.dry_run:
+        if kept:
+            print(f"{display_path(target)}: its [tool.scopeguard] table is kept (a dry run writes nothing)",
+                  file=sys.stderr)
         sys.stdout.write(block)
         print(suggestion.summary(display_path(target), written=False), file=sys.stderr)
         return EXIT_CLEAN
@@ -99,6 +106,24 @@ def run(args: argparse.Namespace) -> int:
     _write_checked(target, new_text, existing if mode is not None else None, mode)
     print(suggestion.summary(display_path(target), written=True), file=sys.stderr)
     return EXIT_CLEAN
+
+
+def _registered(table, register: list[str]) -> list[str]:
+    """The scopes the existing table registers, besides `register`: replacing the table (--force)
+    keeps them registered. Their other keys (allow, uses, extra_paths, ffi_prefixes) are not carried
+    over: the message names them, to be added back by hand."""
+    scopes = table.get("scopes") if isinstance(table, dict) else None
+    out: list[str] = []
+    for entry in scopes if isinstance(scopes, list) else ():
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in out or name in register:
+            continue
+        out.append(name)
+        kept = sorted(k for k in entry if k not in ("name", "toggle"))
+        if kept:
+            print(f"scope {json.dumps(name)} stays registered; add back its {', '.join(map(json.dumps, kept))} "
+                  "by hand (init does not carry them over)", file=sys.stderr)
+    return out
 
 
 class Suggestion:
@@ -128,8 +153,12 @@ class Suggestion:
         return "\n".join(out)
 
 
-def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggestion:
-    """Detect roots, toggles and candidate scopes of the project at `root`, as a TOML table."""
+def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list[str] = ()) -> Suggestion:
+    """Detect roots, toggles and candidate scopes of the project at `root`, as a TOML table.
+    `register` names the scopes to register (`--scope`); `kept`, those an existing table registers,
+    registered again unless they are no package any more."""
+    requested = list(register)
+    register = requested + [name for name in kept if name not in requested]
     from ..config import ConfigError, default_config
     from ..collect.discover import discover
     from ..analysis.graph import ImportGraph
@@ -172,6 +201,11 @@ def suggest(root: Path, register: list[str], jobs: int | None = None) -> Suggest
         for b in register:
             if a != b and b.startswith(a + "."):
                 raise UsageError(f"--scope {a} and --scope {b} overlap; a scope cannot hold another")
+    gone = [name for name in kept if name not in graph.modules and name not in requested]
+    for name in gone:
+        print(f"scope {json.dumps(name)} of the existing table is no package any more: not registered again",
+              file=sys.stderr)
+    register = [name for name in register if name not in gone]
     missing = [name for name in register if name not in graph.modules]
     if missing:
         import difflib
