@@ -8,6 +8,12 @@ each family is written to OUT/counterexamples/<n>/ (module files + expected.json
 to OUT/summary.json and stdout.
 
     python bench/differential.py -n 1000 --jobs 2 --seed 1 --out bench/results/differential
+    python bench/differential.py --pin bench/results/differential --max 60   # pin into tests/differential/cases
+
+--pin copies the most frequent families' minimal counterexamples (then the smallest) into
+tests/differential/cases/<rank>-<family>/, runs them again, and rewrites tests/differential/known.py:
+KNOWN_UNDER (the pinned cases scopeguard under-reports) and KNOWN_UNSOUND_CONSTRUCTS (their
+constructs other than guards, class bodies and early exits, which only carry the import).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.differential.generator import from_json, generate, to_json  # noqa: E402
+from tests.differential.generator import from_json, generate, to_json  # noqa: E402,F401
 from tests.differential.judge import failure_key, family, run_projects, save_case, shrink  # noqa: E402
 
 BATCH = 10
@@ -68,7 +74,67 @@ def _batch(args: tuple[int, int, int, int]) -> dict:
     return out
 
 
+CARRIERS = ("if[", "suppress[", "class-body[", "early-exit[")
+KNOWN = ROOT / "tests" / "differential" / "known.py"
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:70].rstrip("-")
+
+
+def pin(out: Path, limit: int) -> int:
+    from tests.differential.judge import run_many
+    from tests.test_differential import _project_labels
+
+    summary = json.loads((out / "summary.json").read_text())
+    families = summary["families"]
+    chosen = [f for f in families if f["count"] >= 2][:limit]
+    singles = sorted((f for f in families if f["count"] < 2), key=lambda f: (len(f["family"]), f["family"]))
+    chosen += singles[: max(0, limit - len(chosen))]
+    cases = ROOT / "tests" / "differential" / "cases"
+    pinned = []
+    for rank, item in enumerate(chosen, 1):
+        source = out / item["example"]
+        expected = json.loads((source / "expected.json").read_text())
+        name = f"{rank:02d}-{_slug(item['family'].replace('import-scope', 'scope'))}"
+        target = cases / name
+        for path in source.rglob("*.py"):
+            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            (target / path.relative_to(source)).write_text(path.read_text())
+        files = {str(p.relative_to(target)): p.read_text() for p in sorted(target.rglob("*.py"))}
+        pinned.append((name, item, expected, files))
+    with tempfile.TemporaryDirectory() as tmp:
+        results = run_many([files for _, _, _, files in pinned], Path(tmp))
+    known, constructs = {}, set()
+    for (name, item, expected, _), result in zip(pinned, results):
+        project = from_json(expected["project"])
+        record = {"python": result.expected(), "family": item["family"], "count_in_run": item["count"],
+                  "seed": item["seed"], "project": expected["project"],
+                  "under": {m.module: list(m.under) for m in result.under}}
+        (cases / name / "expected.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        if result.under:
+            known[name] = item["family"]
+            labels = _project_labels(project)
+            causes = {label for label in labels if not label.startswith(CARRIERS)}
+            constructs |= causes or labels
+    text = KNOWN.read_text()
+    head = text[: text.index("\nKNOWN_UNDER:") + 1]
+    body = "KNOWN_UNDER: dict[str, str] = {\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in known.items()) + "}\n\n"
+    body += "KNOWN_UNSOUND_CONSTRUCTS: frozenset[str] = frozenset({\n" + "".join(
+        f"    {c!r},\n" for c in sorted(constructs)) + "})\n"
+    KNOWN.write_text(head + body)
+    print(f"pinned {len(pinned)} cases, {len(known)} under-reported today, {len(constructs)} constructs tolerated")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--pin"]:
+        limit = int(argv[argv.index("--max") + 1]) if "--max" in argv else 60
+        return pin(Path(argv[1]), limit)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=1000, help="projects to generate")
     parser.add_argument("--jobs", type=int, default=max(1, multiprocessing.cpu_count()))

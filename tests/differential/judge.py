@@ -206,7 +206,10 @@ def _replace(project: Project, i: int, items: tuple[Node, ...], future: bool) ->
 
 def _size(project: Project) -> int:
     def count(node: Node | None) -> int:
-        return 0 if node is None else 1 + count(node.child)
+        if node is None:
+            return 0
+        plainer = (node.kind == "payload" and node.arg != "from") + (node.kind == "dep") + (node.where == "next")
+        return 1 + plainer + count(node.child)
     return sum(1 + sum(count(i) for i in m.items) + m.future for m in project.modules)
 
 
