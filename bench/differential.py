@@ -84,6 +84,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:70].rstrip("-")
 
 
+def _labels(node) -> set[str]:
+    if node is None or node.kind in ("payload", "dep", "pass"):
+        return set()
+    return {f"{node.kind}[{node.arg}]" + ("@next" if node.where == "next" else ""), *_labels(node.child)}
+
+
+def _causes(project) -> set[str]:
+    """The constructs of a minimal counterexample other than those that only carry the import
+    (guards, class bodies, early exits), or all of them when nothing else is left."""
+    labels = set().union(*(_labels(item) for m in project.modules for item in m.items))
+    causes = {label for label in labels if not label.startswith(CARRIERS)}
+    return causes or labels or {"plain import"}
+
+
 def pin(out: Path, limit: int) -> int:
     from tests.differential.judge import run_many
     from tests.test_differential import _project_labels
@@ -116,9 +130,7 @@ def pin(out: Path, limit: int) -> int:
         (cases / name / "expected.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         if result.under:
             known[name] = item["family"]
-            labels = _project_labels(project)
-            causes = {label for label in labels if not label.startswith(CARRIERS)}
-            constructs |= causes or labels
+            constructs |= {c.removesuffix("@next") for c in _causes(project)} & _project_labels(project)
     text = KNOWN.read_text()
     head = text[: text.index("\nKNOWN_UNDER:") + 1]
     body = "KNOWN_UNDER: dict[str, str] = {\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in known.items()) + "}\n\n"
@@ -175,18 +187,26 @@ def main(argv: list[str] | None = None) -> int:
             "project": example["project"], "explain": example["explain"]}, indent=2) + "\n", encoding="utf-8")
         summary_families.append({"family": name, "count": entry["count"], "kinds": dict(entry["kind"]),
                                  "example": str(folder.relative_to(out)), "seed": example["seed"]})
+    by_construct: dict[str, dict] = {}
+    for item in summary_families:
+        example = families[item["family"]]["example"]
+        key = " + ".join(sorted(_causes(from_json(example["project"]))))
+        group = by_construct.setdefault(key, {"constructs": key, "count": 0, "families": 0, "example": item["example"]})
+        group["count"] += item["count"]
+        group["families"] += 1
     summary = {
         "command": "python bench/differential.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "seconds": round(time.perf_counter() - started, 1), **total,
         "under_reports_by_kind": dict(under), "over_reports_by_kind": dict(over),
         "under_report_rate_projects": round(total["under_projects"] / max(1, total["projects"]), 4),
         "over_report_rate_projects": round(total["over_projects"] / max(1, total["projects"]), 4),
+        "by_construct": sorted(by_construct.values(), key=lambda g: -g["count"]),
         "families": summary_families,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "families"}, indent=2))
-    for item in summary_families[:40]:
-        print(f"{item['count']:5d}  {item['family']}  {item['kinds']}  {item['example']}")
+    for group in summary["by_construct"][:40]:
+        print(f"{group['count']:5d}  {group['constructs']}  ({group['families']} families, e.g. {group['example']})")
     return 0
 
 
