@@ -213,6 +213,9 @@ class Answer:
     plan_broken: tuple[str, ...]
     plan_lazy: tuple[str, ...]  # importers of lazy breakages
     plan_unknown: tuple[str, ...] = ()  # paths of dynamic imports the plan calls unknown
+    # (path, code) of every finding about the scope, related findings folded into another
+    # (e.g. SG301 under SG201) included; SG205/SG403 inside a function carry "(lazy)"
+    sites: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -324,6 +327,11 @@ def ask_scopeguard(case: Case, present: Path, cache: Path) -> Answer:
     codes = tuple(sorted({v["code"] + ("(lazy)" if v["code"] in ("SG205", "SG403") and LAZILY in v["message"] else "")
                           for v in relevant}))
     findings = tuple(f"{v['path']}:{v['line']} {v['code']}" for v in relevant)
+    sites = tuple(sorted(
+        {(v["path"], v["code"] + ("(lazy)" if v["code"] in ("SG205", "SG403") and LAZILY in v["message"] else ""))
+         for v in relevant}
+        | {(r["path"], r["code"]) for v in relevant for r in v.get("related", ()) if r.get("path") and r.get("code")}
+    ))
     code, out, err = run_main("delete-plan", SCOPE, str(present), "--format", "json", *common, cwd=present)
     if code not in (0, 1):
         raise RuntimeError(f"{case.id}: scopeguard delete-plan exited {code}: {err.strip()}")
@@ -335,6 +343,7 @@ def ask_scopeguard(case: Case, present: Path, cache: Path) -> Answer:
         tuple(sorted({b["module"] for b in plan["broken"]})),
         tuple(sorted({x["importer"] for x in plan["lazy"]})),
         tuple(sorted({u["path"] for u in plan.get("unknown", ())})),
+        sites,
     )
 
 

@@ -14,6 +14,7 @@ the entry modules one by one, then makes the calls, and writes one JSON line:
   a skip, not a failure) | "error:<Exception>: <message>" (SystemExit included) | "exit:<code>"
   (the child died: os._exit) | "timeout";
 - `imported`: whether the scope (SCOPE or SCOPE.*) was in sys.modules after the entries;
+- `loaded`: the submodules of the case's package in sys.modules after the entries (before the calls);
 - per call: its outcome ("skip:mark" when pytest would skip the function by its marks) and whether
   the call itself imported the scope.
 
@@ -92,6 +93,7 @@ def _step(job: dict, root: str, env: dict) -> dict:
         except BaseException as error:  # noqa: BLE001 - the outcome is the observation
             result["entries"].append([entry, _outcome(error)])
     result["imported"] = _scope_loaded(scope)
+    result["loaded"] = sorted(n for n in sys.modules if n.startswith(package + "."))  # for tests/differential
     for call in job["calls"]:
         module_name, _, expr = call.rpartition(":")
         module = modules.get(module_name or job["entries"][-1])

@@ -1,0 +1,23 @@
+import atexit
+import contextlib
+import enum
+import functools
+import importlib
+import os
+import sys
+import warnings
+
+from pkg import config
+from pkg.config import USE_FEAT
+from pkg.support import libinfo
+
+
+def _fail():
+    raise RuntimeError("feat is required")
+
+
+class _K1:
+    def __iter__(self):
+        import pkg.feat.core as _core
+        return iter(())
+_v1 = list(_K1())

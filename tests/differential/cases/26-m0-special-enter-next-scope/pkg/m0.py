@@ -1,0 +1,24 @@
+import atexit
+import contextlib
+import enum
+import functools
+import importlib
+import os
+import sys
+import warnings
+
+from pkg import config
+from pkg.config import USE_FEAT
+from pkg.support import libinfo
+
+
+def _fail():
+    raise RuntimeError("feat is required")
+
+
+class _W1:
+    def __enter__(self):
+        importlib.import_module("pkg.feat")
+        return self
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,23 @@
+import atexit
+import contextlib
+import enum
+import functools
+import importlib
+import os
+import sys
+import warnings
+
+from pkg import config
+from pkg.config import USE_FEAT
+from pkg.support import libinfo
+
+
+def _fail():
+    raise RuntimeError("feat is required")
+
+
+def __getattr__(name):
+    if name == "_dyn1":
+        exec("import pkg.feat")
+        return 1
+    raise AttributeError(name)
