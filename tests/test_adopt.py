@@ -175,17 +175,29 @@ def test_toggle_candidates_skip_locals_and_none_tests(tmp_path):
     path.write_text(
         "def f(target=None):\n"
         "    if target is None:\n"
-        "        import json\n"
+        "        import m.json\n"
         "    if verbose:\n"
-        "        import csv\n"
+        "        import m.csv\n"
         "    if not HAS_X:\n"
         "        return\n"
-        "    import x\n"
+        "    import m.x\n"
     )
     found = find_toggle_candidates([ModuleFile("m.py", str(path), "m", False)], ["m"])
     assert [(c.spelling, c.kind, c.on_when_true, [s.line for s in c.sightings]) for c in found] == [
         ("HAS_X", "name", True, [6]),
     ]
+
+
+def test_toggle_candidates_switch_project_code_not_dependencies(tmp_path):
+    # matplotlib's `if QT_API == ...: import PyQt6` chooses a dependency; a toggle switches the
+    # project's own modules (`if USE_GPU: from app import gpu`).
+    from scopeguard.collect.discover import ModuleFile
+    from scopeguard.actions.suggest import find_toggle_candidates
+
+    path = tmp_path / "m.py"
+    path.write_text("if QT_API:\n    import PyQt6\nif USE_GPU:\n    from app import gpu\n")
+    found = find_toggle_candidates([ModuleFile("m.py", str(path), "app.m", False)], ["app"])
+    assert [(c.spelling, [s.imports for s in c.sightings]) for c in found] == [("USE_GPU", [("app.gpu",)])]
 
 
 # -- rule pages, rule families, help ----------------------------------------------------------

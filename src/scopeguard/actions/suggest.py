@@ -93,6 +93,13 @@ class ScopeCandidate:
     loaded_with_toggles: tuple[str, ...] = ()  # the chain when every toggle is on (the default)
 
     @property
+    def near_deletable(self) -> bool:
+        """Close enough to S0 to propose: deleting it breaks no more modules at import time than it
+        has files (at least three are tolerated). A package that much of the project depends on
+        (matplotlib.axes: 4 files, 130 modules broken) is core code, not a scope."""
+        return self.broken <= max(3, self.files)
+
+    @property
     def rank_key(self) -> tuple:
         return (bool(self.loaded_by_root), self.broken, len(self.unguarded), self.broken_calls,
                 len(self.lazy) + len(self.guarded), -self.files, self.name)
@@ -212,6 +219,11 @@ def find_toggle_candidates(files: Sequence, packages: Sequence[str]) -> list[Tog
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # check reports unparsable files (SG001); nothing to suggest from them
         for test, truth, line, imports in _guarded_imports(tree, file.module, file.is_package, file.extra):
+            # A toggle switches the project's own code: a condition around imports of third-party
+            # modules only (`if QT_API == ...: import PyQt6`) is a dependency check, not a toggle.
+            imports = tuple(m for m in imports if m.split(".")[0] in packages)
+            if not imports:
+                continue
             written = ast.get_source_segment(text, test) or ast.unparse(test)
             try:
                 expression = cst.parse_expression(written.strip())
@@ -375,8 +387,9 @@ def add_cmake_evidence(root: str, candidates: list[ToggleCandidate]) -> list:
 # Candidate scopes
 
 
-def rank_scopes(config, graph, limit: int = 12) -> list[ScopeCandidate]:
-    """Subpackages one or two levels below each top-level package, closest to S0 first."""
+def rank_scopes(config, graph, limit: int = 12, near_only: bool = True) -> list[ScopeCandidate]:
+    """Subpackages one or two levels below each top-level package, closest to S0 first; with
+    `near_only`, only those whose deletion breaks little (ScopeCandidate.near_deletable)."""
     from ..analysis import simulate_deletion
     from ..base.model import Execution, Scope
     sources = [f for f in graph.files.values() if not f.extra]
@@ -441,7 +454,7 @@ def rank_scopes(config, graph, limit: int = 12) -> list[ScopeCandidate]:
             toggle, best[0][1] if best else 0, tuple(loads_on.get(name, ())),
         ))
     out.sort(key=lambda c: c.rank_key)
-    return out[:limit]
+    return [c for c in out if c.near_deletable or not near_only][:limit]
 
 
 def _prefixes_in(module: str, names: frozenset[str]) -> list[str]:

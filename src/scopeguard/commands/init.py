@@ -216,7 +216,8 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     scopes = rank_scopes(config, graph, limit=_SCOPES)
     listed = {s.name for s in scopes}
     if register:  # a registered package is described even when it did not make the list
-        extra = [s for s in rank_scopes(config, graph, limit=10_000) if s.name in register and s.name not in listed]
+        extra = [s for s in rank_scopes(config, graph, limit=10_000, near_only=False)
+                 if s.name in register and s.name not in listed]
         scopes = scopes + extra
     toggle_for = {s.name: (s.toggle, s.toggle_sites) for s in scopes if s.toggle}
     text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register)
