@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["source_lines", "patch_lines", "git_path", "printable", "utf8_safe"]
+__all__ = ["source_lines", "tokenizer_text", "patch_lines", "git_path", "printable", "utf8_safe", "utf8_safe_data"]
 
 _SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _PATCH_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
@@ -32,6 +32,15 @@ def source_lines(text: str, keepends: bool = False) -> list[str]:
     if keepends:
         return lines
     return [line.rstrip("\r\n") if line.endswith(("\r", "\n")) else line for line in lines]
+
+
+def tokenizer_text(text):
+    """`text` (str or bytes) with every line end written `\\n`, for the `tokenize` module: it reads
+    lines with `readline`, which splits at `\\n` only, so a lone CR (a line end for CPython and
+    libcst) would join two lines and shift every number after it. Same line count, same columns."""
+    if isinstance(text, bytes):
+        return text.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in text else text
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def patch_lines(text: str) -> list[str]:
