@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS
-from .commands.common import EXIT_USAGE, UsageError
+from .commands.common import EXIT_USAGE, UsageError, printable
 
 
 EPILOG = """\
@@ -88,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's shutdown
         return code
     except UsageError as error:
-        from .base.text import printable
-
         print(f"scopeguard: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
