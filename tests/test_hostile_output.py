@@ -96,7 +96,7 @@ SURROGATE = Violation("SG201", "src/app/bad\udcff.py", 1, 1, "m imports \udcff\u
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
 def test_json_and_sarif_are_utf8_with_a_lone_surrogate(tmp_path, fmt):
-    text = render(fmt, _report(tmp_path, SURROGATE))
+    text = render(fmt, _report(tmp_path, SURROGATE, Violation("SG201", "\ud800.py", 1, 1, "m")))
     data = json.loads(text.encode("utf-8").decode("utf-8", "strict"))  # the old code could not encode it
     dumped = json.dumps(data)
     assert "\\\\udcff" in dumped  # written as the escape text, documented in the README

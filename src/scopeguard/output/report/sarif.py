@@ -26,7 +26,7 @@ from urllib.parse import quote
 from ... import __version__
 from ..links import rule_url
 from ...base.model import Severity
-from ...base.text import utf8_safe_data
+from ...base.text import utf8_safe, utf8_safe_data
 from .base import Report
 
 SARIF_VERSION = "2.1.0"
@@ -111,10 +111,19 @@ def document(report: Report) -> dict:
 
 
 def _physical(report: Report, path: str, line: int, column: int) -> dict:
-    location: dict = {"artifactLocation": {"uri": quote(report.repo_path(path), errors="surrogateescape"), "uriBaseId": BASE_ID}}
+    location: dict = {"artifactLocation": {"uri": _uri(report.repo_path(path)), "uriBaseId": BASE_ID}}
     if line > 0:
         location["region"] = {"startLine": line, **({"startColumn": column} if column > 0 else {})}
     return location
+
+
+def _uri(path: str) -> str:
+    """A relative path as a URI reference: the original bytes of an undecodable name (surrogate
+    escapes) percent-encoded; any other lone surrogate as its escape text."""
+    try:
+        return quote(path, errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(utf8_safe(path))
 
 
 def _code_flow(report: Report, note) -> dict:
