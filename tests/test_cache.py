@@ -159,7 +159,7 @@ def test_two_processes_sharing_one_cache_both_answer_right(project):
     runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate()[0] for p in runs]
     assert [p.returncode for p in runs] == [1, 1]
-    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 13  # 12 findings, 1 related note (issue 16)
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 12  # 12 findings; -q prints no notes (issue 27)
     follow_up = subprocess.run(cmd, capture_output=True, text=True)
     assert follow_up.stdout == outputs[0]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS
-from .commands.common import EXIT_USAGE, UsageError
+from .commands.common import EXIT_USAGE, UsageError, printable
 
 
 EPILOG = """\
@@ -88,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's shutdown
         return code
     except UsageError as error:
-        print(f"scopeguard: error: {error}", file=sys.stderr)
+        # scopeguard's own line breaks (one per configuration error) stay; nothing else acts
+        lines = "\n".join(printable(line) for line in str(error).split("\n"))
+        print(f"scopeguard: error: {lines}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return _closed_pipe()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..base.text import printable
 from .common import EXIT_CLEAN, EXIT_VIOLATIONS, UsageError, add_project_arguments, collect_facts
 
 NAME = "audit"
@@ -179,24 +180,34 @@ def as_text(audits) -> str:
                 out.append(f"       {s.path}:{s.line}: {s.text}")
         out.append("")
     out.append(f"Audit: {_overall(audits)}.")
-    return "\n".join(out) + "\n"
+    return "".join(printable(line) + "\n" for line in out)  # names from the tree: one line each, nothing acted on
 
 
 # Characters Markdown would act on, as entities: text from the tree can neither add HTML, break a
 # table cell, nor turn `__init__` into bold (GitHub parses emphasis inside inline <code> too).
 _ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]~|!#"}
+# What a PR comment acts on even as plain text (entities are decoded before GitHub looks): `@name`
+# pings, `#12` and `owner/repo#12` cross-reference, `scheme://`, `www.` and `a@b.c` link out. A
+# word joiner (U+2060, invisible) after `@` and `#`, and before the `.` of `www.` and the `:` of
+# `scheme://`, `mailto:` and `xmpp:`, breaks each pattern; the text reads the same.
+_WJ = "\u2060"
+_LINKS = re.compile(r"(?i)(?<=www)(?=\.)|(?=://)|(?<=mailto)(?=:)|(?<=xmpp)(?=:)")
+_MENTIONS = re.compile(r"(?<=@)|(?<=&#35;)")  # GitHub looks for these outside <code> only
 
 
-def _md(text: str) -> str:
-    """Text safe in a Markdown table cell or <details>: escaped, on one line, no Markdown."""
+def _md(text: str, code: bool = False) -> str:
+    """Text safe in a Markdown table cell or <details>: on one line, nothing a terminal acts on
+    (`printable`), HTML-escaped, no Markdown, no mention, reference or autolink (the one place tree
+    text enters the Markdown)."""
     import html  # only when Markdown is written: not on `check`'s path (the CLI imports every command)
 
-    escaped = html.escape(re.sub(r"\s+", " ", str(text)), quote=False)
-    return "".join(_ENTITIES.get(c, c) for c in escaped)
+    escaped = html.escape(printable(re.sub(r"[ \t\n\r\f\v]+", " ", str(text))), quote=False)
+    out = _LINKS.sub(_WJ, "".join(_ENTITIES.get(c, c) for c in escaped))
+    return out if code else _MENTIONS.sub(_WJ, out)
 
 
 def _code(text: str) -> str:
-    return "<code>" + _md(str(text).strip()) + "</code>"
+    return "<code>" + _md(str(text).strip(), code=True) + "</code>"
 
 
 def _rich(text: str) -> str:

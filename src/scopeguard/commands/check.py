@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only these codes or code prefixes, comma-separated (e.g. SG2,SG401)")
     parser.add_argument("--ignore", metavar="CODES", type=codes, default=[], action="extend",
                         help="skip these codes or code prefixes, comma-separated")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only: no consequence notes, no summary")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), json, sarif (2.1.0) or github (workflow-command annotations)")
     parser.add_argument("--paths", choices=("cwd", "project", "repo"), default="",

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from ..base.paths import display_path  # noqa: F401  (shown paths: every command imports it from here)
+from ..base.text import printable  # noqa: F401  (text from the tree on one line: cli prints errors through it)
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 

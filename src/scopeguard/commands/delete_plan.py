@@ -266,6 +266,7 @@ def _targets(config, plan) -> list[str]:
 def _as_text(config, plan, sizes, verification) -> str:
     from ..analysis import format_chain
     from ..base.paths import under
+    from ..base.text import printable
 
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"
@@ -325,7 +326,7 @@ def _as_text(config, plan, sizes, verification) -> str:
     else:
         out.append(f"Not clean: {len(plan.broken)} broken at import time, {len(plan.lazy)} call site(s), "
                    f"{len(plan.references)} edit(s) elsewhere, {len(plan.unknown)} dynamic import(s) of unknown target.")
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)  # names from the tree: one line each, nothing acted on
 
 
 def _verification_text(v) -> list[str]:

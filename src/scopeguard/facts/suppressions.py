@@ -14,6 +14,7 @@ import re
 import tokenize
 
 from ..base.model import Suppression
+from ..base.text import source_lines, tokenizer_text
 
 _SUPPRESSION = re.compile(r"#\s*scopeguard:\s*ignore(?:\[([^\]]*)\])?(.*)$")
 _REASON_STRIP = " \t:-\u2013\u2014#"
@@ -56,7 +57,7 @@ def _from_tokens(source: bytes):
     inside: list[tuple[int, int, tuple[str, ...], str]] = []  # comments of the open logical line
     start = 0  # first line of the open logical line; 0: none open
     skip = (tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER)
-    for token in tokenize.tokenize(io.BytesIO(source).readline):
+    for token in tokenize.tokenize(io.BytesIO(tokenizer_text(source)).readline):
         kind, row = token.type, token.start[0]
         if kind == tokenize.COMMENT:
             parsed = _parse(token.string)
@@ -87,7 +88,7 @@ def _from_tokens(source: bytes):
 
 
 def _from_lines(source: bytes):
-    for number, line in enumerate(source.decode("utf-8", "replace").splitlines(), start=1):
+    for number, line in enumerate(source_lines(source.decode("utf-8", "replace")), start=1):
         at = line.find("#")
         while at != -1:
             parsed = _parse(line[at:])

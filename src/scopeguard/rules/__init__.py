@@ -120,7 +120,8 @@ def run(project: Project, rules: Iterable[type[Rule]]) -> list[Violation]:
             for note in violation.related:  # a suppression of a consequence is used by the root's
                 _suppression(files, note.path, note.line, note.code, used)
             continue
-        notes = tuple(n for n in violation.related if _suppression(files, n.path, n.line, n.code, used) is None)
+        notes = tuple(n for n in violation.related if _suppression(files, n.path, n.line, n.code, used) is None
+                      and not ignored.match(n.path, n.code))
         if notes != violation.related:
             violation = replace(violation, related=notes)
         if violation.code in wanted:

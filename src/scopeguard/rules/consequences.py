@@ -15,7 +15,9 @@ SG301 (`pkg` fails at import time once the scope is deleted). The policy, per ru
   is its own decision.
 
 Suppressing (or per-file ignoring) the primary silences its notes; a suppression at a note's own
-line removes that note only.
+line removes that note only. A consequence whose rule is not selected (`--ignore SG301`,
+`--ignore SG3`, a `--select` without it) is never a note: it stays a finding of its own, which the
+selection then drops.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def attach(project: Project, violations: list[Violation], wanted: set[str]) -> l
     notes: dict[int, list[Related]] = {}
     kept: list[int] = []
     for index, v in enumerate(violations):
-        root = _root(v, violations, roots_at, roots_by) if v.code in ROOTS else None
+        root = _root(v, violations, roots_at, roots_by) if v.code in ROOTS and v.code in wanted else None
         if root is None:
             kept.append(index)
         else:

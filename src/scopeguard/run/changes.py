@@ -18,6 +18,7 @@ the change itself.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from ..collect.discover import ExcludeMatcher
 from ..base.model import Config, Violation
 from ..base.paths import module_of
+from ..base.text import git_path
 
 
 class GitError(Exception):
@@ -239,22 +241,46 @@ class Repository:
         return [c for c in out if c.old_path is not None or c.path is not None]
 
     def changed_lines(self, commit: str) -> dict[str, frozenset[int]]:
-        """Per project-relative path (after the change), the lines the change added or edited."""
+        """Per project-relative path (after the change), the lines the change added or edited.
+
+        One `git diff --raw -z -p -U0`: the raw part names every file pair NUL-separated, exactly
+        (nothing is unescaped); the patch part follows, one `diff --git` header per pair in the same
+        order. A header is recognised only between hunks (a hunk's `@@ -a,b +c,d @@` says how many
+        lines belong to it, so an added line `++ "x"` is content, never a header) and is matched to
+        its pair by spelling the pair's names as git quotes them (core.quotePath pinned on)."""
         done = _git(
-            self.root, "diff", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
-            "--src-prefix=a/", "--dst-prefix=b/", commit, *self._pathspec(),
+            self.root, "-c", "core.quotePath=true", "diff", "--raw", "-z", "-p", "-U0", "-M", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", commit, *self._pathspec(),
         )
+        if done.returncode != 0:
+            return {}
+        raw, _, patch = done.stdout.partition(b"\0\0")  # the raw part ends with an empty field
+        pairs = _raw_pairs(raw)
+        headers = {_diff_header(old, new): new for old, new in pairs}
         lines: dict[str, set[int]] = {}
         current: str | None = None
-        for raw in done.stdout.split(b"\n"):
-            if raw.startswith(b"+++ "):
-                name = _unquote(raw[4:])
-                current = self._local(name[2:]) if name.startswith("b/") else None
-            elif raw.startswith(b"@@ ") and current is not None:
-                added = raw.split(b" ")[2]  # +start[,count]
-                start, _, count = added[1:].partition(b",")
-                first, length = int(start), int(count) if count else 1
-                lines.setdefault(current, set()).update(range(first, first + length) if length else [max(first, 1)])
+        old_left = new_left = 0  # lines of the open hunk still to read
+        for line in patch.split(b"\n"):
+            if old_left or new_left:
+                if line.startswith(b"-") and old_left:
+                    old_left -= 1
+                elif line.startswith(b"+") and new_left:
+                    new_left -= 1
+                elif line.startswith(b" "):
+                    old_left, new_left = max(old_left - 1, 0), max(new_left - 1, 0)
+                continue  # content (or git's "\\ No newline" marker)
+            if line.startswith(b"diff --git "):
+                new = headers.get(line)
+                current = self._local(new) if new is not None else None
+            elif line.startswith(b"@@ -"):
+                hunk = _HUNK.match(line)
+                if hunk is None:
+                    continue
+                old_left = int(hunk.group(2)) if hunk.group(2) is not None else 1
+                first = int(hunk.group(3))
+                new_left = length = int(hunk.group(4)) if hunk.group(4) is not None else 1
+                if current is not None:
+                    lines.setdefault(current, set()).update(range(first, first + length) if length else [max(first, 1)])
         return {path: frozenset(found) for path, found in lines.items()}
 
     def read_files(self, commit: str, paths: list[str]) -> list[bytes | None]:
@@ -300,12 +326,28 @@ def _first_line(stderr: bytes) -> str:
     return text.splitlines()[0] if text else "no message"
 
 
-def _unquote(name: bytes) -> str:
-    """A path as git prints it in a patch header: C-quoted when it has special characters."""
-    if not name.startswith(b'"'):
-        return os.fsdecode(name)
-    body = name[1:-1].decode("ascii", "backslashreplace")
-    return body.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8", "surrogateescape")
+_HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def _raw_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """(old path, new path) of each entry of `git diff --raw -z`: `:modes shas STATUS\\0path\\0`,
+    with a second path for renames and copies."""
+    fields = raw.split(b"\0")
+    pairs, i = [], 0
+    while i + 1 < len(fields):
+        status = fields[i].rsplit(b" ", 1)[-1]
+        if status[:1] in (b"R", b"C") and i + 2 < len(fields):
+            pairs.append((os.fsdecode(fields[i + 1]), os.fsdecode(fields[i + 2])))
+            i += 3
+        else:
+            pairs.append((os.fsdecode(fields[i + 1]), os.fsdecode(fields[i + 1])))
+            i += 2
+    return pairs
+
+
+def _diff_header(old: str, new: str) -> bytes:
+    """The `diff --git` line git prints for a pair (its names C-quoted as git quotes them)."""
+    return os.fsencode(f"diff --git {git_path('a/' + old)} {git_path('b/' + new)}")
 
 
 def _fetch_hint(base: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from ...base.text import source_lines, tokenizer_text
 from .base import Example, dedent
 
 _COMMENT = re.compile(r"#\s*scopeguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
@@ -58,7 +59,7 @@ def _open_at_end(source: str) -> set[int]:
     """Lines whose end lies inside a multi-line string (a comment appended there would be text)."""
     inside = set()
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in tokenize.generate_tokens(io.StringIO(tokenizer_text(source)).readline):
             if token.start[0] < token.end[0] and token.type != tokenize.NL and token.type != tokenize.NEWLINE:
                 inside.update(range(token.start[0], token.end[0]))
     except (tokenize.TokenError, IndentationError, SyntaxError):
@@ -84,7 +85,7 @@ def apply(source: str, findings: Mapping[int, Iterable[str]], reason: str = "") 
     """`source` with a suppression for `findings` (line -> codes) on each finding's line (see above)."""
     reason = " ".join(reason.split())  # one line
     spans = _statement_starts(source)
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source, keepends=True)  # the tokenizer's lines: a form feed is inside one
     unsafe = _open_at_end(source)
 
     def takes_comment(number: int) -> bool:

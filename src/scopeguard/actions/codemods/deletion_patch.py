@@ -26,6 +26,7 @@ from ...analysis.graph import ImportGraph
 from ...base.model import BuildFacts, Config, ReferenceKind, Scope
 from ...base.paths import under
 from ...base.safeio import read_regular
+from ...base.text import printable, source_lines
 from . import attribute_uses, diff, packaging_edits, remove_guarded_import, remove_registry_entry
 
 _READ_LIMIT = 64 * 1024 * 1024
@@ -337,7 +338,7 @@ def _line_map(old: str, new: str) -> dict[int, int]:
     import difflib
 
     mapping = {}
-    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    matcher = difflib.SequenceMatcher(None, source_lines(old), source_lines(new), autojunk=False)
     for block in matcher.get_matching_blocks():
         for i in range(block.size):
             mapping[block.a + i + 1] = block.b + i + 1
@@ -345,14 +346,15 @@ def _line_map(old: str, new: str) -> dict[int, int]:
 
 
 def describe(item: NotEdited) -> str:
-    """`path:line: text -- why` (one line)."""
+    """`path:line: text -- why`, on one line with nothing a terminal acts on (`printable`): it is
+    printed, and written as a `#` line of the patch, where a line break would start patch text."""
     where = f"{item.path}:{item.line}" if item.line else item.path
     text = f"{where}: {item.text}" if item.text else where
-    return (f"{text} -- {item.why}" if text else item.why).replace("\n", " ").replace("\r", " ")
+    return printable(f"{text} -- {item.why}" if text else item.why)
 
 
 def _header(scope: Scope, files, edited, not_edited) -> str:
-    out = [f"# scopeguard delete-plan {scope.name} --apply: apply at the project root with `git apply`",
+    out = [f"# scopeguard delete-plan {printable(scope.name)} --apply: apply at the project root with `git apply`",
            f"# deletes {len(files)} file(s); edits {len(edited)} file(s), {sum(edited.values())} hunk(s)"]
     if not_edited:
         out.append(f"# NOT EDITED ({len(not_edited)}): these need a person")

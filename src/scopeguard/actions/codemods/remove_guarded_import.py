@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from ...base.text import source_lines
 from .base import Example, Unedited, dedent
 
 
@@ -245,7 +246,7 @@ def apply(source: str, removals: Iterable[Removal]) -> Result:
     """`source` without the imports named by `removals`; a removal whose name would dangle is kept."""
     wanted = list(dict.fromkeys(removals))
     kept: list[Unedited] = []
-    lines = source.splitlines()
+    lines = source_lines(source)
     for _ in range(len(wanted) + 1):
         remover = _Remover(wanted)
         new = MetadataWrapper(cst.parse_module(source)).visit(remover).code

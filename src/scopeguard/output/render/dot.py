@@ -13,6 +13,7 @@ from .style import (
     edge_width,
     site_noun,
 )
+from ...base.text import printable
 from .view import Edge, EdgeKind, Node, View
 
 _SHAPES = {"module": "box", "package": "folder", "file": "note", "folder": "folder"}
@@ -118,4 +119,5 @@ def _attrs(attrs: dict[str, str]) -> str:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT quoted string: the one place a name is written, on one line (`printable`)."""
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -11,6 +11,7 @@ import json
 from html import escape
 from importlib import resources
 
+from ...base.text import utf8_safe, utf8_safe_data
 from .json_format import view_document
 from .layout import Layout, layout
 from .style import (
@@ -28,10 +29,12 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'
 
 def render_html(view: View) -> str:
     placed = layout(view)
-    document = json.dumps(view_document(view), separators=(",", ":"))
+    document = json.dumps(utf8_safe_data(view_document(view)), separators=(",", ":"))
     # `</script>` inside a module name is impossible, but escape `<` anyway: the JSON stays valid.
     document = document.replace("<", "\\u003c")
-    return _PAGE.format(
+    # Text from the tree reaches the page only through html.escape (markup) and the JSON above; the
+    # page as a whole is made UTF-8 safe (a lone surrogate in a name becomes the text `\\udcff`).
+    return utf8_safe(_PAGE.format(
         csp=CSP,
         title=escape(view.title),
         css=_asset("graph.css"),
@@ -40,7 +43,7 @@ def render_html(view: View) -> str:
         kinds=_kind_filters(view),
         svg=_svg(view, placed),
         summary=escape(_summary(view)),
-    )
+    ))
 
 
 def _asset(name: str) -> str:

@@ -12,6 +12,8 @@ located chains).
 from __future__ import annotations
 
 import json
+
+from ...base.text import utf8_safe_data
 from typing import Any
 
 from ... import __version__
@@ -85,4 +87,6 @@ def view_document(view: View) -> dict[str, Any]:
 
 
 def render_json(view: View) -> str:
-    return json.dumps(view_document(view), indent=2) + "\n"
+    """The document as JSON text: ASCII, with lone surrogates written as the text `\\udcff`
+    (`utf8_safe_data`), so every JSON reader accepts it."""
+    return json.dumps(utf8_safe_data(view_document(view)), indent=2) + "\n"

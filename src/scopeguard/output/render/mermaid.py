@@ -12,12 +12,13 @@ from .style import (
     edge_colour,
     edge_width,
 )
+from ...base.text import printable
 from .view import EdgeKind, View
 
 
 def render_mermaid(view: View, legend: bool = True) -> str:
     ids = {node.id: f"n{index}" for index, node in enumerate(view.nodes)}
-    lines = [f"%% {view.title}", "flowchart TB"]
+    lines = [f"%% {printable(view.title)}", "flowchart TB"]
     clustered = set()
     for index, cluster in enumerate(view.clusters):
         lines.append(f"  subgraph s{index}[{_text(cluster.title)}]")
@@ -70,5 +71,7 @@ def _shape(kind: str, label: str) -> str:
 
 
 def _text(text: str) -> str:
-    """A quoted Mermaid label; `"` cannot be escaped with a backslash there, only as an entity."""
-    return '"' + text.replace('"', "#quot;") + '"'
+    """A quoted Mermaid label; `"` cannot be escaped with a backslash there, only as an entity. The
+    one place a label is written: on one line (`printable`), with no HTML of its own."""
+    text = printable(text).replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return '"' + text + '"'

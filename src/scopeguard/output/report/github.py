@@ -3,13 +3,17 @@
     ::error file=python/tvm/driver/build.py,line=21,col=29,title=SG201::tvm.driver.build imports ...
 
 GitHub resolves `file` against the repository root, so paths are relative to it (not to the
-working directory or the project). Values are escaped as the runner expects: `%`, CR and LF
-everywhere, and `:` and `,` in properties.
+working directory or the project). Every value goes through `_data` or `_property`: the runner's
+workflow-command encoding (`%25`, `%0D`, `%0A` in data; also `%3A` and `%2C` in properties), then
+`printable` (every other control character, the separators and bidi controls as visible escapes,
+as in the text report), so a name from the tree can neither end the command nor start a line.
+The summary line, when printed, is the text report's, escaped the same way.
 """
 
 from __future__ import annotations
 
 from ...base.model import Severity
+from ...base.text import printable
 from .base import Report
 
 
@@ -34,12 +38,14 @@ def render(report: Report, *, quiet: bool = False) -> str:
         )
         lines.append(f"::notice file={_property(baseline)},title=stale baseline entry::{_data(message)}")
     if not quiet:
-        lines.append(summary(report))
+        lines.append(printable(summary(report)))
     return "".join(line + "\n" for line in lines)
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's encoding of CR and LF (the message shows them as line breaks), then every other
+    character a terminal or reader acts on escaped as in the text report."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

@@ -2,6 +2,12 @@
 
 SCHEMA_VERSION changes when a field is removed or changes meaning; new fields may appear without a
 change, so readers should ignore keys they do not know.
+
+The document is always valid UTF-8: every string passes through `utf8_safe_data` in `render`, so a
+lone surrogate (a string literal `"\\udcff"`, an undecodable byte of a file name) is written as the
+six characters `\\udcff`. Other characters are kept as they are (JSON escapes control characters).
+A finding's `related` notes are all listed: programs get every consequence; only the text report
+summarises them.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import json
 
 from ... import __version__
+from ...base.text import utf8_safe_data
 from ...run.findings import violation_record
 from .base import Report
 
@@ -62,4 +69,4 @@ def document(report: Report) -> dict:
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(utf8_safe_data(document(report)), indent=2, ensure_ascii=False) + "\n"

@@ -8,6 +8,10 @@
   repository elsewhere (GitHub does) resolve the relative part against their own checkout.
 - `partialFingerprints` carry the line-free key the baseline uses (code, path, importer, imported,
   scope, occurrence), so a finding keeps its identity when lines above it move.
+- A finding's consequence notes become `relatedLocations` and `codeFlows`, at most
+  `RELATED_SHOWN` of each; `properties.relatedCount` gives how many there are (the JSON report and
+  `scopeguard delete-plan SCOPE` list them all).
+- Every string is made UTF-8 safe in `render` (a lone surrogate becomes the text `\\udcff`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from urllib.parse import quote
 from ... import __version__
 from ..links import rule_url
 from ...base.model import Severity
+from ...base.text import utf8_safe, utf8_safe_data
 from .base import Report
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 BASE_ID = "SRCROOT"
+RELATED_SHOWN = 10  # relatedLocations and codeFlows per result; properties.relatedCount has the total
 
 
 def _level(severity: Severity) -> str:
@@ -70,16 +76,19 @@ def document(report: Report) -> dict:
         }
         if v.code in index:
             result["ruleIndex"] = index[v.code]
-        if v.related:
+        shown = v.related[:RELATED_SHOWN]
+        if shown:
             result["relatedLocations"] = [
                 {"id": i, "physicalLocation": _physical(report, n.path, n.line, n.column),
                  "message": {"text": f"{n.code}: {n.message}"}}
-                for i, n in enumerate(v.related, start=1)
+                for i, n in enumerate(shown, start=1)
             ]
-            flows = [_code_flow(report, n) for n in v.related if n.steps]
+            flows = [_code_flow(report, n) for n in shown if n.steps]
             if flows:
                 result["codeFlows"] = flows
         properties = {k: getattr(v, k) for k in ("importer", "imported", "scope") if getattr(v, k)}
+        if v.related:
+            properties["relatedCount"] = len(v.related)
         if v.chain:
             properties["chain"] = list(v.chain)
         if properties:
@@ -102,10 +111,19 @@ def document(report: Report) -> dict:
 
 
 def _physical(report: Report, path: str, line: int, column: int) -> dict:
-    location: dict = {"artifactLocation": {"uri": quote(report.repo_path(path)), "uriBaseId": BASE_ID}}
+    location: dict = {"artifactLocation": {"uri": _uri(report.repo_path(path)), "uriBaseId": BASE_ID}}
     if line > 0:
         location["region"] = {"startLine": line, **({"startColumn": column} if column > 0 else {})}
     return location
+
+
+def _uri(path: str) -> str:
+    """A relative path as a URI reference: the original bytes of an undecodable name (surrogate
+    escapes) percent-encoded; any other lone surrogate as its escape text."""
+    try:
+        return quote(path, errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(utf8_safe(path))
 
 
 def _code_flow(report: Report, note) -> dict:
@@ -125,4 +143,4 @@ def _folder_uri(folder: str) -> str:
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(utf8_safe_data(document(report)), indent=2, ensure_ascii=False) + "\n"
