@@ -394,5 +394,18 @@ def test_init_force_keeps_the_registered_scopes(tmp_path, capsys):
     assert code == 0
     again = (project / "pyproject.toml").read_text()
     assert '\nname = "app.gpu"\n' in again and "app.gone" not in again
-    assert 'scope "app.gpu" stays registered; add back its "allow" by hand' in err
-    assert 'scope "app.gone" of the existing table is no package any more' in err
+    assert 'scope app.gpu stays registered; add back its allow by hand' in err
+    assert 'scope app.gone of the existing table is no package any more' in err
+
+
+def test_init_writes_toml_any_reader_accepts_whatever_the_tree_names(tmp_path, capsys):
+    # A toggle spelling and a package name come from the tree; what init writes must load back.
+    from scopeguard.base.text import toml_string
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    for text in ('plain', 'q"b\\c', "del\x7f nul\x00 esc\x1b", "Ω\u2028", "\udcff"):
+        value = tomllib.loads("k = " + toml_string(text))["k"]
+        assert value == (text if text != "\udcff" else "\ufffd")

@@ -109,3 +109,23 @@ def utf8_safe_data(value):
     if isinstance(value, (list, tuple)):
         return [utf8_safe_data(v) for v in value]
     return value
+
+
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_TOML_SPECIAL = re.compile('[\\\\"\x00-\x1f\x7f\ud800-\udfff]')
+
+
+def _toml_escape(match: re.Match) -> str:
+    c = match.group()
+    if c in _TOML_ESCAPES:
+        return _TOML_ESCAPES[c]
+    if "\ud800" <= c <= "\udfff":
+        return "\\ufffd"  # TOML holds Unicode scalar values only: a lone surrogate cannot be kept
+    return f"\\u{ord(c):04x}"
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string (quotes included) that every TOML reader accepts: backslash,
+    quote, control characters and DEL escaped; a lone surrogate (a file name that is not UTF-8)
+    becomes U+FFFD."""
+    return '"' + _TOML_SPECIAL.sub(_toml_escape, text) + '"'

@@ -11,7 +11,6 @@ runs on it at once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import stat
@@ -19,6 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ..base.text import printable, toml_string
 from .common import EXIT_CLEAN, UsageError, display_path
 
 NAME = "init"
@@ -121,7 +121,7 @@ def _registered(table, register: list[str]) -> list[str]:
         out.append(name)
         kept = sorted(k for k in entry if k not in ("name", "toggle"))
         if kept:
-            print(f"scope {json.dumps(name)} stays registered; add back its {', '.join(map(json.dumps, kept))} "
+            print(f"scope {printable(name)} stays registered; add back its {', '.join(map(printable, kept))} "
                   "by hand (init does not carry them over)", file=sys.stderr)
     return out
 
@@ -203,7 +203,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
                 raise UsageError(f"--scope {a} and --scope {b} overlap; a scope cannot hold another")
     gone = [name for name in kept if name not in graph.modules and name not in requested]
     for name in gone:
-        print(f"scope {json.dumps(name)} of the existing table is no package any more: not registered again",
+        print(f"scope {printable(name)} of the existing table is no package any more: not registered again",
               file=sys.stderr)
     register = [name for name in register if name not in gone]
     missing = [name for name in register if name not in graph.modules]
@@ -243,7 +243,7 @@ def _group(candidates, packages):
 def _render(sources, extras, files, packages, active, weak, scopes, toggle_for, register) -> str:
     from .. import __version__
 
-    q = json.dumps
+    q = toml_string
     lines = [
         "[tool.scopeguard]",
         f"# Written by `scopeguard init` (scopeguard {__version__}): a start, to be reviewed. Every key is",
@@ -295,7 +295,7 @@ def _toggle_block(name, polarity, group, commented: bool) -> list[str]:
         ))
         for path, line, command in candidate.cmake[:2]:
             out.append(_comment(f"#   also a CMake option: {command}({candidate.spelling} ...) at {path}:{line}"))
-    out.append(f"{c}{key} = [{', '.join(json.dumps(x.spelling) for x in group)}]")
+    out.append(f"{c}{key} = [{', '.join(toml_string(x.spelling) for x in group)}]")
     out.append("")
     return out
 
@@ -321,10 +321,10 @@ def _scope_block(scope, toggle_for, commented: bool, rank: int | None = None) ->
     head = f"# {rank}. {scope.name}: " if rank else f"# {scope.name}: "
     out = [_comment(head + evidence[0])] + [_comment("#    " + e) for e in evidence[1:]]
     out.append(f"{c}[[tool.scopeguard.scopes]]")
-    out.append(f"{c}name = {json.dumps(scope.name)}")
+    out.append(f"{c}name = {toml_string(scope.name)}")
     toggle = toggle_for.get(scope.name)
     if toggle:
-        out.append(f"{c}toggle = {json.dumps(toggle[0])}  # guards {toggle[1]} import site(s) of it outside it")
+        out.append(f"{c}toggle = {toml_string(toggle[0])}  # guards {toggle[1]} import site(s) of it outside it")
     else:
         out.append("# toggle = \"...\"  # none of the toggles above guards an import of it; SG401 asks for one")
     out.append("")
