@@ -196,7 +196,7 @@ def verify_deletion(
     modules = sorted(set(modules))
     sites = sorted(set(sites))
     deleted_top = sorted(set(_top_level(config, scope)))
-    with _stop_on_signals():
+    with _stop_on_signals() as signals:
         temp = None
         try:
             temp = tempfile.mkdtemp(prefix="scopeguard-verify-", dir=workdir)
@@ -213,6 +213,7 @@ def verify_deletion(
                     _remove(os.path.join(copy, target), copy)
             after = _sweep(temp, roots, modules, blocked=deleted_top, name="after", **run)
         finally:
+            signals.cleaning = True  # a signal now is held until the copy is gone
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)
     return _compare(before, after, predicted, scope, sites, left_out)
@@ -245,31 +246,45 @@ def _compare(before: Sweep, after: Sweep, predicted, scope: Scope, sites, left_o
     )
 
 
+class _Signals:
+    def __init__(self) -> None:
+        self.fired: list[int] = []
+        self.cleaning = False
+
+
 @contextlib.contextmanager
 def _stop_on_signals():
     """For the sweep's duration, SIGTERM (how CI cancels a job) and SIGINT raise Interrupted in the
-    main thread, so that the `finally` clauses stop the sweep's process groups and remove the copy;
-    a second signal during that cleanup is ignored. The previous handlers are restored after."""
+    main thread, so that the `finally` clauses stop the sweep's process groups and remove the copy.
+    A second signal, or one that arrives while the copy is being removed (`cleaning`), does not
+    interrupt the cleanup: the latter is raised once it is done. The previous handlers are restored."""
+    state = _Signals()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield state
         return
-    fired: list[int] = []
 
     def handler(signum, frame):
-        if fired:
-            return
-        fired.append(signum)
-        raise Interrupted(signum)
+        first = not state.fired
+        state.fired.append(signum)
+        if first and not state.cleaning:
+            raise Interrupted(signum)
 
     wanted = [s for s in (getattr(signal, "SIGTERM", None), signal.SIGINT) if s is not None]
     previous = {}
+    raised = False
     try:
         for number in wanted:
             previous[number] = signal.signal(number, handler)
-        yield
+        try:
+            yield state
+        except Interrupted:
+            raised = True
+            raise
     finally:
         for number, old in previous.items():
             signal.signal(number, old if old is not None else signal.SIG_DFL)
+    if state.fired and not raised:
+        raise Interrupted(state.fired[0])
 
 
 def apply_patch(patch: str, copy: str, roots: Sequence[str]) -> None:
@@ -449,7 +464,8 @@ def _sweep(temp, roots, modules, *, blocked, name, python, env, timeout, jobs, s
         # On every way out (SIGTERM, Ctrl-C, an error, or done): kill the sweep's whole process
         # group, stragglers the tree's code started included.
         if process is not None:
-            _kill_group(process)
+            with _signals_held():  # not interrupted half-way by a second signal
+                _kill_group(process)
     if process.returncode != 0 or not os.path.isfile(answer):
         tail = err.decode("utf-8", "replace").strip().splitlines()[-5:]
         raise RuntimeError(f"the import sweep failed with {python} (exit {process.returncode}): " + " | ".join(tail))
