@@ -325,3 +325,23 @@ def test_python_by_name_is_looked_up_on_path(run_cli, tmp_path):
                            "give a path (e.g. --python .venv/bin/python)")
     code, out, err = run_cli("delete-plan", "pkg.feature", str(root), "--verify", "--python", str(root / "pyproject.toml"))
     assert code == 2 and err.strip() == f"scopeguard: error: --python {root / 'pyproject.toml'}: not an executable file"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_fresh_interpreters_where_the_parent_cannot_import_the_package(tmp_path):
+    # `import pkg` works in a process started by the sweep, not in the sweep itself: every module
+    # gets a fresh interpreter (the `child` mode of the sweep script), watched like a forked one.
+    init = ("import os\n"
+            "if b'sweep.py\\x00main' not in open('/proc/%d/cmdline' % os.getppid(), 'rb').read():\n"
+            "    raise ImportError('not under the sweep')\n")
+    root = _project(tmp_path, {"loader.py": LOADER, "other.py": "", "hangs.py": "import time\ntime.sleep(60)\n",
+                               "feature/impl.py": ""})
+    (root / "src/pkg/__init__.py").write_text(init)
+    config = load_config(root / "pyproject.toml")
+    result = verify_deletion(config, config.scopes[0], ["pkg.hangs", "pkg.loader", "pkg.other"], [], jobs=2,
+                             timeout=1.5, sites=[("src/pkg/loader.py", 5), ("src/pkg/loader.py", 8)])
+    assert not result.before.forked and not result.after.forked
+    assert result.ok == ["pkg.loader", "pkg.other"] and result.broken == {} and result.failing_anyway == {}
+    assert result.timed_out.keys() == {"pkg.hangs"}
+    assert [x.module for x in result.site_loads[("src/pkg/loader.py", 5)]] == ["pkg.feature", "pkg.feature.impl"]
+    assert [x.module for x in result.site_loads[("src/pkg/loader.py", 8)]] == ["pkg.other"]
