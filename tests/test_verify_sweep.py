@@ -345,3 +345,13 @@ def test_fresh_interpreters_where_the_parent_cannot_import_the_package(tmp_path)
     assert result.timed_out.keys() == {"pkg.hangs"}
     assert [x.module for x in result.site_loads[("src/pkg/loader.py", 5)]] == ["pkg.feature", "pkg.feature.impl"]
     assert [x.module for x in result.site_loads[("src/pkg/loader.py", 8)]] == ["pkg.other"]
+
+
+def test_modules_of_a_package_that_timed_out_again_are_not_retried(tmp_path):
+    root = _project(tmp_path, {"slow/__init__.py": "import time\ntime.sleep(60)\n", "slow/a.py": "", "slow/b.py": ""})
+    result = _verify(root, ["pkg.slow", "pkg.slow.a", "pkg.slow.b"], timeout=1.0)
+    assert result.timed_out.keys() == {"pkg.slow", "pkg.slow.a", "pkg.slow.b"}
+    errors = {o.module: o.error for o in result.after.outcomes}
+    assert errors["pkg.slow.a"].startswith("its package pkg.slow timed out after ")
+    assert errors["pkg.slow.a"].endswith("s (twice; not retried)")
+    assert errors["pkg.slow"].endswith("s (twice; the second time alone)")
