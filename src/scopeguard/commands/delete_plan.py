@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "PATH, LANG/LC_*, PYTHON*, LD_LIBRARY_PATH, HOME and TMPDIR in the temporary copy, "
                              "plus --env) or inherit (all of yours, secrets included)")
     parser.add_argument("--timeout", metavar="S", type=float, default=60.0,
-                        help="seconds allowed for one module's import under --verify (default: 60)")
+                        help="seconds allowed for one module's import under --verify (default: 60); one that "
+                             "runs over is retried once alone, then reported as timed out, never as broken")
     parser.add_argument("--apply", action="store_true",
                         help="write the deletion as one patch for `git apply` (needs -o); with --verify, "
                              "the patch is what is applied and swept in the copy")
