@@ -110,7 +110,7 @@ def test_ctrl_c_removes_the_copy(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
-        while not any(work.glob("*/scratch")) and time.monotonic() < deadline:
+        while not any(work.glob("*/scratch-*")) and time.monotonic() < deadline:
             time.sleep(0.05)  # wait until the sweep runs
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)

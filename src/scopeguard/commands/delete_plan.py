@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -28,12 +30,19 @@ examples:
   scopeguard delete-plan tvm.ir --toggle relax         # ... assuming toggle relax guards it
   scopeguard delete-plan tvm.contrib.msc --format json | jq .broken
   scopeguard delete-plan tvm.contrib.msc --verify --python .venv/bin/python --env TVM_USE_MSC=0
+  scopeguard delete-plan tvm.contrib.msc --verify --python python3.11 --verify-env inherit
   scopeguard delete-plan tvm.contrib.msc --apply -o msc.patch && git apply msc.patch
   scopeguard delete-plan tvm.contrib.msc --apply -o msc.patch --verify   # sweep the patched copy
 
 A package that is not a registered scope is judged as if it were one (with --toggle, if given);
 registered scopes that overlap it are left out for that run. Without a [tool.scopeguard] table
 the project's defaults are used (source roots: --source-root, else src/ or .).
+
+--verify runs the project's own code (every module is imported): run it only on a tree you would
+import anyway. By default the imports see a clean environment (PATH, locale, PYTHON*, the library
+path; HOME and TMPDIR inside the temporary copy), not your secrets; --verify-env inherit hands them
+the whole environment. A module that does not import within --timeout is retried once alone and
+then reported as timed out, never as broken.
 
 exit codes: 0 the deletion is clean, 1 it breaks something or needs edits elsewhere, 2 usage error"""
 
@@ -51,9 +60,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "before and after, to compare with the prediction")
     parser.add_argument("--env", metavar="NAME=VALUE", action="append", default=[],
                         help="environment for the --verify imports, e.g. TVM_USE_MSC=0 (repeatable)")
-    parser.add_argument("--python", metavar="PATH", help="interpreter for the --verify imports (default: this one)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="interpreter for the --verify imports: a path, or a name looked up on PATH such as "
+                             "python3 (default: the one running scopeguard)")
+    parser.add_argument("--verify-env", choices=("clean", "inherit"), default="clean",
+                        help="environment of the --verify imports, which run the project's code: clean (default: "
+                             "PATH, LANG/LC_*, PYTHON*, LD_LIBRARY_PATH, HOME and TMPDIR in the temporary copy, "
+                             "plus --env) or inherit (all of yours, secrets included)")
     parser.add_argument("--timeout", metavar="S", type=float, default=60.0,
-                        help="seconds allowed for one module's import under --verify (default: 60)")
+                        help="seconds allowed for one module's import under --verify (default: 60); one that "
+                             "runs over is retried once alone, then reported as timed out, never as broken")
     parser.add_argument("--apply", action="store_true",
                         help="write the deletion as one patch for `git apply` (needs -o); with --verify, "
                              "the patch is what is applied and swept in the copy")
@@ -82,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
     env = _parse_env(args.env)
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, not {args.timeout}")
-    if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
-        raise UsageError(f"--python {args.python}: not an executable file")
+    python = _interpreter(args.python) if args.python else None
     if args.apply != bool(args.output):
         raise UsageError("--apply and -o PATCH go together: `delete-plan SCOPE --apply -o deletion.patch`")
     if args.output == "-" and args.format == "json":
@@ -109,14 +124,17 @@ def run(args: argparse.Namespace) -> int:
         if broken_after is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
             predicted = [b.module for b in broken_after if not b.extra]
         try:
-            verification = verify_deletion(config, scope, remaining, predicted, python=args.python, env=env,
-                                           timeout=args.timeout, jobs=args.jobs,
-                                           patch=patch.text if patch is not None else None)
+            verification = verify_deletion(config, scope, remaining, predicted, python=python, env=env,
+                                           env_mode=args.verify_env, timeout=args.timeout, jobs=args.jobs,
+                                           patch=patch.text if patch is not None else None,
+                                           sites=[(r.path, r.line) for r in plan.unknown])
         except (OSError, RuntimeError) as error:
             raise UsageError(f"--verify could not run: {error}") from None
-        except KeyboardInterrupt:
-            print("scopeguard: interrupted; the temporary copy was removed", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:
+            signum = getattr(stop, "signum", None)
+            what = "terminated" if signum not in (None, signal.SIGINT) else "interrupted"
+            print(f"scopeguard: {what}; the import sweep was stopped and the temporary copy removed", file=sys.stderr)
+            return 128 + signum if signum is not None else EXIT_INTERRUPTED
 
     if args.format == "json":
         import json
@@ -236,6 +254,19 @@ def _ad_hoc_scope(config, name: str, toggle: str | None, facts):
     return dataclasses.replace(config, scopes=(*kept, scope)), scope
 
 
+def _interpreter(python: str) -> str:
+    """--python: a path to an executable, or a bare name (python3, python3.11) looked up on PATH."""
+    if os.sep not in python and (os.altsep is None or os.altsep not in python):
+        found = shutil.which(python)
+        if found is None:
+            raise UsageError(f"--python {python}: no executable of that name on PATH; give a path "
+                             "(e.g. --python .venv/bin/python)")
+        return found
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise UsageError(f"--python {python}: not an executable file")
+    return python
+
+
 def _parse_env(items: list[str]) -> dict[str, str]:
     env = {}
     for item in items:
@@ -311,6 +342,8 @@ def _as_text(config, plan, sizes, verification) -> str:
     out.append(f"Unknown: dynamic imports whose target cannot be known (any may load the scope): {len(plan.unknown)}")
     for ref in plan.unknown:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
+        if verification is not None:
+            out.append(f"    --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
     out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
@@ -326,14 +359,35 @@ def _as_text(config, plan, sizes, verification) -> str:
     else:
         out.append(f"Not clean: {len(plan.broken)} broken at import time, {len(plan.lazy)} call site(s), "
                    f"{len(plan.references)} edit(s) elsewhere, {len(plan.unknown)} dynamic import(s) of unknown target.")
+    if verification is not None:
+        v = verification
+        inside = sum(1 for loads in v.site_loads.values() if any(x.in_scope for x in loads))
+        out.append(f"Sweep: {len(v.broken)} broken by the deletion, {len(v.timed_out)} timed out (not checked), "
+                   f"{len(v.ok)} ok after the deletion; {inside} of {len(plan.unknown)} unknown site(s) loaded "
+                   "the scope during the sweep.")
     return "\n".join(printable(line) for line in out)  # names from the tree: one line each, nothing acted on
+
+
+def _site_loads_text(loads) -> str:
+    """What one unknown dynamic-import site loaded during the sweeps, for the line beside it."""
+    if not loads:
+        return "loaded nothing during the sweep"
+    names = [load.module + ("" if load.ok else " (failed)") for load in loads]
+    shown = ", ".join(names[:8]) + (f", and {len(names) - 8} more" if len(names) > 8 else "")
+    inside = [load.module for load in loads if load.in_scope]
+    text = f"loaded {shown}"
+    if inside:
+        text += f"; INSIDE THE DELETED SCOPE: {', '.join(inside[:8])}" + (" ..." if len(inside) > 8 else "")
+    return text
 
 
 def _verification_text(v) -> list[str]:
     how = "forked after importing the top-level package" if v.after.forked else "one interpreter per module"
     out = [f"Verified by importing {len(v.after.outcomes)} module(s) in a copy, before and after the deletion ({how}):",
+           f"  ok after the deletion: {len(v.ok)}",
            f"  fail anyway (before the deletion too): {len(v.failing_anyway)}",
            f"  broken by the deletion: {len(v.broken)}",
+           f"  timed out (not checked, never counted as broken; retried once alone): {len(v.timed_out)}",
            f"  predicted and broken: {len(v.predicted_and_broken)}",
            f"  predicted but fine: {len(v.predicted_but_fine)}",
            f"  broken but not predicted: {len(v.broken_not_predicted)}"]
@@ -341,6 +395,12 @@ def _verification_text(v) -> list[str]:
         out.append(f"    predicted but fine: {module}")
     for module in v.broken_not_predicted:
         out.append(f"    broken but not predicted: {module}: {v.broken[module]}")
+    for module, (seconds, sweep) in v.timed_out.items():
+        out.append(f"    timed out: {module} ({sweep} the deletion, after {seconds:.1f}s)")
+    if v.left_out:
+        out.append(f"  left out of the copy: {len(v.left_out)} file(s)")
+        for path, why in v.left_out:
+            out.append(f"    left out: {path}: {why}")
     return out
 
 
@@ -377,6 +437,13 @@ def _as_json(config, plan, sizes, verification) -> dict:
             "predicted_but_fine": v.predicted_but_fine,
             "broken_not_predicted": v.broken_not_predicted,
             "predicted_failing_anyway": v.predicted_failing_anyway,
+            "ok": len(v.ok),
+            "timed_out": [{"module": m, "seconds": s, "sweep": w} for m, (s, w) in v.timed_out.items()],
+            "left_out": [{"path": p, "why": w} for p, w in v.left_out],
+            "unknown_sites": [
+                {"path": path, "line": line,
+                 "loaded": [{"module": x.module, "ok": x.ok, "in_scope": x.in_scope, "sweep": x.sweep} for x in loads]}
+                for (path, line), loads in v.site_loads.items()],
         }
     return data
 
