@@ -426,3 +426,28 @@ def test_an_unparsable_outside_file_makes_the_toggle_unknown_with_its_path(tmp_p
     assert verdicts(scope)["toggle"] == "unknown" and verdicts(scope)["no_disruption"] == "unknown"
     assert ("SG001", "src/pkg/broken.py", 1) in items(scope, "toggle")
     assert code == 1
+
+
+def test_a_toggle_read_from_inside_the_scope_is_no_switch(tmp_path):
+    # The switch lives in the scope it switches: importing it loads the scope, deleting the scope
+    # deletes it. `import pkg` does not load the scope here, which used to make the criterion hold.
+    root = project(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/plug/config.py": "USE_PLUG = False\n",
+        "src/pkg/app.py": "from pkg.plug.config import USE_PLUG\nif USE_PLUG:\n    from pkg.plug import core\n",
+    })
+    _, data = audit_json(root, "pkg.plug")
+    (scope,) = data["scopes"]
+    toggle = next(c for c in scope["criteria"] if c["key"] == "toggle")
+    assert toggle["verdict"] == "fails"
+    assert toggle["summary"].startswith("toggle plug is read from inside the scope (from pkg.plug.config import USE_PLUG)")
+    assert [(i["path"], i["line"]) for i in toggle["items"] if i["kind"] == "toggle-inside"] == [("src/pkg/app.py", 1)]
+
+
+def test_a_toggle_read_from_outside_the_scope_still_holds(tmp_path):
+    root = project(tmp_path, {
+        "src/pkg/__init__.py": "", "src/pkg/support.py": "USE_PLUG = False\n",
+        "src/pkg/app.py": "from pkg.support import USE_PLUG\nif USE_PLUG:\n    from pkg.plug import core\n",
+    })
+    _, data = audit_json(root, "pkg.plug")
+    assert verdicts(data["scopes"][0])["toggle"] == "holds"

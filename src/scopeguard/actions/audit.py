@@ -303,6 +303,13 @@ def _toggle(project, scope, switch: Switch, chain, plan: GuardPlan, unparsed_out
         return Criterion("toggle", Verdict.FAILS,
                          f"toggle {scope.toggle} has no CMake option or environment variable behind it (SG404)",
                          tuple(items))
+    inside = _toggle_inside(project, scope)
+    if inside:
+        items = [*inside, *items]
+        return Criterion("toggle", Verdict.FAILS,
+                         f"toggle {scope.toggle} is read from inside the scope ({inside[0].text}): importing the "
+                         "switch loads the scope, and deleting the scope deletes the switch; define it outside "
+                         "the scope (where the project keeps its build options)", tuple(items))
     maybe = dynamic_loads(project, scope)
     if maybe or unparsed_out:
         items += maybe + _unparsed(unparsed_out)
@@ -316,6 +323,24 @@ def _toggle(project, scope, switch: Switch, chain, plan: GuardPlan, unparsed_out
         "no CMake option or environment variable behind it; the project has no CMake files, so a constant in the code is its build configuration"
     return Criterion("toggle", Verdict.HOLDS, f"toggle {scope.toggle} ({how}); `import <root>` does not load the scope",
                      tuple(items))
+
+
+def _toggle_inside(project, scope: Scope) -> list[Item]:
+    """Where code outside the scope takes the scope's toggle from a module inside it
+    (`from tvm.contrib.msc.config import USE_MSC`, or a spelling `tvm.contrib.msc.USE_MSC`)."""
+    toggle = project.config.toggle(scope.toggle)
+    if toggle is None:
+        return []
+    spellings = {*toggle.on_when_true, *toggle.on_when_false}
+    found = [Item("toggle-inside", "", 0, f"spelling {name}") for name in sorted(spellings)
+             if scope.contains(name.rpartition(".")[0])]
+    for facts in project.graph.files.values():
+        if scope.contains(facts.module) and not facts.extra:
+            continue
+        for site in facts.sites:
+            if site.kind is SiteKind.FROM and site.name in spellings and scope.contains(site.target):
+                found.append(Item("toggle-inside", facts.path, site.line, f"from {site.target} import {site.name}"))
+    return found
 
 
 def _entry_site(graph: ImportGraph, scope: Scope, chain) -> tuple[str, int]:
