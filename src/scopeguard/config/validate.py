@@ -23,8 +23,12 @@ from .schema import (
     TOGGLE_KEYS,
     TOGGLE_OPTIONS,
     TOP_KEYS,
+    LIMIT_KEYS,
+    LIMIT_MAX,
     KeyPath,
 )
+
+_FROM = {"timeout": "timeout_from", "memory_mb": "memory_from", "max_file_mb": "max_file_from"}
 
 
 class _Checker:
@@ -54,8 +58,10 @@ class _Checker:
         source_roots: Sequence[str] | None,
         extra_roots: Sequence[str] | None,
         exclude: Sequence[str] | None,
+        ceilings: ParseLimits | None = None,
     ) -> Config:
         errors: list[ConfigError] = []
+        ceilings = ceilings or ParseLimits()
 
         def attempt(check, default=None):
             """One independent part of the table: its first error is kept, the others still run."""
@@ -91,7 +97,7 @@ class _Checker:
         names = {t.name for t in toggles} if toggles is not None else set(raw_toggles if isinstance(raw_toggles, dict) else ())
         scopes = attempt(lambda: self.scopes(table.get("scopes", []), names), ())
         registries = attempt(lambda: self.registries(table.get("registries", {})), Registries())
-        limits = attempt(lambda: self.limits(table), ParseLimits())
+        limits = attempt(lambda: self.limits(table, ceilings), ceilings)
         reporting = self.reporting(table, attempt)
         if errors:
             raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
@@ -106,6 +112,7 @@ class _Checker:
             registries=registries,
             limits=limits,
             reporting=reporting,
+            ceilings=ceilings,
         )
 
     # -- reporting (select, ignore, per_file_ignores, require_reason, fail_on) --
@@ -148,22 +155,34 @@ class _Checker:
 
     # -- parse limits --
 
-    def limits(self, table: Mapping[str, Any]) -> ParseLimits:
-        """What parsing one file may cost: seconds, MB of memory per worker, MB of source."""
-        default = ParseLimits()
-        values = {}
-        for key, field, low, unit in (("parse_timeout", "timeout", 1, "seconds"),
-                                      ("parse_memory_mb", "memory_mb", 256, "MB"),
-                                      ("max_file_mb", "max_file_mb", 1, "MB")):
-            value = table.get(key, getattr(default, field))
+    def limits(self, table: Mapping[str, Any], ceilings: ParseLimits) -> ParseLimits:
+        """What parsing one file may cost: seconds, MB of memory per worker, MB of source.
+
+        The table belongs to the analysed tree, which may be hostile: it may only lower the user's
+        `ceilings` (command line, environment, built-in defaults), never raise them. A value above
+        the ceiling is capped to it; a value below is kept, and remembered as set here, so that a
+        file it makes unanalysable says so (SG001)."""
+        values: dict[str, Any] = {}
+        for key, field, low, unit in LIMIT_KEYS:
+            ceiling = getattr(ceilings, field)
+            values[field] = ceiling
+            values[_FROM[field]] = getattr(ceilings, _FROM[field])
+            if key not in table:
+                continue
+            value = table[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                     field != "timeout" and not isinstance(value, int)):
                 kind = "a number" if field == "timeout" else "a whole number"
-                self.fail((key,), f"expected {kind} of {unit}, got {_kind(value)}", f"the default is {getattr(default, field)}")
-            if not low <= value <= 1_000_000:
-                self.fail((key,), f"{value} is out of range", f"give {low} to 1000000 {unit}; the default is "
-                                                                f"{getattr(default, field)}")
-            values[field] = value
+                self.fail((key,), f"expected {kind} of {unit}, got {_kind(value)}", f"the default is {getattr(ParseLimits(), field)}")
+            if not low <= value <= LIMIT_MAX:  # also false for NaN
+                shown = f"{value:.3g}" if isinstance(value, float) else (str(value) if value.bit_length() < 64 else "a huge number")
+                self.fail((key,), f"{shown} is out of range", f"give {low} to {LIMIT_MAX} {unit}; the default is "
+                                                              f"{getattr(ParseLimits(), field)}")
+            if value < ceiling:
+                line = self.locator.line_of((key,))
+                where = f"{os.path.basename(self.path)}:{line}" if line else os.path.basename(self.path)
+                values[field] = value
+                values[_FROM[field]] = f"{key} = {value:g} in {where}"
         return ParseLimits(**values)
 
     # -- registries --
