@@ -16,7 +16,6 @@ import pytest
 
 from scopeguard.config import ConfigError, load_config, user_ceilings
 
-from .inprocess import run_main
 
 CONFIG = """\
 [tool.scopeguard]

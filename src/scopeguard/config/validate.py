@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -155,7 +156,7 @@ class _Checker:
 
     # -- parse limits --
 
-    def limits(self, table: Mapping[str, Any], ceilings: ParseLimits) -> ParseLimits:
+    def limits(self, table: Mapping[str, Any], ceilings: ParseLimits = ParseLimits()) -> ParseLimits:
         """What parsing one file may cost: seconds, MB of memory per worker, MB of source.
 
         The table belongs to the analysed tree, which may be hostile: it may only lower the user's
@@ -317,6 +318,9 @@ class _Checker:
                           f"write it as [tool.scopeguard.toggles.{_key_part(name)}]")
             self.known_keys(parts, body, TOGGLE_KEYS + TOGGLE_OPTIONS)
             spellings = {key: self.strings((*parts, key), body.get(key, [])) for key in TOGGLE_KEYS}
+            for key, values in spellings.items():
+                for index, spelling in enumerate(values):
+                    self.nfkc((*parts, key, index), spelling)
             if not any(spellings.values()):
                 self.fail(parts, f"toggle {name!r} defines no spelling",
                           "add on_when_true, on_when_false or decorators")
@@ -428,6 +432,15 @@ class _Checker:
             ok = dotted != name and all(part.isidentifier() for part in dotted.split("."))
             hint = f"did you mean {dotted!r}?" if ok else "write a dotted module name such as 'pkg.feature'"
             self.fail(parts, f"{name!r} is not a dotted module name", hint, value=name)
+        self.nfkc(parts, name)
+
+    def nfkc(self, parts: KeyPath, name: str) -> None:
+        """Python reads identifiers NFKC-normalised (`pkg.ｆｅａｔ` is `pkg.feat`), and so do the facts:
+        a name written otherwise here would never match the code."""
+        normal = unicodedata.normalize("NFKC", name)
+        if normal != name:
+            self.fail(parts, f"{name!r} is not written as Python reads it",
+                      f"write {normal!r}: Python reads identifiers in NFKC form", value=name)
 
     def check_distinct(self, scopes: list[Scope]) -> None:
         # Each module must belong to at most one scope, or "delete the scope" has no single meaning.
