@@ -199,3 +199,29 @@ def test_a_changed_file_unanalysable_on_both_sides_is_new(tmp_path):
     (root / "src/app/core.py").write_text("import os\nimport sys\n")
     run = check_diff(root, "--max-file-mb", "1")
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+# -- a hostile committed baseline ------------------------------------------------------------------
+
+ENTRY = '{"code": "SG201", "path": "a", "importer": "a", "imported": "b", "scope": "b", "count": %s}'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "the baseline nests arrays or objects too deeply to read"),
+        ('{"scopeguard_baseline": 1, "entries": [%s]}' % (ENTRY % ("9" * 5000)),
+         "the baseline holds a number too large to read"),
+        ('{"scopeguard_baseline": 1, "entries": [%s]}' % (ENTRY % ("9" * 4000)),
+         "entry 1: count must be a whole number from 1 to 1000000000, not 999999999999999999"),
+        ('{"scopeguard_baseline": %s, "entries": []}' % ("[" * 900 + "]" * 900),
+         "baseline format [[[[...]]]] is not supported"),
+    ],
+)
+def test_a_hostile_committed_baseline_is_a_usage_error(tmp_path, text, message):
+    root = make_project(tmp_path)
+    (root / "scopeguard-baseline.json").write_text(text)
+    run = scopeguard("check", str(root), "--no-cache")
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert len(run.stderr) < 1000
