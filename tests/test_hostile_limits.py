@@ -225,3 +225,49 @@ def test_a_hostile_committed_baseline_is_a_usage_error(tmp_path, text, message):
     assert run.returncode == 2
     assert message in run.stderr
     assert len(run.stderr) < 1000
+
+
+# -- globs from the tree: validated, matched in linear time ---------------------------------------
+
+BACKTRACKING = "*a*a*a*a*a*a*a*a*b"
+
+
+def test_a_backtracking_glob_against_a_4000_character_name_is_fast():
+    """With `re`, pathspec's regex for this pattern takes seconds on 400 characters and hours on
+    4,000; the linear matcher answers at once (run in a subprocess under a time bound)."""
+    code = (
+        "from scopeguard.config.globs import linear_spec\n"
+        f"spec = linear_spec([{BACKTRACKING!r}, '**/a*a*a*a*/**/b'])\n"
+        "name = 'a' * 4000\n"
+        "assert not spec.match_file(name) and not spec.match_file('a/' * 2000)\n"
+        "assert spec.match_file('a' * 4000 + 'b')\n"
+        f"assert not __import__('scopeguard.config.globs', fromlist=['x']).linear_spec([{BACKTRACKING!r}], "
+        "gitignore=False).match_file(name)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
+
+
+def test_a_backtracking_exclude_and_per_file_ignore_on_long_names_end_to_end(tmp_path):
+    folder = "src/app/" + "/".join(["a" * 200] * 18)  # a 3,600-character path
+    name = folder + "/" + "a" * 200 + ".py"
+    root = make_project(tmp_path, f'exclude = ["{BACKTRACKING}"]\nper_file_ignores = {{ "{BACKTRACKING}" = ["SG2"] }}\n',
+                        {name: LEAK, folder.rsplit("/", 1)[0] + "/__init__.py": ""})
+    run = scopeguard("check", str(root), "--no-cache", "--select", "SG2", cwd=root, timeout=60)
+    assert run.returncode == 1  # neither the exclude nor the ignore matches: both findings stay
+    assert len([line for line in run.stdout.splitlines() if ": SG201 " in line]) == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('exclude = ["foo\\\\"]', "tool.scopeguard.exclude[0]: 'foo\\\\': not a gitignore pattern"),
+        ('per_file_ignores = { "foo\\\\" = ["SG2"] }', "per_file_ignores"),
+        ('per_file_ignores = { "!" = ["SG2"] }', "'!': not a gitignore pattern"),
+        (f'exclude = ["{"*a" * 600}"]', "longer than 1024 characters"),
+    ],
+)
+def test_bad_globs_from_the_tree_are_usage_errors(tmp_path, setting, message):
+    root = make_project(tmp_path, setting + "\n")
+    run = scopeguard("check", str(root), "--no-cache")
+    assert run.returncode == 2, run.stdout
+    assert message in run.stderr

@@ -29,6 +29,9 @@ from .schema import (
     KeyPath,
 )
 
+# No path pattern needs more; a longer one only makes matching cost more.
+MAX_GLOB = 1024
+
 _FROM = {"timeout": "timeout_from", "memory_mb": "memory_from", "max_file_mb": "max_file_from"}
 
 
@@ -136,6 +139,7 @@ class _Checker:
             if not isinstance(per_file, dict):
                 self.fail(("per_file_ignores",), f"expected a table, got {_kind(per_file)}",
                           'write it as a table of globs to codes: per_file_ignores = { "tests/**" = ["SG201"] }')
+            self.patterns([glob for glob in per_file], from_cli=False, key="per_file_ignores", gitignore=False)
             return tuple((glob, self.codes(("per_file_ignores", glob), codes)) for glob, codes in per_file.items())
 
         def require_reason():
@@ -266,23 +270,30 @@ class _Checker:
             self.inside_project((name, index), folder, from_cli=from_cli)
         return values
 
-    def patterns(self, patterns: Sequence[str], *, from_cli: bool) -> None:
-        """Each exclude pattern must be one git accepts and that can match something."""
+    def patterns(self, patterns: Sequence[str], *, from_cli: bool, key: str = "exclude", gitignore: bool = True) -> None:
+        """Each exclude pattern (or per_file_ignores glob) must be one git accepts, that can match
+        something, and that the linear matcher (config.globs) runs; it is bounded in length."""
         if not patterns:
             return
-        import pathspec
+        from .globs import linear_spec
 
         for index, pattern in enumerate(patterns):
             problem = ""
-            if pattern.startswith("#"):
+            where: KeyPath = (key, index) if key == "exclude" else (key, pattern)
+            if len(pattern) > MAX_GLOB:
+                problem, hint = f"longer than {MAX_GLOB} characters", "a path pattern is short; shorten it"
+            elif pattern.startswith("#"):
                 problem, hint = "a pattern starting with '#' is a comment in gitignore", f"write \\{pattern}"
+            elif "\0" in pattern or "\n" in pattern or "\r" in pattern:
+                problem, hint = "a pattern cannot hold a NUL or a line break", "remove it"
             else:
                 try:
-                    pathspec.GitIgnoreSpec.from_lines([pattern])
-                except ValueError as err:
+                    linear_spec([pattern], gitignore=gitignore)
+                except (ValueError, TypeError, re.error) as err:
                     problem, hint = f"not a gitignore pattern ({err})", "a trailing backslash or a lone '!' is not allowed"
             if problem:
-                self.fail(("exclude", index), f"{pattern!r}: {problem}" + (" (given on the command line)" if from_cli else ""),
+                shown = repr(pattern) if len(pattern) <= 80 else repr(pattern[:80]) + "..."
+                self.fail(where, f"{shown}: {problem}" + (" (given on the command line)" if from_cli else ""),
                           hint, value=pattern, line=0 if from_cli else None)
 
     def inside_project(self, parts: KeyPath, relative: str, *, from_cli: bool = False) -> None:
