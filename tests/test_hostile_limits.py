@@ -236,12 +236,12 @@ def test_a_backtracking_glob_against_a_4000_character_name_is_fast():
     """With `re`, pathspec's regex for this pattern takes seconds on 400 characters and hours on
     4,000; the linear matcher answers at once (run in a subprocess under a time bound)."""
     code = (
-        "from scopeguard.config.globs import linear_spec\n"
+        "from scopeguard.base.globs import linear_spec\n"
         f"spec = linear_spec([{BACKTRACKING!r}, '**/a*a*a*a*/**/b'])\n"
         "name = 'a' * 4000\n"
         "assert not spec.match_file(name) and not spec.match_file('a/' * 2000)\n"
         "assert spec.match_file('a' * 4000 + 'b')\n"
-        f"assert not __import__('scopeguard.config.globs', fromlist=['x']).linear_spec([{BACKTRACKING!r}], "
+        f"assert not __import__('scopeguard.base.globs', fromlist=['x']).linear_spec([{BACKTRACKING!r}], "
         "gitignore=False).match_file(name)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=20)

@@ -90,7 +90,7 @@ class ExcludeMatcher:
         self.patterns = tuple(patterns)
         self._spec = None
         if self.patterns:
-            from ..config.globs import linear_spec  # pathspec, ~10 ms: only for a project that has excludes
+            from ..base.globs import linear_spec  # pathspec, ~10 ms: only for a project that has excludes
 
             # Matched in linear time: the patterns and the names both come from the tree.
             self._spec = linear_spec([p[2:] if p.startswith("./") else p for p in self.patterns])

@@ -272,10 +272,10 @@ class _Checker:
 
     def patterns(self, patterns: Sequence[str], *, from_cli: bool, key: str = "exclude", gitignore: bool = True) -> None:
         """Each exclude pattern (or per_file_ignores glob) must be one git accepts, that can match
-        something, and that the linear matcher (config.globs) runs; it is bounded in length."""
+        something, and that the linear matcher (base.globs) runs; it is bounded in length."""
         if not patterns:
             return
-        from .globs import linear_spec
+        from ..base.globs import linear_spec
 
         for index, pattern in enumerate(patterns):
             problem = ""

@@ -213,7 +213,7 @@ class _PerFileIgnores:
     def __init__(self, table: Sequence[tuple[str, Sequence[str]]]):
         self.entries = []
         if table:
-            from ..config.globs import linear_spec  # linear time: globs and paths come from the tree
+            from ..base.globs import linear_spec  # linear time: globs and paths come from the tree
 
             for glob, codes in table:
                 self.entries.append((linear_spec([glob], gitignore=False), tuple(codes)))
