@@ -152,7 +152,7 @@ def test_explicit_baseline_file_and_bad_baselines(project, tmp_path):
         ('{"scopeguard_baseline": 1, "entries": [], "x": 1}', "unknown key(s) 'x'"),
         ('{"scopeguard_baseline": 1, "entries": {}}', '"entries" must be a list'),
         ('{"scopeguard_baseline": 1, "entries": [{"code": "SG201", "path": "a", "importer": "a", "imported": "b", '
-         '"scope": "b", "count": 0}]}', "count must be a positive integer"),
+         '"scope": "b", "count": 0}]}', "count must be a whole number from 1 to 1000000000, not 0"),
         ('{"scopeguard_baseline": 1, "entries": [{"code": "SG201", "path": "a", "importer": 1, "imported": "b", '
          '"scope": "b", "count": 1}]}', "must be strings"),
     ],

@@ -36,7 +36,8 @@ def test_the_keys_are_the_fields_they_fill():
                                                                "require_reason", "fail_on"}
     assert Reporting().fail_on in FAIL_ON
     assert {"parse_timeout", "parse_memory_mb", "max_file_mb"} <= set(TOP_KEYS)
-    assert {f.name for f in dataclasses.fields(ParseLimits)} == {"timeout", "memory_mb", "max_file_mb"}
+    assert {f.name for f in dataclasses.fields(ParseLimits)} == {"timeout", "memory_mb", "max_file_mb", "timeout_from",
+                                                                 "memory_from", "max_file_from"}
 
 
 def test_the_table_and_the_limits():

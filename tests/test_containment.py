@@ -22,6 +22,7 @@ from scopeguard.config import ConfigError, load_config
 from scopeguard.collect.discover import discover
 from scopeguard.base.model import ParseLimits
 
+TIMEOUT_LINE = 3  # the line of the `extra` setting in CONFIG
 CONFIG = """\
 [tool.scopeguard]
 source_roots = ["src"]
@@ -148,8 +149,9 @@ def test_a_file_over_the_time_limit_is_killed_and_reported(tmp_path, capsys, mon
     assert time.monotonic() - start < 30
     assert code == 1
     assert [line.split(":")[0] for line in lines[:-1]] == ["src/app/core.py", "src/app/other.py", "src/app/slow.py"]
-    assert lines[2].endswith(": SG001 cannot analyse src/app/slow.py: parsing exceeded 2 s; split the file, exclude "
-                             "it, or raise parse_timeout")
+    assert lines[2].endswith(": SG001 cannot analyse src/app/slow.py: parsing exceeded 2 s (set by parse_timeout = 2 "
+                             "in pyproject.toml:LINE, which lowers scopeguard's limit for this tree); split the file or "
+                             "exclude it".replace("LINE", str(TIMEOUT_LINE)))
 
 
 @pytest.mark.skipif(not FORK, reason="the lowered stack limit reaches the workers through fork")
@@ -181,7 +183,8 @@ def test_a_real_parse_over_the_memory_limit(tmp_path):
     results = parsing.scan_files(config.toggles, files, jobs=2, limits=ParseLimits(memory_mb=64))
     by_path = {facts.path: (digest, facts.error) for digest, facts in results}
     assert by_path["src/app/big.py"][1].reason == (
-        "parsing exceeded the 64 MB memory limit; split the file, exclude it, or raise parse_memory_mb")
+        "parsing exceeded the 64 MB memory limit (scopeguard's default; --parse-memory-mb or "
+        "SCOPEGUARD_PARSE_MEMORY_MB raises it); split the file or exclude it")
     assert by_path["src/app/core.py"] == (parsing.hashlib.sha256(LEAK.encode()).hexdigest(), None)
     # With the default ceiling the same file parses.
     results = parsing.scan_files(config.toggles, files, jobs=1)
@@ -212,7 +215,8 @@ def test_the_size_cap_is_read_from_the_open_file(tmp_path, capsys):
     code, lines = check(capsys, root)
     assert code == 1
     assert lines[0] == ("src/app/big.py:0:0: SG001 cannot analyse src/app/big.py: too large to analyse (1.1 MB; the "
-                        "limit is 1 MB); exclude it if it is generated")
+                        f"limit is 1 MB, set by max_file_mb = 1 in pyproject.toml:{TIMEOUT_LINE}, which lowers "
+                        "scopeguard's limit for this tree); exclude it if it is generated")
     source, problem = parsing.read_source(str(root / "src/app/big.py"), 2 * 2**20)
     assert (source, problem) == (big.encode(), "")
     if os.path.exists("/proc/self/status"):  # a regular file whose size says 0: the cap holds while reading
@@ -240,7 +244,11 @@ def test_limits_are_validated(tmp_path, line, message):
 
 def test_limits_are_read(tmp_path):
     root = make_project(tmp_path, {}, extra="parse_timeout = 2.5\nparse_memory_mb = 512\nmax_file_mb = 3\n")
-    assert load_config(root / "pyproject.toml").limits == ParseLimits(timeout=2.5, memory_mb=512, max_file_mb=3)
+    limits = load_config(root / "pyproject.toml").limits
+    assert (limits.timeout, limits.memory_mb, limits.max_file_mb) == (2.5, 512, 3)
+    assert (limits.timeout_from, limits.memory_from, limits.max_file_from) == (
+        "parse_timeout = 2.5 in pyproject.toml:3", "parse_memory_mb = 512 in pyproject.toml:4",
+        "max_file_mb = 3 in pyproject.toml:5")
     assert load_config(make_project(tmp_path, {}) / "pyproject.toml").limits == ParseLimits(60.0, 2048, 8)
 
 

@@ -165,7 +165,8 @@ def test_a_50_mb_generated_file_is_reported_not_parsed(tmp_path, capsys):
     assert (code, err) == (1, "")
     assert codes_by_file(lines, root) == [("src/app/core.py", "SG201"), ("src/app/generated.py", "SG001")]
     assert lines[1].endswith(": SG001 cannot analyse src/app/generated.py: too large to analyse (50.0 MB; the limit "
-                             "is 8 MB); exclude it if it is generated")
+                             "is 8 MB, scopeguard's default; --max-file-mb or SCOPEGUARD_MAX_FILE_MB raises it); "
+                             "exclude it if it is generated")
     assert lines[-1].endswith("; 3 file(s) analysed, 1 could not be parsed.")
     code = main(["check", str(root), "--exclude", "**/generated.py", "--select", "SG0,SG2"])
     assert code == 1 and capsys.readouterr().out.splitlines()[-1].endswith("; 3 file(s) analysed.")

@@ -550,11 +550,20 @@ class Registries:
 
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
-    """What parsing one file may cost (`parse_timeout`, `parse_memory_mb`, `max_file_mb`)."""
+    """What parsing one file may cost (`parse_timeout`, `parse_memory_mb`, `max_file_mb`).
+
+    The user's ceilings (command-line options, environment variables, else these defaults) bound
+    them; the analysed tree's `[tool.scopeguard]` may only lower them (config.limits). `*_from` says
+    where each value was set, for the SG001 message of a file it makes unanalysable ("" for the
+    built-in default).
+    """
 
     timeout: float = 60.0  # seconds of wall time per file
     memory_mb: int = 2048  # per worker process, beyond what it inherits
     max_file_mb: int = 8  # larger files are reported, not read
+    timeout_from: str = ""
+    memory_from: str = ""
+    max_file_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,6 +595,9 @@ class Config:
     registries: Registries = Registries()
     limits: ParseLimits = ParseLimits()
     reporting: Reporting = Reporting()
+    # The user's ceilings, before the tree's config lowered any: what `check --diff` parses both
+    # sides with, so that a pull request's config cannot make its own files unanalysable.
+    ceilings: ParseLimits = ParseLimits()
 
     def toggle(self, name: str) -> Toggle | None:
         return next((t for t in self.toggles if t.name == name), None)

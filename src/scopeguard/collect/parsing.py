@@ -72,8 +72,14 @@ def scan_files(
     progress: Callable[[int, int], None] | None = None,
     registries: Registries | None = None,
     limits: ParseLimits | None = None,
+    scanner: Callable[..., object] | None = None,
 ) -> list[Result]:
-    """(digest, facts) for each file, in the order of `files`."""
+    """(digest, facts) for each file, in the order of `files`.
+
+    `scanner` replaces the facts scanner (a module-level function called as the facts scanner is,
+    with the file's bytes and `path`, `module`, `is_package`, `extra`, `matcher` keywords): it runs
+    in the same contained workers, within the same limits, and its result takes the place of the
+    facts; a file it could not finish still gives FileFacts with the error (`init`'s toggle search)."""
     if not files:
         return []
     limits = limits or ParseLimits()
@@ -83,7 +89,7 @@ def scan_files(
     from ..facts import ToggleMatcher
 
     matcher = ToggleMatcher(tuple(toggles), registries)
-    pool = _Pool(jobs, (tuple(toggles), registries, limits), matcher)
+    pool = _Pool(jobs, (tuple(toggles), registries, limits, scanner), matcher)
     try:
         return pool.run(tasks, progress)
     finally:
@@ -99,7 +105,7 @@ class ResidentScanner:
                  limits: ParseLimits | None = None, jobs: int = 1) -> None:
         from ..facts import ToggleMatcher
 
-        init = (tuple(toggles), registries, limits or ParseLimits())
+        init = (tuple(toggles), registries, limits or ParseLimits(), None)
         self._pool = _Pool(max(1, jobs), init, ToggleMatcher(tuple(toggles), registries))
 
     def scan(self, files: Sequence[ModuleFile]) -> list[Result]:
@@ -113,7 +119,7 @@ class ResidentScanner:
 # -- one file, as a worker runs it ---------------------------------------------------------------
 
 
-def scan_task(task: Task, matcher, limits: ParseLimits) -> Result:
+def scan_task(task: Task, matcher, limits: ParseLimits, scanner=None) -> Result:
     """Read one file once, hash and scan those same bytes. Never raises for bad input."""
     abspath, path, module, is_package, extra = task
 
@@ -122,6 +128,8 @@ def scan_task(task: Task, matcher, limits: ParseLimits) -> Result:
                          error=ParseError(line, column, reason, internal=internal))
 
     source, problem = read_source(abspath, limits.max_file_mb * 2**20)
+    if source is None and problem.startswith(_TOO_LARGE):
+        problem = problem.replace("); exclude", f", {limit_origin(limits.max_file_from, '--max-file-mb', 'SCOPEGUARD_MAX_FILE_MB')}); exclude", 1)
     if source is None:
         return None, failed(0, 0, problem)
     digest = hashlib.sha256(source).hexdigest()
@@ -133,8 +141,8 @@ def scan_task(task: Task, matcher, limits: ParseLimits) -> Result:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return digest, _scan_source(source, path=path, module=module, is_package=is_package, matcher=matcher,
-                                    extra=extra)
+        return digest, (scanner or _scan_source)(source, path=path, module=module, is_package=is_package,
+                                                 matcher=matcher, extra=extra)
     except MemoryError:
         return digest, failed(1, 1, _memory_reason(limits), internal=True)
     except Exception as error:  # a scanner bug must cost one file, never the run
@@ -166,7 +174,9 @@ def read_source(abspath: str, max_bytes: int) -> tuple[bytes | None, str]:
             return None, _too_large(info.st_size, max_bytes)
         chunks, total = [], 0
         while total <= max_bytes:  # the size seen by fstat is a hint: the file may grow meanwhile
-            chunk = os.read(fd, max_bytes + 1 - total)
+            # In bounded chunks: os.read allocates all it is asked for, and a limit of gigabytes
+            # asked at once would fail the worker's memory ceiling on any file.
+            chunk = os.read(fd, min(max_bytes + 1 - total, _CHUNK))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -180,10 +190,23 @@ def read_source(abspath: str, max_bytes: int) -> tuple[bytes | None, str]:
         os.close(fd)
 
 
+_CHUNK = 1 << 20
+_TOO_LARGE = "too large to analyse"
+
+
 def _too_large(size: int, max_bytes: int) -> str:
     # Parsing costs ~10 s and ~1 GB per 5 MB of code: a file this large is generated data.
-    return (f"too large to analyse ({size / 2**20:.1f} MB; the limit is {max_bytes >> 20} MB); "
+    return (f"{_TOO_LARGE} ({size / 2**20:.1f} MB; the limit is {max_bytes >> 20} MB); "
             "exclude it if it is generated")
+
+
+def limit_origin(origin: str, option: str, variable: str) -> str:
+    """Where a parse limit that made a file unanalysable was set, for its SG001 message."""
+    if not origin:
+        return f"scopeguard's default; {option} or {variable} raises it"
+    if origin in (option, variable):
+        return f"set by {origin}"
+    return f"set by {origin}, which lowers scopeguard's limit for this tree"
 
 
 def _file_kind(mode: int) -> str:
@@ -312,8 +335,9 @@ def _measure(source: bytes, limit: int) -> tuple[int, int, str] | None:
 
 
 def _memory_reason(limits: ParseLimits) -> str:
-    return (f"{_MEMORY} {limits.memory_mb} MB memory limit; split the file, exclude it, "
-            "or raise parse_memory_mb")
+    return (f"{_MEMORY} {limits.memory_mb} MB memory limit "
+            f"({limit_origin(limits.memory_from, '--parse-memory-mb', 'SCOPEGUARD_PARSE_MEMORY_MB')}); "
+            "split the file or exclude it")
 
 
 def _death_reason(exitcode: int | None, stderr: bytes, limits: ParseLimits) -> str:
@@ -330,7 +354,7 @@ def _death_reason(exitcode: int | None, stderr: bytes, limits: ParseLimits) -> s
 
 def _worker_main(conn, err, init) -> None:
     """A worker: one task at a time from `conn`, (digest, facts) back, until None or EOF."""
-    toggles, registries, limits = init
+    toggles, registries, limits, scanner = init
     gc.freeze()  # what a forked worker inherits is never collected here: no walk over the parent's heap
     os.dup2(err.fileno(), 2)  # a native abort's last words reach the parent, not the user's terminal
     err.close()
@@ -350,7 +374,7 @@ def _worker_main(conn, err, init) -> None:
         if task is None:
             return
         index, item = task
-        result = scan_task(item, matcher, limits)
+        result = scan_task(item, matcher, limits, scanner)
         try:
             conn.send((index, result))
         except (OSError, ValueError):
@@ -511,7 +535,7 @@ class _Pool:
                 print("scopeguard: parsing in this process, without time or memory limits", file=sys.stderr)
                 while queue:
                     index = queue.popleft()
-                    finish(index, scan_task(tasks[index], self.matcher, self.limits))
+                    finish(index, scan_task(tasks[index], self.matcher, self.limits, self.init[3]))
                 break
             timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             watched = [w.conn for w in busy] + [w.process.sentinel for w in busy]
@@ -524,7 +548,8 @@ class _Pool:
                 elif time.monotonic() >= worker.deadline:
                     index = worker.task
                     self._remove(worker, kill=True)
-                    reason = f"{_TIMEOUT} {self.limits.timeout:g} s; split the file, exclude it, or raise parse_timeout"
+                    origin = limit_origin(self.limits.timeout_from, "--parse-timeout", "SCOPEGUARD_PARSE_TIMEOUT")
+                    reason = f"{_TIMEOUT} {self.limits.timeout:g} s ({origin}); split the file or exclude it"
                     finish(index, _failed(tasks[index], reason))
         return out  # type: ignore[return-value]
 

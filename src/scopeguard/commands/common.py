@@ -42,6 +42,30 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
                         help="processes for parsing changed files (default: number of cores)")
+    add_limit_arguments(parser)
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """--parse-timeout, --parse-memory-mb, --max-file-mb: the user's ceilings on what parsing one
+    file may cost. The project's `[tool.scopeguard]` may only lower them (it belongs to the tree
+    being analysed); without an option, the environment variable, then the built-in default."""
+    parser.add_argument("--parse-timeout", metavar="SECONDS", type=float, default=None,
+                        help="seconds one file may take to parse (default: $SCOPEGUARD_PARSE_TIMEOUT or 60)")
+    parser.add_argument("--parse-memory-mb", metavar="MB", type=int, default=None,
+                        help="memory one parsing worker may add (default: $SCOPEGUARD_PARSE_MEMORY_MB or 2048)")
+    parser.add_argument("--max-file-mb", metavar="MB", type=int, default=None,
+                        help="larger files are reported (SG001), not read (default: $SCOPEGUARD_MAX_FILE_MB or 8)")
+
+
+def ceilings(args: argparse.Namespace):
+    """The user's parse limits (ParseLimits) from the options and the environment; UsageError if bad."""
+    from ..config import ConfigError, user_ceilings
+
+    try:
+        return user_ceilings(getattr(args, "parse_timeout", None), getattr(args, "parse_memory_mb", None),
+                             getattr(args, "max_file_mb", None))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
 
 
 def load_config(args: argparse.Namespace):
@@ -68,7 +92,8 @@ def load_config(args: argparse.Namespace):
                 "or pass --config FILE"
             )
     try:
-        return load(path, source_roots=args.source_roots, extra_roots=args.extra_roots, exclude=args.exclude)
+        return load(path, source_roots=args.source_roots, extra_roots=args.extra_roots, exclude=args.exclude,
+                    ceilings=ceilings(args))
     except ConfigError as error:
         raise UsageError(str(error)) from None
 

@@ -216,14 +216,14 @@ def _config(args: argparse.Namespace):
     if args.config or find_config(os.path.abspath(args.project)) is not None:
         return load_config(args)
     try:
-        from .common import _unparsable_config
+        from .common import _unparsable_config, ceilings
 
         if _unparsable_config(Path(os.path.abspath(args.project))) is not None:
             return load_config(args)  # reports what is wrong with it
         if not os.path.isdir(args.project):
             raise UsageError(f"{args.project}: not a directory")
         return default_config(args.project, source_roots=args.source_roots, extra_roots=args.extra_roots,
-                              exclude=args.exclude)
+                              exclude=args.exclude, ceilings=ceilings(args))
     except ConfigError as error:
         raise UsageError(str(error)) from None
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..base.text import printable, toml_string
-from .common import EXIT_CLEAN, UsageError, display_path
+from .common import EXIT_CLEAN, UsageError, add_limit_arguments, ceilings, display_path
 
 NAME = "init"
 HELP = "write a starting [tool.scopeguard] table: roots, toggle candidates, candidate scopes"
@@ -48,11 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="register this package as a scope now, with the toggle found for it (repeatable)")
     parser.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
                         help="processes for parsing (default: number of cores)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where `check` keeps parsed facts, read and filled here too (default: as `check`)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    add_limit_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..base.safeio import read_regular
-    from ..config import MAX_CONFIG_BYTES, tomllib
+    from ..config import MAX_CONFIG_BYTES, TomlProblem, loads_toml
 
     root = Path(args.project)
     if not root.is_dir():
@@ -73,11 +77,14 @@ def run(args: argparse.Namespace) -> int:
             # The tree's own file, read as check reads it: a regular file only (not a FIFO, a
             # device, a link), bounded.
             existing = read_regular(target, MAX_CONFIG_BYTES, follow=False)[0].decode("utf-8")
-            data = tomllib.loads(existing)
+            data = loads_toml(existing)
         except OSError as error:
             raise UsageError(f"{display_path(target)}: cannot read it: {error.strerror or error}") from None
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        except UnicodeDecodeError as error:
             raise UsageError(f"{display_path(target)}: not valid TOML ({error}); fix it first") from None
+        except TomlProblem as error:
+            where = f"{display_path(target)}:{error.line}" if error.line else display_path(target)
+            raise UsageError(f"{where}: invalid TOML: {error.message}; fix it first") from None
         tool = data.get("tool")
         if isinstance(tool, dict) and "scopeguard" in tool:
             if not args.force and not args.dry_run:  # a dry run writes nothing: it may always show
@@ -91,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             if args.force:
                 existing = _without_table(existing, data, display_path(target))
 
-    suggestion = suggest(root, register, jobs=args.jobs, kept=kept)
+    suggestion = suggest(root, register, jobs=args.jobs, kept=kept, args=args)
     block = suggestion.text
     if args.dry_run:
         if kept:
@@ -153,10 +160,15 @@ class Suggestion:
         return "\n".join(out)
 
 
-def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list[str] = ()) -> Suggestion:
+def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list[str] = (),
+            args: argparse.Namespace | None = None) -> Suggestion:
     """Detect roots, toggles and candidate scopes of the project at `root`, as a TOML table.
     `register` names the scopes to register (`--scope`); `kept`, those an existing table registers,
-    registered again unless they are no package any more."""
+    registered again unless they are no package any more.
+
+    Every file is parsed as `check` parses it: in the contained workers, within the user's parse
+    limits (`args`: --parse-timeout, --parse-memory-mb, --max-file-mb, else the environment and the
+    defaults), and through `check`'s fact cache unless `args.no_cache`."""
     requested = list(register)
     register = requested + [name for name in kept if name not in requested]
     from ..config import ConfigError, default_config
@@ -168,7 +180,8 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
 
     sources, extras = detect_roots(str(root))
     try:
-        config = default_config(root, source_roots=sources, extra_roots=extras)
+        config = default_config(root, source_roots=sources, extra_roots=extras,
+                                ceilings=ceilings(args) if args is not None else None)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     try:
@@ -176,7 +189,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     except ConfigError as error:  # a folder linked outside the project, too many linked folders
         raise UsageError(str(error)) from None
     packages = sorted({f.module.split(".")[0] for f in files if not f.extra})
-    candidates = find_toggle_candidates(files, packages)
+    candidates = find_toggle_candidates(files, packages, jobs=jobs, limits=config.limits)
     add_cmake_evidence(str(root), candidates)
     groups = _group(candidates, packages)
     ranked = sorted(groups.items(), key=lambda item: (-sum(len(c.sightings) for c in item[1][1]), item[0]))
@@ -191,7 +204,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     config = replace(config, toggles=toggles)
     progress = Progress()
     try:
-        facts = collect_facts(config, cache=None, jobs=jobs, progress=progress)
+        facts = collect_facts(config, cache=_cache(args, config), jobs=jobs, progress=progress)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     finally:
@@ -222,6 +235,15 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     toggle_for = {s.name: (s.toggle, s.toggle_sites) for s in scopes if s.toggle}
     text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register)
     return Suggestion(text, sources, extras, len(files), len(active), len(weak), scopes, list(register))
+
+
+def _cache(args: argparse.Namespace | None, config):
+    """The fact cache `check` uses for this project (None with --no-cache or without arguments)."""
+    if args is None or getattr(args, "no_cache", True):
+        return None
+    from .common import open_cache
+
+    return open_cache(args, config)
 
 
 def _group(candidates, packages):

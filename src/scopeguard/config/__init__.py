@@ -15,9 +15,19 @@ The package is split by job: `schema` (the keys and their allowed values), `erro
 from __future__ import annotations
 
 from .errors import ConfigError, ConfigErrors
-from .load import default_config, find_config, load_config, tomllib, validate_modules
+from .load import (
+    TomlProblem,
+    default_config,
+    find_config,
+    load_config,
+    loads_toml,
+    tomllib,
+    user_ceilings,
+    validate_modules,
+)
 from .schema import (
     FAIL_ON,
+    LIMITS,
     MAX_CONFIG_BYTES,
     REGISTRY_KEYS,
     SCOPE_KEYS,
@@ -30,6 +40,7 @@ from .schema import (
 
 __all__ = [
     "FAIL_ON",
+    "LIMITS",
     "MAX_CONFIG_BYTES",
     "REGISTRY_KEYS",
     "SCOPE_KEYS",
@@ -40,9 +51,12 @@ __all__ = [
     "ConfigErrors",
     "KeyPath",
     "Part",
+    "TomlProblem",
     "default_config",
     "find_config",
     "load_config",
+    "loads_toml",
     "tomllib",
+    "user_ceilings",
     "validate_modules",
 ]

@@ -13,6 +13,13 @@ TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "regi
             "parse_timeout", "parse_memory_mb", "max_file_mb",
             "select", "ignore", "per_file_ignores", "require_reason", "fail_on")
 FAIL_ON = ("error", "warning", "never")
+# The parse limits: (key in the table, ParseLimits field, lowest value, unit, command-line option,
+# environment variable). The table may only lower the user's ceilings (validate._Checker.limits).
+LIMITS = (("parse_timeout", "timeout", 1, "seconds", "--parse-timeout", "SCOPEGUARD_PARSE_TIMEOUT"),
+          ("parse_memory_mb", "memory_mb", 256, "MB", "--parse-memory-mb", "SCOPEGUARD_PARSE_MEMORY_MB"),
+          ("max_file_mb", "max_file_mb", 1, "MB", "--max-file-mb", "SCOPEGUARD_MAX_FILE_MB"))
+LIMIT_KEYS = tuple(item[:4] for item in LIMITS)
+LIMIT_MAX = 1_000_000
 _CODE = re.compile(r"SG[0-9]{1,3}")
 TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
 TOGGLE_OPTIONS = ("off_values",)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -23,8 +24,15 @@ from .schema import (
     TOGGLE_KEYS,
     TOGGLE_OPTIONS,
     TOP_KEYS,
+    LIMIT_KEYS,
+    LIMIT_MAX,
     KeyPath,
 )
+
+# No path pattern needs more; a longer one only makes matching cost more.
+MAX_GLOB = 1024
+
+_FROM = {"timeout": "timeout_from", "memory_mb": "memory_from", "max_file_mb": "max_file_from"}
 
 
 class _Checker:
@@ -54,8 +62,10 @@ class _Checker:
         source_roots: Sequence[str] | None,
         extra_roots: Sequence[str] | None,
         exclude: Sequence[str] | None,
+        ceilings: ParseLimits | None = None,
     ) -> Config:
         errors: list[ConfigError] = []
+        ceilings = ceilings or ParseLimits()
 
         def attempt(check, default=None):
             """One independent part of the table: its first error is kept, the others still run."""
@@ -91,7 +101,7 @@ class _Checker:
         names = {t.name for t in toggles} if toggles is not None else set(raw_toggles if isinstance(raw_toggles, dict) else ())
         scopes = attempt(lambda: self.scopes(table.get("scopes", []), names), ())
         registries = attempt(lambda: self.registries(table.get("registries", {})), Registries())
-        limits = attempt(lambda: self.limits(table), ParseLimits())
+        limits = attempt(lambda: self.limits(table, ceilings), ceilings)
         reporting = self.reporting(table, attempt)
         if errors:
             raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
@@ -106,6 +116,7 @@ class _Checker:
             registries=registries,
             limits=limits,
             reporting=reporting,
+            ceilings=ceilings,
         )
 
     # -- reporting (select, ignore, per_file_ignores, require_reason, fail_on) --
@@ -128,6 +139,7 @@ class _Checker:
             if not isinstance(per_file, dict):
                 self.fail(("per_file_ignores",), f"expected a table, got {_kind(per_file)}",
                           'write it as a table of globs to codes: per_file_ignores = { "tests/**" = ["SG201"] }')
+            self.patterns([glob for glob in per_file], from_cli=False, key="per_file_ignores", gitignore=False)
             return tuple((glob, self.codes(("per_file_ignores", glob), codes)) for glob, codes in per_file.items())
 
         def require_reason():
@@ -148,22 +160,34 @@ class _Checker:
 
     # -- parse limits --
 
-    def limits(self, table: Mapping[str, Any]) -> ParseLimits:
-        """What parsing one file may cost: seconds, MB of memory per worker, MB of source."""
-        default = ParseLimits()
-        values = {}
-        for key, field, low, unit in (("parse_timeout", "timeout", 1, "seconds"),
-                                      ("parse_memory_mb", "memory_mb", 256, "MB"),
-                                      ("max_file_mb", "max_file_mb", 1, "MB")):
-            value = table.get(key, getattr(default, field))
+    def limits(self, table: Mapping[str, Any], ceilings: ParseLimits = ParseLimits()) -> ParseLimits:
+        """What parsing one file may cost: seconds, MB of memory per worker, MB of source.
+
+        The table belongs to the analysed tree, which may be hostile: it may only lower the user's
+        `ceilings` (command line, environment, built-in defaults), never raise them. A value above
+        the ceiling is capped to it; a value below is kept, and remembered as set here, so that a
+        file it makes unanalysable says so (SG001)."""
+        values: dict[str, Any] = {}
+        for key, field, low, unit in LIMIT_KEYS:
+            ceiling = getattr(ceilings, field)
+            values[field] = ceiling
+            values[_FROM[field]] = getattr(ceilings, _FROM[field])
+            if key not in table:
+                continue
+            value = table[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                     field != "timeout" and not isinstance(value, int)):
                 kind = "a number" if field == "timeout" else "a whole number"
-                self.fail((key,), f"expected {kind} of {unit}, got {_kind(value)}", f"the default is {getattr(default, field)}")
-            if not low <= value <= 1_000_000:
-                self.fail((key,), f"{value} is out of range", f"give {low} to 1000000 {unit}; the default is "
-                                                                f"{getattr(default, field)}")
-            values[field] = value
+                self.fail((key,), f"expected {kind} of {unit}, got {_kind(value)}", f"the default is {getattr(ParseLimits(), field)}")
+            if not low <= value <= LIMIT_MAX:  # also false for NaN
+                shown = f"{value:.3g}" if isinstance(value, float) else (str(value) if value.bit_length() < 64 else "a huge number")
+                self.fail((key,), f"{shown} is out of range", f"give {low} to {LIMIT_MAX} {unit}; the default is "
+                                                              f"{getattr(ParseLimits(), field)}")
+            if value < ceiling:
+                line = self.locator.line_of((key,))
+                where = f"{os.path.basename(self.path)}:{line}" if line else os.path.basename(self.path)
+                values[field] = value
+                values[_FROM[field]] = f"{key} = {value:g} in {where}"
         return ParseLimits(**values)
 
     # -- registries --
@@ -246,23 +270,30 @@ class _Checker:
             self.inside_project((name, index), folder, from_cli=from_cli)
         return values
 
-    def patterns(self, patterns: Sequence[str], *, from_cli: bool) -> None:
-        """Each exclude pattern must be one git accepts and that can match something."""
+    def patterns(self, patterns: Sequence[str], *, from_cli: bool, key: str = "exclude", gitignore: bool = True) -> None:
+        """Each exclude pattern (or per_file_ignores glob) must be one git accepts, that can match
+        something, and that the linear matcher (base.globs) runs; it is bounded in length."""
         if not patterns:
             return
-        import pathspec
+        from ..base.globs import linear_spec
 
         for index, pattern in enumerate(patterns):
             problem = ""
-            if pattern.startswith("#"):
+            where: KeyPath = (key, index) if key == "exclude" else (key, pattern)
+            if len(pattern) > MAX_GLOB:
+                problem, hint = f"longer than {MAX_GLOB} characters", "a path pattern is short; shorten it"
+            elif pattern.startswith("#"):
                 problem, hint = "a pattern starting with '#' is a comment in gitignore", f"write \\{pattern}"
+            elif "\0" in pattern or "\n" in pattern or "\r" in pattern:
+                problem, hint = "a pattern cannot hold a NUL or a line break", "remove it"
             else:
                 try:
-                    pathspec.GitIgnoreSpec.from_lines([pattern])
-                except ValueError as err:
+                    linear_spec([pattern], gitignore=gitignore)
+                except (ValueError, TypeError, re.error) as err:
                     problem, hint = f"not a gitignore pattern ({err})", "a trailing backslash or a lone '!' is not allowed"
             if problem:
-                self.fail(("exclude", index), f"{pattern!r}: {problem}" + (" (given on the command line)" if from_cli else ""),
+                shown = repr(pattern) if len(pattern) <= 80 else repr(pattern[:80]) + "..."
+                self.fail(where, f"{shown}: {problem}" + (" (given on the command line)" if from_cli else ""),
                           hint, value=pattern, line=0 if from_cli else None)
 
     def inside_project(self, parts: KeyPath, relative: str, *, from_cli: bool = False) -> None:
@@ -298,6 +329,9 @@ class _Checker:
                           f"write it as [tool.scopeguard.toggles.{_key_part(name)}]")
             self.known_keys(parts, body, TOGGLE_KEYS + TOGGLE_OPTIONS)
             spellings = {key: self.strings((*parts, key), body.get(key, [])) for key in TOGGLE_KEYS}
+            for key, values in spellings.items():
+                for index, spelling in enumerate(values):
+                    self.nfkc((*parts, key, index), spelling)
             if not any(spellings.values()):
                 self.fail(parts, f"toggle {name!r} defines no spelling",
                           "add on_when_true, on_when_false or decorators")
@@ -409,6 +443,15 @@ class _Checker:
             ok = dotted != name and all(part.isidentifier() for part in dotted.split("."))
             hint = f"did you mean {dotted!r}?" if ok else "write a dotted module name such as 'pkg.feature'"
             self.fail(parts, f"{name!r} is not a dotted module name", hint, value=name)
+        self.nfkc(parts, name)
+
+    def nfkc(self, parts: KeyPath, name: str) -> None:
+        """Python reads identifiers NFKC-normalised (`pkg.ｆｅａｔ` is `pkg.feat`), and so do the facts:
+        a name written otherwise here would never match the code."""
+        normal = unicodedata.normalize("NFKC", name)
+        if normal != name:
+            self.fail(parts, f"{name!r} is not written as Python reads it",
+                      f"write {normal!r}: Python reads identifiers in NFKC form", value=name)
 
     def check_distinct(self, scopes: list[Scope]) -> None:
         # Each module must belong to at most one scope, or "delete the scope" has no single meaning.

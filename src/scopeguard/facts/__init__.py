@@ -54,7 +54,7 @@ from .positions import PositionMismatch as _PositionMismatch
 from .calls import ReachFacts
 from .strings import KnownStrings
 from .suppressions import statement_spans, suppressions
-from .syntax import dotted_name
+from .syntax import dotted_name, nfkc_identifiers
 from .toggle_knowledge import Knowledge
 from .toggle_matcher import ToggleMatcher
 
@@ -99,6 +99,7 @@ def scan_source(
 ) -> FileFacts:
     """Parse bytes already read and collect their facts. Never raises for bad input: errors become facts."""
     base = dict(path=path, module=module, is_package=is_package, extra=extra)
+    source = nfkc_identifiers(source)  # identifiers as Python reads them, before any pass sees them
     try:
         tree = cst.parse_module(source)
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input; never crash

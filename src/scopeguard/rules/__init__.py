@@ -214,10 +214,10 @@ class _PerFileIgnores:
     def __init__(self, table: Sequence[tuple[str, Sequence[str]]]):
         self.entries = []
         if table:
-            import pathspec
+            from ..base.globs import linear_spec  # linear time: globs and paths come from the tree
 
             for glob, codes in table:
-                self.entries.append((pathspec.PathSpec.from_lines("gitwildmatch", [glob]), tuple(codes)))
+                self.entries.append((linear_spec([glob], gitignore=False), tuple(codes)))
 
     def match(self, path: str, code: str) -> bool:
         return any(code.startswith(c) for spec, codes in self.entries if spec.match_file(path) for c in codes)

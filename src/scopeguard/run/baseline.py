@@ -77,6 +77,22 @@ def dumps(counts: Counter[Key]) -> str:
 MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
+# No project has this many copies of one finding; a larger count is not one scopeguard wrote.
+_MAX_COUNT = 10**9
+
+
+def _short(value) -> str:
+    """A value from the file, shown bounded (a 4,000-digit number or a deep list stays short)."""
+    import reprlib
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxlong, shown.maxstring, shown.maxother = 3, 40, 60, 60
+    try:
+        return shown.repr(value)
+    except (RecursionError, ValueError):
+        return "(a value too large to show)"
+
+
 def load(path: str, *, follow: bool = True) -> Counter[Key]:
     """The counts of a baseline file. Read as sources are (safeio.read_regular): a regular file
     only, bounded, without blocking; with follow=False (the project's own default baseline) a
@@ -101,11 +117,18 @@ def load(path: str, *, follow: bool = True) -> Counter[Key]:
             f"{path}:{error.lineno}: the baseline is not valid JSON ({error.msg}); "
             "fix it or regenerate it with `scopeguard baseline`"
         ) from None
+    except (RecursionError, MemoryError):
+        # json recurses once per nested array or object: thousands deep exhaust the stack.
+        raise BaselineError(f"{path}: the baseline nests arrays or objects too deeply to read; "
+                            "regenerate it with `scopeguard baseline`") from None
+    except ValueError:  # an integer of more than 4,300 digits (Python's int-from-string limit)
+        raise BaselineError(f"{path}: the baseline holds a number too large to read; "
+                            "regenerate it with `scopeguard baseline`") from None
     if not isinstance(data, dict) or "scopeguard_baseline" not in data:
         raise BaselineError(f"{path}: not a scopeguard baseline (no \"scopeguard_baseline\" key); write one with `scopeguard baseline`")
     if data["scopeguard_baseline"] != FORMAT_VERSION:
         raise BaselineError(
-            f"{path}: baseline format {data['scopeguard_baseline']!r} is not supported (this scopeguard writes "
+            f"{path}: baseline format {_short(data['scopeguard_baseline'])} is not supported (this scopeguard writes "
             f"{FORMAT_VERSION}); regenerate it with `scopeguard baseline`"
         )
     unknown = sorted(set(data) - {"scopeguard_baseline", "entries"})
@@ -122,8 +145,8 @@ def load(path: str, *, follow: bool = True) -> Counter[Key]:
         if not all(isinstance(entry[f], str) for f in _FIELDS):
             raise BaselineError(f"{where}: {', '.join(_FIELDS)} must be strings")
         count = entry["count"]
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise BaselineError(f"{where}: count must be a positive integer, not {count!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= _MAX_COUNT:
+            raise BaselineError(f"{where}: count must be a whole number from 1 to {_MAX_COUNT}, not {_short(count)}")
         entry_key = tuple(entry[f] for f in _FIELDS)
         if entry_key in counts:
             raise BaselineError(f"{where}: duplicates an earlier entry; merge their counts")

@@ -71,6 +71,9 @@ def check_diff(
     from . import baseline, pipeline
     from ..rules.change import ChangeSet, FileChange
 
+    # Both sides are parsed within the user's ceilings: the limits the pull request's own config
+    # sets could make its files unanalysable on both sides, and so "already there".
+    config = replace(config, limits=config.ceilings)
     repo = Repository.find(config.root)
     commit = repo.merge_base(base)
     raw = repo.changes(commit)
@@ -124,6 +127,11 @@ def check_diff(
     )
     result = DiffResult((), 0, 0, 0, commit, repo.root, changed_lines)
     new, old = baseline.split(violations_now, known, result.likely_new)
+    # A file the change touched that cannot be analysed hides what the change put into it: its
+    # SG001 is new even when BASE's version could not be analysed either.
+    hidden = [v for v in old if v.code == "SG001" and v.path in touched]
+    new += hidden
+    old = [v for v in old if not (v.code == "SG001" and v.path in touched)]
 
     change = ChangeSet(after, before, tuple(sorted(files, key=lambda f: (f.path or f.old_path or ""))), changed_lines, renamed)
     new += pipeline.change_violations(change, select, ignore)
