@@ -137,8 +137,14 @@ class _Resolver:
         self.dynamic: dict[tuple[str, str], list[DynamicImportFact]] = {}
         self.tables: dict[tuple[str, str], object] = {}
         self.registry: dict[tuple[str, str], list[tuple[Value, Value]]] = {}
+        self._registry_has: dict[tuple[str, str], set[tuple[Value, Value]]] = {}  # the same, for lookups
         self.steps = 0
+        self._by_path = {}  # path -> facts, the first file of that path (as a scan in files' order)
+        self._stores: dict[tuple[str, str], list] = {}  # (node, function) -> its stores, in order
         for facts in files.values():
+            self._by_path.setdefault(facts.path, facts)
+            for store in facts.stores:
+                self._stores.setdefault((facts.node, store.function), []).append(store)
             node = facts.node
             if not facts.extra:
                 for fn in facts.functions:
@@ -258,16 +264,17 @@ class _Resolver:
                         (*chain, f"{facts.path}:{item.line} import_module"), modules, (*guards, *item.guards), unless)
         for call in self.calls.get((facts.node, fn.name), ()):
             self.follow(call, facts, env, origin, chain, modules, guards, stack, done, unless)
-        for store in facts.stores:
-            if store.function == fn.name:
-                keys = self.evaluate(store.key, env, facts, None)
-                values = self.evaluate(store.value, env, facts, None)
-                if len(keys) * len(values) <= _MAX_VALUES:
-                    entries = self.registry.setdefault((facts.module, store.table), [])
-                    for k in keys:
-                        for v in values:
-                            if (k, v) not in entries and not (k.open or v.open):
-                                entries.append((k, v))
+        for store in self._stores.get((facts.node, fn.name), ()):
+            keys = self.evaluate(store.key, env, facts, None)
+            values = self.evaluate(store.value, env, facts, None)
+            if len(keys) * len(values) <= _MAX_VALUES:
+                entries = self.registry.setdefault((facts.module, store.table), [])
+                has = self._registry_has.setdefault((facts.module, store.table), set())
+                for k in keys:
+                    for v in values:
+                        if (k, v) not in has and not (k.open or v.open):
+                            has.add((k, v))
+                            entries.append((k, v))
 
     def follow(self, call, facts, env, origin, chain, modules, guards, stack, done, unless=()) -> None:
         target = self.callee(call.callee)
@@ -305,7 +312,7 @@ class _Resolver:
             if imported is None:
                 continue
             where = value.where or (facts.path, item.line)
-            writer = next((f for f in self.files.values() if f.path == where[0]), facts)
+            writer = self._by_path.get(where[0], facts)
             if execution_import:
                 kept = tuple(_env_guard(g) for g in guards if g.kind is not GuardKind.FUNCTION)
             else:
@@ -347,8 +354,7 @@ class _Resolver:
         `stores_only`)."""
         relevant = set()
         for qualified, (facts, fn) in self.functions.items():
-            if (not stores_only and self.dynamic.get((facts.node, fn.name))) or any(
-                    s.function == fn.name for s in facts.stores):
+            if (not stores_only and self.dynamic.get((facts.node, fn.name))) or (facts.node, fn.name) in self._stores:
                 relevant.add(qualified)
         callers: dict[str, set[str]] = {}
         for (node, function), calls in self.calls.items():

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .graph import ImportGraph, Link
-from ..base.digraph import chain
+from ..base.digraph import Chains
 from .reachability import via as reached_via
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
@@ -157,6 +157,7 @@ def simulate_deletion(
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
     nearest = graph.runtime_links().nearest_backwards(deleted_nodes, fails_with)
+    chain = Chains(nearest)  # long chains keep their ends: linear in the nodes
 
     broken = []
     for node, (target, site) in nearest.items():
@@ -164,7 +165,7 @@ def simulate_deletion(
         if facts is None or node in in_users:
             continue  # a namespace package: nothing to run, but it passes failure on (kept in chains)
         line, column = _statement_position(facts, site) if site is not None else (0, 0)
-        found = chain(node, nearest)
+        found = chain(node)
         via, written_at, unless = (), "", ()
         if site is not None and reached_via(site):
             via = reached_via(site)
@@ -182,7 +183,7 @@ def simulate_deletion(
             continue
         if edge.site.execution is not Execution.CALL or not runs(edge.site):
             continue
-        chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported, nearest)
+        chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported)
         line, column = _statement_position(edge.facts, edge.site)
         lazy.append(LazyBreak(edge.facts.path, line, column, edge.importer, edge.imported, chain_))
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))

@@ -217,3 +217,46 @@ def chain(node: N, nearest: Mapping[N, tuple[N, Any]]) -> tuple[N, ...]:
     while found[-1] in nearest:
         found.append(nearest[found[-1]][0])
     return tuple(found)
+
+
+CHAIN_SHOWN = 32  # modules of a chain kept whole; a longer chain keeps its ends around a marker
+
+
+def elided(count: int) -> str:
+    """What stands for `count` modules left out of the middle of a long chain (no module name has a space)."""
+    return f"... {count} more ..."
+
+
+class Chains:
+    """Every node's chain read from `Digraph.nearest_backwards`, in time and space linear in the
+    nodes: a chain of more than `limit` modules keeps its first `limit // 2` and its last ones around
+    `elided(n)` (a chain of n unguarded imports would otherwise give n chains of O(n) links: output
+    and memory quadratic in what the analysed tree holds). Tails are shared, read once."""
+
+    def __init__(self, nearest: Mapping[str, tuple[str, Any]], limit: int = CHAIN_SHOWN) -> None:
+        self.nearest = nearest
+        self.head = limit // 2
+        self.tail = limit - self.head - 1
+        self.limit = limit
+        self._ends: dict[str, tuple[int, tuple[str, ...]]] = {}  # node -> (length, last `tail` modules)
+
+    def _end(self, node: str) -> tuple[int, tuple[str, ...]]:
+        path = []
+        while node not in self._ends and node in self.nearest:
+            path.append(node)
+            node = self.nearest[node][0]
+        length, tail = self._ends.get(node, (1, (node,)))
+        for item in reversed(path):
+            length += 1
+            tail = (item, *tail)[: self.tail] if len(tail) < self.tail else tail
+            self._ends[item] = (length, tail)
+        return length, tail
+
+    def __call__(self, node: str) -> tuple[str, ...]:
+        length, tail = self._end(node)
+        if length <= self.limit:
+            return chain(node, self.nearest)
+        head = [node]
+        while len(head) < self.head:
+            head.append(self.nearest[head[-1]][0])
+        return (*head, elided(length - self.head - len(tail)), *tail)
