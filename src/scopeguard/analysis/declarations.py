@@ -5,7 +5,10 @@ A declaration names a site by its file, its enclosing function and its call text
 shows it), never by line, so it survives edits around it. A matched site stops being unknown: its
 unresolved entries (every copy: an import-time copy too) are replaced by one dynamic import site
 per declared module, with the site's guards, so that every rule and the deletion simulation treat
-them as the imports they are. `pkg.b.*` stands for every module of the tree under `pkg.b`.
+them as the imports they are. `pkg.b.*` stands for every module of the tree under `pkg.b`; a
+module outside the tree (third-party, or a file the tree leaves out) is declared but not followed.
+An import an import hook may serve (a module under a project package that is not in the tree,
+shown as `import pkg.x`) is declared the same way, with that text as `call`.
 A declaration that matches no site is stale (SG006).
 """
 
@@ -64,9 +67,9 @@ def _replace(facts: FileFacts, declaration: DynamicImportDeclaration, modules: f
         at for at, items in groups.items()
         if normalised(items[0].text) == want and enclosing_function(facts, items, by_line) == declaration.function
     }
-    if not matched:
-        return None
     targets = _targets(declaration.loads, modules)
+    if not matched:
+        return _replace_hooked(facts, declaration, modules, targets, by_line)
     sites = list(facts.sites)
     for at in sorted(matched):
         for item in groups[at]:
@@ -81,12 +84,31 @@ def _replace(facts: FileFacts, declaration: DynamicImportDeclaration, modules: f
     )
 
 
+def _replace_hooked(facts: FileFacts, declaration: DynamicImportDeclaration, modules: frozenset[str],
+                    targets: list[str], by_line) -> FileFacts | None:
+    """An import of a module that is not in the tree, which an import hook the project installs
+    may serve (shown as `import tvm.script.tirx`): the declaration says which modules serve it.
+    The site is replaced by imports of those, with its guards."""
+    want = normalised(declaration.call).removeprefix("import")
+    hit = [s for s in facts.sites
+           if s.target not in modules and normalised(s.target) == want
+           and enclosing_function(facts, [s], by_line) == declaration.function]
+    if not hit:
+        return None
+    sites = [s for s in facts.sites if s not in hit]
+    for site in hit:
+        for target in targets:
+            sites.append(dataclasses.replace(site, target=target, name=None))
+    sites.sort(key=lambda s: (s.line, s.column))
+    return dataclasses.replace(facts, sites=tuple(sites))
+
+
 def _targets(loads: Iterable[str], modules: frozenset[str]) -> list[str]:
     out: list[str] = []
     for load in loads:
         if load.endswith(".*"):
             base = load[:-2]
             out += sorted(m for m in modules if m.startswith(base + "."))
-        else:
-            out.append(load)
+        elif load in modules:
+            out.append(load)  # a module outside the tree (third-party) has nothing to follow
     return list(dict.fromkeys(out))
