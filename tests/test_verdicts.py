@@ -299,3 +299,23 @@ def test_text_output_gives_both_verdicts_with_evidence(tmp_path):
     assert "Import time: Clean -- " in out and "Call time: Unknown -- 1 dynamic import(s)" in out
     assert "      why unknown: the name is parameter `name` of load()" in out
     assert "      when: only when called: inside load()" in out
+
+
+def test_relative_import_module_with_a_computed_name_starts_with_its_package(tmp_path):
+    """transformers' auto classes: import_module(f".{module_name}", "transformers.models")."""
+    root = project(tmp_path, {"src/dp/auto.py": """\
+        import importlib
+
+
+        def model_module(module_name):
+            return importlib.import_module(f".{module_name}", "dp")
+
+
+        def other(module_name):
+            return importlib.import_module(f".{module_name}", "json")
+        """})
+    data = plan(root)
+    assert data["unknown"] == []
+    assert [(r["path"], r["line"]) for r in data["references"]] == [("src/dp/auto.py", 5)]
+    assert "'dp.'" in data["references"][0]["why"]
+    assert findings(root, "SG206", "SG208") == [("SG206", "src/dp/auto.py", 5)]

@@ -208,6 +208,13 @@ class ImportSites:
                 self.sites.extend(fromlist)  # after the module they are looked up in
                 continue
             reason = "relative dynamic import" if complete else "target is not a literal"
+            if not complete and what == "import_module" and text.startswith("."):
+                # import_module(f".{name}", "pkg.sub"): the start is known once resolved against
+                # the package argument ("pkg.sub."), or stays relative (unknown) without it.
+                level = len(text) - len(text.lstrip("."))
+                base = self._relative_to_package(call, "." * level)
+                if base is not None:
+                    text = f"{base}.{text[level:]}"
             self.unresolved.append(UnresolvedImport(line, column, code(call), text, reason, guards))
         self.sites.sort(key=lambda site: (site.line, site.column))
 
