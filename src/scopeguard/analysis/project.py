@@ -38,6 +38,7 @@ class Project:
     config: Config
     graph: ImportGraph
     build: BuildFacts | None = None  # packaging and CMake files (SG303, SG404); None: not collected
+    stale_declarations: tuple = ()  # [[dynamic_imports]] that match no site (declarations.Stale; SG006)
     _outside: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def owner(self, facts: FileFacts) -> Scope | None:
@@ -64,7 +65,15 @@ class Project:
     def deletion_plans(self) -> list[DeletionPlan]:
         """What deleting each scope would break, in config order; computed once, shared by the
         SG3xx rules (a plan walks every import edge, so once per scope is what it may cost)."""
-        return [simulate_deletion(self.graph, scope, users=self.users(scope)) for scope in self.config.scopes]
+        return [simulate_deletion(self.graph, scope, users=self.users(scope), packaging=self.packaging_entry_points(scope))
+                for scope in self.config.scopes]
+
+    def packaging_entry_points(self, scope: Scope) -> tuple[str, ...]:
+        """Where the project's own packaging names the scope ("path:line"): only then can an
+        entry-point listing (`importlib.metadata.entry_points()`) load it."""
+        from .unknowns import packaging_names
+
+        return packaging_names(self.build, scope)
 
     def users(self, scope: Scope) -> list[Scope]:
         """The scopes that declare `uses = [scope]`: turned off first when the scope is deleted."""

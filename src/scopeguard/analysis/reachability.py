@@ -437,7 +437,11 @@ class _Resolver:
                     changed = True  # every value known: written edges stand for it
                 else:
                     prefix = _common_prefix([v.text for v in unknown])
-                    if prefix != item.prefix:
+                    # never widen what the call spells (a relative start the scanner resolved
+                    # against the package argument, "pkg.sub.", is narrower than ".")
+                    widens = item.prefix.startswith(prefix) or (prefix.startswith(".") and item.prefix
+                                                                and not item.prefix.startswith("."))
+                    if prefix != item.prefix and not widens:
                         changed = True
                         kept.append(dataclasses.replace(item, prefix=prefix))
                     else:

@@ -27,6 +27,7 @@ from ..base.digraph import Chains
 from .reachability import via as reached_via
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
+from .unknowns import dynamic_sites, may_run_at_import
 from .verdicts import Verdict, classify, survives_deletion
 
 
@@ -86,6 +87,20 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Unknown:
+    """A dynamic import of unknown target that may load the scope: where, why its target is unknown
+    (`why`, one line a maintainer can check), and whether it may run at import time (`when` says
+    how that was decided)."""
+
+    path: str
+    line: int
+    text: str
+    why: str
+    at_import: bool = False
+    when: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DeletionPlan:
     scope: Scope
     deleted_modules: tuple[str, ...]  # modules with a file, inside the scope
@@ -95,10 +110,13 @@ class DeletionPlan:
     references: tuple[Reference, ...]  # edits the deletion needs: packaging, dynamic imports, strings
     guarded: tuple[Reference, ...] = ()  # imports of the scope that survive (toggle, optional, type-only)
     toggles_off: tuple[str, ...] = ()  # the toggles assumed off (the scope's own first)
-    # Dynamic imports whose target cannot be known: any of them may load the scope, so the plan
-    # cannot say Clean (it says "unknown" and lists them).
-    unknown: tuple[Reference, ...] = ()
+    # Dynamic imports whose target cannot be known and may name the scope: the plan cannot say
+    # Clean (it says "unknown" and lists them, each with why and when it runs).
+    unknown: tuple[Unknown, ...] = ()
     users: tuple[str, ...] = ()  # scopes that use this one: to delete or turn off first (toggles assumed off)
+    # Dynamic imports with a known start that may name the scope and may run at import time
+    # (listed in `references`): they leave the import-time verdict unknown.
+    import_prefixed: tuple[Reference, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -106,6 +124,22 @@ class DeletionPlan:
         no dynamic import of unknown target could load it. Guarded imports left behind are dead
         code to tidy, not breakage."""
         return not (self.broken or self.lazy or self.references or self.unknown or self.users)
+
+    @property
+    def import_verdict(self) -> str:
+        """What importing the remaining modules does: "not clean" (a module fails), "unknown" (a
+        dynamic import that may run at import time may load the scope) or "clean"."""
+        if self.broken or self.users:
+            return "not clean"
+        return "unknown" if self.import_prefixed or any(u.at_import for u in self.unknown) else "clean"
+
+    @property
+    def call_time_verdict(self) -> str:
+        """What calling functions does afterwards: "not clean" (a lazy import fails, or code names
+        the scope and needs an edit), "unknown" (a dynamic import that may name the scope) or "clean"."""
+        if self.lazy or self.references or self.users:
+            return "not clean"
+        return "unknown" if self.unknown else "clean"
 
     @property
     def verdict(self) -> str:
@@ -123,13 +157,15 @@ def simulate_deletion(
     toggles_off: Iterable[str] = (),
     references: Iterable[Reference] = (),
     users: Iterable[Scope] = (),
+    packaging: Iterable[str] = (),
 ) -> DeletionPlan:
     """What deleting `scope` (its modules and extra paths) breaks, with the scope's toggle off.
 
     `toggles_off` names further toggles assumed off (imports that need them on do not run);
     `references` are found elsewhere (packaging files) and merged into the plan. `users` are the
     scopes that declare `uses = [scope]`: they are deleted or turned off first, so their toggles
-    are assumed off and their files are not listed.
+    are assumed off and their files are not listed. `packaging` holds where the project's
+    packaging names the scope ("path:line"): only then can an entry-point listing load it.
     """
     users = tuple(u for u in users if u.name != scope.name)
     user_toggles = [u.toggle for u in users if u.toggle]
@@ -191,7 +227,8 @@ def simulate_deletion(
     found = list(references)
     skip = deleted_nodes | in_users
     user_paths = {graph.files[n].path for n in in_users if n in graph.files}
-    found += _unresolved_dynamic_imports(graph, scope, skip)
+    prefixed, unknown, import_prefixed = _dynamic(graph, scope, skip, tuple(packaging))
+    found += prefixed
     literal, literal_guarded = _literal_references(graph, scope, deleted_nodes, off)
     found += [r for r in literal if r.path not in user_paths]
     guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
@@ -206,8 +243,9 @@ def simulate_deletion(
         references=_sorted(found),
         guarded=_sorted(guarded),
         toggles_off=off,
-        unknown=_sorted(_unknown_dynamic_imports(graph, scope, skip)),
+        unknown=tuple(sorted(set(unknown), key=lambda u: (u.path, u.line, u.text))),
         users=tuple(u.name for u in users),
+        import_prefixed=_sorted(import_prefixed),
     )
 
 
@@ -245,27 +283,41 @@ def _environment_test(text: str) -> bool:
     return "environ" in text or "getenv" in text
 
 
-def _unknown_dynamic_imports(graph: ImportGraph, scope: Scope, skip: set[str]) -> list[Reference]:
-    """Dynamic imports whose target is not known at all (no literal start, not resolved through
-    calls): any of them may name the scope. Type-checking-only ones never run."""
-    found = []
-    for facts in graph.files.values():
-        if facts.node in skip:
+def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[str, ...]):
+    """Open dynamic imports outside the deleted files, judged against the scope (analysis/unknowns.py):
+    (references: a known start that may name it; unknowns: nothing known, or an entry-point
+    listing where the project's packaging names the scope; the references that may run at import
+    time). One whose known start cannot name the scope is left out: it cannot load it."""
+    prefixed, unknown, import_prefixed = [], [], []
+    for site in dynamic_sites(graph):
+        if site.node in skip:
             continue
-        for item in facts.unresolved:
-            if item.reason in (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK):
-                continue
-            if item.prefix and not item.prefix.startswith("."):
-                continue
-            if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
-                continue
-            if item.reason is UnresolvedReason.HOOKED:
-                found.append(Reference(facts.path, item.line, f"import {item.text}",
-                                       "not in the tree: the import hook the project installs may serve it with the scope"))
-                continue
-            found.append(Reference(facts.path, item.line, item.text,
-                                   "dynamic import whose target cannot be known: it may load the scope"))
-    return found
+        at_import = may_run_at_import(site)
+        if site.entry_points:
+            if packaging:
+                unknown.append(Unknown(site.path, site.line, site.text,
+                                       f"{site.why}; the project's packaging names the scope ({', '.join(packaging)})",
+                                       at_import, site.when))
+            continue
+        starts = [site.prefix] if not site.unknown else []
+        starts += [a for a in site.alternatives if a not in starts]
+        for start in starts:
+            if scope.may_contain(start):
+                ref = Reference(site.path, site.line, site.text,
+                                f"dynamic import built at run time may load the scope (its name may start with "
+                                f"{start!r}); check the names it can take")
+                prefixed.append(ref)
+                if at_import:
+                    import_prefixed.append(ref)
+                break
+        if site.unknown and site.reason is not UnresolvedReason.BEYOND_ROOT:
+            why = site.why
+            if site.reason is UnresolvedReason.HOOKED:
+                text = f"import {site.text}"
+            else:
+                text = site.text
+            unknown.append(Unknown(site.path, site.line, text, why, at_import, site.when))
+    return prefixed, unknown, import_prefixed
 
 
 def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs) -> list[Reference]:
@@ -278,21 +330,6 @@ def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs
         verdict = classify(edge.site, scope)
         why = _WHY.get(verdict) or "guarded by a toggle that is off, so it no longer runs; dead code once the scope is gone"
         found.append(Reference(edge.facts.path, edge.site.line, _site_text(edge.site), why))
-    return found
-
-
-def _unresolved_dynamic_imports(graph: ImportGraph, scope: Scope, deleted: set[str]) -> list[Reference]:
-    found = []
-    for facts in graph.files.values():
-        if facts.node in deleted:
-            continue
-        for item in facts.unresolved:
-            prefix = item.prefix
-            if not prefix or item.reason is UnresolvedReason.BEYOND_ROOT:
-                continue
-            if scope.may_contain(prefix):
-                found.append(Reference(facts.path, item.line, item.text,
-                                       "dynamic import built at run time may load the scope; check the names it can take"))
     return found
 
 

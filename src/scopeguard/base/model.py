@@ -195,6 +195,9 @@ class UnresolvedReason(str, enum.Enum):
     # makes imports of modules that are not in the tree servable by any module (HOOKED below)
     INSTALLS_HOOK = "installs an import hook"
     HOOKED = "not in the tree: an import hook the project installs may serve it with any module"
+    # importlib.metadata.entry_points(): lists what installed distributions declare, imports nothing
+    # itself; an in-tree module is a target only where the project's own packaging declares it
+    ENTRY_POINTS = "entry points of installed distributions"
 
     def __str__(self) -> str:
         return self.value
@@ -215,6 +218,9 @@ class UnresolvedImport:
     prefix: str
     reason: UnresolvedReason
     guards: tuple[Guard, ...] = ()
+    # Known starts of some of the values it may take (the others unknown, so `prefix` stays their
+    # common start): `f"matplotlib.backends.backend_{name}"` returned beside `name[9:]`.
+    alternatives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.reason, UnresolvedReason):  # the scanner may pass the wording
@@ -582,6 +588,23 @@ class Reporting:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicImportDeclaration:
+    """`[[tool.scopeguard.dynamic_imports]]`: what the project states a dynamic import loads, where
+    the analysis cannot know. The site is found by `path`, its enclosing `function` (qualified in
+    its module, "" at module level) and its `call` text as scopeguard shows it, never by line.
+    `loads` holds module names ("pkg.a") and prefixes ("pkg.b.*": any module under pkg.b); empty:
+    it loads no project module. `index` is its position in the array (for messages)."""
+
+    path: str
+    function: str
+    call: str
+    loads: tuple[str, ...]
+    reason: str
+    index: int = 0
+    line: int = 0  # of its `call` key in the config file (0: unknown)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated `[tool.scopeguard]` table."""
 
@@ -598,6 +621,7 @@ class Config:
     # The user's ceilings, before the tree's config lowered any: what `check --diff` parses both
     # sides with, so that a pull request's config cannot make its own files unanalysable.
     ceilings: ParseLimits = ParseLimits()
+    dynamic_imports: tuple[DynamicImportDeclaration, ...] = ()
 
     def toggle(self, name: str) -> Toggle | None:
         return next((t for t in self.toggles if t.name == name), None)

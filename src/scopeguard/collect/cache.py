@@ -486,7 +486,7 @@ def _digest(parts: Iterable[str]) -> str:
 def _code_fingerprint() -> str:
     """scopeguard's own files (name, size, mtime): editing the scanner or a rule invalidates the
     cache even before the version number changes (a development checkout, a patched install)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # the scopeguard package, not only collect/
     parts = []
     for path in sorted(package.rglob("*.py")):
         try:

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     project = pipeline.context(config, facts)
     packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
-                             users=project.users(scope))
+                             users=project.users(scope), packaging=[f"{r.path}:{r.line}" for r in packaging])
     sizes = _line_counts(config.root, plan.deleted_paths)
     patch, broken_after = _write_patch(args, config, project, plan, facts, packaging) if args.apply else (None, None)
 
@@ -339,18 +339,22 @@ def _as_text(config, plan, sizes, verification) -> str:
     for ref in plan.references:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
     out.append("")
-    out.append(f"Unknown: dynamic imports whose target cannot be known (any may load the scope): {len(plan.unknown)}")
+    at_import = [u for u in plan.unknown if u.at_import]
+    out.append(f"Unknown: dynamic imports whose target cannot be known, which may load the scope: {len(plan.unknown)} "
+               f"({len(at_import)} may run at import time)")
     for ref in plan.unknown:
-        out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
+        out.append(f"  {ref.path}:{ref.line}: {ref.text}")
+        out.append(f"      why unknown: {ref.why}")
+        out.append(f"      when: {ref.when}")
         if verification is not None:
-            out.append(f"    --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
+            out.append(f"      --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
     out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
     if verification is not None:
         out += ["", *_verification_text(verification)]
-    out.append("")
+    out += ["", *_verdict_lines(plan), ""]
     if plan.clean and not (verification and verification.broken):
         out.append(f"Clean: deleting {', '.join(_targets(config, plan))} is all it takes.")
     elif plan.verdict == "unknown" and not (verification and verification.broken):
@@ -379,6 +383,33 @@ def _site_loads_text(loads) -> str:
     if inside:
         text += f"; INSIDE THE DELETED SCOPE: {', '.join(inside[:8])}" + (" ..." if len(inside) > 8 else "")
     return text
+
+
+def _verdict_lines(plan) -> list[str]:
+    """The two verdicts by when things break, each with its evidence."""
+    names = {"clean": "Clean", "not clean": "Not clean", "unknown": "Unknown"}
+    at_import = [u for u in plan.unknown if u.at_import]
+    verdict = plan.import_verdict
+    if verdict == "not clean":
+        users = f"; first delete or turn off {', '.join(plan.users)}" if plan.users else ""
+        evidence = f"{len(plan.broken)} module(s) or file(s) fail when imported{users}"
+    elif verdict == "unknown":
+        places = [f"{u.path}:{u.line}" for u in at_import] + [f"{r.path}:{r.line}" for r in plan.import_prefixed]
+        evidence = (f"nothing is known to fail, but {len(places)} dynamic import(s) that may run at import time "
+                    f"may load the scope ({', '.join(places[:5])}{', ...' if len(places) > 5 else ''})")
+    else:
+        evidence = "no remaining module imports the scope when imported, and no dynamic import that may run then can load it"
+    out = [f"Import time: {names[verdict]} -- {evidence}"]
+    verdict = plan.call_time_verdict
+    if verdict == "not clean":
+        evidence = (f"{len(plan.lazy)} call site(s) break later, {len(plan.references)} place(s) name the scope "
+                    "and need an edit" + (f"; first delete or turn off {', '.join(plan.users)}" if plan.users else ""))
+    elif verdict == "unknown":
+        evidence = f"{len(plan.unknown)} dynamic import(s) of unknown target may load the scope when their function runs"
+    else:
+        evidence = "no function's import or lookup reaches the scope, and no dynamic import can load it"
+    out.append(f"Call time: {names[verdict]} -- {evidence}")
+    return out
 
 
 def _verification_text(v) -> list[str]:
@@ -410,6 +441,8 @@ def _as_json(config, plan, sizes, verification) -> dict:
         "toggles_off": list(plan.toggles_off),
         "clean": plan.clean and not (verification and verification.broken),
         "verdict": "not clean" if verification and verification.broken else plan.verdict,
+        "import_time": "not clean" if verification and verification.broken else plan.import_verdict,
+        "call_time": plan.call_time_verdict,
         "users": list(plan.users),
         "delete": {
             "targets": _targets(config, plan),
@@ -424,7 +457,8 @@ def _as_json(config, plan, sizes, verification) -> dict:
                   "imported": x.imported, "chain": list(x.chain)} for x in plan.lazy],
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
         "guarded": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.guarded],
-        "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.unknown],
+        "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
+                     "when": r.when} for r in plan.unknown],
     }
     if verification is not None:
         v = verification

@@ -11,7 +11,7 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 TOP_KEYS = ("source_roots", "extra_roots", "exclude", "toggles", "scopes", "registries",
             "parse_timeout", "parse_memory_mb", "max_file_mb",
-            "select", "ignore", "per_file_ignores", "require_reason", "fail_on")
+            "select", "ignore", "per_file_ignores", "require_reason", "fail_on", "dynamic_imports")
 FAIL_ON = ("error", "warning", "never")
 # The parse limits: (key in the table, ParseLimits field, lowest value, unit, command-line option,
 # environment variable). The table may only lower the user's ceilings (validate._Checker.limits).
@@ -25,6 +25,7 @@ TOGGLE_KEYS = ("on_when_true", "on_when_false", "decorators")
 TOGGLE_OPTIONS = ("off_values",)
 SCOPE_KEYS = ("name", "toggle", "allow", "uses", "extra_paths", "ffi_prefixes")
 REGISTRY_KEYS = ("register", "lookup", "init_api")
+DYNAMIC_IMPORT_KEYS = ("path", "function", "call", "loads", "reason")
 # A registry name or prefix as TVM spells them: "relax.", "contrib.cutlass.", "tvm.contrib.nnpack".
 _REGISTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.?")
 

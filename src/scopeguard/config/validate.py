@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from scopeguard.base.model import TYPE_CHECKING, Config, ParseLimits, Registries, Reporting, Scope, Toggle
+from scopeguard.base.model import TYPE_CHECKING, Config, DynamicImportDeclaration, ParseLimits, Registries, Reporting, Scope, Toggle
 
 from .errors import ConfigError, ConfigErrors
 from .locate import _dotted, _json, _key_part, _Locator
@@ -20,6 +20,7 @@ from .schema import (
     _REGISTRY_NAME,
     FAIL_ON,
     REGISTRY_KEYS,
+    DYNAMIC_IMPORT_KEYS,
     SCOPE_KEYS,
     TOGGLE_KEYS,
     TOGGLE_OPTIONS,
@@ -102,6 +103,7 @@ class _Checker:
         scopes = attempt(lambda: self.scopes(table.get("scopes", []), names), ())
         registries = attempt(lambda: self.registries(table.get("registries", {})), Registries())
         limits = attempt(lambda: self.limits(table, ceilings), ceilings)
+        declared = attempt(lambda: self.dynamic_imports(table.get("dynamic_imports", [])), ())
         reporting = self.reporting(table, attempt)
         if errors:
             raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
@@ -117,6 +119,7 @@ class _Checker:
             limits=limits,
             reporting=reporting,
             ceilings=ceilings,
+            dynamic_imports=declared,
         )
 
     # -- reporting (select, ignore, per_file_ignores, require_reason, fail_on) --
@@ -189,6 +192,45 @@ class _Checker:
                 values[field] = value
                 values[_FROM[field]] = f"{key} = {value:g} in {where}"
         return ParseLimits(**values)
+
+    # -- dynamic imports the project declares --
+
+    def dynamic_imports(self, value: Any) -> tuple[DynamicImportDeclaration, ...]:
+        """`[[tool.scopeguard.dynamic_imports]]`: path, function, call, loads and a required reason."""
+        if not isinstance(value, list):
+            self.fail(("dynamic_imports",), f"expected an array of tables, got {_kind(value)}",
+                      "write each as [[tool.scopeguard.dynamic_imports]]")
+        found = []
+        for index, item in enumerate(value):
+            parts = ("dynamic_imports", index)
+            if not isinstance(item, dict):
+                self.fail(parts, f"expected a table, got {_kind(item)}", "write it as [[tool.scopeguard.dynamic_imports]]")
+            self.known_keys(parts, item, DYNAMIC_IMPORT_KEYS)
+            texts = {}
+            for key in ("path", "function", "call", "reason"):
+                text = item.get(key, "")
+                if not isinstance(text, str):
+                    self.fail((*parts, key), f"expected a string, got {_kind(text)}", "put it in quotes")
+                texts[key] = text.strip()
+            for key, hint in (("path", "the file of the call, relative to the project root"),
+                              ("call", "the call as `scopeguard delete-plan` shows it, e.g. 'importlib.import_module(name)'"),
+                              ("reason", "say why these are all it can load: a reviewer reads it")):
+                if not texts[key]:
+                    self.fail((*parts, key), f"{key!r} is required", hint)
+            if "loads" not in item:
+                self.fail((*parts, "loads"), "'loads' is required",
+                          'list the modules or prefixes it can load: loads = ["pkg.a", "pkg.b.*"] ([] for none)')
+            loads = self.strings((*parts, "loads"), item["loads"])
+            for at, load in enumerate(loads):
+                if not _REGISTRY_NAME.fullmatch(load.removesuffix(".*")) or load.endswith("."):
+                    self.fail((*parts, "loads", at), f"{load!r} is not a module name or prefix",
+                              "write 'pkg.mod' for a module, 'pkg.sub.*' for any module under pkg.sub", value=load)
+            path = texts["path"].replace("\\", "/")
+            while path.startswith("./"):
+                path = path[2:]
+            found.append(DynamicImportDeclaration(path, texts["function"], texts["call"], tuple(loads),
+                                                  texts["reason"], index, self.locator.line_of((*parts, "call"))))
+        return tuple(found)
 
     # -- registries --
 

@@ -216,8 +216,9 @@ class ReachFacts:
             term = self.term(first, local, narrowed) if first is not None else ANY
             if runs in _ENTRY_POINTS or not all(kind == "lit" for kind, _ in term):
                 prefix = term[0][1] if runs == "runpy.run_module" and term and term[0][0] == "lit" else ""
+                reason = UnresolvedReason.ENTRY_POINTS if runs in _ENTRY_POINTS else UnresolvedReason.NOT_LITERAL
                 self.unresolved.append(UnresolvedImport(call.lineno, call.col_offset + 1, _text(call), prefix,
-                                                        UnresolvedReason.NOT_LITERAL, guards))
+                                                        reason, guards))
             return
         if isinstance(func, ast.Name) and func.id in self.local_functions and self.bindings.target(func.id) is None:
             callee = f"{self.module}.{func.id}"

@@ -208,6 +208,13 @@ class ImportSites:
                 self.sites.extend(fromlist)  # after the module they are looked up in
                 continue
             reason = "relative dynamic import" if complete else "target is not a literal"
+            if not complete and what == "import_module" and text.startswith("."):
+                # import_module(f".{name}", "pkg.sub"): the start is known once resolved against
+                # the package argument ("pkg.sub."), or stays relative (unknown) without it.
+                level = len(text) - len(text.lstrip("."))
+                base = self._relative_to_package(call, "." * level)
+                if base is not None:
+                    text = f"{base}.{text[level:]}"
             self.unresolved.append(UnresolvedImport(line, column, code(call), text, reason, guards))
         self.sites.sort(key=lambda site: (site.line, site.column))
 
@@ -254,7 +261,8 @@ class ImportSites:
         """exec/eval of literal code: its imports, at the call's position with its guards."""
         known = self.names.resolve_cst(call.args[0].value)
         if known is None or not known[1]:
-            self.unresolved.append(UnresolvedImport(line, column, code(call), "", "target is not a literal", guards))
+            if not self._cannot_import(call):
+                self.unresolved.append(UnresolvedImport(line, column, code(call), "", "target is not a literal", guards))
             return
         if self.depth >= _MAX_EXEC_DEPTH:
             return
@@ -266,6 +274,28 @@ class ImportSites:
             self.sites.append(ImportSite(site.target, site.name, line, column, site.kind, guards + site.guards, site.raises))
         for item in unresolved:
             self.unresolved.append(UnresolvedImport(line, column, code(call), item.prefix, item.reason, guards + item.guards))
+
+    def _cannot_import(self, call: cst.Call) -> bool:
+        """exec/eval of code that cannot import: `eval(repr(x))` (a repr is a literal by contract: the
+        round trip of a value), or globals that take the builtins away (`{"__builtins__": {}}`: an
+        `import` statement and `__import__` both need them)."""
+        first = call.args[0].value
+        if (isinstance(first, cst.Call) and isinstance(first.func, cst.Name) and first.func.value == "repr"
+                and self.bindings.target("repr") is None and len(first.args) == 1):
+            return True
+        scope = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None
+        if scope is None:
+            scope = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "globals"), None)
+        if not isinstance(scope, cst.Dict):
+            return False
+        value = None
+        for element in scope.elements:
+            if not isinstance(element, cst.DictElement):
+                return False  # `**other` may put the builtins back
+            if string_value(element.key) == "__builtins__":
+                value = element.value  # the last one wins
+        return (isinstance(value, cst.Dict) and not value.elements) or (
+            isinstance(value, cst.Name) and value.value == "None")
 
     def _walk_packages(self, call: cst.Call, line: int, column: int, guards: Guards) -> None:
         """pkgutil.walk_packages(path, prefix) imports every package it meets under `prefix`."""

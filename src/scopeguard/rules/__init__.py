@@ -22,6 +22,7 @@ from .coupling import ForeignRegistration, MonkeypatchOutsideScope, OpaqueDynami
 from .isolation import UndeclaredScopeUse
 from .tool import (
     RelativeImportBeyondRoot,
+    StaleDynamicImportDeclaration,
     SuppressionWithoutReason,
     UnknownSuppressionCode,
     UnparsableFile,
@@ -35,6 +36,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnusedSuppression,
     UnknownSuppressionCode,
     SuppressionWithoutReason,
+    StaleDynamicImportDeclaration,
     UndeclaredScopeUse,
     ForeignRegistration,
     MonkeypatchOutsideScope,

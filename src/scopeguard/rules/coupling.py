@@ -245,20 +245,26 @@ class OpaqueDynamicImport(Rule):
     """
     ## What it does
     Reports, in code outside every scope, a dynamic import (`importlib.import_module(name)`,
-    `__import__(name)`, `importlib.util.find_spec(name)`) whose target scopeguard cannot know at
-    all: no literal start, no module constant, no `__name__`. Also an import of a module under a
-    project package that is not in the tree, when the project installs an import hook
+    `__import__(name)`, `importlib.util.find_spec(name)`, `exec(code)`) whose target scopeguard
+    cannot know at all: no literal start, no module constant, no `__name__`, no value flow, no
+    `[[tool.scopeguard.dynamic_imports]]` declaration. Also an import of a module under a project
+    package that is not in the tree, when the project installs an import hook
     (`sys.meta_path.append(Finder())`, `sys.path_hooks`): the hook may serve it with any module
-    (TVM's `tvm.script.parser.<dialect>`). Reported only when scopes are declared, for a reviewer
-    to look at once.
+    (TVM's `tvm.script.parser.<dialect>`). Reported only when scopes are declared, and only where
+    it can matter in every run: it may run at import time, or it is library code that callers
+    outside the project reach. One inside a test function is left to `delete-plan` and `audit`,
+    which list every unknown with why it is unknown. `importlib.metadata.entry_points()` lists
+    distributions' entry points and imports nothing itself: reported only where the project's
+    own packaging names a scope. `eval(repr(x))` and exec/eval without builtins import nothing.
 
     ## Why is this bad
     It may load any module, scopes included, behind every toggle; no import-based check can tell.
 
     ## Fix
     Build the name from a literal prefix (`f"tvm.backend.{name}"`), which scopeguard can check
-    against the scopes, or suppress the finding with `# scopeguard: ignore[SG208]` and a reason
-    once reviewed.
+    against the scopes; declare what the site loads (`[[tool.scopeguard.dynamic_imports]]` with
+    `path`, `function`, `call`, `loads` and `reason`); or suppress the finding with
+    `# scopeguard: ignore[SG208]` and a reason once reviewed.
     """
 
     code = "SG208"
@@ -269,23 +275,44 @@ class OpaqueDynamicImport(Rule):
     VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
 
     def check(self, project: Project) -> Iterator[Violation]:
-        if not project.config.scopes:
+        from ..analysis.unknowns import dynamic_sites, may_run_at_import
+
+        scopes = project.config.scopes
+        if not scopes:
             return
-        for facts in project.graph.files.values():
-            if not facts.unresolved or project.owner(facts) is not None:
+        packaged = {s.name: project.packaging_entry_points(s) for s in scopes}
+        for site in dynamic_sites(project.graph):
+            facts = project.graph.files[site.node]
+            if project.owner(facts) is not None:
                 continue
-            for item in facts.unresolved:
-                if item.prefix or item.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
-                    continue
-                if any((TYPE_CHECKING, True) in g.knowledge for g in item.guards):
-                    continue
-                if item.reason is UnresolvedReason.HOOKED:
-                    what = (f"{facts.node} imports {item.text}, which is not in the tree: the import hook the "
-                            "project installs (sys.meta_path) may serve it with any module, so it may load a "
-                            "scope behind every toggle; import the module it stands for by its own name, or "
-                            "review it and suppress with `# scopeguard: ignore[SG208]  reason`")
-                else:
-                    what = (f"{facts.node} calls `{item.text}`: the module it loads cannot be known, so it may "
-                            "load a scope behind every toggle; build the name from a literal prefix, or review "
-                            "it and suppress with `# scopeguard: ignore[SG208]  reason`")
-                yield self.violation(facts, item.line, item.column, what)
+            if site.entry_points:
+                named = [s for s in scopes if packaged[s.name]]
+                if not named:
+                    continue  # lists other distributions' entry points: none can be the project's scopes
+                where = ", ".join(packaged[named[0].name])
+                yield self.violation(
+                    facts, site.line, site.column,
+                    f"{facts.node} calls `{site.text}`: an entry point it lists may load scope {named[0].name}, "
+                    f"which the project's packaging names ({where}); guard the loading with the scope's toggle, "
+                    "or review it and suppress with `# scopeguard: ignore[SG208]  reason`")
+                continue
+            if not site.unknown or site.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
+                continue
+            # Nothing is known of its target: worth a pre-commit finding only where it can matter
+            # without being called on purpose (at import time), or where code outside the project
+            # can call it (library code, not tests); the rest is delete-plan's and audit's context.
+            if not (may_run_at_import(site) or site.public):
+                continue
+            when = "at import time" if may_run_at_import(site) else "when library code runs it"
+            if site.reason is UnresolvedReason.HOOKED:
+                what = (f"{facts.node} imports {site.text}, which is not in the tree: the import hook the "
+                        f"project installs (sys.meta_path) may serve it with any module {when}, so it may load a "
+                        "scope behind every toggle; import the module it stands for by its own name, declare what "
+                        "it loads in [[tool.scopeguard.dynamic_imports]], or review it and suppress with "
+                        "`# scopeguard: ignore[SG208]  reason`")
+            else:
+                what = (f"{facts.node} calls `{site.text}` {when}: the module it loads cannot be known ({site.why}), "
+                        "so it may load a scope behind every toggle; build the name from a literal prefix, declare "
+                        "what it loads in [[tool.scopeguard.dynamic_imports]], or review it and suppress with "
+                        "`# scopeguard: ignore[SG208]  reason`")
+            yield self.violation(facts, site.line, site.column, what)

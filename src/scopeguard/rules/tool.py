@@ -166,3 +166,59 @@ class SuppressionWithoutReason(_SuppressionRule):
 
     def describe(self, codes: list[str]) -> str:
         return "suppression without a reason: write it after the codes (`# scopeguard: ignore[CODE]: why`)"
+
+
+class StaleDynamicImportDeclaration(Rule):
+    """
+    ## What it does
+    Reports a `[[tool.scopeguard.dynamic_imports]]` declaration that matches no dynamic import of
+    unknown target: no such file, or no call with that text in that function (the code was
+    edited, moved or renamed, or the site's target became known).
+
+    ## Why is this bad
+    A declaration states what a site loads where the analysis cannot know, and replaces the
+    site's "unknown". Once it matches nothing, it vouches for nothing: the site it was written
+    for may have changed what it loads and be reported (or silently covered) differently.
+
+    ## Fix
+    Update `path`, `function` (the enclosing function, `Class.method`; "" at module level) and
+    `call` (the call as `scopeguard delete-plan` shows it) to the site as it is now, review
+    `loads` again, or remove the declaration.
+    """
+
+    code = "SG006"
+    name = "stale-dynamic-import-declaration"
+    summary = "a declaration of what a dynamic import loads matches no site"
+    severity = Severity.WARNING
+    INVALID = (
+        Example(
+            "",
+            pyproject=EXAMPLE_PYPROJECT + '\n[[tool.scopeguard.dynamic_imports]]\npath = "python/tvm/ir/transform.py"\n'
+                                          'function = "load"\ncall = "importlib.import_module(name)"\n'
+                                          'loads = ["tvm.ir.*"]\nreason = "only IR modules"\n',
+            lines=(29,),
+        ),
+    )
+    VALID = (
+        Example(
+            "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n",
+            pyproject=EXAMPLE_PYPROJECT + '\n[[tool.scopeguard.dynamic_imports]]\npath = "python/tvm/ir/transform.py"\n'
+                                          'function = "load"\ncall = "importlib.import_module(name)"\n'
+                                          'loads = ["tvm.ir.*"]\nreason = "only IR modules"\n',
+        ),
+    )
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        import os
+
+        path = "pyproject.toml"
+        if project.config.config_path:
+            path = os.path.relpath(project.config.config_path, project.config.root).replace(os.sep, "/")
+        for stale in project.stale_declarations:
+            declared = stale.declaration
+            yield Violation(
+                self.code, path, declared.line or 1, 1,
+                f"stale dynamic-import declaration (dynamic_imports[{declared.index}]): {stale.why}; update its "
+                "path, function and call to the site as it is now (as `scopeguard delete-plan` shows it), or remove it",
+                severity=self.severity,
+            )

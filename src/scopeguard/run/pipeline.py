@@ -160,9 +160,11 @@ def check_facts(config: Config, facts: Facts, select=(), ignore=()) -> list[Viol
 def context(config: Config, facts: Facts):
     """The analysis context rules see (a Project): the config, the import graph, the build facts."""
     from .. import rules
+    from ..analysis.declarations import apply
     from ..analysis.graph import ImportGraph
 
-    return rules.Project(config, ImportGraph(facts.files), facts.build)
+    files, stale = apply(config, facts.files)
+    return rules.Project(config, ImportGraph(files), facts.build, stale)
 
 
 def violations(project, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Violation]:
