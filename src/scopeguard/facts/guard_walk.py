@@ -28,9 +28,17 @@ import libcst as cst
 
 from ..base.model import Guard, GuardKind
 from .dynamic_calls import DynamicCallFinder
-from .exits import is_exit, loop_breaks, loop_continues, may_leave
+from .exits import is_exit, loop_breaks, loop_continues
 from .file_context import WalkContext
-from .handlers import LOOKUP_ERROR_CATCHERS, catches_one_of, handler_catches, non_suppressing, suppresses, used_after
+from .handlers import (
+    LOOKUP_ERROR_CATCHERS,
+    catches_one_of,
+    completes,
+    handler_catches,
+    non_suppressing,
+    suppresses,
+    used_after,
+)
 from .positions import CstPositions
 from .syntax import block_statements, code, dotted_name, last_small_statement
 from .toggle_knowledge import frozen
@@ -237,10 +245,13 @@ class GuardWalk:
         covered: set[str] = set()
         lookup = None
         texts = []
+        # A `finally` that may raise (or anything outside the closed set handlers.completes knows)
+        # undoes every handler: the failure, caught, is replaced by its own.
+        final_ok = stmt.finalbody is None or completes(block_statements(stmt.finalbody.body), self.context)
         for h in stmt.handlers:
             caught = handler_catches(h, self.context.error_names)
             new = caught - covered - ({"ModuleNotFoundError"} if "ImportError" in covered else set())
-            leaves = may_leave(block_statements(h.body), self.context.exit_calls)
+            leaves = not final_ok or not completes(block_statements(h.body), self.context)
             if new and not leaves:
                 catches |= new
                 texts.append("except " + (code(h.type) if h.type is not None else ""))
