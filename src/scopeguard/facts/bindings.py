@@ -432,8 +432,7 @@ def namespace_writes(small) -> set[str]:
             for part in _target_parts(target, cst):
                 if isinstance(part, cst.Subscript) and _is_call_to(part.value, _NAMESPACE_CALLS):
                     key = _literal_key(part)
-                    if key is None or isinstance(small, (cst.AugAssign, cst.Del)):
-                        found.add(key if key is not None else "*")
+                    found.add(key if key is not None else "*")
     for call in _calls_in(small, cst):
         func = call.func
         if (isinstance(func, cst.Attribute) and _is_call_to(func.value, _NAMESPACE_CALLS)

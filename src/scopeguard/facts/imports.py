@@ -13,7 +13,7 @@ import ast
 import libcst as cst
 
 from ..base.model import Guard, GuardKind, ImportSite, NameReference, ReferenceKind, SiteKind, UnresolvedImport
-from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings, resolve_relative
+from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings, namespace_writes, resolve_relative
 from .guard_walk import Guards, guards_have_function
 from .strings import KnownStrings
 from .syntax import code, dotted_name, last_name, string_value
@@ -93,6 +93,7 @@ class ImportSites:
         self.unresolved: list[UnresolvedImport] = []
         self.dunder_all: list[str] | None = None
         self.dunder_all_literal = True
+        self.dunder_all_unknown = False
         self.candidate_calls: list[tuple[cst.Call, tuple[int, int], Guards]] = []
         self.probes: list[NameReference] = []  # find_spec("a.b"): a name probed, None when missing
         self.import_calls: set[tuple[int, int]] = set()  # positions of importlib calls recognised
@@ -109,6 +110,7 @@ class ImportSites:
             self._import_from(small, index, guards)
         elif isinstance(small, (cst.Assign, cst.AugAssign)) and not guards_have_function(guards):
             self._dunder_all(small)
+        self._dunder_all_writes(small, guards)
 
     def _import_from(self, small: cst.ImportFrom, index: int, guards: Guards) -> None:
         level = len(small.relative)
@@ -151,8 +153,44 @@ class ImportSites:
         else:
             self.dunder_all_literal = False
 
+    def _dunder_all_writes(self, small: cst.CSTNode, guards: Guards) -> None:
+        """`__all__` written other than by a module-level assignment (issue 24): `.append`/`.extend`/
+        `.insert` of literals adds them; anything else (a computed item, a write in a function, a
+        namespace write, another method) makes it unknown."""
+        if "__all__" in namespace_writes(small) or "*" in namespace_writes(small):
+            self.dunder_all_unknown = True
+            return
+        in_function = guards_have_function(guards)
+        if isinstance(small, (cst.Assign, cst.AugAssign)) and in_function:
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            if any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
+                self.dunder_all_unknown = True
+            return
+        call = small.value if isinstance(small, cst.Expr) else None
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and isinstance(call.func.value, cst.Name) and call.func.value.value == "__all__"):
+            return
+        method = call.func.attr.value
+        if method in ("remove", "pop", "clear", "sort", "reverse", "index", "count", "copy"):
+            return  # takes names away, or reads: a superset is still right
+        items: list[cst.BaseExpression] = []
+        if method == "append" and len(call.args) == 1:
+            items = [call.args[0].value]
+        elif method == "insert" and len(call.args) == 2:
+            items = [call.args[1].value]
+        elif method == "extend" and len(call.args) == 1 and isinstance(call.args[0].value, (cst.List, cst.Tuple)):
+            items = [e.value for e in call.args[0].value.elements]
+        texts = [string_value(item) for item in items]
+        if in_function or not items or any(t is None for t in texts):
+            self.dunder_all_unknown = True
+            return
+        self.dunder_all = (self.dunder_all or []) + texts
+
     def literal_dunder_all(self) -> tuple[str, ...] | None:
-        return tuple(self.dunder_all) if self.dunder_all is not None and self.dunder_all_literal else None
+        """The names of `__all__`; None when the module has none; ("*",) when it is not known."""
+        if self.dunder_all_unknown or (self.dunder_all is not None and not self.dunder_all_literal):
+            return ("*",)
+        return tuple(self.dunder_all) if self.dunder_all is not None else None
 
     # calls
 
