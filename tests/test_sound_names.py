@@ -295,3 +295,42 @@ def test_issue_27_repro_reports_sg201_and_its_advice_is_a_real_guard(tmp_path):
     assert not _loads_feat(tmp_path)
     code, out, _ = run_main("check", "--format", "json", "--no-cache", cwd=tmp_path)
     assert (code, json.loads(out)["violations"]) == (0, [])
+
+
+# -- the rest of the import machinery (issue 24) ---------------------------------------------------
+
+def scanned(source: str):
+    return scan_source(textwrap.dedent(source).encode(), path="pkg/user.py", module="pkg.user", is_package=False,
+                       matcher=ToggleMatcher(()))
+
+
+@pytest.mark.parametrize("call, target", [
+    ('importlib.resources.files("pkg.feat")', "pkg.feat"),
+    ('importlib.resources.read_text("pkg.feat", "x.txt")', "pkg.feat"),
+    ('pkgutil.get_data("pkg.feat", "x.txt")', "pkg.feat"),
+    ('pkgutil.resolve_name("pkg.feat:thing")', "pkg.feat"),
+    ('pkgutil.get_loader("pkg.feat.core")', "pkg.feat"),  # imports the parent
+])
+def test_machinery_calls_with_a_literal_are_imports(call, target):
+    facts = scanned(f"import importlib.resources\nimport pkgutil\n{call}\n")
+    assert [s.target for s in facts.sites if s.kind.name == "DYNAMIC"] == [target]
+    assert facts.unresolved == ()
+
+
+@pytest.mark.parametrize("call", [
+    "importlib.resources.files(name)",
+    'runpy.run_path("tools/x.py")',
+    'importlib.util.spec_from_file_location("x", path)',
+    "spec.loader.exec_module(module)",
+    "loader.load_module()",
+    'getattr(importlib, name)("pkg.feat")',
+    "pkgutil.resolve_name(name)",
+])
+def test_machinery_calls_that_cannot_be_named_are_unresolved(call):
+    facts = scanned(f"import importlib\nimport importlib.resources\nimport importlib.util\nimport pkgutil\nimport runpy\n{call}\n")
+    assert [u.line for u in facts.unresolved] == [6]
+
+
+def test_a_module_object_as_anchor_imports_nothing():
+    facts = scanned("import importlib.resources\nimport pkg\nimportlib.resources.files(pkg)\n")
+    assert (facts.unresolved, [s for s in facts.sites if s.kind.name == "DYNAMIC"]) == ((), [])
