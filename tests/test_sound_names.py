@@ -334,3 +334,16 @@ def test_machinery_calls_that_cannot_be_named_are_unresolved(call):
 def test_a_module_object_as_anchor_imports_nothing():
     facts = scanned("import importlib.resources\nimport pkg\nimportlib.resources.files(pkg)\n")
     assert (facts.unresolved, [s for s in facts.sites if s.kind.name == "DYNAMIC"]) == ((), [])
+
+
+def test_an_inner_handler_that_raises_another_error_escapes_the_outer_one():
+    source = """
+    import contextlib
+    with contextlib.suppress(ImportError):
+        try:
+            from pkg import feat
+        except ImportError as error:
+            raise RuntimeError("need feat") from error
+    """
+    assert not optional(source)
+    assert optional(source.replace('raise RuntimeError("need feat") from error', "pass"))

@@ -248,10 +248,13 @@ class GuardWalk:
         # A `finally` that may raise (or anything outside the closed set handlers.completes knows)
         # undoes every handler: the failure, caught, is replaced by its own.
         final_ok = stmt.finalbody is None or completes(block_statements(stmt.finalbody.body), self.context)
+        converts = False  # a handler catches the failure and may raise another error instead
         for h in stmt.handlers:
             caught = handler_catches(h, self.context.error_names)
             new = caught - covered - ({"ModuleNotFoundError"} if "ImportError" in covered else set())
             leaves = not final_ok or not completes(block_statements(h.body), self.context)
+            if new and leaves:
+                converts = True
             if new and not leaves:
                 catches |= new
                 texts.append("except " + (code(h.type) if h.type is not None else ""))
@@ -259,6 +262,11 @@ class GuardWalk:
             if lookup is None and not leaves and catches_one_of(h, LOOKUP_ERROR_CATCHERS, bare=False):
                 lookup = h
         inner = guards
+        if converts and not catches:
+            # `raise RuntimeError(...) from e` (or a call that may raise) in the handler: what leaves
+            # the body is no longer the import's failure, and enclosing handlers of ImportError do
+            # not protect it (an `except Exception` around it would: not told apart, reported).
+            inner = tuple(g for g in guards if not (g.kind is GuardKind.OPTIONAL and g.catches))
         if not catches & {"ImportError", "ModuleNotFoundError"}:
             catches = set()  # AttributeError alone: a star import's failure only; not counted
         rest, self._rest = self._rest, ()
@@ -267,9 +275,9 @@ class GuardWalk:
         if catches:
             inner = guards + (Guard(GuardKind.OPTIONAL, line, ", ".join(t.strip() for t in texts), catches=frozenset(catches)),)
         elif lookup is not None and "ImportError" not in covered:
-            inner = guards + (Guard(GuardKind.TOLERANT, line, "except " + code(lookup.type)),)
+            inner = inner + (Guard(GuardKind.TOLERANT, line, "except " + code(lookup.type)),)
         body_end = self.block(block_statements(stmt.body), inner)
-        if body_end is not None and catches:
+        if body_end is not None and (catches or inner[:len(guards)] != guards):
             body_end = guards + body_end[len(inner):]
         ends: list[Guards | None] = []
         for h in stmt.handlers:
