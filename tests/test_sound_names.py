@@ -347,3 +347,14 @@ def test_an_inner_handler_that_raises_another_error_escapes_the_outer_one():
     """
     assert not optional(source)
     assert optional(source.replace('raise RuntimeError("need feat") from error', "pass"))
+
+
+@pytest.mark.parametrize("call, unresolved", [
+    ("spec.loader.load_module()", True),
+    ('importlib.machinery.SourceFileLoader("x", path).load_module()', True),
+    ("tvm.runtime.load_module(path)", False),  # a shared library, not a Python module
+    ("session.load_module(path)", False),
+])
+def test_load_module_is_a_loaders_only(call, unresolved):
+    facts = scanned(f"import importlib.machinery\nimport tvm.runtime\n{call}\n")
+    assert bool(facts.unresolved) is unresolved

@@ -316,7 +316,17 @@ class ImportSites:
                     return "computed"
             return None
         if isinstance(func, cst.Attribute) and func.attr.value in MACHINERY_METHODS:
-            return "method"
+            if func.attr.value == "exec_module":
+                return "method"
+            # `load_module` is a common name (TVM's runtime.load_module(path) loads a shared
+            # library): a loader's only when its receiver is one (`spec.loader`, `loader`,
+            # `importlib.machinery.SourceFileLoader(...)`) or importlib's
+            receiver = func.value.func if isinstance(func.value, cst.Call) else func.value
+            owner = dotted_name(receiver) or ""
+            absolute = self.bindings.absolute(owner) or ""
+            if "loader" in owner.rpartition(".")[2].lower() or absolute.startswith(("importlib", "imp.", "zipimport")):
+                return "method"
+            return None
         name = dotted_name(func)
         absolute = self.bindings.absolute(name) if name else None
         return MACHINERY_CALLABLES.get(absolute) if absolute is not None else None
