@@ -141,6 +141,9 @@ def body(text: str):
     ("def feat():\n    raise RuntimeError('x')", True),
     ("class feat:\n    pass", True),
     ("if X:\n    feat = None\nelse:\n    feat = 1", True),
+    ('message = "no feat: " + str(error)', True),
+    ("total = count + 1", False),
+    ("items.append(x)", False),
     ('warnings.warn("feat is missing")', False),  # raises under an "error" filter
     ("_fail()", False),  # a project function
     ("raise", False),

@@ -29,7 +29,7 @@ class WalkContext:
     module_names: frozenset[str] = frozenset()  # every name bound at module level (`def eval(...)`)
     # Names whose logging calls a handler may make and still complete (handlers.completes): the
     # `logging` module's local names and module-level `NAME = logging.getLogger(...)`, bound once.
-    logger_names: frozenset[str] = frozenset({"logging"})
+    logger_names: frozenset[str] = frozenset()
 
 
 def walk_context(bindings, tree: ast.Module | None) -> WalkContext:

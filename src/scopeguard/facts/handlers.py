@@ -208,14 +208,15 @@ def non_suppressing(expr: cst.BaseExpression) -> bool:
 #               `class` without decorators, keywords or bases other than `object`, a nested `try`
 #               all of whose parts complete, and expression statements of the expressions below;
 #   expressions literals (f-strings included), names, attributes of names, containers, `not`,
-#               comparisons and `and`/`or` of known expressions, lambdas, and calls of:
+#               comparisons and `and`/`or` of known expressions, lambdas, `+` of strings (literals,
+#               f-strings, `str(x)`, `repr(x)`), and calls of:
 #   calls       `print` (not rebound by the file), `str`/`repr`/`isinstance`/`type`/`id`/`bool` on
 #               known arguments, and the logging calls (`debug` ... `exception`, `log`) of the
 #               `logging` module or a module-level `NAME = logging.getLogger(...)`: logging reports
 #               its own errors (Handler.handleError) and does not raise by default.
 # Everything else does not complete: `raise`, `assert`, any other call (a project function, an
 # exit call, `warnings.warn`, which raises under an "error" filter), `with`, loops, augmented
-# assignment, arithmetic, subscripts.
+# assignment, other arithmetic, subscripts, method calls (`items.append(x)`).
 
 LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 SAFE_BUILTINS = frozenset({"print", "str", "repr", "isinstance", "type", "id", "bool"})
@@ -302,7 +303,18 @@ def _expr_completes(expr: cst.BaseExpression, context) -> bool:
         return all(p.default is None or _expr_completes(p.default, context) for p in expr.params.params)
     if isinstance(expr, cst.Call):
         return _call_completes(expr, context)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _stringy(expr.left, context) and _stringy(expr.right, context)  # "msg: " + str(error)
     return False
+
+
+def _stringy(expr: cst.BaseExpression, context) -> bool:
+    """A str for sure: a literal, an f-string, `str(...)`/`repr(...)`, or `+` of them."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return _expr_completes(expr, context)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("str", "repr"):
+        return _call_completes(expr, context)
+    return isinstance(expr, cst.BinaryOperation) and _expr_completes(expr, context)
 
 
 def _call_completes(call: cst.Call, context) -> bool:
