@@ -361,3 +361,31 @@ def test_an_inner_handler_that_raises_another_error_escapes_the_outer_one():
 def test_load_module_is_a_loaders_only(call, unresolved):
     facts = scanned(f"import importlib.machinery\nimport tvm.runtime\n{call}\n")
     assert bool(facts.unresolved) is unresolved
+
+
+def test_an_inner_bare_reraise_is_still_caught_outside():
+    source = """
+    import logging
+    logger = logging.getLogger(__name__)
+    try:
+        try:
+            from pkg import feat
+        except ImportError:
+            logger.warning("no feat")
+            raise
+    except ImportError:
+        pass
+    """
+    assert optional(source)
+
+
+def test_an_earlier_handler_that_reraises_the_module_not_found_is_not_bypassed():
+    source = """
+    try:
+        import pkg.feat
+    except ModuleNotFoundError:
+        raise
+    except ImportError:
+        pass
+    """
+    assert not optional(source)

@@ -36,6 +36,7 @@ from .handlers import (
     completes,
     handler_catches,
     non_suppressing,
+    reraises_unchanged,
     suppresses,
     used_after,
 )
@@ -254,7 +255,13 @@ class GuardWalk:
             new = caught - covered - ({"ModuleNotFoundError"} if "ImportError" in covered else set())
             leaves = not final_ok or not completes(block_statements(h.body), self.context)
             if new and leaves:
-                converts = True
+                converts = converts or not (final_ok and reraises_unchanged(block_statements(h.body), self.context))
+                if new & {"ImportError", "ModuleNotFoundError"}:
+                    # `except ModuleNotFoundError: raise` then `except ImportError: pass`: the later
+                    # handler catches only what the earlier one let through; not told apart, so
+                    # none of the import failures counts as caught
+                    covered |= {"ImportError", "ModuleNotFoundError"}
+                    new = set()
             if new and not leaves:
                 catches |= new
                 texts.append("except " + (code(h.type) if h.type is not None else ""))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from .syntax import block_statements, last_name, last_small_statement
+from .syntax import block_statements, dotted_name, last_name, last_small_statement
 
 # Exception names whose handler catches a failed import.
 IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -202,7 +202,8 @@ def non_suppressing(expr: cst.BaseExpression) -> bool:
 # A handler makes a failed import survivable only if it runs to its end (or leaves by `return`,
 # `break` or `continue`) whatever happens. The closed set of what is known to complete:
 #   statements  `pass`, `global`/`nonlocal`, `return`/`break`/`continue`, `del NAME`, `import`/`from`
-#               (a fallback import is an import site of its own, judged where it stands), assignment
+#               and `importlib.import_module(...)`/`__import__(...)` (a fallback import is an import
+#               site of its own, judged where it stands), assignment
 #               to names or attributes of names (not augmented, not unpacking), `if` with known
 #               parts, `def` without decorators (defaults and annotations known expressions),
 #               `class` without decorators, keywords or bases other than `object`, a nested `try`
@@ -227,6 +228,20 @@ def completes(statements: Sequence[cst.CSTNode], context) -> bool:
     """Every statement of a handler (or `finally`) is in the closed set known to complete.
     `context`: file_context.WalkContext (module-level names, logger names)."""
     return all(_stmt_completes(stmt, context) for stmt in statements)
+
+
+def reraises_unchanged(statements: Sequence[cst.CSTNode], context) -> bool:
+    """The handler completes up to a final bare `raise`: the same exception goes on (an enclosing
+    handler of it still catches it)."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if not isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) or not last.body:
+        return False
+    final = last.body[-1]
+    if not (isinstance(final, cst.Raise) and final.exc is None):
+        return False
+    return completes(statements[:-1], context) and all(_small_completes(s, context) for s in last.body[:-1])
 
 
 def _stmt_completes(stmt: cst.CSTNode, context) -> bool:
@@ -317,10 +332,16 @@ def _stringy(expr: cst.BaseExpression, context) -> bool:
     return isinstance(expr, cst.BinaryOperation) and _expr_completes(expr, context)
 
 
+# A fallback import by call, like a fallback `import` statement: an import site of its own.
+FALLBACK_IMPORT_CALLS = frozenset({"importlib.import_module", "import_module", "__import__"})
+
+
 def _call_completes(call: cst.Call, context) -> bool:
     if not all(_expr_completes(a.value, context) for a in call.args):
         return False
     func = call.func
+    if dotted_name(func) in FALLBACK_IMPORT_CALLS:
+        return True
     if isinstance(func, cst.Name):
         return func.value in SAFE_BUILTINS and func.value not in context.module_names
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
