@@ -6,4 +6,8 @@ is removed; a case that turns from UNDER to OVER (or back) fails too. Regenerate
 
 from __future__ import annotations
 
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    # By design (issue 24, docs/guards.md): `warnings.warn` raises under an "error" filter
+    # (`python -W error`, pytest's filterwarnings), so a handler calling it is not known to complete.
+    "handlers-except-warns": "OVER",
+}

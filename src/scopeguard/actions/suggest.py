@@ -76,6 +76,12 @@ class ToggleCandidate:
     def toggle_name(self) -> str:
         return toggle_name(self.spelling)
 
+    @property
+    def config_spelling(self) -> str:
+        """The spelling as the config writes it: a predicate with its `()` (issue 27: only a call
+        reads it; `if is_feat:` is the function object, always true)."""
+        return f"{self.spelling}()" if self.kind == "call" else self.spelling
+
 
 @dataclass(frozen=True)
 class ScopeCandidate:

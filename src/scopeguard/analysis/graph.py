@@ -137,7 +137,11 @@ class ImportGraph:
             return [found] if found else []
         if site.name == "*":
             loaded = [m for m in [self._existing(site.target)] if m]
-            for name in self._dunder_all.get(site.target) or ():
+            names = self._dunder_all.get(site.target) or ()
+            if "*" in names:  # `__all__` not known (computed, mutated): it may name every submodule
+                prefix = f"{site.target}."
+                names = sorted({m[len(prefix):].split(".")[0] for m in self.modules if m.startswith(prefix)})
+            for name in names:
                 sub = f"{site.target}.{name}"
                 if sub in self.modules:
                     loaded.append(sub)

@@ -188,7 +188,7 @@ class _Resolver:
         if fn.name.split(".")[-1].startswith("__"):
             return True
         if facts.dunder_all is not None:
-            return top in facts.dunder_all
+            return top in facts.dunder_all or "*" in facts.dunder_all  # "*": not known (any name)
         if any(part.startswith("_") and not part.startswith("__") for part in facts.module.split(".")):
             return False
         return not any(part.startswith("_") for part in fn.name.split("."))

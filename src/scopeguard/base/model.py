@@ -399,7 +399,8 @@ class FileFacts:
     extra: bool = False  # from an extra root (tests): an importer only, never imported
     sites: tuple[ImportSite, ...] = ()
     unresolved: tuple[UnresolvedImport, ...] = ()
-    # `__all__` as literal strings, or None when absent or not literal (star-import resolution).
+    # `__all__` as literal strings, None when absent, ("*",) when not known (computed, mutated by a
+    # call or a namespace write the analysis cannot read): it may name anything (star-import resolution).
     dunder_all: tuple[str, ...] | None = None
     # `# scopeguard: ignore[...]` comments, each with the statement lines it covers.
     suppressions: tuple[Suppression, ...] = ()

@@ -64,7 +64,7 @@ from ..base.safeio import read_regular, write_file
 #    Issue 16: FileFacts.statements, Suppression facts (tokenize). Issue 15: reach facts (calls at
 #    import time, string tables, registrations, locals followed into dynamic imports,
 #    sys.meta_path/path_hooks installations).
-SCAN_SCHEMA = 11
+SCAN_SCHEMA = 12
 _MAGIC = b"scopeguard-cache 10\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).

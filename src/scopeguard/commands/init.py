@@ -197,8 +197,8 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     active = strong[:_ACTIVE_TOGGLES]
     weak = [(n, g) for n, g in ranked if (n, g) not in active][:_COMMENTED_TOGGLES]
     toggles = tuple(
-        Toggle(name, on_when_true=tuple(c.spelling for c in group) if polarity else (),
-               on_when_false=() if polarity else tuple(c.spelling for c in group))
+        Toggle(name, on_when_true=tuple(c.config_spelling for c in group) if polarity else (),
+               on_when_false=() if polarity else tuple(c.config_spelling for c in group))
         for name, (polarity, group) in active
     )
     config = replace(config, toggles=toggles)
@@ -317,7 +317,7 @@ def _toggle_block(name, polarity, group, commented: bool) -> list[str]:
         ))
         for path, line, command in candidate.cmake[:2]:
             out.append(_comment(f"#   also a CMake option: {command}({candidate.spelling} ...) at {path}:{line}"))
-    out.append(f"{c}{key} = [{', '.join(toml_string(x.spelling) for x in group)}]")
+    out.append(f"{c}{key} = [{', '.join(toml_string(x.config_spelling) for x in group)}]")
     out.append("")
     return out
 

@@ -377,13 +377,22 @@ class _Checker:
             if not any(spellings.values()):
                 self.fail(parts, f"toggle {name!r} defines no spelling",
                           "add on_when_true, on_when_false or decorators")
-            both = sorted(set(spellings["on_when_true"]) & set(spellings["on_when_false"]))
+            both = sorted({s.removesuffix("()") for s in spellings["on_when_true"]}
+                          & {s.removesuffix("()") for s in spellings["on_when_false"]})
             if both:
                 self.fail((*parts, "on_when_false"),
                           f"{both[0]!r} is in both on_when_true and on_when_false",
                           "a spelling means 'on' in one polarity only", value=both[0])
             for key in ("on_when_true", "on_when_false"):
                 for spelling in spellings[key]:
+                    bare = spelling[:-2] if spelling.endswith("()") else spelling
+                    if ("(" in bare or ")" in bare) or (spelling.endswith("()") and not all(
+                            part.isidentifier() for part in bare.split("."))):
+                        self.fail((*parts, key), f"{spelling!r} is not a toggle spelling",
+                                  "write a name (`USE_FEAT`), an attribute (`config.USE_FEAT`), a key, or a "
+                                  "predicate with a trailing `()` (`is_feat_available()`: only a call reads it)",
+                                  value=spelling)
+                    spelling = bare  # `is_feat()` and `is_feat` are one spelling (the kind differs)
                     if spelling.rsplit(".", 1)[-1] == TYPE_CHECKING:
                         self.fail((*parts, key), f"{spelling!r} is typing.TYPE_CHECKING, not a feature toggle",
                                   "remove it: scopeguard already treats `if TYPE_CHECKING:` as type-only code",

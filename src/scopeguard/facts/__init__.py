@@ -44,7 +44,7 @@ from .calltime import import_time_copies, import_time_functions
 from .errors import TOO_DEEP, parse_error
 from .file_context import walk_context
 from .guard_walk import GuardWalk
-from .imports import EXTRA_CALLEES, ImportSites, callable_aliases
+from .imports import EXTRA_CALLEES, MACHINERY_CALLEES, ImportSites, callable_aliases
 from .lowering import LoweringError, lower
 from .names import NameCollector
 from .names import lines_matching as _lines_matching
@@ -121,7 +121,7 @@ def scan_source(
         bindings = ImportBindings.of(statements, module, is_package)
         aliases = callable_aliases(ast_tree, bindings) if scan_calls else {}
         context = walk_context(bindings, ast_tree)
-        callees = (bindings.dynamic_callees() | EXTRA_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
+        callees = (bindings.dynamic_callees() | EXTRA_CALLEES | MACHINERY_CALLEES | set(aliases)) if scan_calls else DYNAMIC_IMPORT_NAMES
         # A module's own `def eval(expr)` (TVM's relay tests) is no builtin: its calls import nothing.
         callees = callees - (context.module_names & _SHADOWABLE_BUILTINS)
         names = KnownStrings(ast_tree, module, is_package, extra)
@@ -162,7 +162,8 @@ def scan_source(
 
 
 # Words that may start a dynamic import: a file without any is not searched for calls.
-_DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\(")
+_DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\("
+                            rb"|importlib|pkgutil|runpy|exec_module|load_module")
 
 
 _SHADOWABLE_BUILTINS = frozenset({"exec", "eval", "__import__"})
@@ -171,7 +172,7 @@ _SHADOWABLE_BUILTINS = frozenset({"exec", "eval", "__import__"})
 def _callee_pattern(callees: frozenset[str]) -> re.Pattern[bytes]:
     """Any spelling of a dynamic callee on a line: the last part of each name (`import_module` for
     `importlib.import_module` and `getattr(importlib, "import_module")`, an alias `load`)."""
-    words = sorted({c.rpartition(".")[2] for c in callees if c} | {"import_module", "__import__"})
+    words = sorted({c.rpartition(".")[2].removesuffix("()") for c in callees if c} | {"import_module", "__import__"})
     return re.compile(b"|".join(re.escape(w.encode()) for w in words))
 
 

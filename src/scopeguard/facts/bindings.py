@@ -105,7 +105,7 @@ CLASS = "class"  # payload: the class body's Scope
 class Scope:
     """One Python scope: its bindings, `global` names, and its parent."""
 
-    __slots__ = ("kind", "parent", "names", "globals", "star")
+    __slots__ = ("kind", "parent", "names", "globals", "star", "dynamic")
 
     def __init__(self, kind: str, parent: Scope | None) -> None:
         self.kind = kind  # "module" | "function" | "class"
@@ -113,6 +113,9 @@ class Scope:
         self.names: dict[str, list[tuple[str, object, Scope]]] = {}
         self.globals: set[str] = set()
         self.star = False  # `from x import *` here: any free name may be bound by it
+        # module scope only: a write to the namespace by a name not known (`globals().update(d)`,
+        # `exec(code)`, `globals()[key] = v`): every module-level or free name may hold anything
+        self.dynamic = False
 
     def bind(self, name: str, kind: str, payload: object = None, where: Scope | None = None) -> None:
         self.names.setdefault(name, []).append((kind, payload, where or self))
@@ -152,19 +155,26 @@ class FileBindings:
         when the file binds it nowhere that the read can see (a builtin, or a star import)."""
         if scope is None:
             found = [b for s in self.scopes for b in s.names.get(name, ())]
-            return found or None
+            return self._dynamic(found or None)
         s, first = scope, True
         while s is not None:
             if s.kind == "class" and not first:
                 s = s.parent
                 continue
             if name in s.globals:
-                return self.module.names.get(name)
+                return self._dynamic(self.module.names.get(name))
             if name in s.names:
-                return s.names[name]
+                return s.names[name] if s is not self.module else self._dynamic(s.names[name])
             first = False
             s = s.parent
-        return None
+        return self._dynamic(None)
+
+    def _dynamic(self, found):
+        """A module-level (or free) name's bindings, with an unknown one when the namespace is
+        written by names the analysis cannot see (namespace_writes: "*")."""
+        if not self.module.dynamic:
+            return found
+        return [*(found or ()), (OPAQUE, None, self.module)]
 
     def attribute_bindings(self, dotted: str, resolve) -> list[tuple[str, object, Scope]]:
         """Assignments `a.b = value` in the file whose target resolves (by `resolve`) to `dotted`."""
@@ -255,7 +265,16 @@ class FileBindings:
             for n in small.names:
                 if parent is not None:
                     parent.bind(n.name.value, OPAQUE)
-        elif isinstance(small, cst.Expr):
+        elif isinstance(small, cst.Del):
+            for name in _deleted_names(small.target, cst):
+                self._bind(scope, name, OPAQUE)
+        if not isinstance(small, (cst.Import, cst.ImportFrom, cst.Del)):
+            for name in namespace_writes(small):
+                if name == "*":
+                    self.module.dynamic = True
+                else:
+                    self.module.bind(name, OPAQUE, None, scope)
+        if isinstance(small, cst.Expr):
             if isinstance(small.value, cst.Call):
                 call = small.value
                 self.where[id(call.func)] = scope
@@ -382,6 +401,120 @@ def _statements_with_walrus(tree, parsed):
             chosen.append(stmt)
         at += count
     return chosen if at == len(flat) else None
+
+
+# --- namespace writes the plain bindings above do not see (issue 24) -------------------------------
+#
+# A module's names are known only through the closed set of writes read above: assignment (plain,
+# annotated, augmented, unpacking), `import`, `def`/`class`, `for`/`with`/`except` targets, walrus,
+# `del`, `global`, `globals()["NAME"] = value` with a literal key. The writes below make a name (or,
+# "*", every module-level name) unknown, flow-insensitively (everywhere in the file):
+#   `globals()`/`vars()`/`locals()` mutated: `.update(...)`, `.setdefault(k, v)`, `.pop(k)`,
+#     `.__setitem__(k, v)`, `.clear()`, `globals()[key] = ...` / `del globals()[key]` with a
+#     computed key; `setattr(sys.modules[__name__], k, v)`;
+#   `exec(code)`/`eval(code)` without a dict literal as globals: the names literal code binds
+#     (assignments, `def`, `class`, imports, walrus), or "*" for code that is not a literal.
+
+_NAMESPACE_CALLS = ("globals", "vars", "locals")
+_NAMESPACE_METHODS = frozenset({"update", "setdefault", "pop", "__setitem__", "__delitem__", "clear", "popitem"})
+
+
+def namespace_writes(small) -> set[str]:
+    """The module-level names a small statement writes other than by a plain binding: {"*"} when
+    it may write any name."""
+    import libcst as cst
+
+    found: set[str] = set()
+    if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
+        targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                   else [small.target])
+        for target in targets:
+            for part in _target_parts(target, cst):
+                if isinstance(part, cst.Subscript) and _is_call_to(part.value, _NAMESPACE_CALLS):
+                    key = _literal_key(part)
+                    found.add(key if key is not None else "*")
+    for call in _calls_in(small, cst):
+        func = call.func
+        if (isinstance(func, cst.Attribute) and _is_call_to(func.value, _NAMESPACE_CALLS)
+                and func.attr.value in _NAMESPACE_METHODS):
+            if func.attr.value == "update" and call.args and all(a.keyword is not None for a in call.args):
+                found.update(a.keyword.value for a in call.args)
+            elif func.attr.value in ("setdefault", "pop", "__setitem__", "__delitem__") and call.args:
+                from .syntax import string_value
+
+                key = string_value(call.args[0].value)
+                found.add(key if key is not None else "*")
+            else:
+                found.add("*")
+        elif isinstance(func, cst.Name) and func.value == "setattr" and call.args and _is_this_module(call.args[0].value, cst):
+            from .syntax import string_value
+
+            key = string_value(call.args[1].value) if len(call.args) > 1 else None
+            found.add(key if key is not None else "*")
+        elif isinstance(func, cst.Name) and func.value in ("exec", "eval") and call.args:
+            found |= _exec_writes(call, cst)
+    return found
+
+
+def _exec_writes(call, cst) -> set[str]:
+    from .syntax import string_value
+
+    scope = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None
+    if scope is None:
+        scope = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "globals"), None)
+    if isinstance(scope, cst.Dict):
+        return set()  # its own namespace
+    text = string_value(call.args[0].value)
+    if text is None:
+        return {"*"}
+    import ast
+
+    try:
+        tree = ast.parse(text, mode="eval" if call.func.value == "eval" else "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()  # raises when it runs
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add("*" if alias.name == "*" else (alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval", "globals", "setattr", "vars"):
+            names.add("*")
+    return names
+
+
+def _target_parts(target, cst):
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_parts(element.value, cst)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_parts(target.value, cst)
+    else:
+        yield target
+
+
+def _deleted_names(target, cst) -> list[str]:
+    return [p.value for p in _target_parts(target, cst) if isinstance(p, cst.Name)]
+
+
+def _is_this_module(node, cst) -> bool:
+    """`sys.modules[__name__]` (the module itself)."""
+    return (isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
+            and isinstance(node.slice[0].slice.value, cst.Name) and node.slice[0].slice.value.value == "__name__")
+
+
+def _calls_in(small, cst) -> list:
+    """The call a small statement makes at its top: `f(...)`, `x = f(...)`, `return f(...)`
+    (a write nested deeper in an expression is not looked for: a whole-tree visit per file is
+    too slow for the cost of every file with a toggle)."""
+    value = getattr(small, "value", None)
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return [value] if isinstance(value, cst.Call) else []
 
 
 def _is_call_to(node, names: tuple[str, ...]) -> bool:

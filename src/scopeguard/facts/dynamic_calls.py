@@ -67,6 +67,8 @@ class DynamicCallFinder(cst.CSTVisitor):
         name = last_name(func)
         if name is None and isinstance(func, cst.Call) and last_name(func.func) == "getattr" and len(func.args) >= 2:
             name = string_value(func.args[1].value)  # getattr(importlib, "import_module")(...)
+            if name is None:
+                name = "getattr()"  # getattr(importlib, name)(...): imports.ImportSites decides
         if name in self.walk.dynamic_callees:
             self.walk.call(node, self.index, self.count, self.guards + tuple(self.extra))
             self.count += 1

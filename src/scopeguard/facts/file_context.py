@@ -27,6 +27,9 @@ class WalkContext:
     error_names: dict = field(default_factory=dict)
     suppress_names: frozenset[str] = frozenset({"suppress"})
     module_names: frozenset[str] = frozenset()  # every name bound at module level (`def eval(...)`)
+    # Names whose logging calls a handler may make and still complete (handlers.completes): the
+    # `logging` module's local names and module-level `NAME = logging.getLogger(...)`, bound once.
+    logger_names: frozenset[str] = frozenset()
 
 
 def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
@@ -70,7 +73,13 @@ def walk_context(bindings, tree: ast.Module | None) -> WalkContext:
             parts = [_dotted_ast(e) for e in value.elts]
             if all(parts):
                 errors[name] = tuple(p.rpartition(".")[2] for p in parts)
-    return WalkContext(frozenset(exits), errors, frozenset(suppress), frozenset(counts))
+    loggers = set(bindings.names_for("logging"))
+    get_logger = {"logging.getLogger", *(f"{n}.getLogger" for n in bindings.names_for("logging")),
+                  *bindings.names_for("logging.getLogger")}
+    for name, value in assigned.items():
+        if counts.get(name) == 1 and isinstance(value, ast.Call) and _dotted_ast(value.func) in get_logger:
+            loggers.add(name)
+    return WalkContext(frozenset(exits), errors, frozenset(suppress), frozenset(counts), frozenset(loggers))
 
 
 def _bound_names(stmt: ast.stmt):

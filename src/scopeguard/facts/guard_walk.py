@@ -28,9 +28,18 @@ import libcst as cst
 
 from ..base.model import Guard, GuardKind
 from .dynamic_calls import DynamicCallFinder
-from .exits import is_exit, loop_breaks, loop_continues, may_leave
+from .exits import is_exit, loop_breaks, loop_continues
 from .file_context import WalkContext
-from .handlers import LOOKUP_ERROR_CATCHERS, catches_one_of, handler_catches, non_suppressing, suppresses, used_after
+from .handlers import (
+    LOOKUP_ERROR_CATCHERS,
+    catches_one_of,
+    completes,
+    handler_catches,
+    non_suppressing,
+    reraises_unchanged,
+    suppresses,
+    used_after,
+)
 from .positions import CstPositions
 from .syntax import block_statements, code, dotted_name, last_small_statement
 from .toggle_knowledge import frozen
@@ -237,10 +246,22 @@ class GuardWalk:
         covered: set[str] = set()
         lookup = None
         texts = []
+        # A `finally` that may raise (or anything outside the closed set handlers.completes knows)
+        # undoes every handler: the failure, caught, is replaced by its own.
+        final_ok = stmt.finalbody is None or completes(block_statements(stmt.finalbody.body), self.context)
+        converts = False  # a handler catches the failure and may raise another error instead
         for h in stmt.handlers:
             caught = handler_catches(h, self.context.error_names)
             new = caught - covered - ({"ModuleNotFoundError"} if "ImportError" in covered else set())
-            leaves = may_leave(block_statements(h.body), self.context.exit_calls)
+            leaves = not final_ok or not completes(block_statements(h.body), self.context)
+            if new and leaves:
+                converts = converts or not (final_ok and reraises_unchanged(block_statements(h.body), self.context))
+                if new & {"ImportError", "ModuleNotFoundError"}:
+                    # `except ModuleNotFoundError: raise` then `except ImportError: pass`: the later
+                    # handler catches only what the earlier one let through; not told apart, so
+                    # none of the import failures counts as caught
+                    covered |= {"ImportError", "ModuleNotFoundError"}
+                    new = set()
             if new and not leaves:
                 catches |= new
                 texts.append("except " + (code(h.type) if h.type is not None else ""))
@@ -248,6 +269,11 @@ class GuardWalk:
             if lookup is None and not leaves and catches_one_of(h, LOOKUP_ERROR_CATCHERS, bare=False):
                 lookup = h
         inner = guards
+        if converts and not catches:
+            # `raise RuntimeError(...) from e` (or a call that may raise) in the handler: what leaves
+            # the body is no longer the import's failure, and enclosing handlers of ImportError do
+            # not protect it (an `except Exception` around it would: not told apart, reported).
+            inner = tuple(g for g in guards if not (g.kind is GuardKind.OPTIONAL and g.catches))
         if not catches & {"ImportError", "ModuleNotFoundError"}:
             catches = set()  # AttributeError alone: a star import's failure only; not counted
         rest, self._rest = self._rest, ()
@@ -256,9 +282,9 @@ class GuardWalk:
         if catches:
             inner = guards + (Guard(GuardKind.OPTIONAL, line, ", ".join(t.strip() for t in texts), catches=frozenset(catches)),)
         elif lookup is not None and "ImportError" not in covered:
-            inner = guards + (Guard(GuardKind.TOLERANT, line, "except " + code(lookup.type)),)
+            inner = inner + (Guard(GuardKind.TOLERANT, line, "except " + code(lookup.type)),)
         body_end = self.block(block_statements(stmt.body), inner)
-        if body_end is not None and catches:
+        if body_end is not None and (catches or inner[:len(guards)] != guards):
             body_end = guards + body_end[len(inner):]
         ends: list[Guards | None] = []
         for h in stmt.handlers:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from .syntax import block_statements, last_name, last_small_statement
+from .syntax import block_statements, dotted_name, last_name, last_small_statement
 
 # Exception names whose handler catches a failed import.
 IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -195,3 +195,155 @@ def used_after(stmt: cst.CSTNode, rest: Sequence[cst.CSTNode]) -> bool:
 def non_suppressing(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Call) and last_name(expr.func) in NON_SUPPRESSING
 
+
+
+# --- does a handler provably complete? (issue 24) ---------------------------------------------------
+#
+# A handler makes a failed import survivable only if it runs to its end (or leaves by `return`,
+# `break` or `continue`) whatever happens. The closed set of what is known to complete:
+#   statements  `pass`, `global`/`nonlocal`, `return`/`break`/`continue`, `del NAME`, `import`/`from`
+#               and `importlib.import_module(...)`/`__import__(...)` (a fallback import is an import
+#               site of its own, judged where it stands), assignment
+#               to names or attributes of names (not augmented, not unpacking), `if` with known
+#               parts, `def` without decorators (defaults and annotations known expressions),
+#               `class` without decorators, keywords or bases other than `object`, a nested `try`
+#               all of whose parts complete, and expression statements of the expressions below;
+#   expressions literals (f-strings included), names, attributes of names, containers, `not`,
+#               comparisons and `and`/`or` of known expressions, lambdas, `+` of strings (literals,
+#               f-strings, `str(x)`, `repr(x)`), and calls of:
+#   calls       `print` (not rebound by the file), `str`/`repr`/`isinstance`/`type`/`id`/`bool` on
+#               known arguments, and the logging calls (`debug` ... `exception`, `log`) of the
+#               `logging` module or a module-level `NAME = logging.getLogger(...)`: logging reports
+#               its own errors (Handler.handleError) and does not raise by default.
+# Everything else does not complete: `raise`, `assert`, any other call (a project function, an
+# exit call, `warnings.warn`, which raises under an "error" filter), `with`, loops, augmented
+# assignment, other arithmetic, subscripts, method calls (`items.append(x)`).
+
+LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+SAFE_BUILTINS = frozenset({"print", "str", "repr", "isinstance", "type", "id", "bool"})
+_SAFE_BASES = frozenset({"object"})
+
+
+def completes(statements: Sequence[cst.CSTNode], context) -> bool:
+    """Every statement of a handler (or `finally`) is in the closed set known to complete.
+    `context`: file_context.WalkContext (module-level names, logger names)."""
+    return all(_stmt_completes(stmt, context) for stmt in statements)
+
+
+def reraises_unchanged(statements: Sequence[cst.CSTNode], context) -> bool:
+    """The handler completes up to a final bare `raise`: the same exception goes on (an enclosing
+    handler of it still catches it)."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if not isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) or not last.body:
+        return False
+    final = last.body[-1]
+    if not (isinstance(final, cst.Raise) and final.exc is None):
+        return False
+    return completes(statements[:-1], context) and all(_small_completes(s, context) for s in last.body[:-1])
+
+
+def _stmt_completes(stmt: cst.CSTNode, context) -> bool:
+    if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return all(_small_completes(small, context) for small in stmt.body)
+    if isinstance(stmt, cst.If):
+        if not _expr_completes(stmt.test, context) or not completes(block_statements(stmt.body), context):
+            return False
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            return _stmt_completes(orelse, context)
+        return orelse is None or completes(block_statements(orelse.body), context)
+    if isinstance(stmt, cst.FunctionDef):
+        if stmt.decorators:
+            return False
+        params = stmt.params
+        for param in (*params.params, *params.posonly_params, *params.kwonly_params):
+            if param.default is not None and not _expr_completes(param.default, context):
+                return False
+        return True
+    if isinstance(stmt, cst.ClassDef):
+        if stmt.decorators or stmt.keywords:
+            return False
+        if any(not (isinstance(b.value, cst.Name) and b.value.value in _SAFE_BASES) or b.star for b in stmt.bases):
+            return False
+        return completes(block_statements(stmt.body), context)
+    if isinstance(stmt, cst.Try):
+        parts = [stmt.body, *(h.body for h in stmt.handlers)]
+        parts += [p.body for p in (stmt.orelse, stmt.finalbody) if p is not None]
+        return all(completes(block_statements(part), context) for part in parts)
+    return False
+
+
+def _small_completes(small: cst.CSTNode, context) -> bool:
+    if isinstance(small, (cst.Pass, cst.Global, cst.Nonlocal, cst.Break, cst.Continue, cst.Import, cst.ImportFrom)):
+        return True
+    if isinstance(small, cst.Return):
+        return small.value is None or _expr_completes(small.value, context)
+    if isinstance(small, cst.Del):
+        return isinstance(small.target, cst.Name)
+    if isinstance(small, cst.Expr):
+        return _expr_completes(small.value, context)
+    if isinstance(small, cst.Assign):
+        return all(_target_completes(t.target) for t in small.targets) and _expr_completes(small.value, context)
+    if isinstance(small, cst.AnnAssign):
+        return _target_completes(small.target) and (small.value is None or _expr_completes(small.value, context))
+    return False
+
+
+def _target_completes(target: cst.BaseExpression) -> bool:
+    return isinstance(target, cst.Name) or (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name))
+
+
+def _expr_completes(expr: cst.BaseExpression, context) -> bool:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary,
+                         cst.Name, cst.Ellipsis)):
+        return True
+    if isinstance(expr, cst.FormattedString):
+        return all(_expr_completes(p.expression, context) for p in expr.parts if isinstance(p, cst.FormattedStringExpression))
+    if isinstance(expr, cst.Attribute):
+        return isinstance(expr.value, cst.Name) or (isinstance(expr.value, cst.Attribute) and _expr_completes(expr.value, context))
+    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return all(isinstance(e, cst.Element) and _expr_completes(e.value, context) for e in expr.elements)
+    if isinstance(expr, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _expr_completes(e.key, context) and _expr_completes(e.value, context)
+                   for e in expr.elements)
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Not) and _expr_completes(expr.expression, context)
+    if isinstance(expr, cst.BooleanOperation):
+        return _expr_completes(expr.left, context) and _expr_completes(expr.right, context)
+    if isinstance(expr, cst.Comparison):
+        return _expr_completes(expr.left, context) and all(_expr_completes(c.comparator, context) for c in expr.comparisons)
+    if isinstance(expr, cst.Lambda):
+        return all(p.default is None or _expr_completes(p.default, context) for p in expr.params.params)
+    if isinstance(expr, cst.Call):
+        return _call_completes(expr, context)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _stringy(expr.left, context) and _stringy(expr.right, context)  # "msg: " + str(error)
+    return False
+
+
+def _stringy(expr: cst.BaseExpression, context) -> bool:
+    """A str for sure: a literal, an f-string, `str(...)`/`repr(...)`, or `+` of them."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return _expr_completes(expr, context)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("str", "repr"):
+        return _call_completes(expr, context)
+    return isinstance(expr, cst.BinaryOperation) and _expr_completes(expr, context)
+
+
+# A fallback import by call, like a fallback `import` statement: an import site of its own.
+FALLBACK_IMPORT_CALLS = frozenset({"importlib.import_module", "import_module", "__import__"})
+
+
+def _call_completes(call: cst.Call, context) -> bool:
+    if not all(_expr_completes(a.value, context) for a in call.args):
+        return False
+    func = call.func
+    if dotted_name(func) in FALLBACK_IMPORT_CALLS:
+        return True
+    if isinstance(func, cst.Name):
+        return func.value in SAFE_BUILTINS and func.value not in context.module_names
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        return func.attr.value in LOGGING_METHODS and func.value.value in context.logger_names
+    return False

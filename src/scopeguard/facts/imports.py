@@ -13,7 +13,7 @@ import ast
 import libcst as cst
 
 from ..base.model import Guard, GuardKind, ImportSite, NameReference, ReferenceKind, SiteKind, UnresolvedImport
-from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings, resolve_relative
+from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings, namespace_writes, resolve_relative
 from .guard_walk import Guards, guards_have_function
 from .strings import KnownStrings
 from .syntax import code, dotted_name, last_name, string_value
@@ -32,6 +32,33 @@ DYNAMIC_CALLABLES = {
     "runpy.run_module": "run_module",
     "pkgutil.walk_packages": "walk_packages",
 }
+# The rest of the import machinery (issue 24): every function of importlib, importlib.util,
+# importlib.resources, pkgutil and runpy that imports or runs a module by name or path is modelled or
+# unresolved (SG208). "anchor": imports the package named by its first argument (a module object
+# imports nothing); "find_spec": imports the parent of the name; "resolve_name": `pkg.mod:attr`;
+# "unknown": runs code whose module cannot be named (a path, a loader). Not here: `importlib.reload`
+# (re-runs a module already loaded), `importlib.metadata` (the other tables), `compile` (runs nothing).
+MACHINERY_CALLABLES = {
+    **{f"importlib.resources.{f}": "anchor" for f in (
+        "files", "read_text", "read_binary", "open_text", "open_binary", "path", "contents", "is_resource")},
+    **{f"importlib_resources.{f}": "anchor" for f in ("files", "read_text", "read_binary", "open_text", "open_binary", "path")},
+    "pkgutil.get_data": "anchor",
+    "pkgutil.get_loader": "find_spec",
+    "pkgutil.find_loader": "find_spec",
+    "pkgutil.resolve_name": "resolve_name",
+    "runpy.run_path": "unknown",
+    "importlib.util.spec_from_file_location": "unknown",
+    "importlib.machinery.SourceFileLoader": "unknown",
+    "importlib.machinery.SourcelessFileLoader": "unknown",
+    "importlib.machinery.ExtensionFileLoader": "unknown",
+}
+# Methods that execute a module whatever their receiver: a loader's.
+MACHINERY_METHODS = frozenset({"exec_module", "load_module"})
+# Modules whose function reached by a computed `getattr(module, name)` may be an import.
+MACHINERY_MODULES = frozenset({"importlib", "importlib.util", "importlib.resources", "importlib.machinery",
+                               "pkgutil", "runpy", "builtins"})
+MACHINERY_CALLEES = frozenset({f.rpartition(".")[2] for f in MACHINERY_CALLABLES} | MACHINERY_METHODS | {"getattr()"})
+
 # Call names (the last part) worth handing to this pass, beyond bindings.DYNAMIC_IMPORT_NAMES.
 EXTRA_CALLEES = frozenset({"exec", "eval", "importorskip", "run_module", "walk_packages"})
 _MAX_EXEC_DEPTH = 3
@@ -93,6 +120,7 @@ class ImportSites:
         self.unresolved: list[UnresolvedImport] = []
         self.dunder_all: list[str] | None = None
         self.dunder_all_literal = True
+        self.dunder_all_unknown = False
         self.candidate_calls: list[tuple[cst.Call, tuple[int, int], Guards]] = []
         self.probes: list[NameReference] = []  # find_spec("a.b"): a name probed, None when missing
         self.import_calls: set[tuple[int, int]] = set()  # positions of importlib calls recognised
@@ -109,6 +137,7 @@ class ImportSites:
             self._import_from(small, index, guards)
         elif isinstance(small, (cst.Assign, cst.AugAssign)) and not guards_have_function(guards):
             self._dunder_all(small)
+        self._dunder_all_writes(small, guards)
 
     def _import_from(self, small: cst.ImportFrom, index: int, guards: Guards) -> None:
         level = len(small.relative)
@@ -151,8 +180,44 @@ class ImportSites:
         else:
             self.dunder_all_literal = False
 
+    def _dunder_all_writes(self, small: cst.CSTNode, guards: Guards) -> None:
+        """`__all__` written other than by a module-level assignment (issue 24): `.append`/`.extend`/
+        `.insert` of literals adds them; anything else (a computed item, a write in a function, a
+        namespace write, another method) makes it unknown."""
+        if "__all__" in namespace_writes(small) or "*" in namespace_writes(small):
+            self.dunder_all_unknown = True
+            return
+        in_function = guards_have_function(guards)
+        if isinstance(small, (cst.Assign, cst.AugAssign)) and in_function:
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            if any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
+                self.dunder_all_unknown = True
+            return
+        call = small.value if isinstance(small, cst.Expr) else None
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and isinstance(call.func.value, cst.Name) and call.func.value.value == "__all__"):
+            return
+        method = call.func.attr.value
+        if method in ("remove", "pop", "clear", "sort", "reverse", "index", "count", "copy"):
+            return  # takes names away, or reads: a superset is still right
+        items: list[cst.BaseExpression] = []
+        if method == "append" and len(call.args) == 1:
+            items = [call.args[0].value]
+        elif method == "insert" and len(call.args) == 2:
+            items = [call.args[1].value]
+        elif method == "extend" and len(call.args) == 1 and isinstance(call.args[0].value, (cst.List, cst.Tuple)):
+            items = [e.value for e in call.args[0].value.elements]
+        texts = [string_value(item) for item in items]
+        if in_function or not items or any(t is None for t in texts):
+            self.dunder_all_unknown = True
+            return
+        self.dunder_all = (self.dunder_all or []) + texts
+
     def literal_dunder_all(self) -> tuple[str, ...] | None:
-        return tuple(self.dunder_all) if self.dunder_all is not None and self.dunder_all_literal else None
+        """The names of `__all__`; None when the module has none; ("*",) when it is not known."""
+        if self.dunder_all_unknown or (self.dunder_all is not None and not self.dunder_all_literal):
+            return ("*",)
+        return tuple(self.dunder_all) if self.dunder_all is not None else None
 
     # calls
 
@@ -163,6 +228,10 @@ class ImportSites:
 
     def finish(self) -> None:
         for call, (line, column), guards in self.candidate_calls:
+            machinery = self._machinery(call)
+            if machinery is not None:
+                self._machinery_call(call, machinery, line, column, guards)
+                continue
             what = self._callee(call.func)
             if what is None or not call.args:
                 continue  # e.g. runtime.Module.import_module(path): a method, not importlib
@@ -241,6 +310,56 @@ class ImportSites:
             return "find_spec"
         absolute = self.bindings.absolute(func_name)
         return DYNAMIC_CALLABLES.get(absolute) if absolute is not None else None
+
+    def _machinery(self, call: cst.Call) -> str | None:
+        """What a call of the rest of the import machinery does (a MACHINERY_CALLABLES value,
+        "method" for a loader's exec_module/load_module, "computed" for `getattr(importlib, name)`)."""
+        func = call.func
+        if isinstance(func, cst.Call):
+            if last_name(func.func) == "getattr" and len(func.args) >= 2 and string_value(func.args[1].value) is None:
+                owner = dotted_name(func.args[0].value)
+                absolute = self.bindings.absolute(owner) if owner else None
+                if absolute in MACHINERY_MODULES or owner == "builtins":
+                    return "computed"
+            return None
+        if isinstance(func, cst.Attribute) and func.attr.value in MACHINERY_METHODS:
+            if func.attr.value == "exec_module":
+                return "method"
+            # `load_module` is a common name (TVM's runtime.load_module(path) loads a shared
+            # library): a loader's only when its receiver is one (`spec.loader`, `loader`,
+            # `importlib.machinery.SourceFileLoader(...)`) or importlib's
+            receiver = func.value.func if isinstance(func.value, cst.Call) else func.value
+            owner = dotted_name(receiver) or ""
+            absolute = self.bindings.absolute(owner) or ""
+            if "loader" in owner.rpartition(".")[2].lower() or absolute.startswith(("importlib", "imp.", "zipimport")):
+                return "method"
+            return None
+        name = dotted_name(func)
+        absolute = self.bindings.absolute(name) if name else None
+        return MACHINERY_CALLABLES.get(absolute) if absolute is not None else None
+
+    def _machinery_call(self, call: cst.Call, what: str, line: int, column: int, guards: Guards) -> None:
+        if what in ("computed", "method", "unknown"):  # the module it runs cannot be named
+            self.unresolved.append(UnresolvedImport(line, column, code(call), "", "target is not a literal", guards))
+            return
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        if first is None:
+            first = next((a.value for a in call.args if a.keyword is not None
+                          and a.keyword.value in ("anchor", "package", "name", "fullname")), None)
+        if first is None:
+            return
+        if isinstance(first, (cst.Name, cst.Attribute)) and self.bindings.absolute(dotted_name(first)) is not None:
+            return  # a module object (`files(tvm)`): nothing is imported by name
+        known = self.names.resolve_cst(first)
+        text, complete = known if known is not None else ("", False)
+        if what == "resolve_name" and complete:
+            text = text.partition(":")[0]
+        if not complete or not text or text.startswith("."):
+            self.unresolved.append(UnresolvedImport(line, column, code(call), text, "target is not a literal", guards))
+        elif what == "find_spec":
+            self._probe(text, call, line, column, guards)
+        else:
+            self.sites.append(ImportSite(text, None, line, column, SiteKind.DYNAMIC, guards))
 
     def _relative_to_package(self, call: cst.Call, text: str) -> str | None:
         """`import_module(".x", package)` as importlib resolves it, when the package is known."""

@@ -79,7 +79,10 @@ class Evaluator:
             out.append(self.var("tc", TYPE_CHECKING))
         else:
             last = dotted.rsplit(".", 1)[-1]
-            out.append(self.var("py", last) if last in self.matcher.spellings else UNKNOWN)
+            if last in self.owner.functions:
+                out.append(FUNCTION)  # a predicate read without a call: the function object
+            else:
+                out.append(self.var("py", last) if last in self.matcher.spellings else UNKNOWN)
         if self.bindings is not None and "." in dotted:
             for binding in self.bindings.attribute_bindings(dotted, self._resolve_base):
                 out.extend(self.binding(binding, 1))
@@ -151,6 +154,8 @@ class Evaluator:
                 if t is False or t is UNKNOWN:
                     out.extend(self.ev(node.orelse, scope, depth))
             return cap(out)
+        if isinstance(node, cst.Lambda):
+            return (FUNCTION,)
         if isinstance(node, cst.NamedExpr):
             return self.ev(node.value, scope, depth)
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
@@ -183,7 +188,7 @@ class Evaluator:
                 return (self.var("main", "__name__"),)
             return (Ref(name),)
         out: list = []
-        defining = name in self.matcher.spellings and all(
+        defining = name in self.matcher.spellings and name not in self.owner.functions and all(
             kind == ASSIGNED and where.kind == "module" for kind, _, where in found
         )
         for binding in found:

@@ -46,9 +46,11 @@ class FileToggles:
     """What the tests, decorators and calls of one file say about the toggles (`matcher`: the
     toggle_matcher.ToggleMatcher that made it)."""
 
-    def __init__(self, matcher, bindings: FileBindings | None) -> None:
+    def __init__(self, matcher, bindings: FileBindings | None, called: frozenset[str] = frozenset()) -> None:
         self.matcher = matcher
         self.bindings = bindings
+        # spellings that are functions here: configured with `()`, or called in this file
+        self.functions = frozenset(matcher.predicates) | called
         self._cache: dict[int, tuple] = {}
         self.nesting = 0  # evaluations in progress, over every evaluator of this file (see Evaluator.ev)
 

@@ -41,12 +41,17 @@ class ToggleMatcher:
         self.off_words: dict[str, frozenset[str]] = {}
         self.decorators: dict[str, str] = {}  # configured dotted name -> toggle
         self.decorator_names: dict[str, str] = {}  # its last part -> toggle
+        # Spellings written with a trailing `()` (issue 27): predicates, read only by a call; a bare
+        # read of one is the function object, always true.
+        self.predicates: set[str] = set()
         for toggle in self.toggles:
             self.off_words[toggle.name] = frozenset(w.strip().lower() for w in toggle.off_values)
-            for spelling in toggle.on_when_true:
-                self.spellings[spelling] = (toggle.name, True)
-            for spelling in toggle.on_when_false:
-                self.spellings[spelling] = (toggle.name, False)
+            for polarity, written in ((True, toggle.on_when_true), (False, toggle.on_when_false)):
+                for spelling in written:
+                    if spelling.endswith("()"):
+                        spelling = spelling[:-2]
+                        self.predicates.add(spelling.rsplit(".", 1)[-1])
+                    self.spellings[spelling] = (toggle.name, polarity)
             for decorator in toggle.decorators:
                 self.decorators[decorator] = toggle.name
                 self.decorator_names[decorator.rsplit(".", 1)[-1]] = toggle.name
@@ -66,7 +71,17 @@ class ToggleMatcher:
         if not any(word in source for word in self._triggers):
             return FileToggles(self, None)
         walrus = (ast_tree if ast_tree is not None else True) if b":=" in source else False
-        return FileToggles(self, FileBindings(tree, module, is_package, walrus=walrus))
+        return FileToggles(self, FileBindings(tree, module, is_package, walrus=walrus), self.called_in(source))
+
+    def called_in(self, source: bytes) -> frozenset[str]:
+        """The spellings (last parts) the file calls somewhere (`is_feat()`): there the name is a
+        function, and a bare read of it (`if is_feat:`) is the function object, not the toggle."""
+        found = set()
+        for spelling in {s.rsplit(".", 1)[-1] for s in self.spellings}:
+            word = spelling.encode()
+            if word in source and re.search(rb"(?<!\w)" + re.escape(word) + rb"\s*\(", source):
+                found.add(spelling)
+        return frozenset(found)
 
     # The same questions without bindings (names read as spelled): for callers without a file.
     def implies(self, expr: cst.BaseExpression, truth: bool) -> Knowledge:
