@@ -231,7 +231,7 @@ def test_rule_family_lists_its_codes(capsys):
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == [f"SG20{i}" for i in range(1, 9)]
     code, out, _ = _cli(capsys, "rule", "sg40")
-    assert [line.split()[0] for line in out.splitlines()] == ["SG401", "SG402", "SG403", "SG404"]
+    assert [line.split()[0] for line in out.splitlines()] == ["SG401", "SG402", "SG403", "SG404", "SG405"]
     code, _, err = _cli(capsys, "rule", "SG9")
     assert code == 2 and "unknown rule 'SG9'" in err
 

@@ -57,7 +57,7 @@ def test_codes_are_unique_and_well_formed():
 
 def test_selection_by_prefix():
     assert [r.code for r in selected(["SG2"], ["SG203", "SG206"])] == ["SG201", "SG202", "SG204", "SG205", "SG207", "SG208"]
-    assert [r.code for r in selected(["sg4"])] == ["SG401", "SG402", "SG403", "SG404"]
+    assert [r.code for r in selected(["sg4"])] == ["SG401", "SG402", "SG403", "SG404", "SG405"]
     assert unknown_prefixes(["SG2", "SG9", "XX"]) == ["SG9", "XX"]
     assert RULES_BY_CODE["SG201"].name == "unguarded-import"
 
@@ -166,3 +166,31 @@ def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_fi
     plan = json.loads(out)
     assert [(b["path"], b["line"]) for b in plan["broken"]] == [("src/app/core.py", 1)]
     assert [(x["path"], x["line"]) for x in plan["lazy"]] == [("src/app/lazy.py", 2)]
+
+
+def test_a_plain_spelling_that_names_a_function_is_reported_and_its_advice_is_a_real_guard(tmp_path, run_cli):
+    # Issue 27's repro: `def is_feat_available()` in one module, `if is_feat_available:` (the
+    # function object, always true) around `from pkg import feat` in another, the toggle spelled
+    # as a plain name. CPython loads pkg.feat; check must not say "No violations".
+    files = {
+        "pyproject.toml": '[tool.scopeguard]\nsource_roots = ["src"]\n[tool.scopeguard.toggles.feat]\n'
+                          'on_when_true = ["is_feat_available"]\n[[tool.scopeguard.scopes]]\nname = "pkg.feat"\n'
+                          'toggle = "feat"\n',
+        "src/pkg/__init__.py": "", "src/pkg/feat/__init__.py": "",
+        "src/pkg/utils.py": "def is_feat_available():\n    return False\n",
+        "src/pkg/core.py": "from pkg.utils import is_feat_available\nif is_feat_available:\n    from pkg import feat\n",
+    }
+    _write_tree(tmp_path, files)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", cwd=tmp_path)
+    assert code == 1
+    assert out.startswith("src/pkg/utils.py:1:1: SG405 is_feat_available is a function")
+    # Following the advice (the spelling as a call): the bare test is now the unguarded import it is,
+    # and the advice given for it is a call, which is a real guard.
+    config = files["pyproject.toml"].replace('["is_feat_available"]', '["is_feat_available()"]')
+    (tmp_path / "pyproject.toml").write_text(config)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", cwd=tmp_path)
+    assert code == 1 and "SG405" not in out
+    assert "src/pkg/core.py:3:21: SG201" in out and "`if is_feat_available():`" in out
+    (tmp_path / "src/pkg/core.py").write_text(files["src/pkg/core.py"].replace("if is_feat_available:", "if is_feat_available():"))
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", cwd=tmp_path)
+    assert code == 0, out

@@ -28,7 +28,7 @@ from .tool import (
     UnparsableFile,
     UnusedSuppression,
 )
-from .toggle import RootImportLoadsScope, ScopeWithoutToggle, ToggleWithoutSwitch, WrongToggleGuard
+from .toggle import RootImportLoadsScope, ScopeWithoutToggle, ToggleSpellingIsFunction, ToggleWithoutSwitch, WrongToggleGuard
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnparsableFile,
@@ -55,6 +55,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     RootImportLoadsScope,
     WrongToggleGuard,
     ToggleWithoutSwitch,
+    ToggleSpellingIsFunction,
 )
 # ALL_RULES are the tree rules `check` runs; change rules (SG5xx) judge a change and run only with
 # `check --diff`. CATALOGUE is every rule, for `scopeguard rule`, SARIF and selection by code.

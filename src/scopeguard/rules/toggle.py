@@ -269,3 +269,49 @@ class ToggleWithoutSwitch(Rule):
                 scope=scope.name,
                 severity=self.severity,
             )
+
+
+class ToggleSpellingIsFunction(Rule):
+    """
+    ## What it does
+    Reports a toggle spelling written as a plain name (`is_msc_enabled`) that the project defines
+    as a function (`def is_msc_enabled(): ...`). Such a toggle is a predicate: write the spelling
+    with parentheses (`is_msc_enabled()`), so that only a call reads it.
+
+    ## Why is this bad
+    `if is_msc_enabled:` tests the function object, which is always true: the import under it runs
+    whatever the toggle says. With a plain-name spelling that line reads like a guard, and an
+    advice to "guard it with `if is_msc_enabled:`" hides the very import it should stop.
+
+    ## Fix
+    Write the spelling as a call in the toggle's table (`on_when_true = ["is_msc_enabled()"]`);
+    scopeguard then counts only calls as guards and spells its advice `if is_msc_enabled():`.
+    """
+
+    code = "SG405"
+    name = "toggle-spelling-is-function"
+    summary = "a toggle spelling written as a plain name names a function of the project"
+    INVALID = (
+        Example("def USE_MSC():\n    return False\n", path="python/tvm/support.py", lines=(1,)),
+    )
+    VALID = (Example("USE_MSC = False\n_RUNTIME_ONLY = False\n", path="python/tvm/support.py"),)
+
+    def check(self, project: Project) -> Iterator[Violation]:
+        plain: dict[str, list[str]] = {}
+        for toggle in project.config.toggles:
+            for spelling in (*toggle.on_when_true, *toggle.on_when_false):
+                if not spelling.endswith(")") and spelling.replace(".", "").replace("_", "").isalnum():
+                    plain.setdefault(spelling.rpartition(".")[2], []).append(toggle.name)
+        if not plain:
+            return
+        for facts in project.graph.files.values():
+            for function in facts.functions:
+                names = plain.get(function.name)  # module-level functions only: a method is `Class.name`
+                if names:
+                    toggles = ", ".join(dict.fromkeys(names))
+                    yield self.violation(
+                        facts, function.line, 1,
+                        f"{function.name} is a function, and toggle {toggles} spells it as a plain name: "
+                        f"`if {function.name}:` tests the function object (always true), not the toggle; "
+                        f"write the spelling `{function.name}()` in [tool.scopeguard.toggles.{names[0]}]",
+                    )
