@@ -397,10 +397,12 @@ def _worker_main(conn, err, init) -> None:
     import faulthandler
 
     faulthandler.disable()  # a crash is reported as a finding, not as a dump on the terminal
-    _limit_resources(limits)
+    # Imported before the ceiling is set (the ceiling is what a parse may take beyond the worker's
+    # own size): a worker forked before its parent imported libcst imports it here.
     from ..facts import ToggleMatcher
 
     matcher = ToggleMatcher(toggles, registries)
+    _limit_resources(limits)
     while True:
         try:
             task = conn.recv()
