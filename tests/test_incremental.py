@@ -243,3 +243,14 @@ def test_a_damaged_or_foreign_reachability_result_is_not_used(tmp_path, capsys, 
     store._write("reach", stored)
     (cache_dir / "result").unlink()
     assert _check(capsys, project, "--cache-dir", str(cache_dir)) == expected
+
+
+@pytest.mark.parametrize("bad", [[[["lit", 1]]], [[["lit"]]], [["lit", "a"]], [[["lit", "a", "b"]]], "x", [None]])
+def test_the_generated_term_decoders_refuse_what_is_not_a_term(bad):
+    from scopeguard.base.model import Term
+    from scopeguard.collect.codec import Invalid, decoder
+
+    decode = decoder(tuple[Term, ...])
+    assert decode([[["lit", "a"], ["param", "x"]]]) == ((("lit", "a"), ("param", "x")),)
+    with pytest.raises(Invalid):
+        decode(bad)

@@ -118,6 +118,29 @@ def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
         return items
 
     empty = kind()
+    args = typing.get_args(item)
+    if typing.get_origin(item) is tuple and args and Ellipsis not in args and all(a in (str, int, bool) for a in args):
+        # A sequence of plain fixed tuples (a Term's (kind, text) pairs): no call per item.
+        check = _plain_tuple_decoder(args)
+        size = len(args)
+        tests = " or ".join(f"type(v[{i}]) is not {tp.__name__}" for i, tp in enumerate(args))
+        source = "\n".join([
+            "def decode(value):",
+            "    if type(value) is not list:",
+            "        raise Invalid('expected a list')",
+            "    if not value:",
+            "        return empty",
+            "    out = []",
+            "    for v in value:",
+            f"        if type(v) is not list or len(v) != {size} or {tests}:",
+            "            check(v)  # raises, saying what is wrong",
+            "        out.append(tuple(v))",
+            "    return kind(out)",
+        ])
+        env: dict[str, Any] = {"Invalid": Invalid, "empty": empty, "kind": kind, "check": check,
+                               "str": str, "int": int, "bool": bool, "list": list, "len": len, "tuple": tuple}
+        exec(source, env)  # noqa: S102 - our own source text, built from the annotation
+        return encode, env["decode"]
 
     def decode(value):
         if type(value) is not list:
@@ -132,6 +155,8 @@ def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
 def _fixed_tuple_codec(args: tuple) -> tuple[Encoder, Decoder]:
     codecs = [_codec(a) for a in args]
     size = len(codecs)
+    if all(a in (str, int, bool) for a in args):  # (kind, text) pairs of a Term, (line, column)...
+        return (lambda value: list(value)), _plain_tuple_decoder(args)
 
     def encode(value):
         return [enc(x) for (enc, _), x in zip(codecs, value, strict=True)]
@@ -158,20 +183,56 @@ def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
     def encode(obj):
         return [enc(getattr(obj, name)) for name, enc, _ in pairs]
 
-    def decode(value):
-        if type(value) is not list or len(value) != size:
-            raise Invalid(f"expected {cls.__name__} as a list of {size}")
-        for i, tp in plain:
-            if type(value[i]) is not tp:
-                raise Invalid(f"{cls.__name__}.{names[i]}: expected {tp.__name__}")
-        args = value.copy()
-        for i, dec in nested:
-            args[i] = dec(args[i])
-        return cls(*args)
+    decode = _generated_decoder(cls, names, plain, nested)
 
     if getattr(cls, "__scopeguard_interned__", False):
         return encode, _interned(decode)
     return encode, decode
+
+
+def _plain_tuple_decoder(args: tuple) -> Decoder:
+    """A fixed tuple of plain values (str, int, bool), checked and built without a call per item."""
+    size = len(args)
+    names = ", ".join(f"a{i}" for i in range(size))
+    checks = " or ".join(f"type(a{i}) is not {tp.__name__}" for i, tp in enumerate(args))
+    message = f"expected a list of {size} ({', '.join(tp.__name__ for tp in args)})"
+    source = "\n".join([
+        "def decode(value):",
+        f"    if type(value) is not list or len(value) != {size}:",
+        f"        raise Invalid({message!r})",
+        f"    {names}{',' if size == 1 else ''} = value",
+        f"    if {checks}:",
+        f"        raise Invalid({message!r})",
+        f"    return ({names}{',' if size == 1 else ''})",
+    ])
+    env: dict[str, Any] = {"Invalid": Invalid, "str": str, "int": int, "bool": bool, "list": list}
+    exec(source, env)  # noqa: S102 - our own source text, built from the annotation
+    return env["decode"]
+
+
+def _generated_decoder(cls: type, names: list[str], plain: list[tuple[int, type]],
+                       nested: list[tuple[int, Decoder]]) -> Decoder:
+    """The decoder of one dataclass as straight-line code (no loop over its fields per value: the
+    fact store holds some hundred thousand of them). Generated from the class's own field list,
+    never from stored data."""
+    size = len(names)
+    args = ", ".join(f"a{i}" for i in range(size))
+    env: dict[str, Any] = {"Invalid": Invalid, "cls": cls, "str": str, "int": int, "bool": bool, "list": list}
+    body = [
+        "def decode(value):",
+        f"    if type(value) is not list or len(value) != {size}:",
+        f"        raise Invalid({f'expected {cls.__name__} as a list of {size}'!r})",
+        f"    {args}{',' if size == 1 else ''} = value",
+    ]
+    for i, tp in plain:
+        body += [f"    if type(a{i}) is not {tp.__name__}:",
+                 f"        raise Invalid({f'{cls.__name__}.{names[i]}: expected {tp.__name__}'!r})"]
+    for i, dec in nested:
+        env[f"d{i}"] = dec
+        body.append(f"    a{i} = d{i}(a{i})")
+    body.append(f"    return cls({args})")
+    exec("\n".join(body), env)  # noqa: S102 - our own source text, built from field indexes
+    return env["decode"]
 
 
 def _interned(decode: Decoder) -> Decoder:
