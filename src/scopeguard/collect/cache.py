@@ -47,6 +47,9 @@ from typing import Union
 from .. import __version__
 from ..base.model import CMakeFacts, Config, FileFacts, PackagingFacts, ScanSettings, Violation
 from ..base.safeio import read_regular, write_file
+from .codec import REACH_INPUTS, REACH_ONLY, RECORD_KINDS, Record, _dumps, encode_record, reach_fields
+
+__all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-exported: the store's own vocabulary
 
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
@@ -449,75 +452,11 @@ def _stat_of(info: os.stat_result) -> Stat:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
-# A store entry is [kind, fields]: the facts of a Python file, or of a packaging or CMake file.
-_KINDS: dict[str, type] = {"py": FileFacts, "packaging": PackagingFacts, "cmake": CMakeFacts}
-_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+# A store entry holds the facts of a Python file, or of a packaging or CMake file (codec.Record).
+_KIND_OF = RECORD_KINDS
+_KINDS: dict[str, type] = {kind: cls for cls, kind in RECORD_KINDS.items()}
 
 Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
-
-
-# Fields of FileFacts that only reachability (analysis/reachability.py) reads: a record keeps them
-# apart, so a run that has reachability's stored result never decodes them.
-REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores")
-# Every field reachability reads (tests/test_incremental.py checks the module against this list):
-# a record's reach digest covers them, and the stored reachability result is keyed by those digests.
-REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY)
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored entry, undecoded: JSON of the facts without the REACH_ONLY fields (`core`, where
-    they are empty lists), JSON of those fields (`reach`, b"" for packaging and CMake facts), and a
-    digest of every REACH_INPUTS value (`reach_digest`, "" for packaging and CMake facts)."""
-
-    kind: str
-    core: bytes
-    reach: bytes
-    reach_digest: str
-
-
-def _field_indexes() -> tuple[tuple[int, ...], tuple[int, ...], tuple]:
-    import dataclasses
-    import typing
-
-    from .codec import _codec
-
-    names = [f.name for f in dataclasses.fields(FileFacts)]
-    hints = typing.get_type_hints(FileFacts)
-    only = tuple(names.index(n) for n in REACH_ONLY)
-    inputs = tuple(names.index(n) for n in REACH_INPUTS if n not in REACH_ONLY)
-    decoders = tuple((n, _codec(hints[n])[1]) for n in REACH_ONLY)
-    return only, inputs, decoders
-
-
-_FIELDS = None
-
-
-def _fields():
-    global _FIELDS
-    if _FIELDS is None:
-        _FIELDS = _field_indexes()
-    return _FIELDS
-
-
-def _dumps(value) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("ascii")
-
-
-def encode_record(item: Facts) -> Record:
-    """Facts as a store record (what a parse worker sends back along with the facts)."""
-    from .codec import encoder
-
-    kind = _KIND_OF[type(item)]
-    fields = encoder(type(item))(item)
-    if kind != "py":
-        return Record(kind, _dumps(fields), b"", "")
-    only, inputs, _ = _fields()
-    reach = _dumps([fields[i] for i in only])
-    for i in only:
-        fields[i] = []
-    digest = hashlib.sha256(_dumps([fields[i] for i in inputs]) + b"\n" + reach).hexdigest()
-    return Record(kind, _dumps(fields), reach, digest)
 
 
 def decode_record(key: str, record: Record, full: bool = True) -> Facts | None:
@@ -532,7 +471,7 @@ def decode_record(key: str, record: Record, full: bool = True) -> Facts | None:
             return None
         if full and record.kind == "py":
             reach = json.loads(record.reach)
-            only = _fields()[0]
+            only = reach_fields()[0]
             if type(reach) is not list or len(reach) != len(only):
                 return None
             for i, part in zip(only, reach):
@@ -556,7 +495,7 @@ def complete_record(record: Record, partial: FileFacts) -> FileFacts | None:
 
     try:
         reach = json.loads(record.reach)
-        decoders = _fields()[2]
+        decoders = reach_fields()[2]
         if type(reach) is not list or len(reach) != len(decoders):
             return None
         return dataclasses.replace(partial, **{name: dec(part) for (name, dec), part in zip(decoders, reach)})

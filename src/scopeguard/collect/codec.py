@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import json
 import types
 import typing
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+
+from ..base.model import CMakeFacts, FileFacts, PackagingFacts
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -252,3 +256,69 @@ def _interned(decode: Decoder) -> Decoder:
         return found
 
     return decode_once
+
+
+# -- store records ------------------------------------------------------------------------------
+# What the fact store (collect/cache.py) keeps per file, made here so that a parse worker
+# (collect/parsing.py) can encode the entry where the facts are made.
+
+# Fields of FileFacts that only reachability (analysis/reachability.py) reads: a record keeps them
+# apart, so a run that has reachability's stored result never decodes them.
+REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores")
+# Every field reachability reads (tests/test_incremental.py checks the module against this list):
+# a record's reach digest covers them, and the stored reachability result is keyed by those digests.
+REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY)
+
+
+RECORD_KINDS: dict[type, str] = {FileFacts: "py", PackagingFacts: "packaging", CMakeFacts: "cmake"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    """One stored entry, undecoded: JSON of the facts without the REACH_ONLY fields (`core`, where
+    they are empty lists), JSON of those fields (`reach`, b"" for packaging and CMake facts), and a
+    digest of every REACH_INPUTS value (`reach_digest`, "" for packaging and CMake facts)."""
+
+    kind: str
+    core: bytes
+    reach: bytes
+    reach_digest: str
+
+
+def _field_indexes() -> tuple[tuple[int, ...], tuple[int, ...], tuple]:
+    names = [f.name for f in dataclasses.fields(FileFacts)]
+    hints = typing.get_type_hints(FileFacts)
+    only = tuple(names.index(n) for n in REACH_ONLY)
+    inputs = tuple(names.index(n) for n in REACH_INPUTS if n not in REACH_ONLY)
+    decoders = tuple((n, _codec(hints[n])[1]) for n in REACH_ONLY)
+    return only, inputs, decoders
+
+
+_FIELDS = None
+
+
+def reach_fields():
+    """(indexes of REACH_ONLY among FileFacts' fields, indexes of the other REACH_INPUTS, decoders
+    of the REACH_ONLY fields by name)."""
+    global _FIELDS
+    if _FIELDS is None:
+        _FIELDS = _field_indexes()
+    return _FIELDS
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def encode_record(item) -> Record:
+    """Facts as a store record (what a parse worker sends back along with the facts)."""
+    kind = RECORD_KINDS[type(item)]
+    fields = encoder(type(item))(item)
+    if kind != "py":
+        return Record(kind, _dumps(fields), b"", "")
+    only, inputs, _ = reach_fields()
+    reach = _dumps([fields[i] for i in only])
+    for i in only:
+        fields[i] = []
+    digest = hashlib.sha256(_dumps([fields[i] for i in inputs]) + b"\n" + reach).hexdigest()
+    return Record(kind, _dumps(fields), reach, digest)

@@ -160,7 +160,7 @@ def _with_record(result: Result) -> tuple:
     digest, facts = result
     record = None
     if digest is not None and cacheable(facts):
-        from .cache import encode_record
+        from .codec import encode_record
 
         try:
             record = encode_record(facts)
