@@ -25,9 +25,16 @@ from pathlib import Path
 import pytest
 
 from scopeguard.run import pipeline
-from scopeguard.collect.cache import _MAGIC, Cache, default_cache_dir, user_cache_root
+from scopeguard.collect.cache import (
+    _MAGIC,
+    Cache,
+    _format_store,
+    decode_record,
+    default_cache_dir,
+    encode_record,
+    user_cache_root,
+)
 from scopeguard.cli import main
-from scopeguard.collect.codec import decoder, encoder
 from scopeguard.base.model import FileFacts
 from scopeguard.config import load_config
 from scopeguard.run.pipeline import analyse
@@ -81,27 +88,31 @@ def forged(cache_dir: Path, project: Path, key: bytes) -> dict[str, bytes]:
     config = load_config(project / "pyproject.toml")
     real = Cache(cache_dir, config)  # read with the user's key: what the current content hashes are
     store = next(n for n in cache_names(cache_dir) if n.startswith("facts-") and not n.endswith(".delta"))
-    facts = real._read(store)
+    records = real.load_records()
     result = real._read("result")
-    assert facts and result, "a warm cache to copy the keys from"
-    decode, encode = decoder(FileFacts), encoder(FileFacts)
-    # An entry is [kind, fields]; the Python files' facts are emptied, the others kept.
-    empty = {k: ["py", encode(dataclasses.replace(decode(v[1]), sites=(), unresolved=(), references=(), patches=()))]
-             if v[0] == "py" else v for k, v in facts.items()}
+    reach = real._read("reach")
+    assert records and result and reach, "a warm cache to copy the keys from"
+    # Store entries (cache.Record lines): the Python files' facts are emptied, the others kept.
+    empty = {}
+    for k, record in records.items():
+        item = decode_record(k, record)
+        if record.kind == "py":
+            item = dataclasses.replace(item, sites=(), unresolved=(), references=(), patches=(), calls=(), dynamic=())
+        empty[k] = encode_record(item)
     values = {
         "index": real._read("index"),
         "result": {**result, "violations": []},
-        store: empty,
-        store + ".delta": empty,
+        "reach": {**reach, "value": {"files": {}, "written": [], "origins": [], "aliases": []}},
     }
+    raw = {store: _format_store(empty), store + ".delta": _format_store(empty)}
 
     def signed(name: str, value) -> bytes:
-        payload = json.dumps(value).encode()
+        payload = raw[name] if name in raw else json.dumps(value).encode()
         mac = hmac.new(key, name.encode() + b"\0", hashlib.sha256)
         mac.update(payload)
         return _MAGIC + mac.hexdigest().encode() + b"\n" + payload
 
-    return {name: signed(name, value) for name, value in values.items()}
+    return {name: signed(name, value) for name, value in [*values.items(), *raw.items()]}
 
 
 def plant(folder: Path, files: dict[str, bytes]) -> None:
@@ -151,7 +162,7 @@ def test_hostile_files_written_over_a_warm_cache(env, capsys, kind, where, monke
     cache_dir = default_cache_dir(str(project)) if where == "default" else project / ".scopeguard_cache"
     assert findings(capsys, project, *args) == reference
     names = cache_names(cache_dir)
-    assert len(names) == 4
+    assert len(names) == 5  # index, result, reach, store and delta
     files = (forged(cache_dir, project, os.urandom(32)) if kind == "forged"
              else {name: pickles(marker)[kind] for name in names})
     plant(cache_dir, files)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..base.digraph import Digraph
 from ..base.model import FileFacts, ImportSite
 from ..base.paths import module_prefixes
-from .reachability import resolve, via
+from .reachability import Reach, resolve, via
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,9 @@ class ImportGraph:
     `origin_edges` the same imports from the module whose import (or call) runs them, at the call
     that starts the chain (the deletion follows those instead of the written ones)."""
 
-    def __init__(self, facts: Iterable[FileFacts]) -> None:
+    def __init__(self, facts: Iterable[FileFacts], resolver: Callable[[dict[str, FileFacts], frozenset[str]], Reach] = resolve) -> None:
+        """`resolver` is reachability's `resolve`, or what stands for it with the same result (the
+        pipeline's stored result, keyed by the digest of its inputs)."""
         self.files: dict[str, FileFacts] = {}
         for item in facts:
             self.files[item.node] = item
@@ -57,7 +59,7 @@ class ImportGraph:
             if not item.extra
             for prefix in module_prefixes(item.module)
         )
-        reach = resolve(self.files, self.modules)
+        reach = resolver(self.files, self.modules)
         self.files = reach.files
         self.origin_edges: list[Edge] = [Edge(r.importer, r.imported, r.site, self.files[r.importer])
                                          for r in reach.origins if r.importer != r.imported]

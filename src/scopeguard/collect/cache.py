@@ -47,6 +47,9 @@ from typing import Union
 from .. import __version__
 from ..base.model import CMakeFacts, Config, FileFacts, PackagingFacts, ScanSettings, Violation
 from ..base.safeio import read_regular, write_file
+from .codec import REACH_INPUTS, REACH_ONLY, RECORD_KINDS, Record, _dumps, encode_record, reach_fields
+
+__all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-exported: the store's own vocabulary
 
 # Bump when FileFacts, ImportSite or the scanner's meaning changes.
 # 2: FileFacts.references and .patches; find_spec probes; f-string/constant dynamic-import targets.
@@ -65,6 +68,9 @@ from ..base.safeio import read_regular, write_file
 #    import time, string tables, registrations, locals followed into dynamic imports,
 #    sys.meta_path/path_hooks installations).
 SCAN_SCHEMA = 12
+# Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
+# 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
+STORE_FORMAT = 1
 _MAGIC = b"scopeguard-cache 10\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
@@ -194,6 +200,7 @@ class Cache:
         self.scan_key = _digest(
             [
                 f"schema={SCAN_SCHEMA}",
+                f"store={STORE_FORMAT}",
                 f"scopeguard={__version__}",
                 f"python={sys.version_info[:2]}",
                 f"libcst={_libcst_version()}",
@@ -205,8 +212,8 @@ class Cache:
         self.usable = self._key is not None
         self._index: dict[str, tuple[Stat, str]] | None = None
         self._index_changed = False
-        self._base: dict[str, FileFacts] = {}  # entries of the facts store as loaded
-        self._delta: dict[str, FileFacts] = {}  # entries of the delta store as loaded
+        self._base: dict[str, Record] = {}  # entries of the facts store as loaded
+        self._delta: dict[str, Record] = {}  # entries of the delta store as loaded
 
     # -- content hashes, with the stat short-cut ----------------------------------------------
 
@@ -267,42 +274,70 @@ class Cache:
     # files writes only those to a small delta store beside it instead of rewriting the whole
     # store. Every entry is keyed by content, so any mix of store and delta, even from two runs
     # racing, holds only true facts: at worst an entry is missing and its file is parsed again.
+    #
+    # The store is read in part (STORE_FORMAT): one line per entry, its parts decoded only when
+    # asked for. A run whose reachability result is stored (see load_reach) never decodes the call
+    # facts, which are most of the store.
 
-    def load_facts(self) -> dict[str, FileFacts]:
-        base = _facts_dict(self._read(self._facts_name))
-        delta = _facts_dict(self._read(self._facts_name + ".delta"))
+    def load_records(self) -> dict[str, Record]:
+        """The stored entries, undecoded (decode_record turns one into facts)."""
+        base = _parse_store(self._read_bytes(self._facts_name))
+        delta = _parse_store(self._read_bytes(self._facts_name + ".delta"))
         self._base = base
         self._delta = delta
         return {**base, **delta}
 
-    def store_facts(self, kept: Iterable[str], parsed: Iterable[tuple[str, Facts]] = ()) -> dict[str, Facts]:
+    def load_facts(self) -> dict[str, Facts]:
+        """Every stored entry decoded (an entry of the wrong shape is left out)."""
+        facts = {}
+        for key, record in self.load_records().items():
+            item = decode_record(key, record)
+            if item is not None:
+                facts[key] = item
+        return facts
+
+    def store_facts(self, kept: Iterable[str], parsed: Iterable[tuple] = ()) -> dict[str, Record]:
         """Keep exactly this run's facts: the store never grows beyond the tree.
 
-        `kept`: keys returned by `load_facts` whose facts this run used. `parsed`: (digest, facts)
-        for each file parsed this run, where digest is the sha256 of the very bytes the parser
-        read; the key is made here from that digest and the facts' own place (path, module), so
-        facts can only ever be stored under the hash of what they describe. Returns the stored
-        entries, by key."""
+        `kept`: keys returned by `load_records` whose facts this run used. `parsed`: (digest, facts)
+        or (digest, facts, record) for each file parsed this run, where digest is the sha256 of the
+        very bytes the parser read and record the facts already encoded (by the worker); the key is
+        made here from that digest and the facts' own place (path, module), so facts can only ever
+        be stored under the hash of what they describe. Returns the stored entries, by key."""
         known = {**self._base, **self._delta}
-        facts: dict[str, FileFacts] = {key: known[key] for key in kept if key in known}
-        for digest, item in parsed:
+        records: dict[str, Record] = {key: known[key] for key in kept if key in known}
+        for entry in parsed:
+            digest, item = entry[0], entry[1]
+            record = entry[2] if len(entry) > 2 and entry[2] is not None else None
             if _is_sha256(digest):
-                facts[fact_key(digest, item)] = item
+                records[fact_key(digest, item)] = record if record is not None else encode_record(item)
         base_keys = self._base.keys()
-        added = {key: value for key, value in facts.items() if key not in base_keys}
-        unused = len(base_keys - facts.keys())
+        added = {key: value for key, value in records.items() if key not in base_keys}
+        unused = len(base_keys - records.keys())
         if base_keys and len(added) + unused <= max(16, len(base_keys) // 20):
             if added.keys() != self._delta.keys():
-                self._write(self._facts_name + ".delta", _encode_facts(added))
+                self._write_bytes(self._facts_name + ".delta", _format_store(added))
         else:
-            self._write(self._facts_name, _encode_facts(facts))
-            self._base = dict(facts)
+            self._write_bytes(self._facts_name, _format_store(records))
+            self._base = dict(records)
             self._delta = {}
             _remove_quietly(self.directory / (self._facts_name + ".delta"))
         self._save_index()
         for stale in self._stale_fact_stores():
             _remove_quietly(stale)
-        return facts
+        return records
+
+    # -- project-level results, stored with the digest of their inputs ------------------------
+
+    def load_reach(self, key: str):
+        """The stored reachability result (JSON) when it was computed from inputs of digest `key`."""
+        loaded = self._read("reach")
+        if not isinstance(loaded, dict) or loaded.get("key") != key:
+            return None
+        return loaded.get("value")
+
+    def store_reach(self, key: str, value) -> None:
+        self._write("reach", {"key": key, "value": value})
 
     def _save_index(self) -> None:
         if self._index_changed and self._index is not None:
@@ -363,6 +398,17 @@ class Cache:
     def _read(self, name: str):
         """The JSON value of a cache file, or None when it is missing, not a regular file, too large,
         not authenticated by this user's key, or not JSON."""
+        payload = self._read_bytes(name)
+        if payload is None:
+            return None
+        try:
+            return json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+
+    def _read_bytes(self, name: str) -> bytes | None:
+        """The payload of a cache file, or None when it is missing, not a regular file, too large or
+        not authenticated by this user's key."""
         if not self.usable:
             return None
         try:
@@ -375,10 +421,7 @@ class Cache:
         payload = data[head:]
         if not hmac.compare_digest(data[len(_MAGIC) : head - 1], self._mac(name, payload)):
             return None
-        try:
-            return json.loads(payload)
-        except (ValueError, RecursionError):
-            return None
+        return payload
 
     def _write(self, name: str, value) -> None:
         if not self.usable:
@@ -386,6 +429,11 @@ class Cache:
         try:
             payload = json.dumps(value, separators=(",", ":")).encode("ascii")
         except (TypeError, ValueError, RecursionError):
+            return
+        self._write_bytes(name, payload)
+
+    def _write_bytes(self, name: str, payload: bytes) -> None:
+        if not self.usable:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -404,39 +452,89 @@ def _stat_of(info: os.stat_result) -> Stat:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
-# A store entry is [kind, fields]: the facts of a Python file, or of a packaging or CMake file.
-_KINDS: dict[str, type] = {"py": FileFacts, "packaging": PackagingFacts, "cmake": CMakeFacts}
-_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+# A store entry holds the facts of a Python file, or of a packaging or CMake file (codec.Record).
+_KIND_OF = RECORD_KINDS
+_KINDS: dict[str, type] = {kind: cls for cls, kind in RECORD_KINDS.items()}
 
 Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
 
 
-def _encode_facts(facts: Mapping[str, Facts]) -> dict:
-    from .codec import encoder
-
-    return {key: [_KIND_OF[type(value)], encoder(type(value))(value)] for key, value in facts.items()}
-
-
-def _facts_dict(loaded) -> dict[str, Facts]:
-    """A loaded facts store, entry by entry: an entry of the wrong shape is dropped (its file is
-    parsed again), the others are used."""
-    if not isinstance(loaded, dict):
-        return {}
+def decode_record(key: str, record: Record, full: bool = True) -> Facts | None:
+    """The facts of one record, or None when it does not have the shape of facts or does not
+    describe the file its key names. Without `full`, a Python file's REACH_ONLY fields are left
+    empty (complete_record fills them in)."""
     from .codec import Invalid, decoder
 
-    facts = {}
-    for key, value in loaded.items():
-        if type(value) is not list or len(value) != 2 or value[0] not in _KINDS:
+    try:
+        value = json.loads(record.core)
+        if type(value) is not list:
+            return None
+        if full and record.kind == "py":
+            reach = json.loads(record.reach)
+            only = reach_fields()[0]
+            if type(reach) is not list or len(reach) != len(only):
+                return None
+            for i, part in zip(only, reach):
+                value[i] = part
+        item = decoder(_KINDS[record.kind])(value)
+    except (Invalid, TypeError, ValueError, IndexError, RecursionError):
+        return None
+    # The key names the file the facts are about: a swapped entry is not used.
+    digest = key.partition(":")[0]
+    if not (_is_sha256(digest) and fact_key(digest, item) == key):
+        return None
+    return item
+
+
+def complete_record(record: Record, partial: FileFacts) -> FileFacts | None:
+    """`partial` (decode_record without `full`) with its REACH_ONLY fields decoded from `record`;
+    None when they do not have their shape."""
+    import dataclasses
+
+    from .codec import Invalid
+
+    try:
+        reach = json.loads(record.reach)
+        decoders = reach_fields()[2]
+        if type(reach) is not list or len(reach) != len(decoders):
+            return None
+        return dataclasses.replace(partial, **{name: dec(part) for (name, dec), part in zip(decoders, reach)})
+    except (Invalid, TypeError, ValueError, RecursionError):
+        return None
+
+
+def _format_store(records: Mapping[str, Record]) -> bytes:
+    """One line per entry: the key (a JSON string), the kind, the reach digest, the core JSON and the
+    reach JSON, separated by tabs (JSON as written here holds no tab or newline)."""
+    lines = []
+    for key, r in records.items():
+        lines.append(b"\t".join((_dumps(key), r.kind.encode("ascii"), r.reach_digest.encode("ascii"), r.core, r.reach)))
+    return b"\n".join(lines)
+
+
+def _parse_store(payload: bytes | None) -> dict[str, Record]:
+    """A store's entries, line by line: a line of the wrong shape is dropped (its file is parsed
+    again). Nothing is decoded but the keys."""
+    if not payload:
+        return {}
+    records = {}
+    for line in payload.split(b"\n"):
+        parts = line.split(b"\t")
+        if len(parts) != 5:
             continue
+        raw_key, kind, digest, core, reach = parts
         try:
-            item = decoder(_KINDS[value[0]])(value[1])
-        except (Invalid, TypeError, ValueError, RecursionError):
+            key = json.loads(raw_key)
+            kind_text = kind.decode("ascii")
+            digest_text = digest.decode("ascii")
+        except (ValueError, UnicodeDecodeError):
             continue
-        # The key names the file the facts are about: a swapped entry is not used.
-        digest = key.partition(":")[0]
-        if _is_sha256(digest) and fact_key(digest, item) == key:
-            facts[key] = item
-    return facts
+        if type(key) is not str or kind_text not in _KINDS:
+            continue
+        if kind_text == "py" and not _is_sha256(digest_text):
+            continue
+        records[key] = Record(kind_text, core, reach, digest_text)
+    return records
 
 
 def _list(value) -> list:

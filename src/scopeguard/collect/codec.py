@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import json
 import types
 import typing
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+
+from ..base.model import CMakeFacts, FileFacts, PackagingFacts
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -118,6 +122,29 @@ def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
         return items
 
     empty = kind()
+    args = typing.get_args(item)
+    if typing.get_origin(item) is tuple and args and Ellipsis not in args and all(a in (str, int, bool) for a in args):
+        # A sequence of plain fixed tuples (a Term's (kind, text) pairs): no call per item.
+        check = _plain_tuple_decoder(args)
+        size = len(args)
+        tests = " or ".join(f"type(v[{i}]) is not {tp.__name__}" for i, tp in enumerate(args))
+        source = "\n".join([
+            "def decode(value):",
+            "    if type(value) is not list:",
+            "        raise Invalid('expected a list')",
+            "    if not value:",
+            "        return empty",
+            "    out = []",
+            "    for v in value:",
+            f"        if type(v) is not list or len(v) != {size} or {tests}:",
+            "            check(v)  # raises, saying what is wrong",
+            "        out.append(tuple(v))",
+            "    return kind(out)",
+        ])
+        env: dict[str, Any] = {"Invalid": Invalid, "empty": empty, "kind": kind, "check": check,
+                               "str": str, "int": int, "bool": bool, "list": list, "len": len, "tuple": tuple}
+        exec(source, env)  # noqa: S102 - our own source text, built from the annotation
+        return encode, env["decode"]
 
     def decode(value):
         if type(value) is not list:
@@ -132,6 +159,8 @@ def _sequence_codec(item: Any, kind: type) -> tuple[Encoder, Decoder]:
 def _fixed_tuple_codec(args: tuple) -> tuple[Encoder, Decoder]:
     codecs = [_codec(a) for a in args]
     size = len(codecs)
+    if all(a in (str, int, bool) for a in args):  # (kind, text) pairs of a Term, (line, column)...
+        return (lambda value: list(value)), _plain_tuple_decoder(args)
 
     def encode(value):
         return [enc(x) for (enc, _), x in zip(codecs, value, strict=True)]
@@ -158,20 +187,56 @@ def _dataclass_codec(cls: type) -> tuple[Encoder, Decoder]:
     def encode(obj):
         return [enc(getattr(obj, name)) for name, enc, _ in pairs]
 
-    def decode(value):
-        if type(value) is not list or len(value) != size:
-            raise Invalid(f"expected {cls.__name__} as a list of {size}")
-        for i, tp in plain:
-            if type(value[i]) is not tp:
-                raise Invalid(f"{cls.__name__}.{names[i]}: expected {tp.__name__}")
-        args = value.copy()
-        for i, dec in nested:
-            args[i] = dec(args[i])
-        return cls(*args)
+    decode = _generated_decoder(cls, names, plain, nested)
 
     if getattr(cls, "__scopeguard_interned__", False):
         return encode, _interned(decode)
     return encode, decode
+
+
+def _plain_tuple_decoder(args: tuple) -> Decoder:
+    """A fixed tuple of plain values (str, int, bool), checked and built without a call per item."""
+    size = len(args)
+    names = ", ".join(f"a{i}" for i in range(size))
+    checks = " or ".join(f"type(a{i}) is not {tp.__name__}" for i, tp in enumerate(args))
+    message = f"expected a list of {size} ({', '.join(tp.__name__ for tp in args)})"
+    source = "\n".join([
+        "def decode(value):",
+        f"    if type(value) is not list or len(value) != {size}:",
+        f"        raise Invalid({message!r})",
+        f"    {names}{',' if size == 1 else ''} = value",
+        f"    if {checks}:",
+        f"        raise Invalid({message!r})",
+        f"    return ({names}{',' if size == 1 else ''})",
+    ])
+    env: dict[str, Any] = {"Invalid": Invalid, "str": str, "int": int, "bool": bool, "list": list}
+    exec(source, env)  # noqa: S102 - our own source text, built from the annotation
+    return env["decode"]
+
+
+def _generated_decoder(cls: type, names: list[str], plain: list[tuple[int, type]],
+                       nested: list[tuple[int, Decoder]]) -> Decoder:
+    """The decoder of one dataclass as straight-line code (no loop over its fields per value: the
+    fact store holds some hundred thousand of them). Generated from the class's own field list,
+    never from stored data."""
+    size = len(names)
+    args = ", ".join(f"a{i}" for i in range(size))
+    env: dict[str, Any] = {"Invalid": Invalid, "cls": cls, "str": str, "int": int, "bool": bool, "list": list}
+    body = [
+        "def decode(value):",
+        f"    if type(value) is not list or len(value) != {size}:",
+        f"        raise Invalid({f'expected {cls.__name__} as a list of {size}'!r})",
+        f"    {args}{',' if size == 1 else ''} = value",
+    ]
+    for i, tp in plain:
+        body += [f"    if type(a{i}) is not {tp.__name__}:",
+                 f"        raise Invalid({f'{cls.__name__}.{names[i]}: expected {tp.__name__}'!r})"]
+    for i, dec in nested:
+        env[f"d{i}"] = dec
+        body.append(f"    a{i} = d{i}(a{i})")
+    body.append(f"    return cls({args})")
+    exec("\n".join(body), env)  # noqa: S102 - our own source text, built from field indexes
+    return env["decode"]
 
 
 def _interned(decode: Decoder) -> Decoder:
@@ -191,3 +256,69 @@ def _interned(decode: Decoder) -> Decoder:
         return found
 
     return decode_once
+
+
+# -- store records ------------------------------------------------------------------------------
+# What the fact store (collect/cache.py) keeps per file, made here so that a parse worker
+# (collect/parsing.py) can encode the entry where the facts are made.
+
+# Fields of FileFacts that only reachability (analysis/reachability.py) reads: a record keeps them
+# apart, so a run that has reachability's stored result never decodes them.
+REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores")
+# Every field reachability reads (tests/test_incremental.py checks the module against this list):
+# a record's reach digest covers them, and the stored reachability result is keyed by those digests.
+REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY)
+
+
+RECORD_KINDS: dict[type, str] = {FileFacts: "py", PackagingFacts: "packaging", CMakeFacts: "cmake"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    """One stored entry, undecoded: JSON of the facts without the REACH_ONLY fields (`core`, where
+    they are empty lists), JSON of those fields (`reach`, b"" for packaging and CMake facts), and a
+    digest of every REACH_INPUTS value (`reach_digest`, "" for packaging and CMake facts)."""
+
+    kind: str
+    core: bytes
+    reach: bytes
+    reach_digest: str
+
+
+def _field_indexes() -> tuple[tuple[int, ...], tuple[int, ...], tuple]:
+    names = [f.name for f in dataclasses.fields(FileFacts)]
+    hints = typing.get_type_hints(FileFacts)
+    only = tuple(names.index(n) for n in REACH_ONLY)
+    inputs = tuple(names.index(n) for n in REACH_INPUTS if n not in REACH_ONLY)
+    decoders = tuple((n, _codec(hints[n])[1]) for n in REACH_ONLY)
+    return only, inputs, decoders
+
+
+_FIELDS = None
+
+
+def reach_fields():
+    """(indexes of REACH_ONLY among FileFacts' fields, indexes of the other REACH_INPUTS, decoders
+    of the REACH_ONLY fields by name)."""
+    global _FIELDS
+    if _FIELDS is None:
+        _FIELDS = _field_indexes()
+    return _FIELDS
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def encode_record(item) -> Record:
+    """Facts as a store record (what a parse worker sends back along with the facts)."""
+    kind = RECORD_KINDS[type(item)]
+    fields = encoder(type(item))(item)
+    if kind != "py":
+        return Record(kind, _dumps(fields), b"", "")
+    only, inputs, _ = reach_fields()
+    reach = _dumps([fields[i] for i in only])
+    for i in only:
+        fields[i] = []
+    digest = hashlib.sha256(_dumps([fields[i] for i in inputs]) + b"\n" + reach).hexdigest()
+    return Record(kind, _dumps(fields), reach, digest)

@@ -80,20 +80,65 @@ def scan_files(
     with the file's bytes and `path`, `module`, `is_package`, `extra`, `matcher` keywords): it runs
     in the same contained workers, within the same limits, and its result takes the place of the
     facts; a file it could not finish still gives FileFacts with the error (`init`'s toggle search)."""
+    scan = start_scan(toggles, files, jobs, progress, registries, limits, scanner=scanner)
+    return [(digest, facts) for digest, facts, _ in scan.wait()]
+
+
+# Up to this many files, the parent does not import libcst before forking: the workers import it
+# themselves, while the parent reads the fact store (a one-file run pays for the import on another
+# core). Beyond, they inherit it from the parent (one import, pages shared).
+_LAZY_IMPORT_FILES = 8
+
+
+class Scan:
+    """Files being parsed by workers, started by start_scan: the caller does other work meanwhile,
+    then wait() gives (digest, facts, record) for each file in the caller's order. `record` is the
+    store entry the worker encoded (collect.cache.Record), None where the facts are not cacheable."""
+
+    def __init__(self, pool: "_Pool | None", tasks: list) -> None:
+        self._pool = pool
+        self._tasks = tasks
+
+    def wait(self) -> list[tuple]:
+        if self._pool is None:
+            return []
+        try:
+            return self._pool.finish()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the workers (what wait() does once it has the results)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def start_scan(
+    toggles: Sequence[Toggle],
+    files: Sequence[ModuleFile],
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    registries: Registries | None = None,
+    limits: ParseLimits | None = None,
+    scanner: Callable[..., object] | None = None,
+) -> Scan:
+    """Start parsing `files` in workers and return at once; Scan.wait() collects the results."""
     if not files:
-        return []
+        return Scan(None, [])
     limits = limits or ParseLimits()
     tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
     jobs = max(1, min(jobs or os.cpu_count() or 1, (len(tasks) + 3) // 4))
-    # Imported here, before the workers are forked, so that none of them imports libcst again.
-    from ..facts import ToggleMatcher
-
-    matcher = ToggleMatcher(tuple(toggles), registries)
-    pool = _Pool(jobs, (tuple(toggles), registries, limits, scanner), matcher)
+    if len(tasks) > _LAZY_IMPORT_FILES:
+        # Imported here, before the workers are forked, so that none of them imports libcst again.
+        from .. import facts as _facts  # noqa: F401
+    pool = _Pool(jobs, (tuple(toggles), registries, limits, scanner))
     try:
-        return pool.run(tasks, progress)
-    finally:
+        pool.start(tasks, progress)
+    except BaseException:
         pool.close()
+        raise
+    return Scan(pool, tasks)
 
 
 class ResidentScanner:
@@ -103,17 +148,33 @@ class ResidentScanner:
 
     def __init__(self, toggles: Sequence[Toggle], registries: Registries | None = None,
                  limits: ParseLimits | None = None, jobs: int = 1) -> None:
-        from ..facts import ToggleMatcher
+        from .. import facts as _facts  # noqa: F401  (the workers inherit libcst)
 
         init = (tuple(toggles), registries, limits or ParseLimits(), None)
-        self._pool = _Pool(max(1, jobs), init, ToggleMatcher(tuple(toggles), registries))
+        self._pool = _Pool(max(1, jobs), init)
 
     def scan(self, files: Sequence[ModuleFile]) -> list[Result]:
         """(digest, facts) for each file, in the order of `files`."""
-        return self._pool.run([(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files], None)
+        return [(digest, facts) for digest, facts, _ in
+                self._pool.run([(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files], None)]
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _with_record(result: Result) -> tuple:
+    """(digest, facts, record): the store entry encoded where the facts are made (in the worker,
+    in parallel), so the parent neither encodes them nor sends them through the codec again."""
+    digest, facts = result
+    record = None
+    if digest is not None and isinstance(facts, FileFacts) and cacheable(facts):
+        from .codec import encode_record
+
+        try:
+            record = encode_record(facts)
+        except (TypeError, ValueError, RecursionError):
+            record = None
+    return digest, facts, record
 
 
 # -- one file, as a worker runs it ---------------------------------------------------------------
@@ -362,10 +423,12 @@ def _worker_main(conn, err, init) -> None:
     import faulthandler
 
     faulthandler.disable()  # a crash is reported as a finding, not as a dump on the terminal
-    _limit_resources(limits)
+    # Imported before the ceiling is set (the ceiling is what a parse may take beyond the worker's
+    # own size): a worker forked before its parent imported libcst imports it here.
     from ..facts import ToggleMatcher
 
     matcher = ToggleMatcher(toggles, registries)
+    _limit_resources(limits)
     while True:
         try:
             task = conn.recv()
@@ -374,7 +437,7 @@ def _worker_main(conn, err, init) -> None:
         if task is None:
             return
         index, item = task
-        result = scan_task(item, matcher, limits, scanner)
+        result = _with_record(scan_task(item, matcher, limits, scanner))
         try:
             conn.send((index, result))
         except (OSError, ValueError):
@@ -464,13 +527,12 @@ _LARGE_FILE = 192 * 1024
 class _Pool:
     """Up to `size` workers, one task each at a time, replaced when they die or run out of time."""
 
-    def __init__(self, size: int, init, matcher) -> None:
+    def __init__(self, size: int, init) -> None:
         import multiprocessing
 
         self.size = size
         self.init = init
         self.limits: ParseLimits = init[2]
-        self.matcher = matcher
         self.workers: list[_Worker] = []
         methods = multiprocessing.get_all_start_methods()
         # fork: the worker starts with libcst already imported. spawn: where fork is missing.
@@ -488,54 +550,73 @@ class _Pool:
             return worker
         return None
 
-    def run(self, tasks: Sequence[Task], progress) -> list[Result]:
-        from multiprocessing.connection import wait
+    def run(self, tasks: Sequence[Task], progress) -> list[tuple]:
+        self.start(tasks, progress)
+        return self.finish()
 
-        out: list[Result | None] = [None] * len(tasks)
+    def start(self, tasks: Sequence[Task], progress) -> None:
+        """Hand the first tasks to workers and return (finish() does the rest)."""
+        self._tasks = tasks
+        self._out: list[tuple | None] = [None] * len(tasks)
+        self._progress = progress
         # Largest files first: a 1 MB file parsed last would leave the other workers idle while it
         # runs (torch has several). Results go back to the caller's order.
-        sizes = [_size(task[0]) for task in tasks]
-        queue = deque(sorted(range(len(tasks)), key=sizes.__getitem__, reverse=True))
-        done = 0
+        self._sizes = [_size(task[0]) for task in tasks]
+        self._queue = deque(sorted(range(len(tasks)), key=self._sizes.__getitem__, reverse=True))
+        self._done = 0
+        self._dispatch()
+
+    def _finish_one(self, index: int, result) -> None:
+        self._out[index] = result if len(result) == 3 else _with_record(result)
+        self._done += 1
+        if self._progress:
+            self._progress(self._done, len(self._tasks))
+
+    def _dispatch(self) -> None:
+        queue, sizes, tasks = self._queue, self._sizes, self._tasks
 
         def large_in_flight() -> bool:
             return any(w.task is not None and sizes[w.task] >= _LARGE_FILE for w in self.workers)
 
-        def finish(index: int, result: Result) -> None:
-            nonlocal done
-            out[index] = result
-            done += 1
-            if progress:
-                progress(done, len(tasks))
+        while queue:
+            worker = next((w for w in self.workers if w.task is None), None)
+            if worker is None and len(self.workers) < self.size:
+                worker = self._start()
+            if worker is None:
+                break
+            if sizes[queue[0]] >= _LARGE_FILE and large_in_flight():
+                # One large file at a time: its tree is what peak memory is made of. The other
+                # workers take the smallest files meanwhile.
+                if sizes[queue[-1]] >= _LARGE_FILE:
+                    break  # only large files left: wait for the one in flight
+                index = queue.pop()
+            else:
+                index = queue.popleft()
+            try:
+                worker.conn.send((index, tasks[index]))
+            except (OSError, ValueError):  # died while idle: replace it and try again
+                queue.appendleft(index)
+                self._remove(worker)
+                continue
+            worker.task, worker.deadline = index, time.monotonic() + self.limits.timeout
 
+    def finish(self) -> list[tuple]:
+        """Run the tasks start() was given to the end: (digest, facts, record) for each, in order."""
+        from multiprocessing.connection import wait
+
+        queue, tasks, finish = self._queue, self._tasks, self._finish_one
         while queue or any(w.task is not None for w in self.workers):
-            while queue:
-                worker = next((w for w in self.workers if w.task is None), None)
-                if worker is None and len(self.workers) < self.size:
-                    worker = self._start()
-                if worker is None:
-                    break
-                if sizes[queue[0]] >= _LARGE_FILE and large_in_flight():
-                    # One large file at a time: its tree is what peak memory is made of. The other
-                    # workers take the smallest files meanwhile.
-                    if sizes[queue[-1]] >= _LARGE_FILE:
-                        break  # only large files left: wait for the one in flight
-                    index = queue.pop()
-                else:
-                    index = queue.popleft()
-                try:
-                    worker.conn.send((index, tasks[index]))
-                except (OSError, ValueError):  # died while idle: replace it and try again
-                    queue.appendleft(index)
-                    self._remove(worker)
-                    continue
-                worker.task, worker.deadline = index, time.monotonic() + self.limits.timeout
+            self._dispatch()
             busy = [w for w in self.workers if w.task is not None]
             if not busy:  # no worker process can be started at all: parse here, without limits
                 print("scopeguard: parsing in this process, without time or memory limits", file=sys.stderr)
+                from ..facts import ToggleMatcher
+
+                toggles, registries, _limits, scanner = self.init
+                matcher = ToggleMatcher(toggles, registries)
                 while queue:
                     index = queue.popleft()
-                    finish(index, scan_task(tasks[index], self.matcher, self.limits, self.init[3]))
+                    finish(index, scan_task(tasks[index], matcher, self.limits, scanner))
                 break
             timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             watched = [w.conn for w in busy] + [w.process.sentinel for w in busy]
@@ -551,6 +632,7 @@ class _Pool:
                     origin = limit_origin(self.limits.timeout_from, "--parse-timeout", "SCOPEGUARD_PARSE_TIMEOUT")
                     reason = f"{_TIMEOUT} {self.limits.timeout:g} s ({origin}); split the file or exclude it"
                     finish(index, _failed(tasks[index], reason))
+        out, self._out = self._out, []
         return out  # type: ignore[return-value]
 
     def _collect(self, worker: _Worker, tasks: Sequence[Task], finish) -> None:

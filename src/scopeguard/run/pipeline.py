@@ -20,7 +20,18 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..collect import buildopts, packaging
-from ..collect.cache import Cache, CachedResult, build_key, content_key, fact_key, result_key
+from ..collect.cache import (
+    Cache,
+    CachedResult,
+    Record,
+    build_key,
+    complete_record,
+    content_key,
+    decode_record,
+    encode_record,
+    fact_key,
+    result_key,
+)
 from ..base.safeio import read_regular
 from ..config import validate_modules
 from ..collect.discover import ModuleFile, discover, module_names
@@ -33,7 +44,7 @@ from ..base.model import (
     ScanSettings,
     Violation,
 )
-from ..collect.parsing import cacheable, scan_files
+from ..collect.parsing import cacheable, scan_files, start_scan
 
 # A packaging or CMake file larger than this is not read (it is not one a person wrote).
 _MAX_BUILD_FILE = 16 * 1024 * 1024
@@ -94,8 +105,8 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed, used = _facts(config, inputs, cache, jobs, progress)
-    violations = check_facts(config, facts, select, ignore)
+    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress, full=False)
+    violations = check_facts(config, facts, select, ignore, resolver=resolver)
     unparsed = facts.unparsed
     analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
     if cache is not None and key is not None and all(used):
@@ -114,7 +125,7 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> Facts:
     """Facts of every file of the project (from the cache where possible)."""
-    return _facts(config, _discover(config, cache), cache, jobs, progress)[0]
+    return _facts(config, _discover(config, cache), cache, jobs, progress, full=True)[0]
 
 
 def collect_facts(
@@ -152,19 +163,21 @@ def _content_keys(files: Sequence[ModuleFile], cache: Cache | None) -> list[str 
     return keys
 
 
-def check_facts(config: Config, facts: Facts, select=(), ignore=()) -> list[Violation]:
+def check_facts(config: Config, facts: Facts, select=(), ignore=(), *, resolver=None) -> list[Violation]:
     """Facts -> graph -> rules."""
-    return violations(context(config, facts), select, ignore)
+    return violations(context(config, facts, resolver), select, ignore)
 
 
-def context(config: Config, facts: Facts):
-    """The analysis context rules see (a Project): the config, the import graph, the build facts."""
+def context(config: Config, facts: Facts, resolver=None):
+    """The analysis context rules see (a Project): the config, the import graph, the build facts.
+    `resolver` stands for reachability's `resolve` (analyse passes one that reuses a stored result)."""
     from .. import rules
     from ..analysis.declarations import apply
     from ..analysis.graph import ImportGraph
 
     files, stale = apply(config, facts.files)
-    return rules.Project(config, ImportGraph(files), facts.build, stale)
+    graph = ImportGraph(files) if resolver is None else ImportGraph(files, resolver)
+    return rules.Project(config, graph, facts.build, stale)
 
 
 def violations(project, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Violation]:
@@ -187,32 +200,63 @@ def change_violations(change, select: Sequence[str] = (), ignore: Sequence[str] 
     ]
 
 
-def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> tuple[Facts, int, list[str | None]]:
+def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress, full: bool = True):
     """Facts for every file: from the cache where the content is known, parsed otherwise; the
-    number parsed; and the content key of what each input's facts describe (Python files, then
-    packaging/CMake files; None where unknown). Parsed facts are stored under the digest of the
-    bytes the parser read, never under the key looked up (a file may change in between)."""
+    number parsed; the content key of what each input's facts describe (Python files, then
+    packaging/CMake files; None where unknown); and the resolver that stands for reachability.
+    Parsed facts are stored under the digest of the bytes the parser read, never under the key
+    looked up (a file may change in between).
+
+    Without `full`, stored facts are decoded without their REACH_ONLY fields (the call facts, most
+    of the store): only the resolver needs them, and it decodes them only when reachability's
+    stored result does not fit. The files to parse are handed to the workers first, so that they
+    parse (and import libcst) while this process reads the store."""
     settings = ScanSettings.of(config)
-    stored = cache.load_facts() if cache is not None else {}
+    records = cache.load_records() if cache is not None else {}
     files, keys = inputs.files, inputs.keys
-    results: list[FileFacts | None] = [_stored(stored, k, FileFacts) for k in keys]
+    found = [_record(records, k, "py") for k in keys]
+    misses = [i for i, r in enumerate(found) if r is None]
+    scan = start_scan(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
+    results: list[FileFacts | None] = [None] * len(files)
+    digests: list[str | None] = [None] * len(files)  # of each file's reachability inputs
+    partial: dict[int, Record] = {}  # id(facts) -> record, for facts decoded without REACH_ONLY
+    late: list[int] = []  # stored entries that do not decode: parsed after all
+    try:
+        for i, record in enumerate(found):
+            if record is None:
+                continue
+            item = decode_record(keys[i], record, full)  # type: ignore[arg-type]
+            if type(item) is not FileFacts:
+                late.append(i)
+                continue
+            results[i] = item
+            digests[i] = record.reach_digest
+            if not full:
+                partial[id(item)] = record
+        scanned = scan.wait()
+    finally:
+        scan.close()
+    if late:
+        scanned += start_scan(settings.toggles, [files[i] for i in late], jobs, None, settings.registries,
+                              config.limits).wait()
     used: list[str | None] = [k if r is not None else None for k, r in zip(keys, results, strict=True)]
     kept = [k for k in used if k]
-    misses = [i for i, r in enumerate(results) if r is None]
-    parsed: list[tuple[str, object]] = []
-    scanned = scan_files(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
-    for i, (digest, item) in zip(misses, scanned, strict=True):
+    parsed: list[tuple] = []
+    for i, (digest, item, record) in zip([*misses, *late], scanned, strict=True):
         results[i] = item
+        record = record or encode_record(item)
+        digests[i] = record.reach_digest
         if digest is not None and cacheable(item):
-            parsed.append((digest, item))
+            parsed.append((digest, item, record))
             used[i] = fact_key(digest, item)
 
     packaging_facts: list[PackagingFacts] = []
     cmake_facts: list[CMakeFacts] = []
     for (path, kind), key in zip(inputs.build, inputs.build_keys, strict=True):
-        fact = _stored(stored, key, PackagingFacts if kind == PACKAGING else CMakeFacts)
-        if fact is not None:
-            kept.append(key)
+        record = _record(records, key, kind)
+        fact = decode_record(key, record) if record is not None else None  # type: ignore[arg-type]
+        if type(fact) is (PackagingFacts if kind == PACKAGING else CMakeFacts):
+            kept.append(key)  # type: ignore[arg-type]
             used.append(key)
         else:
             data = _read(os.path.join(config.root, path))
@@ -227,14 +271,168 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
 
     if cache is not None:
         cache.store_facts(kept, parsed)
-    facts = Facts(tuple(r for r in results if r is not None), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
-    return facts, len(misses), used
+    python = [r for r in results if r is not None]
+    facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
+    by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
+    resolver = _StoredReach(cache, by_node, partial)
+    return facts, len(misses) + len(late), used, resolver
 
 
-def _stored(stored: dict, key: str | None, kind: type):
-    """The stored facts under `key` when they are of the expected type (None otherwise)."""
-    fact = stored.get(key) if key else None
-    return fact if type(fact) is kind else None
+def _record(records: dict[str, Record], key: str | None, kind: str) -> Record | None:
+    """The stored entry under `key` when it holds facts of the expected kind (None otherwise)."""
+    record = records.get(key) if key else None
+    return record if record is not None and record.kind == kind else None
+
+
+class _StoredReach:
+    """Reachability (analysis.reachability.resolve) with its result stored in the cache, keyed by
+    the digests of every file's reachability inputs (cache.REACH_INPUTS): a run whose inputs are
+    those of the stored result reuses it, and decodes no call facts. Any other run completes the
+    facts (their REACH_ONLY fields), resolves, and stores the new result. Identical to resolve:
+    the stored value is exactly what resolve returned for the same inputs."""
+
+    def __init__(self, cache: Cache | None, digests: dict[str, str | None], partial: dict[int, Record]) -> None:
+        self.cache = cache
+        self.digests = digests
+        self.partial = partial
+
+    def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
+        from ..analysis.reachability import resolve
+
+        key = self._key(files)
+        if key is not None and self.cache is not None:
+            stored = self.cache.load_reach(key)
+            if stored is not None:
+                reach = _decode_reach(stored, files)
+                if reach is not None:
+                    return reach
+        full = self._complete(files)
+        reach = resolve(full, modules)
+        if key is not None and self.cache is not None:
+            encoded = _encode_reach(reach, full)
+            if encoded is not None:
+                self.cache.store_reach(key, encoded)
+        return reach
+
+    def _key(self, files: dict[str, FileFacts]) -> str | None:
+        parts = []
+        for node, item in files.items():
+            digest = self.digests.get(node)
+            if digest is None:
+                return None
+            parts.append(f"{node}\0{digest}")
+        parts.sort()
+        scan_key = self.cache.scan_key if self.cache is not None else ""
+        return hashlib.sha256("\n".join(["reach", scan_key, *parts]).encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _complete(self, files: dict[str, FileFacts]) -> dict[str, FileFacts]:
+        out = {}
+        for node, item in files.items():
+            record = self.partial.get(id(item))
+            if record is not None:
+                done = complete_record(record, item)
+                if done is None:  # cannot happen for an authenticated store written by this version
+                    raise RuntimeError(f"the fact store's entry for {item.path} is damaged; run with --no-cache")
+                item = done
+            out[node] = item
+        return out
+
+
+_REACH_FIELDS = ("files", "written", "origins", "aliases")
+_EDGE_FIELDS = ("importer", "imported", "site", "written_in", "written_at", "unless")
+
+
+def _reach_shapes_known() -> bool:
+    """Whether Reach, ReachEdge and ReachedSite still have the fields _encode_reach writes (a new
+    field would be lost in the stored result: then nothing is stored)."""
+    import dataclasses
+
+    from ..analysis.reachability import Reach, ReachedSite, ReachEdge
+    from ..base.model import ImportSite
+
+    return (tuple(f.name for f in dataclasses.fields(Reach)) == _REACH_FIELDS
+            and tuple(f.name for f in dataclasses.fields(ReachEdge)) == _EDGE_FIELDS
+            and [f.name for f in dataclasses.fields(ReachedSite)] == [f.name for f in dataclasses.fields(ImportSite)] + ["via"])
+
+
+def _encode_reach(reach, files: dict[str, FileFacts]):
+    """The JSON value of a Reach, or None when it holds what the encoding does not keep."""
+    import dataclasses
+
+    from ..analysis.reachability import ReachedSite
+    from ..base.model import ImportSite, UnresolvedImport
+    from ..collect.codec import encoder
+
+    if not _reach_shapes_known() or reach.files.keys() != files.keys():
+        return None
+    unresolved = encoder(tuple[UnresolvedImport, ...])
+    site = encoder(ImportSite)
+    changed = {}
+    for node, item in reach.files.items():
+        before = files[node]
+        if item is before:
+            continue
+        if type(item) is not FileFacts or dataclasses.replace(before, unresolved=item.unresolved) != item:
+            return None  # more than `unresolved` changed: not what this encoding keeps
+        changed[node] = unresolved(item.unresolved)
+
+    def edges(found) -> list | None:
+        out = []
+        for edge in found:
+            kind = type(edge.site)
+            if kind is not ReachedSite and kind is not ImportSite:
+                return None
+            via = list(edge.site.via) if kind is ReachedSite else None
+            out.append([edge.importer, edge.imported, site(edge.site), via, edge.written_in, edge.written_at,
+                        list(edge.unless)])
+        return out
+
+    parts = [edges(reach.written), edges(reach.origins), edges(reach.aliases)]
+    if any(part is None for part in parts):
+        return None
+    return {"files": changed, "written": parts[0], "origins": parts[1], "aliases": parts[2]}
+
+
+def _decode_reach(value, files: dict[str, FileFacts]):
+    """A Reach from its stored value over `files` (the facts it was computed from, possibly without
+    their REACH_ONLY fields), or None when the value does not have its shape."""
+    import dataclasses
+
+    from ..analysis.reachability import Reach, ReachedSite, ReachEdge
+    from ..base.model import ImportSite, UnresolvedImport
+    from ..collect.codec import Invalid, decoder
+
+    if not _reach_shapes_known():
+        return None
+    unresolved = decoder(tuple[UnresolvedImport, ...])
+    site = decoder(ImportSite)
+    names = [f.name for f in dataclasses.fields(ImportSite)]
+
+    def edges(found) -> list:
+        out = []
+        for importer, imported, encoded, via, written_in, written_at, unless in found:
+            item = site(encoded)
+            if via is not None:
+                if type(via) is not list or not all(type(v) is str for v in via):
+                    raise Invalid("via")
+                item = ReachedSite(*[getattr(item, n) for n in names], via=tuple(via))
+            if not all(type(v) is str for v in (importer, imported, written_in, written_at)) or type(unless) is not list \
+                    or not all(type(v) is str for v in unless):
+                raise Invalid("edge")
+            out.append(ReachEdge(importer, imported, item, written_in, written_at, tuple(unless)))
+        return out
+
+    try:
+        if type(value) is not dict or type(value.get("files")) is not dict:
+            return None
+        out = dict(files)
+        for node, encoded in value["files"].items():
+            if node not in files:
+                return None
+            out[node] = dataclasses.replace(files[node], unresolved=unresolved(encoded))
+        return Reach(out, edges(value["written"]), edges(value["origins"]), edges(value["aliases"]))
+    except (Invalid, TypeError, ValueError, KeyError, RecursionError):
+        return None
 
 
 def _read(path: str) -> bytes | None:

@@ -1,0 +1,256 @@
+"""The incremental path (issue 28, point 1): a run that reuses stored facts and reachability's stored
+result gives exactly what a run without any cache gives, after any sequence of edits.
+
+Random edit sequences (seeded) on fixture copies: add or remove an import of a scope, a guarded
+import, a function that imports through a call (in the same file or another), a registry or table
+entry with its lookup, a comment, a syntax error; after every edit `check --format json` with the
+cache must print what `check --no-cache` prints. SCOPEGUARD_INCREMENTAL_SEQUENCES=200 runs the long
+version (bench/incremental_equivalence.sh).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scopeguard.base.model import FileFacts
+from scopeguard.cli import main
+from scopeguard.collect import cache as cache_module
+from scopeguard.config import load_config
+
+from .conftest import FIXTURES
+
+SEQUENCES = int(os.environ.get("SCOPEGUARD_INCREMENTAL_SEQUENCES", "20"))
+EDITS = int(os.environ.get("SCOPEGUARD_INCREMENTAL_EDITS", "5"))
+PROJECTS = ["tvm_like", "reach_lazy", "reach_backends", "reach_wrappers", "reach_dialects"]
+
+
+def _check(capsys, project: Path, *args: str) -> tuple[int, str]:
+    code = main(["check", str(project), "--format", "json", "--jobs", "1", *args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return code, out
+
+
+class _Editor:
+    """Edits on a project copy, each a valid change of its source (except the deliberate syntax
+    error), remembered so that later edits can take them out again."""
+
+    def __init__(self, project: Path, rng: random.Random) -> None:
+        self.project = project
+        self.rng = rng
+        config = load_config(project / "pyproject.toml")
+        self.scopes = [scope.name for scope in config.scopes]
+        self.spellings = [s for t in config.toggles for s in (*t.on_when_true, *t.on_when_false)] or ["FLAG"]
+        roots = [project / r for r in config.source_roots]
+        self.files = sorted(p for root in roots for p in root.rglob("*.py"))
+        self.modules = {p: self._module(p, roots) for p in self.files}
+        self.added: list[tuple[Path, str]] = []
+        self.count = 0
+
+    @staticmethod
+    def _module(path: Path, roots: list[Path]) -> str:
+        for root in roots:
+            if root in path.parents:
+                parts = list(path.relative_to(root).with_suffix("").parts)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts)
+        raise AssertionError(path)
+
+    def _points(self, text: str) -> list[int]:
+        """0-based line indexes before which a top-level statement may be inserted."""
+        lines = text.splitlines(keepends=True)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return [len(lines)]
+        first = 0
+        points = []
+        for node in tree.body:
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                first = node.end_lineno or node.lineno
+                continue
+            points.append(start)
+        points.append(len(lines))
+        return [p for p in points if p >= first] or [len(lines)]
+
+    def _insert(self, path: Path, snippet: str) -> None:
+        text = path.read_text()
+        if text and not text.endswith("\n"):
+            text += "\n"
+        lines = text.splitlines(keepends=True)
+        at = self.rng.choice(self._points(text))
+        path.write_text("".join(lines[:at]) + snippet + "".join(lines[at:]))
+        self.added.append((path, snippet))
+
+    def edit(self) -> str:
+        rng = self.rng
+        self.count += 1
+        n = self.count
+        path = rng.choice(self.files)
+        scope = rng.choice(self.scopes)
+        flag = rng.choice(self.spellings)
+        parent, _, last = scope.rpartition(".")
+        kind = rng.choice(["import", "import", "guarded", "try", "in_function", "call", "cross_call", "table",
+                           "registry", "comment", "comment", "remove", "remove", "remove_existing", "syntax"])
+        if kind == "remove" and not self.added:
+            kind = "comment"
+        if kind == "import":
+            snippet = f"import {scope}\n" if rng.random() < 0.5 or not parent else f"from {parent} import {last}\n"
+        elif kind == "guarded":
+            test = flag if rng.random() < 0.5 else f"not {flag}"
+            snippet = f"if {test}:\n    import {scope}\n"
+        elif kind == "try":
+            snippet = f"try:\n    import {scope}\nexcept ImportError:\n    {scope.split('.')[0]} = None\n"
+        elif kind == "in_function":
+            snippet = f"def _sg_lazy{n}():\n    import {scope}\n    return {scope}\n"
+        elif kind == "call":
+            snippet = (f"def _sg_load{n}(name):\n    import importlib\n    return importlib.import_module(name)\n\n\n"
+                       f"_sg_load{n}({scope!r})\n")
+        elif kind == "cross_call":
+            helper = rng.choice(self.files)
+            self._insert(helper, f"def _sg_load{n}(name):\n    import importlib\n    return importlib.import_module(name)\n")
+            if helper == path:
+                snippet = f"_sg_load{n}({scope!r})\n"
+            else:
+                snippet = f"from {self.modules[helper]} import _sg_load{n}\n_sg_load{n}({scope!r})\n"
+        elif kind == "table":
+            snippet = (f"_SG_TABLE{n} = {{'k{n}': {scope!r}}}\n\n\ndef _sg_get{n}(key):\n    import importlib\n"
+                       f"    return importlib.import_module(_SG_TABLE{n}[key])\n\n\n_sg_get{n}('k{n}')\n")
+        elif kind == "registry":
+            snippet = (f"_SG_REG{n} = {{}}\n\n\ndef _sg_register{n}(key, value):\n    _SG_REG{n}[key] = value\n\n\n"
+                       f"def _sg_open{n}(key):\n    import importlib\n    return importlib.import_module(_SG_REG{n}[key])\n\n\n"
+                       f"_sg_register{n}('r{n}', {scope!r})\n")
+        elif kind == "comment":
+            snippet = f"# an edit, {n}\n"
+        elif kind == "syntax":
+            snippet = f"def _sg_broken{n}(:\n    pass\n"
+        elif kind == "remove":
+            where, snippet = self.added.pop(rng.randrange(len(self.added)))
+            text = where.read_text()
+            if snippet in text:
+                where.write_text(text.replace(snippet, "", 1))
+            return f"remove from {where.name}: {snippet!r}"
+        else:  # remove an import statement the file had
+            text = path.read_text()
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                return "nothing"
+            imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                       and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+            if not imports:
+                return "nothing"
+            node = rng.choice(imports)
+            lines = text.splitlines(keepends=True)
+            del lines[node.lineno - 1 : node.end_lineno]
+            path.write_text("".join(lines))
+            return f"remove_existing {path.name}:{node.lineno}"
+        self._insert(path, snippet)
+        return f"{kind} {path.name}: {snippet!r}"
+
+
+def _sequence(tmp_path: Path, capsys, seed: int, reused: list[int]) -> None:
+    rng = random.Random(seed)
+    name = PROJECTS[seed % len(PROJECTS)]
+    project = tmp_path / f"{name}-{seed}"
+    shutil.copytree(FIXTURES / name, project, ignore=shutil.ignore_patterns(".scopeguard_cache"))
+    cache_dir = tmp_path / f"cache-{seed}"
+    editor = _Editor(project, rng)
+    history = []
+    _check(capsys, project, "--cache-dir", str(cache_dir))
+    for _ in range(EDITS):
+        history.append(editor.edit())
+        cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+        cold = _check(capsys, project, "--no-cache")
+        assert cached == cold, f"seed {seed} ({name}), after: " + "; ".join(history)
+        reused[0] += 1
+
+
+def test_incremental_runs_equal_runs_without_cache_over_random_edit_sequences(tmp_path, capsys, monkeypatch):
+    reused = [0, 0]  # runs compared, runs that took reachability's stored result
+    real = cache_module.Cache.load_reach
+
+    def counting(self, key):
+        found = real(self, key)
+        reused[1] += found is not None
+        return found
+
+    monkeypatch.setattr(cache_module.Cache, "load_reach", counting)
+    for seed in range(SEQUENCES):
+        _sequence(tmp_path, capsys, seed, reused)
+    assert reused[0] == SEQUENCES * EDITS
+    # Comments appended at the end of a file, the removal of what was never imported...: some runs
+    # must have taken the stored reachability result, or the test does not test it.
+    assert reused[1] > 0
+
+
+def test_reachability_reads_no_field_of_the_facts_outside_its_stored_inputs():
+    """The stored reachability result is keyed by the REACH_INPUTS fields of every file: a field
+    reachability (or the graph around it) read beyond them could change without the key changing."""
+    fields = {f.name for f in dataclasses.fields(FileFacts)} | {"suppressing", "suppressed", "statement_at"}
+    source = Path(cache_module.__file__).parents[1] / "analysis" / "reachability.py"
+    read = {node.attr for node in ast.walk(ast.parse(source.read_text())) if isinstance(node, ast.Attribute)}
+    # `node` is derived from path, module and extra.
+    assert read & fields <= set(cache_module.REACH_INPUTS) | {"node"}
+    assert set(cache_module.REACH_ONLY) <= set(cache_module.REACH_INPUTS)
+
+
+def test_a_one_file_change_that_keeps_reachability_inputs_decodes_no_call_facts(tmp_path, capsys, monkeypatch):
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "reach_wrappers", project)
+    cache_dir = tmp_path / "cache"
+    first = _check(capsys, project, "--cache-dir", str(cache_dir))
+    completed = []
+    real = cache_module.complete_record
+    monkeypatch.setattr("scopeguard.run.pipeline.complete_record",
+                        lambda record, partial: completed.append(partial.path) or real(record, partial))
+    target = sorted((project / "src").rglob("*.py"))[0]
+    target.write_text(target.read_text() + "# a comment at the end\n")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first
+    assert completed == []
+    # A change of what reachability reads: the stored result does not fit, every file is completed.
+    target.write_text("import os\n" + target.read_text())
+    again = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert again == _check(capsys, project, "--no-cache")
+    assert len(completed) == len(list((project / "src").rglob("*.py"))) - 1  # the one parsed is complete
+
+
+@pytest.mark.parametrize("damage", ["value", "key"])
+def test_a_damaged_or_foreign_reachability_result_is_not_used(tmp_path, capsys, damage):
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "reach_lazy", project)
+    cache_dir = tmp_path / "cache"
+    expected = _check(capsys, project, "--no-cache")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == expected
+    config = load_config(project / "pyproject.toml")
+    store = cache_module.Cache(cache_dir, config)
+    stored = store._read("reach")
+    assert stored and stored["value"]["written"], "a stored result with edges"
+    if damage == "value":
+        stored["value"]["written"] = [["x"]]  # not an edge
+    else:
+        stored["value"]["aliases"] = []  # a wrong result under a key that does not fit the tree
+        stored["key"] = "0" * 64
+    store._write("reach", stored)
+    (cache_dir / "result").unlink()
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == expected
+
+
+@pytest.mark.parametrize("bad", [[[["lit", 1]]], [[["lit"]]], [["lit", "a"]], [[["lit", "a", "b"]]], "x", [None]])
+def test_the_generated_term_decoders_refuse_what_is_not_a_term(bad):
+    from scopeguard.base.model import Term
+    from scopeguard.collect.codec import Invalid, decoder
+
+    decode = decoder(tuple[Term, ...])
+    assert decode([[["lit", "a"], ["param", "x"]]]) == ((("lit", "a"), ("param", "x")),)
+    with pytest.raises(Invalid):
+        decode(bad)
