@@ -105,7 +105,9 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress, full=False)
+    # Decoded in full: besides reachability, the analysis of unknown dynamic imports, the project's
+    # declarations and SG405 read the call facts (functions, calls, dynamic imports) too.
+    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress, full=True)
     violations = check_facts(config, facts, select, ignore, resolver=resolver)
     unparsed = facts.unparsed
     analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
@@ -274,7 +276,7 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress,
     python = [r for r in results if r is not None]
     facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
     by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
-    resolver = _StoredReach(cache, by_node, partial)
+    resolver = _StoredReach(cache, by_node, partial, repr(config.dynamic_imports))
     return facts, len(misses) + len(late), used, resolver
 
 
@@ -291,10 +293,12 @@ class _StoredReach:
     facts (their REACH_ONLY fields), resolves, and stores the new result. Identical to resolve:
     the stored value is exactly what resolve returned for the same inputs."""
 
-    def __init__(self, cache: Cache | None, digests: dict[str, str | None], partial: dict[int, Record]) -> None:
+    def __init__(self, cache: Cache | None, digests: dict[str, str | None], partial: dict[int, Record],
+                 declared: str = "") -> None:
         self.cache = cache
         self.digests = digests
         self.partial = partial
+        self.declared = declared  # the config's dynamic-import declarations change the files resolved
 
     def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
         from ..analysis.reachability import resolve
@@ -323,7 +327,7 @@ class _StoredReach:
             parts.append(f"{node}\0{digest}")
         parts.sort()
         scan_key = self.cache.scan_key if self.cache is not None else ""
-        return hashlib.sha256("\n".join(["reach", scan_key, *parts]).encode("utf-8", "surrogateescape")).hexdigest()
+        return hashlib.sha256("\n".join(["reach", scan_key, self.declared, *parts]).encode("utf-8", "surrogateescape")).hexdigest()
 
     def _complete(self, files: dict[str, FileFacts]) -> dict[str, FileFacts]:
         out = {}
