@@ -37,3 +37,17 @@ def _private_user_cache(tmp_path_factory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
+
+
+# End-to-end modules that install packages, run pre-commit, sweep imports in fresh interpreters or
+# ask CPython in every OFF state: most of the suite's time. `pytest -m "not slow"` leaves them out
+# for a quick loop; CI (and the README's test command) runs everything.
+SLOW_MODULES = frozenset({"test_precommit", "test_readme_snippets", "test_verify_sweep", "test_verify",
+                          "test_guard_oracle", "test_differential", "test_incremental", "test_containment",
+                          "test_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
