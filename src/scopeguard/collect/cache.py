@@ -459,17 +459,17 @@ _KINDS: dict[str, type] = {kind: cls for cls, kind in RECORD_KINDS.items()}
 Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
 
 
-def decode_record(key: str, record: Record, full: bool = True) -> Facts | None:
+def decode_record(key: str, record: Record) -> Facts | None:
     """The facts of one record, or None when it does not have the shape of facts or does not
-    describe the file its key names. Without `full`, a Python file's REACH_ONLY fields are left
-    empty (complete_record fills them in)."""
+    describe the file its key names. A Python file's REACH_ONLY fields, stored apart, are put back:
+    the rules and the analysis of unknown dynamic imports read them as well as reachability."""
     from .codec import Invalid, decoder
 
     try:
         value = json.loads(record.core)
         if type(value) is not list:
             return None
-        if full and record.kind == "py":
+        if record.kind == "py":
             reach = json.loads(record.reach)
             only = reach_fields()[0]
             if type(reach) is not list or len(reach) != len(only):
@@ -484,23 +484,6 @@ def decode_record(key: str, record: Record, full: bool = True) -> Facts | None:
     if not (_is_sha256(digest) and fact_key(digest, item) == key):
         return None
     return item
-
-
-def complete_record(record: Record, partial: FileFacts) -> FileFacts | None:
-    """`partial` (decode_record without `full`) with its REACH_ONLY fields decoded from `record`;
-    None when they do not have their shape."""
-    import dataclasses
-
-    from .codec import Invalid
-
-    try:
-        reach = json.loads(record.reach)
-        decoders = reach_fields()[2]
-        if type(reach) is not list or len(reach) != len(decoders):
-            return None
-        return dataclasses.replace(partial, **{name: dec(part) for (name, dec), part in zip(decoders, reach)})
-    except (Invalid, TypeError, ValueError, RecursionError):
-        return None
 
 
 def _format_store(records: Mapping[str, Record]) -> bytes:

@@ -25,7 +25,6 @@ from ..collect.cache import (
     CachedResult,
     Record,
     build_key,
-    complete_record,
     content_key,
     decode_record,
     encode_record,
@@ -105,9 +104,7 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    # Decoded in full: besides reachability, the analysis of unknown dynamic imports, the project's
-    # declarations and SG405 read the call facts (functions, calls, dynamic imports) too.
-    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress, full=True)
+    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress)
     violations = check_facts(config, facts, select, ignore, resolver=resolver)
     unparsed = facts.unparsed
     analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
@@ -127,7 +124,7 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> Facts:
     """Facts of every file of the project (from the cache where possible)."""
-    return _facts(config, _discover(config, cache), cache, jobs, progress, full=True)[0]
+    return _facts(config, _discover(config, cache), cache, jobs, progress)[0]
 
 
 def collect_facts(
@@ -202,17 +199,17 @@ def change_violations(change, select: Sequence[str] = (), ignore: Sequence[str] 
     ]
 
 
-def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress, full: bool = True):
+def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress):
     """Facts for every file: from the cache where the content is known, parsed otherwise; the
     number parsed; the content key of what each input's facts describe (Python files, then
     packaging/CMake files; None where unknown); and the resolver that stands for reachability.
     Parsed facts are stored under the digest of the bytes the parser read, never under the key
     looked up (a file may change in between).
 
-    Without `full`, stored facts are decoded without their REACH_ONLY fields (the call facts, most
-    of the store): only the resolver needs them, and it decodes them only when reachability's
-    stored result does not fit. The files to parse are handed to the workers first, so that they
-    parse (and import libcst) while this process reads the store."""
+    Stored facts are decoded whole: the call facts are read by reachability, by the analysis of
+    unknown dynamic imports, by the project's declarations and by SG405 (decoding them only for
+    reachability made cached runs differ from --no-cache). The files to parse are handed to the
+    workers first, so that they parse (and import libcst) while this process reads the store."""
     settings = ScanSettings.of(config)
     records = cache.load_records() if cache is not None else {}
     files, keys = inputs.files, inputs.keys
@@ -221,20 +218,17 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress,
     scan = start_scan(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
     results: list[FileFacts | None] = [None] * len(files)
     digests: list[str | None] = [None] * len(files)  # of each file's reachability inputs
-    partial: dict[int, Record] = {}  # id(facts) -> record, for facts decoded without REACH_ONLY
     late: list[int] = []  # stored entries that do not decode: parsed after all
     try:
         for i, record in enumerate(found):
             if record is None:
                 continue
-            item = decode_record(keys[i], record, full)  # type: ignore[arg-type]
+            item = decode_record(keys[i], record)  # type: ignore[arg-type]
             if type(item) is not FileFacts:
                 late.append(i)
                 continue
             results[i] = item
             digests[i] = record.reach_digest
-            if not full:
-                partial[id(item)] = record
         scanned = scan.wait()
     finally:
         scan.close()
@@ -276,7 +270,7 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress,
     python = [r for r in results if r is not None]
     facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
     by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
-    resolver = _StoredReach(cache, by_node, partial, repr(config.dynamic_imports))
+    resolver = _StoredReach(cache, by_node, repr(config.dynamic_imports))
     return facts, len(misses) + len(late), used, resolver
 
 
@@ -289,15 +283,13 @@ def _record(records: dict[str, Record], key: str | None, kind: str) -> Record | 
 class _StoredReach:
     """Reachability (analysis.reachability.resolve) with its result stored in the cache, keyed by
     the digests of every file's reachability inputs (cache.REACH_INPUTS): a run whose inputs are
-    those of the stored result reuses it, and decodes no call facts. Any other run completes the
-    facts (their REACH_ONLY fields), resolves, and stores the new result. Identical to resolve:
+    those of the stored result reuses it; any other run resolves and stores the new result.
+    Identical to resolve:
     the stored value is exactly what resolve returned for the same inputs."""
 
-    def __init__(self, cache: Cache | None, digests: dict[str, str | None], partial: dict[int, Record],
-                 declared: str = "") -> None:
+    def __init__(self, cache: Cache | None, digests: dict[str, str | None], declared: str = "") -> None:
         self.cache = cache
         self.digests = digests
-        self.partial = partial
         self.declared = declared  # the config's dynamic-import declarations change the files resolved
 
     def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
@@ -310,10 +302,9 @@ class _StoredReach:
                 reach = _decode_reach(stored, files)
                 if reach is not None:
                     return reach
-        full = self._complete(files)
-        reach = resolve(full, modules)
+        reach = resolve(files, modules)
         if key is not None and self.cache is not None:
-            encoded = _encode_reach(reach, full)
+            encoded = _encode_reach(reach, files)
             if encoded is not None:
                 self.cache.store_reach(key, encoded)
         return reach
@@ -328,18 +319,6 @@ class _StoredReach:
         parts.sort()
         scan_key = self.cache.scan_key if self.cache is not None else ""
         return hashlib.sha256("\n".join(["reach", scan_key, self.declared, *parts]).encode("utf-8", "surrogateescape")).hexdigest()
-
-    def _complete(self, files: dict[str, FileFacts]) -> dict[str, FileFacts]:
-        out = {}
-        for node, item in files.items():
-            record = self.partial.get(id(item))
-            if record is not None:
-                done = complete_record(record, item)
-                if done is None:  # cannot happen for an authenticated store written by this version
-                    raise RuntimeError(f"the fact store's entry for {item.path} is damaged; run with --no-cache")
-                item = done
-            out[node] = item
-        return out
 
 
 _REACH_FIELDS = ("files", "written", "origins", "aliases")
