@@ -205,16 +205,21 @@ def test_change_rule_examples(tmp_path, rule, kind, index):
 
     example = getattr(rule, kind)[index]
     repo = tmp_path / "repo"
-    init_repo(repo, {**example.before_files(), "pyproject.toml": EXAMPLE_PYPROJECT})
-    after = example.files()
-    write(repo, {path: after.get(path) for path in {*example.before_files(), *after}
+    before = {"pyproject.toml": EXAMPLE_PYPROJECT, **example.before_files()}
+    init_repo(repo, before)
+    after = {**example.files(), "pyproject.toml": example.pyproject or EXAMPLE_PYPROJECT}
+    write(repo, {path: after.get(path) for path in {*before, *after}
                  if (repo / path).exists() != (path in after) or (path in after and (repo / path).read_text() != after[path])})
     found = check_diff(load_config(repo / "pyproject.toml"), "HEAD", [rule.code]).violations
     found = [v for v in found if v.code == rule.code]
     if kind == "VALID":
         assert found == []
     else:
-        assert found and {v.path for v in found} == {example.path}
+        expected_path = "pyproject.toml" if example.pyproject and not example.code else example.path
+        assert found and {v.path for v in found} == {expected_path}
+        assert example.lines or rule.code.startswith("SG5"), f"{rule.code}: INVALID example {index} does not pin its lines"
+        if example.lines:  # the examples that pin where their rule fires
+            assert sorted(v.line for v in found) == list(example.lines)
 
 
 def test_custom_registry_lookup_is_the_same_finding_on_both_sides(tmp_path):
