@@ -239,8 +239,9 @@ class ConfigurationChanged(ChangeRule):
 
     ## Fix
     Land the configuration change on its own, reviewed as such; changes after it are judged
-    with it. A project that wants configuration edits reported but not failing the run can set
-    `ignore = ["SG007"]` (BASE's table decides that too).
+    with it. A project that accepts configuration edits inside any change can set
+    `ignore = ["SG007"]` (BASE's table decides that too): the edits are then not reported, and
+    the change is still judged with BASE's configuration.
     """
 
     code = "SG007"
