@@ -298,6 +298,10 @@ class OpaqueDynamicImport(Rule):
                 continue
             if not site.unknown or site.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
                 continue
+            if site.only is not None and not site.may_name_some(scopes):
+                # `import_module(obj.__module__)`: an object's own module, already imported, or a
+                # name the project assigns to `__module__`, none of them in a scope
+                continue
             # Nothing is known of its target: worth a pre-commit finding only where it can matter
             # without being called on purpose (at import time), or where code outside the project
             # can call it (library code, not tests); the rest is delete-plan's and audit's context.
