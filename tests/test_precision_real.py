@@ -141,11 +141,19 @@ FILES = {
         def rebuild(obj):
             cls = type(obj)
             return importlib.import_module(cls.__module__)
+
+
+        def make(base):
+            class Rebuilt(base):
+                def __reduce__(self):
+                    cls = type(self)
+                    return importlib.import_module(cls.__module__), cls.__qualname__
+            return Rebuilt
         """,
 }
 
 # What `check` reports on FILES: (code, path, line). Not reported: versions.py:9, probes.py:5 and
-# :7, table.py:9, styles.py:6, pickling.py:6.
+# :7, table.py:9, styles.py:6, pickling.py:6 and :13 (a method of a class made in a function).
 EXPECTED = {
     ("SG205", "pkg/loader.py", 5),  # the "pkg.feat" entry of the inline list
     ("SG205", "pkg/probes.py", 12),  # the "pkg.feat.sub" entry: find_spec imports pkg.feat
@@ -194,6 +202,7 @@ def test_known_values_judge_the_dynamic_import(project):
     "import pkg.styles",
     "import pkg.pickling\nclass C: pass\npkg.pickling.rebuild(C())",
     "import pkg.pickling, pkg.util\npkg.pickling.rebuild(pkg.util)",
+    "import pickle, pkg.pickling\nclass B: pass\nR = pkg.pickling.make(B)\nR.__reduce__(R())",
 ])
 def test_not_reported_sites_do_not_load_the_scope(project, statements):
     assert not _loads_scope(project, statements)
@@ -214,14 +223,14 @@ def test_a_module_name_assigned_to_the_scope_keeps_the_pickling_helper_reported(
     `import_module(cls.__module__)` may load it (SG208 stays); CPython agrees."""
     files = {**FILES, "pkg/alias.py": 'class Thing:\n    pass\n\n\nThing.__module__ = "pkg.feat"\n'}
     _write(tmp_path, files)
-    assert _findings(tmp_path) == EXPECTED | {("SG208", "pkg/pickling.py", 6)}
+    assert _findings(tmp_path) == EXPECTED | {("SG208", "pkg/pickling.py", 6), ("SG208", "pkg/pickling.py", 13)}
     assert _loads_scope(tmp_path, "import pkg.pickling, pkg.alias\npkg.pickling.rebuild(pkg.alias.Thing())")
 
 
 def test_a_module_name_not_known_keeps_the_pickling_helper_reported(tmp_path):
     files = {**FILES, "pkg/alias.py": "def rename(cls, name):\n    cls.__module__ = name\n"}
     _write(tmp_path, files)
-    assert ("SG208", "pkg/pickling.py", 6) in _findings(tmp_path)
+    assert {("SG208", "pkg/pickling.py", 6), ("SG208", "pkg/pickling.py", 13)} <= _findings(tmp_path)
 
 
 def _scan(text: str):

@@ -162,7 +162,10 @@ class ReachFacts:
             qual = f"{function[6:]}.{stmt.name}" if function.startswith("class ") else (
                 stmt.name if not function else "")
             if not qual:
-                return  # nested functions: their calls are not followed
+                # nested functions: their calls are not followed; only `import_module(x.__module__)`
+                # is recorded (its meaning does not depend on the names around it)
+                self._nested_module_of(stmt, function, guards)
+                return
             params = tuple(a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs])
             inner_local = _LazyLocals(stmt)  # worked out only if a term reads a local name
             info = {"lookup": ""}
@@ -294,6 +297,17 @@ class ReachFacts:
         keywords = tuple((k.arg, self.term(k.value, local, narrowed)) for k in call.keywords if k.arg)
         self.calls.append(CallFact(function, callee, call.lineno, call.col_offset + 1, args, keywords, guards,
                                    self.unless))
+
+    def _nested_module_of(self, func, function: str, guards) -> None:
+        for node in ast.walk(func):
+            if not (isinstance(node, ast.Call) and node.args and self.term(node.args[0], {}, {}) == MODULE_OF):
+                continue
+            func_ = node.func
+            if (isinstance(func_, ast.Name) and func_.id in self.import_names) or (
+                    isinstance(func_, ast.Attribute) and func_.attr == "import_module"
+                    and isinstance(func_.value, ast.Name) and func_.value.id in self.importlib_names):
+                where = f"{function}.<locals>.{func.name}" if function else f"<locals>.{func.name}"
+                self.dynamic.append(DynamicImportFact(where, node.lineno, node.col_offset + 1, MODULE_OF, (), guards))
 
     def _local_name(self, arg: ast.expr) -> bool:
         """A name the import walk cannot resolve (it knows literals and module constants): a local
