@@ -256,6 +256,12 @@ class OpaqueDynamicImport(Rule):
     which list every unknown with why it is unknown. `importlib.metadata.entry_points()` lists
     distributions' entry points and imports nothing itself: reported only where the project's
     own packaging names a scope. `eval(repr(x))` and exec/eval without builtins import nothing.
+    A name whose values are all known is judged by them, not reported here: a loop variable over
+    literal lists, tuples, comprehensions or module tables the file never changes
+    (`for name, version in [("numpy", "1.25"), ...]`), also as the argument of
+    `importlib.util.find_spec` (which imports only the parent) or `importlib.resources.files`; and
+    `import_module(obj.__module__)` (the module that defined an existing object, already imported)
+    unless the project assigns `__module__` a name in a scope, or one it cannot read.
 
     ## Why is this bad
     It may load any module, scopes included, behind every toggle; no import-based check can tell.
