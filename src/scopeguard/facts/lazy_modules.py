@@ -28,7 +28,7 @@ from ..base.model import LazyModuleFact, NameTableFact
 _STRUCTURE_CALL = "define_import_structure"
 _ADDERS = frozenset({"extend", "append", "update", "add"})
 _TABLE_CALLS = frozenset({"OrderedDict", "collections.OrderedDict", "dict"})
-_AFTER_ENTRY = re.compile(rb"\s*,\s*(#.*)?$")
+_ENDS_WITH_COMMA = re.compile(rb",\s*(#[^'\"]*)?$")
 
 
 def lazy_facts(tree: ast.Module, source: bytes, is_package: bool) -> dict:
@@ -365,9 +365,10 @@ def _name_tables(statements: list[ast.stmt], source: bytes) -> tuple[NameTableFa
             before = elements[index - 1][3].end_lineno if index else value.lineno
             after = elements[index + 1][2].lineno if index + 1 < len(elements) else value.end_lineno
             start, end = first.lineno, last.end_lineno
-            whole = (before < start and end < after and 0 < start <= len(lines) and 0 < end <= len(lines)
-                     and not lines[start - 1][:first.col_offset].strip()
-                     and _AFTER_ENTRY.match(lines[end - 1][last.end_col_offset:]) is not None)
+            # by lines only (no columns: the view lowered from libcst places a tuple's parentheses
+            # apart): no other entry nor the brackets on its lines, and its line ends with its comma
+            whole = (before < start and end < after and 0 < end <= len(lines)
+                     and _ENDS_WITH_COMMA.search(lines[end - 1]) is not None)
             entries.append((key_text, value_text, start, end, whole))
         if entries:
             out.append(NameTableFact(name, tuple(entries)))
