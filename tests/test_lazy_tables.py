@@ -128,12 +128,18 @@ def test_by_name_tables_with_the_lines_of_each_entry():
                   "gpt": "GptModel",
         }
         NOT_A_TABLE = [("a", "b"), "c"]
+        TOKENIZERS = OrderedDict[str, str | None](
+            [
+                ("bert", "BertTokenizer" if FAST else None),
+            ]
+        )
         ''', module="pkg.mod", is_package=False)
     assert facts.name_tables == (
         NameTableFact("CONFIGS", (("bert", "BertConfig", 5, 5, True), ("gpt", "GptConfig", 6, 6, False),
                                   ("t5", "T5Config", 6, 6, False), ("xlm", "XlmConfig", 7, 10, True),
                                   ("last", "LastConfig", 11, 11, False))),
         NameTableFact("MODELS", (("bert", "BertModel", 14, 14, False), ("gpt", "GptModel", 15, 15, True))),
+        NameTableFact("TOKENIZERS", (("bert", "", 20, 20, True),)),
     )
 
 

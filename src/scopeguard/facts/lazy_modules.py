@@ -339,9 +339,10 @@ def _name_tables(statements: list[ast.stmt], source: bytes) -> tuple[NameTableFa
             name, value = stmt.target.id, stmt.value
         else:
             continue
-        if isinstance(value, ast.Call) and (_dotted(value.func) in _TABLE_CALLS) and len(value.args) == 1 \
-                and not value.keywords:
-            value = value.args[0]
+        if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
+            func = value.func.value if isinstance(value.func, ast.Subscript) else value.func  # OrderedDict[str, str](...)
+            if _dotted(func) in _TABLE_CALLS:
+                value = value.args[0]
         if isinstance(value, ast.Dict):
             elements = [(k, v, k, v) for k, v in zip(value.keys, value.values) if k is not None]
             if len(elements) != len(value.keys):
