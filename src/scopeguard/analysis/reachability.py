@@ -11,14 +11,16 @@ make, found from the per-file facts of facts/calls.py. Pure: facts in, edges and
   the way. The call sites, in execution order, are the site's `via`.
 - Module registries and lazy tables: a module `__getattr__` that imports `TABLE[name]` (a dict
   literal, or a registry its functions fill from their callers) makes `from M import key` an
-  import of `TABLE[key]`.
+  import of `TABLE[key]`; so does a package that replaces itself with a lazy module serving names
+  from a table (`FileFacts.lazy`: transformers' `_LazyModule`), its names read from the table or
+  from its folder's files (`lazy_tables`).
 
 Three kinds of edges come out:
 - *written* edges, at the line that writes the scope's name (the literal argument, the table
   entry), from the module that writes it: what rules report (SG205, SG402, lazy breakage);
 - *origin* edges, from the module whose import (or call) runs the chain, at the call that starts
   it: what the deletion simulation follows (`ImportGraph.origin_edges`);
-- *alias* edges: `from M import key` served by M's `__getattr__` table.
+- *alias* edges: `from M import key` served by M's `__getattr__` table or M's lazy-module table.
 Dynamic imports whose values are all known leave `FileFacts.unresolved`; those with a known
 prefix get it (SG206 instead of SG208).
 """
@@ -92,8 +94,9 @@ class Reach:
 
 
 def resolve(files: dict[str, FileFacts], modules: frozenset[str]) -> Reach:
-    reach = _Resolver(files, modules).run()
-    return dataclasses.replace(reach, files=_hooked(reach.files, modules))
+    resolver = _Resolver(files, modules)
+    reach = resolver.run()
+    return dataclasses.replace(reach, files=_lazy_unknown(_hooked(reach.files, modules), modules, resolver.lazy()))
 
 
 def _hooked(files: dict[str, FileFacts], modules: frozenset[str]) -> dict[str, FileFacts]:
@@ -156,6 +159,7 @@ class _Resolver:
             for item in facts.dynamic:
                 self.dynamic.setdefault((node, item.function), []).append(item)
         self._callee_cache: dict[str, str | None] = {}
+        self._lazy: dict[str, LazyTable] | None = None
         # per dynamic import (node, line, column): values seen, and records of complete ones
         self.seen: dict[tuple[str, int, int], list[Value]] = {}
         self.written: dict[tuple, ReachEdge] = {}
@@ -336,7 +340,7 @@ class _Resolver:
 
     def run(self) -> Reach:
         if not any(f.dynamic or f.stores for f in self.files.values()):
-            return Reach(self.files, [], [], [])
+            return Reach(self.files, [], [], self._lazy_aliases())
         everything = self._relevant()
         # Registries first (their values feed the lookups): a pass through the functions that can
         # fill one; then every origin with what they hold.
@@ -346,7 +350,7 @@ class _Resolver:
         self.relevant = everything
         self._origins()
         files = self._updated_unresolved()
-        aliases = self._aliases()
+        aliases = self._aliases() + self._lazy_aliases()
         return Reach(files, list(self.written.values()), list(self.origins.values()), aliases)
 
     def _relevant(self, stores_only: bool = False) -> set[str]:
@@ -492,6 +496,143 @@ class _Resolver:
                 imported, _ = table[site.name]
                 found.append(ReachEdge(facts.node, imported, site))
         return found
+
+
+    def lazy(self) -> dict[str, LazyTable]:
+        if self._lazy is None:
+            self._lazy = lazy_tables(self.files.values(), self.modules)
+        return self._lazy
+
+    def _lazy_aliases(self) -> list[ReachEdge]:
+        """`from P import Name` where P replaces itself with a lazy module (FileFacts.lazy): an import
+        of the module P's table maps Name to; of each module whose names are not all known, when
+        Name is not listed; `from P import *` of every module the table names (the lazy object's
+        `__all__`). A table that is not known in full leaves a name it does not list unknown
+        (`_lazy_unknown`)."""
+        tables = self.lazy()
+        found = []
+        if not tables:
+            return found
+        for facts in self.files.values():
+            for site in facts.sites:
+                table = tables.get(site.target)
+                if table is None or site.name is None:
+                    continue
+                for imported in _served(tables, table, site.name, self.modules):
+                    if imported != facts.node:
+                        found.append(ReachEdge(facts.node, imported, site))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class LazyTable:
+    """What a lazy module (FileFacts.lazy) serves: name -> the modules that may serve it."""
+
+    package: str
+    served: dict[str, tuple[str, ...]]
+    fallback: tuple[str, ...]  # modules whose names are not all known: they may serve any name not listed
+    complete: bool  # False: a name not listed may be served by anything (unknown)
+
+    def serving(self, name: str, modules: frozenset[str]) -> tuple[str, ...]:
+        """The modules `from package import name` imports through the table (a submodule of that
+        name is imported by the import system itself, not through the table)."""
+        if name == "*":
+            return tuple(dict.fromkeys([m for found in self.served.values() for m in found] + list(self.fallback)))
+        if f"{self.package}.{name}" in modules:
+            return ()
+        return self.served.get(name) or self.fallback
+
+
+def _served(tables: dict[str, LazyTable], table: LazyTable, name: str, modules: frozenset[str]) -> list[str]:
+    """The modules importing `name` through `table` loads: a lazy package it maps the name to
+    serves it in turn from its own table (`getattr(module, name)`: transformers'
+    `"generation": ["GenerationMixin"]`), transitively."""
+    found: list[str] = []
+    work = [(table, name)]
+    seen = set()
+    while work:
+        current, wanted = work.pop()
+        for module in current.serving(wanted, modules):
+            if module in seen:
+                continue
+            seen.add(module)
+            found.append(module)
+            inner = tables.get(module)
+            if inner is not None and wanted != "*":
+                work.append((inner, wanted))
+    return found
+
+
+def lazy_tables(files: Iterable[FileFacts], modules: frozenset[str]) -> dict[str, LazyTable]:
+    """Every lazy module of the project, its table read: literal entries (name -> package + "." +
+    key), and the structures read from a folder's files (each module under it serves the names of
+    its `__all__`, or its public top-level defs without one; an `__all__` not known serves any)."""
+    files = [f for f in files if not f.extra]
+    lazy = [f for f in files if f.lazy is not None]
+    if not lazy:
+        return {}
+    children: dict[str, list[FileFacts]] = {}
+    for facts in files:
+        children.setdefault(facts.module.rpartition(".")[0], []).append(facts)
+    out = {}
+    for facts in lazy:
+        fact, package = facts.lazy, facts.module
+        served: dict[str, list[str]] = {}
+        fallback: list[str] = []
+
+        def add(name: str, key: str) -> None:
+            module = _existing(f"{package}.{key}", modules)
+            if module is not None and module != package:
+                served.setdefault(name, []).append(module)
+
+        for name, key, _ in fact.entries:
+            add(name, key)
+        for key in fact.keys:
+            module = _existing(f"{package}.{key}", modules)
+            if module is not None and module != package:
+                fallback.append(module)
+        for folder, prefix in fact.folders:
+            base = ".".join([package, *folder.split("/")]) if folder else package
+            work = [base]
+            while work:
+                parent = work.pop()
+                for child in children.get(parent, ()):
+                    work.append(child.module)
+                    if child.is_package:
+                        continue  # define_import_structure reads a folder's modules, not its __init__
+                    rel = child.module[len(base) + 1:]
+                    key = f"{prefix}.{rel}" if prefix else rel
+                    names = child.dunder_all if child.dunder_all is not None else child.defined
+                    if "*" in names:
+                        fallback.append(child.module)
+                        continue
+                    for name in names:
+                        add(name, key)
+        out[package] = LazyTable(package, {k: tuple(dict.fromkeys(v)) for k, v in served.items()},
+                                 tuple(dict.fromkeys(fallback)), fact.complete)
+    return out
+
+
+def _lazy_unknown(files: dict[str, FileFacts], modules: frozenset[str], tables: dict[str, LazyTable]) -> dict[str, FileFacts]:
+    """`from P import Name` where P's lazy table is not known in full and does not list Name: any
+    module under P may serve it. Unknown (an UnresolvedImport with the start P + "."), never nothing."""
+    tables = {p: t for p, t in tables.items() if not t.complete}
+    if not tables:
+        return files
+    out = dict(files)
+    for node, facts in files.items():
+        found = []
+        for site in facts.sites:
+            table = tables.get(site.target)
+            if table is None or site.name is None or table.serving(site.name, modules) \
+                    or f"{site.target}.{site.name}" in modules:
+                continue
+            found.append(UnresolvedImport(site.line, site.column, f"from {site.target} import {site.name}",
+                                          f"{site.target}.", UnresolvedReason.NOT_LITERAL, site.guards))
+        if found:
+            out[node] = dataclasses.replace(facts, unresolved=tuple(sorted(
+                (*facts.unresolved, *found), key=lambda u: (u.line, u.column))))
+    return out
 
 
 def _concat(left: list[Value], right: list[Value]) -> list[Value]:

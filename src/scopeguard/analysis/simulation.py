@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from .graph import ImportGraph, Link
 from ..base.digraph import Chains
 from .reachability import via as reached_via
+from .registry import TableEntry, table_entries
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
@@ -117,6 +118,9 @@ class DeletionPlan:
     # Dynamic imports with a known start that may name the scope and may run at import time
     # (listed in `references`): they leave the import-time verdict unknown.
     import_prefixed: tuple[Reference, ...] = ()
+    # Entries of by-name tables that name the scope by its short name and feed an import of
+    # `prefix + name` (listed in `references` too): the patch removes those alone on their lines.
+    table_entries: tuple[TableEntry, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -231,6 +235,12 @@ def simulate_deletion(
     found += prefixed
     literal, literal_guarded = _literal_references(graph, scope, deleted_nodes, off)
     found += [r for r in literal if r.path not in user_paths]
+    links = [(e.importer, e.imported) for e in graph.import_edges()]
+    entries = [e for e in table_entries(graph.files.values(), links, scope.name, skip) if e.path not in user_paths]
+    found += [Reference(e.path, e.line, e.text,
+                        f"by-name table entry names the scope by its short name {scope.name.rpartition('.')[2]!r}; "
+                        f"{e.loader} imports {scope.name.rpartition('.')[0] + '.'!r} + the name: remove the entry")
+              for e in entries]
     guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
     guarded = [g for g in guarded if g.path not in user_paths]
 
@@ -246,6 +256,7 @@ def simulate_deletion(
         unknown=tuple(sorted(set(unknown), key=lambda u: (u.path, u.line, u.text))),
         users=tuple(u.name for u in users),
         import_prefixed=_sorted(import_prefixed),
+        table_entries=tuple(sorted(set(entries), key=lambda e: (e.path, e.line))),
     )
 
 

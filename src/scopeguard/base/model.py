@@ -370,6 +370,34 @@ class StoreFact:
 
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
+class LazyModuleFact:
+    """`sys.modules[__name__] = Lazy(__name__, ..., STRUCTURE, ...)` in a package: the module is replaced
+    by an object that serves names from a table, importing `package + "." + key` on first access
+    (transformers' `_LazyModule` with `_import_structure`, or `define_import_structure(__file__)`).
+    Read by analysis/registry.py: `from package import Name` is an import of the module serving Name."""
+
+    line: int
+    entries: tuple[tuple[str, str, int], ...] = ()  # (name, key: submodule relative to the package, line)
+    keys: tuple[str, ...] = ()  # keys whose names are not all known (computed lists)
+    # (folder relative to the package ("" for its own), key prefix): each module under the folder
+    # serves the names of its `__all__` (or its public top-level defs without one)
+    folders: tuple[tuple[str, str], ...] = ()
+    complete: bool = True  # False: part of the table is computed in ways not modelled
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class NameTableFact:
+    """A module-level table of string pairs (`OrderedDict([("bert", "BertConfig"), ...])`, a dict
+    literal, a list of 2-tuples): by-name tables whose entries a deletion may have to remove."""
+
+    name: str
+    # (key, value, first line, last line, whole: the entry alone on its lines with its comma)
+    entries: tuple[tuple[str, str, int, int, bool], ...] = ()
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
 class Suppression:
     """One `# scopeguard: ignore[CODES]: reason` comment (a real comment, not text in a string).
 
@@ -424,6 +452,11 @@ class FileFacts:
     # (first line, last line, column) of each simple statement written over several lines: a finding
     # on any of its lines is located at, and counted once for, the statement.
     statements: tuple[tuple[int, int, int], ...] = ()
+    # Lazy modules (facts/lazy_modules.py): the table this module serves names from, if it replaces
+    # itself in sys.modules; its module-level by-name tables; its public top-level defs (without `__all__`).
+    lazy: LazyModuleFact | None = None
+    name_tables: tuple[NameTableFact, ...] = ()
+    defined: tuple[str, ...] = ()
 
     def suppressing(self, line: int, code: str) -> Suppression | None:
         """The suppression comment that silences `code` on `line`, if any."""

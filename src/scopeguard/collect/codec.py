@@ -267,7 +267,8 @@ def _interned(decode: Decoder) -> Decoder:
 REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores")
 # Every field reachability reads (tests/test_incremental.py checks the module against this list):
 # a record's reach digest covers them, and the stored reachability result is keyed by those digests.
-REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY)
+REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY,
+                "lazy", "defined")
 
 
 RECORD_KINDS: dict[type, str] = {FileFacts: "py", PackagingFacts: "packaging", CMakeFacts: "cmake"}

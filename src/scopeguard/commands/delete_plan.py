@@ -456,6 +456,8 @@ def _as_json(config, plan, sizes, verification) -> dict:
         "lazy": [{"path": x.path, "line": x.line, "column": x.column, "importer": x.importer,
                   "imported": x.imported, "chain": list(x.chain)} for x in plan.lazy],
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
+        "table_entries": [{"path": e.path, "line": e.line, "last_line": e.last, "table": e.table, "key": e.key,
+                           "value": e.value, "removable": e.whole, "feeds": e.loader} for e in plan.table_entries],
         "guarded": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.guarded],
         "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
                      "when": r.when} for r in plan.unknown],

@@ -21,6 +21,7 @@ feed small passes, each a module with one job:
     bindings.py     which name an import binds to what: the one place import aliases are tracked
     calltime.py     functions of the file that run at import time (called on import, decorators...)
     calls.py        the file's share of project-level reachability: functions, calls, tables
+    lazy_modules.py lazy modules' name tables (`sys.modules[__name__] = Lazy(...)`), by-name tables
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
@@ -52,6 +53,7 @@ from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
 from .positions import PositionMismatch as _PositionMismatch
 from .calls import ReachFacts
+from .lazy_modules import lazy_facts
 from .strings import KnownStrings
 from .suppressions import statement_spans, suppressions
 from .syntax import dotted_name, nfkc_identifiers
@@ -158,6 +160,7 @@ def scan_source(
         references=tuple(references),
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
         **(reach.facts() if reach is not None else {}),
+        **(lazy_facts(ast_tree, source, is_package) if ast_tree is not None else {}),
     )
 
 

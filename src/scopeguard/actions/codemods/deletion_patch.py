@@ -187,10 +187,16 @@ def build_patch(
         if entry.path not in deleted_paths:
             by_file.setdefault(entry.path, []).append(entry)
 
+    # By-name table entries (`("bert", "BertConfig"),` in an OrderedDict): removed where alone on their lines.
+    table_lines: dict[str, list] = {}
+    for entry in plan.table_entries:
+        if entry.path not in deleted_paths:
+            table_lines.setdefault(entry.path, []).append(entry)
+
     chunks, edited = [], {}
     python_sources: dict[str, str] = {}
-    removed_imports, removed_entries = [], []
-    for path in sorted(set(removals) | set(by_file)):
+    removed_imports, removed_entries, removed_tables = [], [], []
+    for path in sorted(set(removals) | set(by_file) | set(table_lines)):
         old = read(path)
         if old is None:
             continue
@@ -210,6 +216,10 @@ def build_patch(
                 removed_entries += [wanted[e] for e in result.removed]
                 not_edited += [NotEdited(path, wanted[e].line, repr(e.literal), "registry entry not found in a "
                                          "module-level literal; edit by hand") for e in result.missing]
+            if path in table_lines:
+                new, done = _remove_table_lines(old, new, table_lines[path], {e.line for e in removed_entries
+                                                                               if e.path == path})
+                removed_tables += done
         except Exception as error:  # noqa: BLE001 - libcst refused the file: nothing edited in it
             not_edited.append(NotEdited(path, 0, "", f"not edited: {type(error).__name__}: {error}"))
             continue
@@ -284,7 +294,7 @@ def build_patch(
     for item in plan.lazy:
         not_edited.append(NotEdited(item.path, item.line, f"imports {item.imported} inside a function",
                                     "call site breaks when called; edit by hand"))
-    handled = {(e.path, e.line) for e in removed_entries} | set(packaging_lines)
+    handled = {(e.path, e.line) for e in removed_entries} | set(packaging_lines) | {(e.path, e.line) for e in removed_tables}
     for ref in plan.references:
         if (ref.path, ref.line) in handled or ref.path in refs:  # packaging: edited or listed above
             continue
@@ -313,6 +323,33 @@ def build_patch(
         packaging_lines=tuple(packaging_lines),
         not_edited=tuple(not_edited),
     )
+
+
+def _remove_table_lines(old: str, new: str, entries, removed_lines: set[int]):
+    """`new` (the file after the edits before this one) without the lines of each table entry that
+    is alone on its lines; (text, the entries removed). An entry whose lines an earlier edit already
+    removed (a registry entry of a dict literal) counts as removed; one that is not alone on its
+    lines, or whose lines changed, is left (and listed by the caller)."""
+    moved = _line_map(old, new)
+    old_lines, lines = source_lines(old), source_lines(new)
+    drop, done = set(), []
+    for entry in entries:
+        span = range(entry.line, entry.last + 1)
+        if entry.line in removed_lines and all(n not in moved for n in span):
+            done.append(entry)
+            continue
+        if not entry.whole:
+            continue
+        targets = [moved.get(n) for n in span]
+        if None in targets or targets != list(range(targets[0], targets[0] + len(targets))) \
+                or any(old_lines[n - 1] != lines[t - 1] for n, t in zip(span, targets)):
+            continue
+        drop.update(targets)
+        done.append(entry)
+    if not drop:
+        return new, done
+    kept = source_lines(new, keepends=True)
+    return "".join(line for number, line in enumerate(kept, 1) if number not in drop), done
 
 
 def _attribute_uses(config: Config, graph: ImportGraph, scope: Scope, deleted_paths: set[str]):
