@@ -41,6 +41,7 @@ from ..base.model import FileFacts, Guard, ParseError
 from .astnodes import in_source_order
 from .bindings import DYNAMIC_IMPORT_NAMES, ImportBindings, resolve_relative
 from .calltime import import_time_copies, import_time_functions
+from .effects import effects as file_effects
 from .errors import TOO_DEEP, parse_error
 from .file_context import walk_context
 from .guard_walk import GuardWalk
@@ -137,12 +138,14 @@ def scan_source(
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
         replacements = {}
         reach = None
+        effects = ()
         if ast_tree is not None:
             guarded = _guarded_statements(walk, statements)
             collector.run(guarded, _lines_matching(source, matcher.name_pattern))
             replacements = import_time_functions(guarded, ast_tree)
             reach = ReachFacts(ast_tree, module, is_package, bindings, guarded, names.fixed)
             reach.run(ast_tree)
+            effects = file_effects(ast_tree, module, bindings, guarded)
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, TOO_DEEP))
     references = sorted(import_time_copies(imports.probes + collector.references, replacements),
@@ -158,6 +161,7 @@ def scan_source(
         references=tuple(references),
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
         **(reach.facts() if reach is not None else {}),
+        effects=effects,
     )
 
 
