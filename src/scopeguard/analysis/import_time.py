@@ -132,7 +132,10 @@ class ImportTime:
             return self._resolved[dotted]
         self._resolved[dotted] = []  # cycles: nothing more
         found: list[str] = []
-        if dotted.endswith("()"):
+        if dotted.endswith("#instance"):
+            name = self.resolve(dotted[:-9])
+            found += self._instance(name) if name in self.classes else []
+        elif dotted.endswith("()"):
             for function in self.called(dotted[:-2]):
                 for returned in self._returned(function):
                     found += self.called(returned)
@@ -191,6 +194,17 @@ class ImportTime:
                 if (name.startswith("__") and name.endswith("__") and name not in _CLASS_LEVEL) \
                         or function in self.properties:
                     found.append(function)
+        meta = self._metaclass(klass)
+        if meta is not None:
+            found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
+        return found
+
+    def _constructed(self, klass: str) -> list[str]:
+        """Building an instance that is not used yet: constructors, `__del__` and the metaclass's `__call__`."""
+        found = []
+        for base in self._bases(klass):
+            found += [f for n, f in self.members.get(base, {}).items()
+                      if n in ("__init__", "__new__", "__post_init__", "__del__")]
         meta = self._metaclass(klass)
         if meta is not None:
             found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
@@ -290,7 +304,12 @@ class ImportTime:
     def runs(self, effect: Effect, facts: FileFacts) -> list[str]:
         kind, how = effect.kind, effect.how
         if kind is EffectKind.CALL:
-            return [] if effect.name.startswith("@") else self.called(effect.name)
+            if effect.name.startswith("@"):
+                return []
+            name = self.resolve(effect.name)
+            if name in self.classes and how != "used":
+                return self._constructed(name)  # the instance is dropped or kept in a name: built only
+            return self.called(effect.name)
         if kind is EffectKind.CLASS:
             return self._created(effect.name)
         if kind is EffectKind.LOOKUP:
@@ -306,6 +325,10 @@ class ImportTime:
             return found
         if kind is not EffectKind.USE or effect.name.startswith("@"):
             return []
+        if how.startswith("store:") or how == "return":
+            # reading a name that holds an instance uses it (a descriptor's __get__, a property)
+            name = self.resolve(effect.name)
+            return [f for kept in self.stores.get(name, ()) if kept.endswith("#instance") for f in self.called(kept)]
         if how == "subscript":
             name = self.resolve(effect.name)
             if name in self.classes:

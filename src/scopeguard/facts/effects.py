@@ -65,6 +65,7 @@ class _Effects:
         self.has_getattr = "__getattr__" in self.top
         self.local_defs: dict[str, str] = {}  # name -> absolute qualified name, in the function being walked
         self.class_locals: dict[str, str] = {}  # the same for the class body being walked
+        self.unused: set[int] = set()  # calls whose result is dropped or only bound to a name
         self._body(tree.body, "", (), frozenset(), ())
 
     # names
@@ -106,6 +107,17 @@ class _Effects:
 
     def _stmt(self, stmt: ast.stmt, function: str, klass, params, scope) -> None:
         guards = self.guards.get(id(stmt), ())
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            self.unused.add(id(stmt.value))
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) and all(
+                isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
+            self.unused.add(id(stmt.value))
+            if not function and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                callee = self.resolve(stmt.value.func, params, klass) if isinstance(
+                    stmt.value.func, (ast.Name, ast.Attribute)) else None
+                if callee is not None:  # the instance kept in a module-level name: read later, it is used
+                    table = ".".join((self.module, *scope, stmt.targets[0].id))
+                    self._emit(EffectKind.USE, function, f"{callee}#instance", stmt.value, guards, f"store:{table}")
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qual = ".".join((*scope, stmt.name))
             args = stmt.args
@@ -175,7 +187,15 @@ class _Effects:
             if len(targets) == 1 and not function and isinstance(targets[0], ast.Name):
                 table = ".".join((self.module, *scope, targets[0].id))  # module level or a class body
             elif len(targets) == 1 and isinstance(targets[0], ast.Subscript):
-                table = self.resolve(targets[0].value, params, klass)
+                container = targets[0].value
+                if isinstance(container, ast.Call) and _spelled(container.func) in ("globals", "vars") \
+                        and not container.args:  # the module's namespace: a module-level name
+                    key = targets[0].slice
+                    literal = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "?"
+                    table = f"{self.module}.{literal}"
+                    self._emit(EffectKind.LOOKUP, function, self.module, container, guards)
+                else:
+                    table = self.resolve(container, params, klass)
             for target in targets:
                 if not isinstance(target, ast.Name):
                     self._expr(target, function, klass, params, guards, "value")
@@ -342,7 +362,7 @@ class _Effects:
                     module = dotted
                 self._emit(EffectKind.LOOKUP, function, module, call, guards)
         if callee is not None:
-            self._emit(EffectKind.CALL, function, callee, call, guards)
+            self._emit(EffectKind.CALL, function, callee, call, guards, "" if id(call) in self.unused else "used")
         elif isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
             owner = self.resolve(func.value, params, klass)
             if owner is not None:  # a method of a value: the value may be called through it
