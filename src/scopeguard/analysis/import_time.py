@@ -118,7 +118,7 @@ class ImportTime:
             for site in facts.sites:
                 if site.name == name and site.target and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
                     if f"{site.target}.{name}" in self.modules:
-                        return dotted
+                        return f"{site.target}.{name}"  # a submodule
                     return self.resolve(f"{site.target}.{name}", depth + 1)
         elif module and depth < _MAX_RESOLVE_DEPTH:
             head = self.resolve(module, depth + 1)
@@ -264,6 +264,8 @@ class ImportTime:
             return False
         if how.startswith("arg:"):
             callee, _, position = how[4:].rpartition(":")
+            if callee == "setattr" and position == "0":
+                return False  # an attribute set on it
             if callee in _NON_CALLING or callee.rpartition(".")[2] in ("isinstance", "issubclass", "hasattr"):
                 return False
             targets = self.called(callee) if callee and callee != "?" else []

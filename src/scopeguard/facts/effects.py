@@ -132,9 +132,9 @@ class _Effects:
                 self._expr(default, function, klass, params, guards, "value")
             for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
                 if arg is not None and arg.annotation is not None:
-                    self._expr(arg.annotation, function, klass, params, guards, "value")
+                    self._annotation(arg.annotation, function, klass, params, guards)
             if stmt.returns is not None:
-                self._expr(stmt.returns, function, klass, params, guards, "value")
+                self._annotation(stmt.returns, function, klass, params, guards)
             saved, saved_class = self.local_defs, self.class_locals
             self.local_defs = {**saved, **{name: f"{self.module}.{qual}.{name}" for name in _nested_defs(stmt)}}
             self.class_locals = {}  # a class body's names are not visible in its methods
@@ -196,11 +196,11 @@ class _Effects:
                     self._emit(EffectKind.LOOKUP, function, self.module, container, guards)
                 else:
                     table = self.resolve(container, params, klass)
-            for target in targets:
-                if not isinstance(target, ast.Name):
-                    self._expr(target, function, klass, params, guards, "value")
+            for target in targets:  # a store reads the container only to write into it
+                for part in _target_parts(target):
+                    self._expr(part, function, klass, params, guards, "value")
             if isinstance(stmt, ast.AnnAssign) and not function:
-                self._expr(stmt.annotation, function, klass, params, guards, "value")
+                self._annotation(stmt.annotation, function, klass, params, guards)
             if value is not None:
                 if table is not None and not table.startswith("@"):
                     self._stored(value, table, function, klass, params, guards)
@@ -270,6 +270,17 @@ class _Effects:
         self._emit(EffectKind.USE, function, target, decorator, guards, f"arg:{callee}:0")
 
     # expressions
+
+    def _annotation(self, node: ast.expr, function, klass, params, guards) -> None:
+        """An evaluated annotation: names are only read (a string is not evaluated); calls run, and
+        a subscripted class runs its `__class_getitem__`."""
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                self._call(inner, function, klass, params, guards)
+            elif isinstance(inner, ast.Subscript) and isinstance(inner.value, (ast.Name, ast.Attribute)):
+                dotted = self.resolve(inner.value, params, klass)
+                if dotted is not None:
+                    self._emit(EffectKind.USE, function, dotted, inner.value, guards, "subscript")
 
     def _stored(self, value, table, function, klass, params, guards) -> None:
         """`value` kept in `table`: its names are stored there (elements of literals too)."""
@@ -422,6 +433,22 @@ def _is_modules(node: ast.expr) -> bool:
         node = node.value
     return isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
         and node.value.id == "sys"
+
+
+def _target_parts(target: ast.expr):
+    """The expressions an assignment target evaluates besides the container it writes into."""
+    if isinstance(target, ast.Subscript):
+        if not isinstance(target.value, (ast.Name, ast.Attribute)):
+            yield target.value
+        yield target.slice
+    elif isinstance(target, ast.Attribute):
+        if not isinstance(target.value, (ast.Name, ast.Attribute)):
+            yield target.value
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_parts(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_parts(target.value)
 
 
 def _own_module(node: ast.Subscript) -> bool:
