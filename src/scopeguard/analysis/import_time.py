@@ -350,7 +350,21 @@ class ImportTime:
 
     # the walk
 
-    def reached(self) -> list[Reached]:
+    def unresolved_functions(self) -> set[str]:
+        """Functions holding an unresolved dynamic import (what the unknown-import verdicts ask about)."""
+        out = set()
+        for facts in self.files.values():
+            if facts.extra or not facts.unresolved:
+                continue
+            lines = self._def_lines(facts)
+            for item in facts.unresolved:
+                context = _context_of(item.guards, lines)
+                if context:
+                    out.add(f"{facts.module}.{context}")
+        return out
+
+    def reached(self, also: Iterable[str] = ()) -> list[Reached]:
+        """Every function with import sites (and every one of `also`) that a module's import may run."""
         graph: dict[tuple[str, str], list[tuple[str, Effect]]] = {}
         for (node, context), items in self.effects.items():
             facts = self.files[node]
@@ -373,7 +387,7 @@ class ImportTime:
                             graph.setdefault((facts.node, context), []).append(
                                 (getter, _site_effect(site, context)))
         sites = self.function_sites()
-        relevant = self._relevant(graph, sites)
+        relevant = self._relevant(graph, {*sites, *also})
         found: list[Reached] = []
         for node in sorted(self.files):
             if (node, "") in graph:
