@@ -53,6 +53,10 @@ _NON_CALLING = frozenset({
     "inspect.isclass", "inspect.ismethod", "inspect.getmodule", "inspect.getdoc", "signal.signal",
     "warnings.warn", "logging.getLogger", "copy.copy", "copy.deepcopy", "pickle.dumps", "textwrap.dedent",
 })
+# Decorator factories outside the project whose result wraps (or marks) a function without calling it.
+_NON_CALLING_FACTORIES = ("pytest.mark.", "pytest.fixture", "unittest.mock.patch", "unittest.skip",
+                          "unittest.expectedFailure", "functools.wraps", "functools.lru_cache",
+                          "functools.singledispatchmethod", "typing_extensions.deprecated", "warnings.deprecated")
 _CLASS_LEVEL = ("__init_subclass__", "__class_getitem__", "__set_name__")
 
 
@@ -102,6 +106,11 @@ class ImportTime:
                         self.stores.setdefault(effect.how[6:], []).append(effect.name)
                 elif effect.kind is EffectKind.BIND and not facts.extra:
                     self.bound.setdefault(facts.module, set()).add(effect.name)
+        self._attributes: dict[str, list[str]] = {}  # class -> classes of instances its body keeps
+        for table, kept in self.stores.items():
+            owner = table.rpartition(".")[0]
+            if owner in self.classes:
+                self._attributes.setdefault(owner, []).extend(k[:-9] for k in kept if k.endswith("#instance"))
         self._resolved: dict[str, list[str]] = {}
         self._invokes: dict[tuple[str, str], bool] = {}
         self._param_stores()
@@ -220,6 +229,9 @@ class ImportTime:
         bases = self._bases(klass)
         for base in bases[1:]:
             found += [f for n, f in self.members.get(base, {}).items() if n == "__init_subclass__"]
+        for kept in self._attributes.get(klass, ()):  # instances in the class body: their __set_name__
+            holder = self.resolve(kept)
+            found += [f for b in self._bases(holder) for n, f in self.members.get(b, {}).items() if n == "__set_name__"]
         if klass in self.classes and any(self.classes[b][1].extra and "enum" in self.classes[b][1].extra
                                          for b in bases if b in self.classes):
             found += self._instance(klass)
@@ -267,6 +279,9 @@ class ImportTime:
             if callee == "setattr" and position == "0":
                 return False  # an attribute set on it
             if callee in _NON_CALLING or callee.rpartition(".")[2] in ("isinstance", "issubclass", "hasattr"):
+                return False
+            if callee.endswith("()") and callee[:-2] not in self.defs and any(
+                    callee[:-2] == p or callee.startswith(p) for p in _NON_CALLING_FACTORIES):
                 return False
             targets = self.called(callee) if callee and callee != "?" else []
             if not targets or callee.endswith("()") and "?" in targets:

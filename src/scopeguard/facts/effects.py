@@ -112,7 +112,7 @@ class _Effects:
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) and all(
                 isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
             self.unused.add(id(stmt.value))
-            if not function and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            if (not function or (klass and scope == klass)) and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 callee = self.resolve(stmt.value.func, params, klass) if isinstance(
                     stmt.value.func, (ast.Name, ast.Attribute)) else None
                 if callee is not None:  # the instance kept in a module-level name: read later, it is used
@@ -172,8 +172,7 @@ class _Effects:
             saved_class = self.class_locals
             prefix = ".".join((self.module, *scope, stmt.name))
             self.class_locals = {name: f"{prefix}.{name}" for sub in stmt.body for name in _bound(sub)}
-            self._body(stmt.body, function, (*scope, stmt.name) if not function else klass, params,
-                       (*scope, stmt.name))
+            self._body(stmt.body, function, (*scope, stmt.name), params, (*scope, stmt.name))
             self.class_locals = saved_class
             return
         if function == "" and self.has_getattr and not klass:
@@ -184,7 +183,7 @@ class _Effects:
             value = stmt.value
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             table = None
-            if len(targets) == 1 and not function and isinstance(targets[0], ast.Name):
+            if len(targets) == 1 and (not function or (klass and scope == klass)) and isinstance(targets[0], ast.Name):
                 table = ".".join((self.module, *scope, targets[0].id))  # module level or a class body
             elif len(targets) == 1 and isinstance(targets[0], ast.Subscript):
                 container = targets[0].value
@@ -208,7 +207,12 @@ class _Effects:
                     self._expr(value, function, klass, params, guards, "value")
             return
         if isinstance(stmt, ast.Return) and stmt.value is not None:
-            self._expr(stmt.value, function, klass, params, guards, "return")
+            value = stmt.value
+            if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+                callee = self.resolve(value.func, params, klass)
+                if callee is not None and not callee.startswith("@"):  # what that call returns, returned
+                    self._emit(EffectKind.USE, function, f"{callee}()", value, guards, "return")
+            self._expr(value, function, klass, params, guards, "return")
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             call = stmt.value
