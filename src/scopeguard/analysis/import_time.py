@@ -430,6 +430,8 @@ class ImportTime:
             for site in facts.sites:
                 if not any(g.kind is GuardKind.FUNCTION for g in site.guards) or _never(site.guards):
                     continue
+                if any(g.kind is GuardKind.DECORATOR for g in site.guards):
+                    continue  # a configured toggle decorator runs the body only while its toggle is on
                 if (site.line, site.column, site.target, site.name) in copied:
                     continue
                 context = _context_of(site.guards, lines)

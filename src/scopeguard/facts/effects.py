@@ -46,7 +46,14 @@ _ENUMS = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum",
 
 
 def effects(tree: ast.Module, module: str, bindings, guarded: list[tuple[ast.stmt, Guards]]) -> tuple[Effect, ...]:
-    return tuple(_Effects(tree, module, bindings, guarded).out)
+    walk = _Effects(tree, module, bindings, guarded)
+    try:
+        walk.run(tree)
+    except RecursionError:
+        # Too deep to follow: what it does is not known, so any function of the module may run
+        # on import (the closed world's default), and the facts found so far stand.
+        walk.out.append(Effect(EffectKind.LOOKUP, "", module, 1, 1))
+    return tuple(walk.out)
 
 
 class _Effects:
@@ -66,6 +73,8 @@ class _Effects:
         self.local_defs: dict[str, str] = {}  # name -> absolute qualified name, in the function being walked
         self.class_locals: dict[str, str] = {}  # the same for the class body being walked
         self.unused: set[int] = set()  # calls whose result is dropped or only bound to a name
+
+    def run(self, tree: ast.Module) -> None:
         self._body(tree.body, "", (), frozenset(), ())
 
     # names
@@ -343,15 +352,22 @@ class _Effects:
                 self._expr(default, function, klass, params, guards, "value")
             self._expr(node.body, function, klass, params, guards, "value")
             return
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
-                self._expr(child, function, klass, params, guards, "value")
-            elif isinstance(child, ast.comprehension):
-                self._expr(child.iter, function, klass, params, guards, "value")
-                for test in child.ifs:
-                    self._expr(test, function, klass, params, guards, "value")
-            elif isinstance(child, ast.keyword):
-                self._expr(child.value, function, klass, params, guards, "value")
+        pending = [node]  # operators, literals, comprehensions: their parts, without recursion
+        while pending:
+            current = pending.pop()
+            for child in ast.iter_child_nodes(current):
+                if isinstance(child, ast.comprehension):
+                    pending.append(child.iter)
+                    pending.extend(child.ifs)
+                    continue
+                if isinstance(child, ast.keyword):
+                    child = child.value
+                if not isinstance(child, ast.expr):
+                    continue
+                if isinstance(child, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Lambda)):
+                    self._expr(child, function, klass, params, guards, "value")
+                else:
+                    pending.append(child)
 
     def _call(self, call: ast.Call, function, klass, params, guards) -> None:
         func = call.func
