@@ -21,6 +21,8 @@ feed small passes, each a module with one job:
     bindings.py     which name an import binds to what: the one place import aliases are tracked
     calltime.py     functions of the file that run at import time (called on import, decorators...)
     calls.py        the file's share of project-level reachability: functions, calls, tables
+    effects.py      what the file does with names (calls, values, decorators, classes, lookups): the facts of
+                    the project-wide "may run at import time" analysis (analysis/import_time.py)
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
