@@ -73,6 +73,23 @@ class Reached:
     via: tuple[str, ...]
 
 
+def analysis_of(files: dict[str, FileFacts], modules: frozenset[str]) -> ImportTime:
+    """The analysis of these facts, built once per run: reachability asks it for edges, the
+    unknown-import verdicts for the functions holding dynamic imports (same effects and sites,
+    though `unresolved` may since have changed: the graph depends on neither)."""
+    key = (modules, tuple(sorted((node, id(f.effects), id(f.sites), f.module, f.extra) for node, f in files.items())))
+    global _LAST
+    if _LAST is not None and _LAST[0] == key:
+        _LAST[1].files = files
+        return _LAST[1]
+    analysis = ImportTime(files, modules)
+    _LAST = (key, analysis)
+    return analysis
+
+
+_LAST: tuple | None = None
+
+
 class ImportTime:
     """The analysis over one project's facts. `reached()` lists every (function, origin) found."""
 
@@ -111,6 +128,18 @@ class ImportTime:
             owner = table.rpartition(".")[0]
             if owner in self.classes:
                 self._attributes.setdefault(owner, []).extend(k[:-9] for k in kept if k.endswith("#instance"))
+        self._top_defs: dict[str, list[str]] = {}  # module -> its module-level functions
+        for qualified, (owner, e) in self.defs.items():
+            if "." not in e.name and not owner.extra:
+                self._top_defs.setdefault(owner.module, []).append(qualified)
+        self._top_classes: dict[str, list[str]] = {}
+        for klass, (owner, e) in self.classes.items():
+            if not owner.extra and klass.count(".") == owner.module.count(".") + 1:
+                self._top_classes.setdefault(owner.module, []).append(klass)
+        self._runs: dict[tuple, list[str]] = {}
+        self._built: dict | None = None
+        self._sites: dict[str, list[ImportSite]] | None = None
+        self._returns: dict[str, list[str]] = {}
         self._resolved: dict[str, list[str]] = {}
         self._invokes: dict[tuple[str, str], bool] = {}
         self._param_stores()
@@ -238,9 +267,13 @@ class ImportTime:
         return found
 
     def _returned(self, function: str) -> list[str]:
-        facts, effect = self.defs[function]
-        return [e.name for e in self.effects.get((facts.node, effect.name), ()) if e.kind is EffectKind.USE
+        found = self._returns.get(function)
+        if found is None:
+            facts, effect = self.defs[function]
+            found = self._returns[function] = [
+                e.name for e in self.effects.get((facts.node, effect.name), ()) if e.kind is EffectKind.USE
                 and e.how == "return" and not e.name.startswith("@")] or ["?"]
+        return found
 
     # parameters
 
@@ -319,6 +352,13 @@ class ImportTime:
     # what one effect runs
 
     def runs(self, effect: Effect, facts: FileFacts) -> list[str]:
+        key = (effect.kind, effect.name, effect.how)
+        found = self._runs.get(key)
+        if found is None:
+            found = self._runs[key] = self._runs_uncached(effect)
+        return found
+
+    def _runs_uncached(self, effect: Effect) -> list[str]:
         kind, how = effect.kind, effect.how
         if kind is EffectKind.CALL:
             if effect.name.startswith("@"):
@@ -331,10 +371,9 @@ class ImportTime:
             return self._created(effect.name)
         if kind is EffectKind.LOOKUP:
             module = effect.name
-            found = [f for f, (owner, e) in self.defs.items() if owner.module == module and "." not in e.name]
-            for klass, (owner, e) in self.classes.items():
-                if owner.module == module and klass.count(".") == module.count(".") + 1:
-                    found += self._instance(klass)
+            found = [f for f in self._top_defs.get(module, ())]
+            for klass in self._top_classes.get(module, ()):
+                found += self._instance(klass)
             looked = self.by_module.get(module)
             for site in looked.sites if looked is not None else ():  # names the module imports
                 if site.name and site.name != "*" and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
@@ -380,6 +419,19 @@ class ImportTime:
 
     def reached(self, also: Iterable[str] = ()) -> list[Reached]:
         """Every function with import sites (and every one of `also`) that a module's import may run."""
+        graph = self._graph()
+        sites = self.function_sites()
+        relevant = self._relevant(graph, {*sites, *also})
+        found: list[Reached] = []
+        for node in sorted(self.files):
+            if (node, "") in graph:
+                found += self._from(node, graph, relevant)
+        return found
+
+    def _graph(self) -> dict[tuple[str, str], list[tuple[str, Effect]]]:
+        """context -> (function it may run, the effect that runs it), built once."""
+        if self._built is not None:
+            return self._built
         graph: dict[tuple[str, str], list[tuple[str, Effect]]] = {}
         for (node, context), items in self.effects.items():
             facts = self.files[node]
@@ -401,13 +453,8 @@ class ImportTime:
                         if context is not None:
                             graph.setdefault((facts.node, context), []).append(
                                 (getter, _site_effect(site, context)))
-        sites = self.function_sites()
-        relevant = self._relevant(graph, {*sites, *also})
-        found: list[Reached] = []
-        for node in sorted(self.files):
-            if (node, "") in graph:
-                found += self._from(node, graph, relevant)
-        return found
+        self._built = graph
+        return graph
 
     def _def_lines(self, facts: FileFacts) -> dict[int, str]:
         cached = getattr(self, "_lines_cache", None)
@@ -420,7 +467,9 @@ class ImportTime:
     def function_sites(self) -> dict[str, list[ImportSite]]:
         """Import sites inside functions, by the function's absolute name (those the file itself
         already copies as import-time are left out: facts/calltime.py reported them)."""
-        out: dict[str, list[ImportSite]] = {}
+        if self._sites is not None:
+            return self._sites
+        out = self._sites = {}
         for facts in self.files.values():
             if facts.extra or not facts.effects:
                 continue

@@ -43,7 +43,7 @@ from ..base.model import (
     UnresolvedReason,
 )
 
-from .import_time import ImportTime
+from .import_time import analysis_of
 
 _MAX_VALUES = 256  # values of one term; beyond, only their common prefix is kept
 _MAX_DEPTH = 16  # calls followed from one origin
@@ -106,7 +106,7 @@ def _import_time_edges(files: dict[str, FileFacts], modules: frozenset[str]) -> 
     statement that starts the chain, the chain through the function as `via`."""
     if not any(f.effects for f in files.values()):
         return [], []
-    analysis = ImportTime(files, modules)
+    analysis = analysis_of(files, modules)
     sites = analysis.function_sites()
     written: dict[tuple, ReachEdge] = {}
     origins: dict[tuple, ReachEdge] = {}

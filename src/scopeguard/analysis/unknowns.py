@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..base.model import MAIN, TYPE_CHECKING, Execution, FileFacts, GuardKind, UnresolvedImport, UnresolvedReason
-from .import_time import ImportTime
+from .import_time import analysis_of
 
 # Unresolved reasons that are no import of an unknown target.
 _NOT_IMPORTS = (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK)
@@ -149,11 +149,18 @@ def import_time_functions(graph) -> dict[str, str]:
     imported, each with the statement that first reaches it ("path:line"): the one "may run at
     import time" analysis (analysis/import_time.py), across modules, through calls, values,
     decorators, classes and namespace lookups."""
-    analysis = ImportTime(graph.files, graph.modules)
+    cached = getattr(graph, "_scopeguard_import_time", None)
+    if cached is not None:
+        return cached
+    analysis = analysis_of(graph.files, graph.modules)
     reached: dict[str, str] = {}
     for item in analysis.reached(analysis.unresolved_functions()):
         if item.function not in reached:
             reached[item.function] = item.via[0].rpartition(" ")[0] if item.via else ""
+    try:
+        graph._scopeguard_import_time = reached
+    except AttributeError:  # a graph that takes no attributes: compute each time
+        pass
     return reached
 
 

@@ -111,6 +111,8 @@ class _Effects:
             self._stmt(stmt, function, klass, params, scope)
 
     def _emit(self, kind, function, name, node, guards, how="", extra=()) -> None:
+        if how == "safe":
+            return  # calls nothing: not a fact anyone needs
         self.out.append(Effect(kind, function, name, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1,
                                guards, how, extra))
 
