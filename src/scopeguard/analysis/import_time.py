@@ -369,6 +369,14 @@ class ImportTime:
             return self.called(effect.name)
         if kind is EffectKind.CLASS:
             return self._created(effect.name)
+        if kind is EffectKind.LOOKUP and effect.name not in self.by_module:
+            # a function's or class body's own names (exec/eval/locals there): what it defines inside
+            prefix = effect.name + "."
+            found = [f for f in self.defs if f.startswith(prefix) and "." not in f[len(prefix):]]
+            for klass in self.classes:
+                if klass.startswith(prefix) and "." not in klass[len(prefix):]:
+                    found += self._instance(klass)
+            return found
         if kind is EffectKind.LOOKUP:
             module = effect.name
             found = [f for f in self._top_defs.get(module, ())]

@@ -378,6 +378,10 @@ class _Effects:
         if spelled in _LOOKUP_CALLS and isinstance(func, ast.Name) and self.bindings.target(spelled) is None \
                 and spelled not in self.module_names:
             self._emit(EffectKind.LOOKUP, function, self.module, call, guards)
+            if spelled != "globals" and (function or klass):  # exec/eval/vars/locals see the local names too
+                body = ".".join(klass)
+                local = body if klass and not function.startswith(body + ".") else function
+                self._emit(EffectKind.LOOKUP, function, f"{self.module}.{local}", call, guards)
         elif spelled == "getattr" and isinstance(func, ast.Name) and call.args:
             owner, name = call.args[0], call.args[1] if len(call.args) > 1 else None
             dotted = self.resolve(owner, params, klass) if isinstance(owner, (ast.Name, ast.Attribute)) else None
