@@ -45,6 +45,8 @@ from ..base.model import (
     UnresolvedReason,
 )
 
+from .import_time import analysis_of
+
 _MAX_VALUES = 256  # values of one term; beyond, only their common prefix is kept
 _MAX_DEPTH = 16  # calls followed from one origin
 _MAX_STEPS = 200_000  # functions entered over the whole project; beyond, what is left stays unknown
@@ -96,7 +98,47 @@ class Reach:
 def resolve(files: dict[str, FileFacts], modules: frozenset[str]) -> Reach:
     resolver = _Resolver(files, modules)
     reach = resolver.run()
-    return dataclasses.replace(reach, files=_lazy_unknown(_hooked(reach.files, modules), modules, resolver.lazy()))
+    written, origins = _import_time_edges(reach.files, modules)
+    return dataclasses.replace(reach, files=_lazy_unknown(_hooked(reach.files, modules), modules, resolver.lazy()),
+                               written=[*reach.written, *written], origins=[*reach.origins, *origins])
+
+
+def _import_time_edges(files: dict[str, FileFacts], modules: frozenset[str]) -> tuple[list[ReachEdge], list[ReachEdge]]:
+    """Import statements inside functions that run while another module (or their own) is
+    imported (analysis/import_time.py): an edge from the module whose import runs them, at its
+    statement that starts the chain, the chain through the function as `via`."""
+    if not any(f.effects for f in files.values()):
+        return [], []
+    analysis = analysis_of(files, modules)
+    sites = analysis.function_sites()
+    written: dict[tuple, ReachEdge] = {}
+    origins: dict[tuple, ReachEdge] = {}
+    for reached in analysis.reached():
+        owner, _ = analysis.defs[reached.function]
+        origin = files[reached.origin]
+        for site in sites.get(reached.function, ()):
+            imported = _site_module(site, modules)
+            if imported is None or imported == reached.origin:
+                continue
+            guards = (*reached.guards, *(_env_guard(g) for g in site.guards if g.kind is not GuardKind.FUNCTION))
+            chain = (*reached.via, f"{owner.path}:{site.line} import {site.dotted}")
+            placed = ReachedSite(site.target, site.name, reached.line, reached.column, site.kind, guards,
+                                 site.raises, via=chain)
+            key = (origin.node, imported, reached.line, reached.column, guards)
+            if key not in written:
+                written[key] = ReachEdge(origin.node, imported, placed)
+                origins[key] = ReachEdge(origin.node, imported, placed,
+                                         owner.node if owner.node != origin.node else "", f"{owner.path}:{site.line}")
+    return list(written.values()), list(origins.values())
+
+
+def _site_module(site: ImportSite, modules: frozenset[str]) -> str | None:
+    """The project module a site loads (what ImportGraph.resolve says, without `*`'s names)."""
+    if site.name and site.name != "*":
+        sub = f"{site.target}.{site.name}" if site.target else site.name
+        if sub in modules:
+            return sub
+    return _existing(site.target, modules)
 
 
 def _hooked(files: dict[str, FileFacts], modules: frozenset[str]) -> dict[str, FileFacts]:

@@ -9,10 +9,9 @@ the second cannot be answered (`why`), so that "Unknown" is something a reviewer
 
 "May run at import time" is asked in one place, `may_run_at_import`: a site whose facts say it runs
 on import (module level, or a copy made by facts/calltime.py for a function the file itself calls
-on import), or one inside a function reached through calls from code that runs on import, across
-modules (`import_time_functions`). What those facts do not model (a call through an object, a
-callback registered and called later) is the "may run at import time" analysis's business: improve
-it there and these verdicts follow.
+on import), or one inside a function that the one project-wide "may run at import time" analysis
+(analysis/import_time.py) reaches from some module's import: improve it there and these verdicts
+follow.
 """
 
 from __future__ import annotations
@@ -21,10 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..base.model import MAIN, TYPE_CHECKING, Execution, FileFacts, GuardKind, UnresolvedImport, UnresolvedReason
+from .import_time import analysis_of
 
 # Unresolved reasons that are no import of an unknown target.
 _NOT_IMPORTS = (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK)
-_CONSTRUCTION = ("__init__", "__new__", "__post_init__", "__init_subclass__")
 # facts/calls.py's spellings (not imported: analysis reads facts without loading the scanner):
 # the term of `obj.__module__`, and a file's table of what it assigns to `__module__`.
 MODULE_OF = (("modof", ""),)
@@ -81,8 +80,7 @@ def dynamic_sites(graph) -> list[DynamicSite]:
     cached = getattr(graph, "_scopeguard_dynamic_sites", None)
     if cached is not None:
         return cached
-    functions = _functions(graph.files.values())
-    reached = import_time_functions(graph, functions)
+    reached = import_time_functions(graph)
     assigned = _module_names(graph.files.values())
     found = []
     for facts in sorted(graph.files.values(), key=lambda f: f.path):
@@ -146,65 +144,23 @@ def may_run_at_import(site: DynamicSite) -> bool:
     return site.at_import
 
 
-def _functions(files: Iterable[FileFacts]) -> dict[str, tuple[FileFacts, object]]:
-    out = {}
-    for facts in files:
-        for fn in facts.functions:
-            out[f"{facts.module}.{fn.name}"] = (facts, fn)
-    return out
-
-
-def import_time_functions(graph, functions=None) -> dict[str, str]:
-    """Project functions that may run while a module is imported, each with the call that first
-    reaches it ("path:line"): called from module level, class bodies, decorators or default
-    arguments (CallFacts of function ""), then whatever they call, across modules. Constructing a
-    class runs its `__init__`/`__new__`."""
-    functions = functions if functions is not None else _functions(graph.files.values())
-    by_module = {f.module: f for f in graph.files.values() if not f.extra}
-    calls: dict[tuple[str, str], list] = {}
-    for facts in graph.files.values():
-        for call in facts.calls:
-            calls.setdefault((facts.node, call.function), []).append(call)
-    cache: dict[str, list[str]] = {}
-
-    def targets(dotted: str, depth: int = 0) -> list[str]:
-        if dotted in cache:
-            return cache[dotted]
-        found = []
-        if dotted in functions:
-            found.append(dotted)
-        found += [f"{dotted}.{name}" for name in _CONSTRUCTION if f"{dotted}.{name}" in functions]
-        if not found and depth < 6:
-            module, _, name = dotted.rpartition(".")
-            facts = by_module.get(module)
-            if facts is not None:  # a name the module imports: `from .loader import load`
-                for site in facts.sites:
-                    if site.name == name and site.target != module:
-                        found += targets(f"{site.target}.{name}", depth + 1)
-                        break
-        cache[dotted] = found
-        return found
-
+def import_time_functions(graph) -> dict[str, str]:
+    """Project functions holding an unresolved dynamic import that may run while a module is
+    imported, each with the statement that first reaches it ("path:line"): the one "may run at
+    import time" analysis (analysis/import_time.py), across modules, through calls, values,
+    decorators, classes and namespace lookups."""
+    cached = getattr(graph, "_scopeguard_import_time", None)
+    if cached is not None:
+        return cached
+    analysis = analysis_of(graph.files, graph.modules)
     reached: dict[str, str] = {}
-    work: list[str] = []
-    for facts in graph.files.values():
-        for call in calls.get((facts.node, ""), ()):
-            if call.execution is Execution.NEVER:
-                continue
-            for target in targets(call.callee):
-                if target not in reached:
-                    reached[target] = f"{facts.path}:{call.line}"
-                    work.append(target)
-    while work:
-        qualified = work.pop()
-        facts, fn = functions[qualified]
-        for call in calls.get((facts.node, fn.name), ()):
-            if call.execution is Execution.NEVER:
-                continue
-            for target in targets(call.callee):
-                if target not in reached:
-                    reached[target] = reached[qualified]
-                    work.append(target)
+    for item in analysis.reached(analysis.unresolved_functions()):
+        if item.function not in reached:
+            reached[item.function] = item.via[0].rpartition(" ")[0] if item.via else ""
+    try:
+        graph._scopeguard_import_time = reached
+    except AttributeError:  # a graph that takes no attributes: compute each time
+        pass
     return reached
 
 
@@ -234,11 +190,8 @@ def _when(facts, live, function, qualified, reached) -> tuple[bool, str]:
         return True, "runs at import time (module level)"
     if not function:
         return False, "runs only when called"
-    top = qualified.split(".")
-    for n in range(len(top), 1, -1):  # a nested def runs when its outer function does, at most
-        candidate = ".".join(top[:n])
-        if candidate in reached:
-            return True, f"may run at import time: {candidate.rpartition('.')[2]}() is reached from {reached[candidate]}"
+    if qualified in reached:
+        return True, f"may run at import time: {function.rpartition('.')[2]}() is reached from {reached[qualified]}"
     return False, f"only when called: inside {function}(), which no code run at import time calls"
 
 

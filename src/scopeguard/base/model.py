@@ -368,6 +368,38 @@ class StoreFact:
     line: int
 
 
+class EffectKind(str, enum.Enum):
+    """What one piece of code does with a name, for "may run at import time" (facts/effects.py)."""
+
+    CALL = "call"  # name(...): runs it (a class: constructs an instance)
+    USE = "use"  # the name as a value: `how` says where it goes
+    DEF = "def"  # a function definition (any depth); `extra` holds its parameters
+    CLASS = "class"  # a class statement; `extra` holds its bases, "metaclass=..." and "enum"
+    LOOKUP = "lookup"  # a namespace lookup by computed name (globals(), sys.modules, exec, getattr(mod, x))
+    BIND = "bind"  # a module-level name bound otherwise than by def/class (only in modules with __getattr__)
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
+class Effect(Guarded):
+    """One thing code does with a name that may make other code run (issue 24).
+
+    ``function`` is the context the code runs in: "" for module level and class bodies, "f",
+    "C.m", "f.inner" otherwise. ``name`` is an absolute dotted name as the file binds it, or
+    "@p" for the context's own parameter p. ``how`` (USE): "value" (stored, passed, returned: may
+    be called), "arg:<callee>:<position>" (handed to a call), "store:<name>" (kept in a
+    module-level name), "return", "subscript", "safe" (an attribute read that calls nothing)."""
+
+    kind: EffectKind
+    function: str
+    name: str
+    line: int
+    column: int
+    guards: tuple[Guard, ...] = ()
+    how: str = ""
+    extra: tuple[str, ...] = ()
+
+
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
 class LazyModuleFact:
@@ -443,6 +475,8 @@ class FileFacts:
     dynamic: tuple[DynamicImportFact, ...] = ()
     tables: tuple[TableFact, ...] = ()
     stores: tuple[StoreFact, ...] = ()
+    # What code does with project names, for the one "may run at import time" analysis (issue 24).
+    effects: tuple[Effect, ...] = ()
 
     @property
     def node(self) -> str:

@@ -68,7 +68,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 #    import time, string tables, registrations, locals followed into dynamic imports,
 #    sys.meta_path/path_hooks installations).
 # 13: FileFacts.lazy, .name_tables, .defined (lazy modules and by-name tables, issue 26); loop values.
-SCAN_SCHEMA = 13
+# 14: FileFacts.effects (what may run at import time, issue 24).
+SCAN_SCHEMA = 14
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 STORE_FORMAT = 1

@@ -264,7 +264,7 @@ def _interned(decode: Decoder) -> Decoder:
 
 # Fields of FileFacts that only reachability (analysis/reachability.py) reads: a record keeps them
 # apart, so a run that has reachability's stored result never decodes them.
-REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores")
+REACH_ONLY = ("functions", "calls", "dynamic", "tables", "stores", "effects")
 # Every field reachability reads (tests/test_incremental.py checks the module against this list):
 # a record's reach digest covers them, and the stored reachability result is keyed by those digests.
 REACH_INPUTS = ("path", "module", "is_package", "extra", "sites", "unresolved", "dunder_all", *REACH_ONLY,

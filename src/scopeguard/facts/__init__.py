@@ -22,6 +22,8 @@ feed small passes, each a module with one job:
     calltime.py     functions of the file that run at import time (called on import, decorators...)
     calls.py        the file's share of project-level reachability: functions, calls, tables
     lazy_modules.py lazy modules' name tables (`sys.modules[__name__] = Lazy(...)`), by-name tables
+    effects.py      what the file does with names (calls, values, decorators, classes, lookups): the facts of
+                    the project-wide "may run at import time" analysis (analysis/import_time.py)
     positions.py    line/column from `ast`, matched to the libcst walk; PositionProvider fallback
     lowering.py     the `ast` view built from libcst when the running Python cannot parse the file
     errors.py, suppressions.py   parse-error wording; `# scopeguard: ignore` comments
@@ -42,6 +44,7 @@ from ..base.model import FileFacts, Guard, ParseError
 from .astnodes import in_source_order
 from .bindings import DYNAMIC_IMPORT_NAMES, ImportBindings, resolve_relative
 from .calltime import import_time_copies, import_time_functions
+from .effects import effects as file_effects
 from .errors import TOO_DEEP, parse_error
 from .file_context import walk_context
 from .guard_walk import GuardWalk
@@ -139,12 +142,14 @@ def scan_source(
         collector = NameCollector(matcher.registry_kinds, bindings, names, imports.import_calls)
         replacements = {}
         reach = None
+        effects = ()
         if ast_tree is not None:
             guarded = _guarded_statements(walk, statements)
             collector.run(guarded, _lines_matching(source, matcher.name_pattern))
             replacements = import_time_functions(guarded, ast_tree)
             reach = ReachFacts(ast_tree, module, is_package, bindings, guarded, names.fixed)
             reach.run(ast_tree)
+            effects = file_effects(ast_tree, module, bindings, guarded)
     except RecursionError:  # `not not ... x` a thousand deep; a 3000-term sum (libcst's codegen recurses)
         return FileFacts(**base, error=ParseError(1, 1, TOO_DEEP))
     references = sorted(import_time_copies(imports.probes + collector.references, replacements),
@@ -161,6 +166,7 @@ def scan_source(
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
         **(reach.facts() if reach is not None else {}),
         **(lazy_facts(ast_tree, source, is_package) if ast_tree is not None else {}),
+        effects=effects,
     )
 
 

@@ -193,7 +193,12 @@ def import_time_copies(facts: list, replacements: dict[Guard, Guards]) -> list:
     for fact in facts:
         guards = substitute(fact.guards, replacements)
         if guards is not fact.guards:
-            out.append(dataclasses.replace(fact, guards=guards))
+            copy = dataclasses.replace(fact, guards=guards)
+            if hasattr(fact, "raises") and any(g.text == "def __set_name__" and g in replacements for g in fact.guards):
+                # Python before 3.12 wraps an error raised in __set_name__ in a RuntimeError: an
+                # `except ImportError` around the class statement does not catch it there.
+                copy = dataclasses.replace(copy, raises="RuntimeError")
+            out.append(copy)
     return out
 
 

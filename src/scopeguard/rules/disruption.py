@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis import Project, Verdict
+from ..analysis.reachability import via
 from ..base.model import Execution, Severity, SiteKind, UnresolvedReason, Violation
 from .base import Example, Rule, describe_guards, toggle_spelling, ways_out
 
 _WHEN = {Execution.IMPORT: "at import time", Execution.CALL: "lazily (when a function runs)"}
+_CHAIN_SHOWN = 4
+
+
+def _through(site) -> str:
+    """The calls by which a statement runs an import written elsewhere (analysis/import_time.py)."""
+    steps = via(site)
+    if not steps or site.kind is SiteKind.DYNAMIC:
+        return ""
+    if len(steps) > _CHAIN_SHOWN:
+        steps = (*steps[:2], f"... {len(steps) - 3} more ...", steps[-1])
+    return " through " + " -> ".join(steps)
 
 
 class _OutsideImportRule(Rule):
@@ -30,6 +42,7 @@ class _OutsideImportRule(Rule):
             detail = describe_guards(edge.site, scope)
             message = (
                 f"{edge.importer} imports {edge.imported} (scope {scope.name}) {self.problem(edge.site, verdict)}"
+                + _through(edge.site)
                 + (f" ({detail})" if detail else "")
                 + f"; {self.remedy(project, scope, edge.facts)}"
             )

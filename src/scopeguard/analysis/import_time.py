@@ -1,0 +1,571 @@
+"""May it run at import time? One project-wide answer (issue 24), from every file's effects
+(facts/effects.py), used by the graph (edges), the unknown-import verdicts and through them by
+check, delete-plan and audit alike.
+
+The closed world. Code runs at import time when it is module-level code (class bodies included) of
+a module being imported, or when code that runs at import time
+- calls it (a function, a method through `self`/`cls`, a class: its `__init__`/`__new__`, and -
+  the instance now exists - every special method and property of the class and its project bases,
+  which operators, `with`, `for`, hashing, truth tests and attribute reads may call),
+- applies it as a decorator, or hands a function to a decorator or call that may call it: a project
+  function that calls, passes on or otherwise uses its parameter as a value (not: returns it, keeps
+  it in a module-level name, reads a harmless attribute); any callee outside the project except a
+  closed list known not to call what it is given (`atexit.register`, `functools.wraps`, ...),
+- uses it as a value in any other way (the value may be called: stored in a module-level name that
+  import-time code then reads, put in a literal, captured by a lambda, returned by a factory whose
+  result is called),
+- creates a class: its metaclass's `__new__`/`__init__`/`__prepare__`, its project bases'
+  `__init_subclass__`; an enum class also builds its members (constructors and specials of the class
+  and its project bases); subscripting a class runs `__class_getitem__`,
+- looks up a module's namespace by computed name (`globals()`, `vars()`, `sys.modules[...]`,
+  `getattr(module, name)`, `exec`/`eval`): every function and class of that module,
+- imports a name a module does not bind from a module with a `__getattr__`.
+
+Guards are carried along (each path's own; past three per function, unguarded), and so is the chain
+of call sites. What comes out, per module B whose import reaches a function of module A: the import
+sites inside that function, as edges from B at B's statement that starts the chain, with the chain
+through A (`via`): the rules report them at B, the deletion simulation follows them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..base.model import MAIN, TYPE_CHECKING, Effect, EffectKind, FileFacts, Guard, GuardKind, ImportSite
+
+_MAX_GUARD_VARIANTS = 3  # distinct guard stacks kept per function and origin; beyond, unguarded
+_MAX_CHAIN = 24
+_MAX_RESOLVE_DEPTH = 6
+
+# Callees outside the project known not to call a function handed to them (before returning).
+_NON_CALLING = frozenset({
+    "isinstance", "issubclass", "hasattr", "getattr", "id", "repr", "str", "type", "callable", "len", "print",
+    "staticmethod", "classmethod", "super", "vars", "dir", "hash",
+    "atexit.register", "atexit.unregister", "functools.wraps", "functools.update_wrapper", "functools.lru_cache",
+    "functools.cache", "functools.cached_property", "functools.singledispatch", "functools.singledispatchmethod",
+    "abc.abstractmethod", "typing.overload", "typing.final", "typing.cast", "typing.no_type_check",
+    "typing.runtime_checkable", "typing_extensions.overload", "typing_extensions.final", "typing_extensions.deprecated",
+    "contextlib.contextmanager", "contextlib.asynccontextmanager", "dataclasses.dataclass", "dataclasses.field",
+    "dataclasses.fields", "dataclasses.is_dataclass", "enum.unique", "weakref.ref", "weakref.WeakMethod",
+    "weakref.finalize", "inspect.signature", "inspect.getsource", "inspect.getfile", "inspect.isfunction",
+    "inspect.isclass", "inspect.ismethod", "inspect.getmodule", "inspect.getdoc", "signal.signal",
+    "warnings.warn", "logging.getLogger", "copy.copy", "copy.deepcopy", "pickle.dumps", "textwrap.dedent",
+})
+# Decorator factories outside the project whose result wraps (or marks) a function without calling it.
+_NON_CALLING_FACTORIES = ("pytest.mark.", "pytest.fixture", "unittest.mock.patch", "unittest.skip",
+                          "unittest.expectedFailure", "functools.wraps", "functools.lru_cache",
+                          "functools.singledispatchmethod", "typing_extensions.deprecated", "warnings.deprecated")
+_CLASS_LEVEL = ("__init_subclass__", "__class_getitem__", "__set_name__")
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A function that may run while `origin`'s module is imported: the guards on the way and the
+    call sites from `origin`'s statement to it ("path:line what")."""
+
+    function: str  # absolute qualified name
+    origin: str  # node whose module-level code starts the chain
+    line: int  # the statement of `origin` that starts it
+    column: int
+    guards: tuple[Guard, ...]
+    via: tuple[str, ...]
+
+
+def analysis_of(files: dict[str, FileFacts], modules: frozenset[str]) -> ImportTime:
+    """The analysis of these facts, built once per run: reachability asks it for edges, the
+    unknown-import verdicts for the functions holding dynamic imports (same effects and sites,
+    though `unresolved` may since have changed: the graph depends on neither)."""
+    key = (modules, tuple(sorted((node, id(f.effects), id(f.sites), f.module, f.extra) for node, f in files.items())))
+    global _LAST
+    if _LAST is not None and _LAST[0] == key:
+        _LAST[1].files = files
+        return _LAST[1]
+    analysis = ImportTime(files, modules)
+    _LAST = (key, analysis)
+    return analysis
+
+
+_LAST: tuple | None = None
+
+
+class ImportTime:
+    """The analysis over one project's facts. `reached()` lists every (function, origin) found."""
+
+    def __init__(self, files: dict[str, FileFacts], modules: frozenset[str]) -> None:
+        self.files = files
+        self.modules = modules
+        self.by_module = {f.module: f for f in files.values() if not f.extra}
+        self.effects: dict[tuple[str, str], list[Effect]] = {}  # (node, context) -> effects
+        self.defs: dict[str, tuple[FileFacts, Effect]] = {}
+        self.classes: dict[str, tuple[FileFacts, Effect]] = {}
+        self.members: dict[str, dict[str, str]] = {}  # class -> {name: function}
+        self.properties: set[str] = set()
+        self.stores: dict[str, list[str]] = {}  # module-level name -> names kept in it
+        self.bound: dict[str, set[str]] = {}  # module with __getattr__ -> names it binds
+        for facts in files.values():
+            prefix = facts.module
+            for effect in facts.effects:
+                self.effects.setdefault((facts.node, effect.function), []).append(effect)
+                if effect.kind is EffectKind.DEF:
+                    qualified = f"{prefix}.{effect.name}"
+                    self.defs.setdefault(qualified, (facts, effect))
+                    if effect.how == "method":
+                        owner, _, name = qualified.rpartition(".")
+                        self.members.setdefault(owner, {})[name] = qualified
+                elif effect.kind is EffectKind.CLASS:
+                    self.classes.setdefault(effect.name, (facts, effect))
+                elif effect.kind is EffectKind.USE:
+                    if effect.how == "property":
+                        self.properties.add(effect.name)
+                    elif effect.how.startswith("store:"):
+                        self.stores.setdefault(effect.how[6:], []).append(effect.name)
+                elif effect.kind is EffectKind.BIND and not facts.extra:
+                    self.bound.setdefault(facts.module, set()).add(effect.name)
+        self._attributes: dict[str, list[str]] = {}  # class -> classes of instances its body keeps
+        for table, kept in self.stores.items():
+            owner = table.rpartition(".")[0]
+            if owner in self.classes:
+                self._attributes.setdefault(owner, []).extend(k[:-9] for k in kept if k.endswith("#instance"))
+        self._top_defs: dict[str, list[str]] = {}  # module -> its module-level functions
+        for qualified, (owner, e) in self.defs.items():
+            if "." not in e.name and not owner.extra:
+                self._top_defs.setdefault(owner.module, []).append(qualified)
+        self._top_classes: dict[str, list[str]] = {}
+        for klass, (owner, e) in self.classes.items():
+            if not owner.extra and klass.count(".") == owner.module.count(".") + 1:
+                self._top_classes.setdefault(owner.module, []).append(klass)
+        self._runs: dict[tuple, list[str]] = {}
+        self._built: dict | None = None
+        self._sites: dict[str, list[ImportSite]] | None = None
+        self._returns: dict[str, list[str]] = {}
+        self._resolved: dict[str, list[str]] = {}
+        self._invokes: dict[tuple[str, str], bool] = {}
+        self._param_stores()
+
+    # names
+
+    def resolve(self, dotted: str, depth: int = 0) -> str:
+        """The project definition `dotted` names, through re-exports (`from .x import f`)."""
+        if dotted in self.defs or dotted in self.classes or dotted in self.stores or depth > _MAX_RESOLVE_DEPTH:
+            return dotted
+        module, _, name = dotted.rpartition(".")
+        facts = self.by_module.get(module)
+        if facts is not None:
+            for site in facts.sites:
+                if site.name == name and site.target and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
+                    if f"{site.target}.{name}" in self.modules:
+                        return f"{site.target}.{name}"  # a submodule
+                    return self.resolve(f"{site.target}.{name}", depth + 1)
+        elif module and depth < _MAX_RESOLVE_DEPTH:
+            head = self.resolve(module, depth + 1)
+            if head != module:
+                return self.resolve(f"{head}.{name}", depth + 1)
+        return dotted
+
+    def called(self, dotted: str) -> list[str]:
+        """The functions that calling `dotted` may run ("X()": what calling X's result runs)."""
+        if dotted in self._resolved:
+            return self._resolved[dotted]
+        self._resolved[dotted] = []  # cycles: nothing more
+        found: list[str] = []
+        if dotted.endswith("#instance"):
+            name = self.resolve(dotted[:-9])
+            found += self._instance(name) if name in self.classes else []
+        elif dotted.endswith("()"):
+            for function in self.called(dotted[:-2]):
+                for returned in self._returned(function):
+                    found += self.called(returned)
+        else:
+            name = self.resolve(dotted)
+            if name in self.defs:
+                found.append(name)
+            elif name in self.classes:
+                found += self._instance(name)
+            elif name in self.stores:
+                for kept in self.stores[name]:
+                    found += self.called(kept)
+            else:
+                found += self._served(name)
+        found = list(dict.fromkeys(found))
+        self._resolved[dotted] = found
+        return found
+
+    def _served(self, name: str) -> list[str]:
+        """A name a module with `__getattr__` does not bind: its `__getattr__` serves it."""
+        module, _, attr = name.rpartition(".")
+        getter = f"{module}.__getattr__"
+        if getter in self.defs and module in self.by_module and name not in self.modules \
+                and attr not in self.bound.get(module, ()) and f"{module}.{attr}" not in self.defs \
+                and f"{module}.{attr}" not in self.classes:
+            return [getter]
+        return []
+
+    def _bases(self, klass: str, depth: int = 0) -> list[str]:
+        """The class and its project bases (depth first, each once)."""
+        out = [klass]
+        if depth > 8 or klass not in self.classes:
+            return out
+        for base in self.classes[klass][1].extra:
+            if base.startswith("metaclass=") or base == "enum":
+                continue
+            resolved = self.resolve(base)
+            if resolved in self.classes and resolved not in out:
+                out += [b for b in self._bases(resolved, depth + 1) if b not in out]
+        return out
+
+    def _metaclass(self, klass: str) -> str | None:
+        for base in self._bases(klass):
+            for item in self.classes.get(base, (None, None))[1].extra if base in self.classes else ():
+                if item.startswith("metaclass="):
+                    resolved = self.resolve(item[10:])
+                    return resolved if resolved in self.classes else None
+        return None
+
+    def _instance(self, klass: str) -> list[str]:
+        """Constructing `klass`: its constructors, and every special method and property of the
+        instance (operators, protocols and attribute reads may run them from now on)."""
+        found = []
+        for base in self._bases(klass):
+            for name, function in self.members.get(base, {}).items():
+                if (name.startswith("__") and name.endswith("__") and name not in _CLASS_LEVEL) \
+                        or function in self.properties:
+                    found.append(function)
+        meta = self._metaclass(klass)
+        if meta is not None:
+            found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
+        return found
+
+    def _constructed(self, klass: str) -> list[str]:
+        """Building an instance that is not used yet: constructors, `__del__` and the metaclass's `__call__`."""
+        found = []
+        for base in self._bases(klass):
+            found += [f for n, f in self.members.get(base, {}).items()
+                      if n in ("__init__", "__new__", "__post_init__", "__del__")]
+        meta = self._metaclass(klass)
+        if meta is not None:
+            found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
+        return found
+
+    def _created(self, klass: str) -> list[str]:
+        """What a class statement runs: its metaclass, its bases' `__init_subclass__`, an enum's members."""
+        found = []
+        meta = self._metaclass(klass)
+        if meta is not None:
+            for base in self._bases(meta):
+                found += [f for n, f in self.members.get(base, {}).items() if n in ("__new__", "__init__", "__prepare__")]
+        bases = self._bases(klass)
+        for base in bases[1:]:
+            found += [f for n, f in self.members.get(base, {}).items() if n == "__init_subclass__"]
+        for kept in self._attributes.get(klass, ()):  # instances in the class body: their __set_name__
+            holder = self.resolve(kept)
+            found += [f for b in self._bases(holder) for n, f in self.members.get(b, {}).items() if n == "__set_name__"]
+        if klass in self.classes and any(self.classes[b][1].extra and "enum" in self.classes[b][1].extra
+                                         for b in bases if b in self.classes):
+            found += self._instance(klass)
+        return found
+
+    def _returned(self, function: str) -> list[str]:
+        found = self._returns.get(function)
+        if found is None:
+            facts, effect = self.defs[function]
+            found = self._returns[function] = [
+                e.name for e in self.effects.get((facts.node, effect.name), ()) if e.kind is EffectKind.USE
+                and e.how == "return" and not e.name.startswith("@")] or ["?"]
+        return found
+
+    # parameters
+
+    def invokes(self, function: str, position: str) -> bool:
+        """Whether `function` may call (or lose track of) what its caller hands it at `position`
+        (an index or a keyword; one that matches no named parameter: any use counts)."""
+        key = (function, position)
+        if key in self._invokes:
+            return self._invokes[key]
+        self._invokes[key] = False  # a recursion: what the other uses say
+        facts, effect = self.defs[function]
+        params = list(effect.extra)
+        if effect.how == "method" and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        if position.isdigit():
+            name = params[int(position)] if int(position) < len(params) else None
+        else:
+            name = position if position in params else None
+        answer = False
+        for use in self.effects.get((facts.node, effect.name), ()):
+            if not use.name.startswith("@") or (name is not None and use.name[1:] != name):
+                continue
+            if use.kind is EffectKind.CALL or (use.kind is EffectKind.USE and self._passes(use)):
+                answer = True
+                break
+        self._invokes[key] = answer
+        return answer
+
+    def _passes(self, use: Effect) -> bool:
+        """Whether handing a value over as `use` does may call it."""
+        how = use.how
+        if how in ("safe", "return", "property") or how.startswith("store:"):
+            return False
+        if how.startswith("arg:"):
+            callee, _, position = how[4:].rpartition(":")
+            if callee == "setattr" and position == "0":
+                return False  # an attribute set on it
+            if callee in _NON_CALLING or callee.rpartition(".")[2] in ("isinstance", "issubclass", "hasattr"):
+                return False
+            if callee.endswith("()") and callee[:-2] not in self.defs and any(
+                    callee[:-2] == p or callee.startswith(p) for p in _NON_CALLING_FACTORIES):
+                return False
+            targets = self.called(callee) if callee and callee != "?" else []
+            if not targets or callee.endswith("()") and "?" in targets:
+                return True  # outside the project, or not known: it may call it
+            return any(t in self.defs and self.invokes(t, position) for t in targets) or any(
+                t not in self.defs for t in targets)
+        return True  # "value", "subscript": it may be called
+
+    def _param_stores(self) -> None:
+        """A function that keeps its parameter in a module-level name keeps what its callers hand it."""
+        keeps: dict[str, list[tuple[str, str]]] = {}  # function -> (param, table)
+        for (node, context), items in self.effects.items():
+            for use in items:
+                if use.kind is EffectKind.USE and use.name.startswith("@") and use.how.startswith("store:"):
+                    facts = self.files[node]
+                    keeps.setdefault(f"{facts.module}.{context}", []).append((use.name[1:], use.how[6:]))
+        if not keeps:
+            return
+        for items in list(self.effects.values()):
+            for use in items:
+                if use.kind is not EffectKind.USE or not use.how.startswith("arg:") or use.name.startswith("@"):
+                    continue
+                callee, _, position = use.how[4:].rpartition(":")
+                for target in self.called(callee) if callee not in ("?", "") else ():
+                    for param, table in keeps.get(target, ()):
+                        facts, effect = self.defs[target]
+                        params = list(effect.extra)
+                        if effect.how == "method" and params and params[0] in ("self", "cls"):
+                            params = params[1:]
+                        if (position.isdigit() and int(position) < len(params) and params[int(position)] == param) \
+                                or position == param:
+                            self.stores.setdefault(table, []).append(use.name)
+        self._resolved.clear()
+
+    # what one effect runs
+
+    def runs(self, effect: Effect, facts: FileFacts) -> list[str]:
+        key = (effect.kind, effect.name, effect.how)
+        found = self._runs.get(key)
+        if found is None:
+            found = self._runs[key] = self._runs_uncached(effect)
+        return found
+
+    def _runs_uncached(self, effect: Effect) -> list[str]:
+        kind, how = effect.kind, effect.how
+        if kind is EffectKind.CALL:
+            if effect.name.startswith("@"):
+                return []
+            name = self.resolve(effect.name)
+            if name in self.classes and how != "used":
+                return self._constructed(name)  # the instance is dropped or kept in a name: built only
+            return self.called(effect.name)
+        if kind is EffectKind.CLASS:
+            return self._created(effect.name)
+        if kind is EffectKind.LOOKUP and effect.name not in self.by_module:
+            # a function's or class body's own names (exec/eval/locals there): what it defines inside
+            prefix = effect.name + "."
+            found = [f for f in self.defs if f.startswith(prefix) and "." not in f[len(prefix):]]
+            for klass in self.classes:
+                if klass.startswith(prefix) and "." not in klass[len(prefix):]:
+                    found += self._instance(klass)
+            return found
+        if kind is EffectKind.LOOKUP:
+            module = effect.name
+            found = [f for f in self._top_defs.get(module, ())]
+            for klass in self._top_classes.get(module, ()):
+                found += self._instance(klass)
+            looked = self.by_module.get(module)
+            for site in looked.sites if looked is not None else ():  # names the module imports
+                if site.name and site.name != "*" and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
+                    found += self.called(f"{site.target}.{site.name}")
+            return found
+        if kind is not EffectKind.USE or effect.name.startswith("@"):
+            return []
+        if how.startswith("store:") or how == "return":
+            # reading a name that holds an instance uses it (a descriptor's __get__, a property)
+            name = self.resolve(effect.name)
+            return [f for kept in self.stores.get(name, ()) if kept.endswith("#instance") for f in self.called(kept)]
+        if how == "subscript":
+            name = self.resolve(effect.name)
+            if name in self.classes:
+                found = [f for b in self._bases(name) for n, f in self.members.get(b, {}).items()
+                         if n == "__class_getitem__"]
+                meta = self._metaclass(name)
+                if meta is not None:
+                    found += [f for n, f in self.members.get(meta, {}).items() if n == "__getitem__"]
+                return found
+            return self.called(effect.name) if name in self.stores else []
+        if how == "value" or (how.startswith("arg:") and self._passes(effect)):
+            name = self.resolve(effect.name)
+            if name in self.stores or name in self.defs or name in self.classes:
+                return self.called(effect.name)
+            return self._served(name)
+        return []
+
+    # the walk
+
+    def unresolved_functions(self) -> set[str]:
+        """Functions holding an unresolved dynamic import (what the unknown-import verdicts ask about)."""
+        out = set()
+        for facts in self.files.values():
+            if facts.extra or not facts.unresolved:
+                continue
+            lines = self._def_lines(facts)
+            for item in facts.unresolved:
+                context = _context_of(item.guards, lines)
+                if context:
+                    out.add(f"{facts.module}.{context}")
+        return out
+
+    def reached(self, also: Iterable[str] = ()) -> list[Reached]:
+        """Every function with import sites (and every one of `also`) that a module's import may run."""
+        graph = self._graph()
+        sites = self.function_sites()
+        relevant = self._relevant(graph, {*sites, *also})
+        found: list[Reached] = []
+        for node in sorted(self.files):
+            if (node, "") in graph:
+                found += self._from(node, graph, relevant)
+        return found
+
+    def _graph(self) -> dict[tuple[str, str], list[tuple[str, Effect]]]:
+        """context -> (function it may run, the effect that runs it), built once."""
+        if self._built is not None:
+            return self._built
+        graph: dict[tuple[str, str], list[tuple[str, Effect]]] = {}
+        for (node, context), items in self.effects.items():
+            facts = self.files[node]
+            out = []
+            for effect in items:
+                if _never(effect.guards):
+                    continue
+                for target in self.runs(effect, facts):
+                    if target in self.defs:
+                        out.append((target, effect))
+            if out:
+                graph[(node, context)] = out
+        # from-imports of a name a module's __getattr__ serves
+        for facts in self.files.values():
+            for site in facts.sites:
+                if site.name and site.name != "*" and not _never(site.guards):
+                    for getter in self._served(f"{site.target}.{site.name}"):
+                        context = _context_of(site.guards, self._def_lines(facts))
+                        if context is not None:
+                            graph.setdefault((facts.node, context), []).append(
+                                (getter, _site_effect(site, context)))
+        self._built = graph
+        return graph
+
+    def _def_lines(self, facts: FileFacts) -> dict[int, str]:
+        cached = getattr(self, "_lines_cache", None)
+        if cached is None:
+            cached = self._lines_cache = {}
+        if facts.node not in cached:
+            cached[facts.node] = {e.line: e.name for e in facts.effects if e.kind is EffectKind.DEF}
+        return cached[facts.node]
+
+    def function_sites(self) -> dict[str, list[ImportSite]]:
+        """Import sites inside functions, by the function's absolute name (those the file itself
+        already copies as import-time are left out: facts/calltime.py reported them)."""
+        if self._sites is not None:
+            return self._sites
+        out = self._sites = {}
+        for facts in self.files.values():
+            if facts.extra or not facts.effects:
+                continue
+            copied = {(s.line, s.column, s.target, s.name) for s in facts.sites
+                      if not any(g.kind is GuardKind.FUNCTION for g in s.guards)}
+            lines = self._def_lines(facts)
+            for site in facts.sites:
+                if not any(g.kind is GuardKind.FUNCTION for g in site.guards) or _never(site.guards):
+                    continue
+                if any(g.kind is GuardKind.DECORATOR for g in site.guards):
+                    continue  # a configured toggle decorator runs the body only while its toggle is on
+                if (site.line, site.column, site.target, site.name) in copied:
+                    continue
+                context = _context_of(site.guards, lines)
+                if context:
+                    out.setdefault(f"{facts.module}.{context}", []).append(site)
+        return out
+
+    def _relevant(self, graph, sites) -> set[str]:
+        """Functions from which a function with import sites can be reached."""
+        callers: dict[str, set[str]] = {}
+        for (node, context), out in graph.items():
+            if not context:
+                continue
+            caller = f"{self.files[node].module}.{context}"
+            for target, _ in out:
+                callers.setdefault(target, set()).add(caller)
+        relevant = set(sites)
+        work = list(relevant)
+        while work:
+            for caller in callers.get(work.pop(), ()):
+                if caller not in relevant:
+                    relevant.add(caller)
+                    work.append(caller)
+        return relevant
+
+    def _from(self, node: str, graph, relevant: set[str]) -> list[Reached]:
+        """Every function of `relevant` the import of `node` may run, with guards and chain."""
+        facts = self.files[node]
+        seen: dict[str, list[tuple[Guard, ...]]] = {}
+        out: list[Reached] = []
+        queue: deque = deque()
+        for target, effect in graph.get((node, ""), ()):
+            if target in relevant:
+                guards = _kept(effect.guards)
+                queue.append((target, guards, (effect.line, effect.column),
+                              (f"{facts.path}:{effect.line} {_short(target)}",)))
+        while queue:
+            function, guards, start, chain = queue.popleft()
+            variants = seen.setdefault(function, [])
+            if guards in variants or () in variants:
+                continue
+            if len(variants) >= _MAX_GUARD_VARIANTS:
+                guards = ()
+                if () in variants:
+                    continue
+            variants.append(guards)
+            out.append(Reached(function, node, start[0], start[1], guards, chain))
+            owner, effect = self.defs[function]
+            if len(chain) >= _MAX_CHAIN:
+                continue
+            for target, step in graph.get((owner.node, effect.name), ()):
+                if target in relevant:
+                    queue.append((target, (*guards, *_kept(step.guards)), start,
+                                  (*chain, f"{owner.path}:{step.line} {_short(target)}")))
+        return out
+
+
+def _never(guards: Iterable[Guard]) -> bool:
+    return any((TYPE_CHECKING, True) in g.knowledge or g.kind is GuardKind.DEAD for g in guards)
+
+
+def _kept(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+    """The guards that hold on the way (not the FUNCTION ones: the walk is why it runs)."""
+    return tuple(g for g in guards if g.kind is not GuardKind.FUNCTION and (MAIN, True) not in g.knowledge)
+
+
+def _context_of(guards, lines: dict[int, str]) -> str | None:
+    """The function a fact with these guards sits in ("" at module level), by its def's line."""
+    inner = [g for g in guards if g.kind is GuardKind.FUNCTION]
+    if not inner:
+        return ""
+    return lines.get(inner[-1].line)
+
+
+def _site_effect(site: ImportSite, context: str) -> Effect:
+    return Effect(EffectKind.USE, context, f"{site.target}.{site.name}", site.line, site.column, site.guards, "value")
+
+
+def _short(function: str) -> str:
+    return function.rpartition(".")[2] + "()"

@@ -1,0 +1,26 @@
+import atexit
+import contextlib
+import enum
+import functools
+import importlib
+import os
+import sys
+import warnings
+
+from pkg import config
+from pkg.config import USE_FEAT
+from pkg.support import libinfo
+
+
+def _fail():
+    raise RuntimeError("feat is required")
+
+
+class _X2:
+    def __init__(self, *args):
+        def _f1(*args, **kwargs):
+            from pkg import feat
+            return args[0] if args else None
+        exec("_f1()")
+class _E2(_X2, enum.Enum):
+    A = 1

@@ -1,0 +1,171 @@
+"""Issue 24: one project-wide "may run at import time" analysis (analysis/import_time.py), judged
+against CPython: every "lazy" (SG202 only) claim below is checked by importing each module with the
+scope deleted (tests/reach/runtime.py), and every import-time claim (SG201 at the statement that
+starts the chain) by seeing the module break.
+
+The patterns are TVM's: a registry decorator that keeps the function in a table (TVMScript's
+`dispatch.register`), a decorator from outside the project (`tvm_ffi.register_global_func`), class
+annotations, `setattr` on a function, a function of another module called or applied at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from .inprocess import run_main
+from .reach.runtime import runtime_truth
+
+PYPROJECT = """\
+[tool.scopeguard]
+source_roots = ["src"]
+
+[[tool.scopeguard.scopes]]
+name = "dp.plug"
+"""
+
+BASE = {
+    "src/dp/__init__.py": "",
+    "src/dp/plug/__init__.py": "VALUE = 1\n",
+}
+
+LAZY = """\
+def build():
+    from dp.plug import VALUE
+    return VALUE
+"""
+
+
+def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "proj"
+    for path, text in {**BASE, **files}.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text))
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    return root
+
+
+def findings(root: Path) -> list[tuple[str, str, int]]:
+    _, out, err = run_main("check", str(root), "--no-cache", "--format", "json")
+    data = json.loads(out)
+    return sorted((v["code"], v["path"], v["line"]) for v in data["violations"] if v["code"].startswith("SG2"))
+
+
+def messages(root: Path, code: str) -> list[str]:
+    _, out, _ = run_main("check", str(root), "--no-cache", "--format", "json")
+    return [v["message"] for v in json.loads(out)["violations"] if v["code"] == code]
+
+
+def broken(root: Path) -> set[str]:
+    return set(runtime_truth(root, ["src"], "dp.plug", {}).broken)
+
+
+def test_a_function_of_another_module_called_at_import_time_is_reported_at_the_call(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/lib.py": LAZY,
+        "src/dp/user.py": "from dp import lib\n\nlib.build()\n",
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 3), ("SG202", "src/dp/lib.py", 2)]
+    assert broken(root) == {"dp.user"}
+    assert "through src/dp/user.py:3 build() -> src/dp/lib.py:2 import dp.plug" in messages(root, "SG201")[0]
+
+
+def test_a_decorator_of_another_module_runs_when_the_decorated_function_is_defined(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/deco.py": "def traced(fn):\n    from dp.plug import VALUE\n    return fn\n",
+        "src/dp/user.py": "from dp.deco import traced\n\n\n@traced\ndef run():\n    pass\n",
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/deco.py", 2)]
+    assert broken(root) == {"dp.user"}
+
+
+def test_a_registry_decorator_that_keeps_the_function_does_not_call_it(tmp_path):
+    # TVMScript's dispatch.register: the decorator stores the function in a table, read later.
+    root = project(tmp_path, {
+        "src/dp/dispatch.py": (
+            "TABLE = {}\n\n\ndef register(token):\n    def keep(method):\n"
+            "        TABLE[token] = method\n        return method\n    return keep\n"
+        ),
+        "src/dp/user.py": "from dp import dispatch\n\n\n@dispatch.register('x')\n" + LAZY.replace("def build", "def visit"),
+    })
+    assert findings(root) == [("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == set()
+
+
+def test_reading_the_registry_at_import_time_calls_what_it_holds(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/dispatch.py": (
+            "TABLE = {}\n\n\ndef register(token):\n    def keep(method):\n"
+            "        TABLE[token] = method\n        return method\n    return keep\n"
+        ),
+        "src/dp/user.py": "from dp import dispatch\n\n\n@dispatch.register('x')\n" + LAZY.replace("def build", "def visit")
+        + "\n\ndispatch.TABLE['x']()\n",
+    })
+    assert ("SG201", "src/dp/user.py", 10) in findings(root)
+    assert broken(root) == {"dp.user"}
+
+
+def test_a_decorator_from_outside_the_project_may_call_the_function(tmp_path):
+    # tvm_ffi.register_global_func is not in the tree: what it does with the function is not known.
+    root = project(tmp_path, {
+        "src/dp/user.py": "import functools\nimport outside_pkg\n\n\n@outside_pkg.register('x')\n" + LAZY,
+    })
+    assert ("SG201", "src/dp/user.py", 5) in findings(root)
+
+
+def test_known_wrappers_and_annotations_call_nothing(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/kinds.py": "class Kind:\n    def __init__(self):\n        from dp.plug import VALUE\n",
+        "src/dp/user.py": (
+            "import atexit\nimport functools\nfrom dp.kinds import Kind\n\n\n"
+            "class Trait:\n    kind: Kind\n    other: 'Kind'\n\n\n"
+            "def use(kind: Kind) -> list[Kind]:\n    return [kind]\n\n\n"
+            "@functools.lru_cache\n" + LAZY + "\n\natexit.register(build)\nsetattr(build, 'token', 'x')\n"
+        ),
+    })
+    assert findings(root) == [("SG202", "src/dp/kinds.py", 3), ("SG202", "src/dp/user.py", 17)]
+    assert broken(root) == set()
+
+
+def test_an_instance_kept_in_a_name_runs_only_its_constructor(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/user.py": (
+            "class Holder:\n    def __init__(self):\n        self.x = 1\n\n"
+            "    def __repr__(self):\n        from dp.plug import VALUE\n        return 'h'\n\n\n"
+            "DEFAULT = Holder()\n"
+        ),
+    })
+    assert findings(root) == [("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == set()
+
+
+def test_an_instance_used_at_import_time_may_run_its_special_methods(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/user.py": (
+            "class Holder:\n    def __enter__(self):\n        from dp.plug import VALUE\n        return self\n\n"
+            "    def __exit__(self, *exc):\n        return False\n\n\n"
+            "with Holder():\n    pass\n"
+        ),
+    })
+    assert ("SG201", "src/dp/user.py", 10) in findings(root)
+    assert broken(root) == {"dp.user"}
+
+
+def test_a_base_class_of_another_module_runs_its_init_subclass(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/base.py": "class Base:\n    def __init_subclass__(cls):\n        from dp.plug import VALUE\n",
+        "src/dp/user.py": "from dp.base import Base\n\n\nclass Child(Base):\n    pass\n",
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/base.py", 3)]
+    assert broken(root) == {"dp.user"}
+
+
+def test_a_from_import_served_by_a_module_getattr_runs_it(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/lazy.py": "def __getattr__(name):\n    from dp.plug import VALUE\n    return VALUE\n",
+        "src/dp/user.py": "from dp.lazy import anything\n",
+    })
+    assert ("SG201", "src/dp/user.py", 1) in findings(root)
+    assert broken(root) == {"dp.user"}
