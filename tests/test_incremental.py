@@ -176,21 +176,31 @@ def _sequence(tmp_path: Path, capsys, seed: int, reused: list[int]) -> None:
 
 
 def test_incremental_runs_equal_runs_without_cache_over_random_edit_sequences(tmp_path, capsys, monkeypatch):
-    reused = [0, 0]  # runs compared, runs that took reachability's stored result
+    # runs compared, runs that took reachability's stored result, runs answered by the result
+    # stored for the same facts (the files changed, their facts did not)
+    reused = [0, 0, 0]
     real = cache_module.Cache.load_reach
+    real_rekey = cache_module.Cache.rekey_result
 
     def counting(self, key):
         found = real(self, key)
         reused[1] += found is not None
         return found
 
+    def rekeyed(self, key):
+        reused[2] += 1
+        return real_rekey(self, key)
+
     monkeypatch.setattr(cache_module.Cache, "load_reach", counting)
+    monkeypatch.setattr(cache_module.Cache, "rekey_result", rekeyed)
     for seed in range(SEQUENCES):
         _sequence(tmp_path, capsys, seed, reused)
     assert reused[0] == SEQUENCES * EDITS
+    print(f"{reused[0]} runs compared; reachability's stored result taken {reused[1]}x; "
+          f"the result stored for the same facts taken {reused[2]}x")
     # Comments appended at the end of a file, the removal of what was never imported...: some runs
-    # must have taken the stored reachability result, or the test does not test it.
-    assert reused[1] > 0
+    # must have taken a stored result without their facts, or the test does not test it.
+    assert reused[2] > 0
 
 
 def test_reachability_reads_no_field_of_the_facts_outside_its_stored_inputs():
@@ -218,14 +228,45 @@ def test_a_one_file_change_that_keeps_reachability_inputs_reuses_its_stored_resu
     real = reachability.resolve
     monkeypatch.setattr(reachability, "resolve", lambda files, modules: resolved.append(1) or real(files, modules))
     target = sorted((project / "src").rglob("*.py"))[0]
-    target.write_text(target.read_text() + "# a comment at the end\n")
-    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first
+    # A suppression on its own line at the end: the file's facts change (its suppressions), what
+    # reachability reads does not.
+    target.write_text(target.read_text() + "# scopeguard: ignore[SG999]: a suppression at the end\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
     assert resolved == []
+    assert cached == _check(capsys, project, "--no-cache")
     # A change of what reachability reads: the stored result does not fit, it runs again.
     target.write_text("import os\n" + target.read_text())
     again = _check(capsys, project, "--cache-dir", str(cache_dir))
     assert again == _check(capsys, project, "--no-cache")
     assert resolved
+
+
+def test_an_edit_that_leaves_every_fact_alone_takes_the_stored_result_without_decoding_any(
+        tmp_path, capsys, monkeypatch):
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "reach_wrappers", project)
+    cache_dir = tmp_path / "cache"
+    first = _check(capsys, project, "--cache-dir", str(cache_dir))
+    decoded, rekeyed = [], []
+    real_decode, real_rekey = cache_module.decode_record, cache_module.Cache.rekey_result
+    from scopeguard.run import pipeline
+
+    monkeypatch.setattr(pipeline, "decode_record", lambda key, record: decoded.append(key) or real_decode(key, record))
+    monkeypatch.setattr(cache_module.Cache, "rekey_result", lambda self, key: rekeyed.append(key) or real_rekey(self, key))
+    target = sorted((project / "src").rglob("*.py"))[0]
+    target.write_text(target.read_text() + "\n# a comment at the end\n")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first == _check(capsys, project, "--no-cache")
+    assert decoded == [] and len(rekeyed) == 1
+    # The result is stored under the new content: the next run is answered by the first key check.
+    loads = []
+    real_load = cache_module.Cache.load_records
+    monkeypatch.setattr(cache_module.Cache, "load_records", lambda self: loads.append(1) or real_load(self))
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first
+    assert loads == []
+    # A change of the facts (an import at the end) is analysed again, and differs.
+    target.write_text(target.read_text() + "import os\n")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == _check(capsys, project, "--no-cache")
+    assert decoded
 
 
 @pytest.mark.parametrize("damage", ["value", "key"])

@@ -91,6 +91,9 @@ class CachedResult:
     violations: tuple[Violation, ...]
     files_analysed: int
     files_unparsed: int
+    # The digest of the facts the result was computed from (facts_key): a run whose files changed
+    # but whose facts did not (a comment, a blank line at the end) has the same result.
+    facts_key: str = ""
 
 
 class CacheDirError(ValueError):
@@ -214,6 +217,7 @@ class Cache:
         self._index_changed = False
         self._base: dict[str, Record] = {}  # entries of the facts store as loaded
         self._delta: dict[str, Record] = {}  # entries of the delta store as loaded
+        self._result = None  # the stored result's JSON value, once read
 
     # -- content hashes, with the stat short-cut ----------------------------------------------
 
@@ -360,9 +364,14 @@ class Cache:
 
     # -- whole result -----------------------------------------------------------------------------
 
-    def load_result(self, key: str) -> CachedResult | None:
-        loaded = self._read("result")
-        if not isinstance(loaded, dict) or loaded.get("key") != key:
+    def load_result(self, key: str, facts_key: str | None = None) -> CachedResult | None:
+        """The stored result when it was computed from inputs of content key `key`, or (`facts_key`
+        given) from facts of that digest."""
+        loaded = self._read("result") if self._result is None else self._result
+        self._result = loaded
+        if not isinstance(loaded, dict):
+            return None
+        if loaded.get("key") != key and (facts_key is None or loaded.get("facts_key") != facts_key):
             return None
         from .codec import Invalid, decoder
 
@@ -374,18 +383,29 @@ class Cache:
         except (Invalid, TypeError, ValueError, RecursionError):
             return None  # a result is all or nothing
         self._save_index()  # what this run learned about file contents serves the next one
-        return CachedResult(key, violations, analysed, unparsed)
+        stored_facts_key = loaded.get("facts_key")
+        return CachedResult(key, violations, analysed, unparsed,
+                            stored_facts_key if type(stored_facts_key) is str else "")
+
+    def rekey_result(self, key: str) -> None:
+        """Store the result last loaded under a new content key (the files changed, their facts
+        did not: the next run with these files finds it by the first key check)."""
+        if isinstance(self._result, dict) and self._result.get("key") != key:
+            self._result = {**self._result, "key": key}
+            self._write("result", self._result)
 
     def store_result(self, result: CachedResult) -> None:
         from .codec import encoder
 
         encode = encoder(Violation)
-        self._write("result", {
+        self._result = {
             "key": result.key,
+            "facts_key": result.facts_key,
             "violations": [encode(v) for v in result.violations],
             "files_analysed": result.files_analysed,
             "files_unparsed": result.files_unparsed,
-        })
+        }
+        self._write("result", self._result)
 
     # -- storage --------------------------------------------------------------------------------
 
@@ -554,6 +574,23 @@ def fact_key(digest: str, item: Facts) -> str:
 
 def result_key(scan_key: str, config: Config, entries: Iterable[str], selection: str) -> str:
     return _digest([scan_key, repr(config), selection, *entries])
+
+
+def record_identity(key: str, record: Record) -> str:
+    """What a stored entry says, without the digest of the bytes it was made from: its place (the
+    key's rest: path, module...) and a digest of its encoded facts. Equal identities, equal facts
+    (records are written by one encoder, deterministically: the same facts give the same bytes)."""
+    rest = key.partition(":")[2]
+    sha = hashlib.sha256(record.core)
+    if record.kind != "py":
+        sha.update(b"\0" + record.kind.encode("ascii"))
+    # A Python record's reach digest covers its call facts (and the other reachability inputs).
+    return f"{rest}\0{record.reach_digest}\0{sha.hexdigest()}"
+
+
+def facts_key(scan_key: str, config: Config, identities: Iterable[str], selection: str) -> str:
+    """The digest of every file's facts (record_identity), in discovery order: what rules read."""
+    return _digest(["facts", scan_key, repr(config), selection, *identities])
 
 
 def _digest(parts: Iterable[str]) -> str:

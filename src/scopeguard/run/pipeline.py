@@ -29,6 +29,8 @@ from ..collect.cache import (
     decode_record,
     encode_record,
     fact_key,
+    facts_key,
+    record_identity,
     result_key,
 )
 from ..base.safeio import read_regular
@@ -104,7 +106,21 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress)
+    gathered = _Gathered(config, inputs, cache, jobs, progress)
+    if cache is not None and key is not None:
+        # The files changed, but perhaps not their facts (a comment, a blank line): the result is
+        # a function of the facts, so one stored for the same facts holds. Nothing is decoded.
+        identities = gathered.identities()
+        if identities is not None:
+            fkey = facts_key(cache.scan_key, config, identities, selection)
+            hit = cache.load_result(key, fkey)
+            if hit is not None and hit.facts_key == fkey:
+                gathered.store()
+                if all(gathered.used):
+                    cache.rekey_result(result_key(cache.scan_key, config, gathered.used, selection))
+                return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True,
+                                files_parsed=gathered.parsed_count)
+    facts, parsed, used, resolver, identities = _complete(gathered)
     violations = check_facts(config, facts, select, ignore, resolver=resolver)
     unparsed = facts.unparsed
     analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
@@ -112,7 +128,9 @@ def analyse(
         # Keyed by the bytes actually analysed: a file that changed between the lookup and the
         # parse gives a result under its new content, never under the one looked up.
         key = result_key(cache.scan_key, config, used, selection)
-        cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
+        fkey = facts_key(cache.scan_key, config, identities, selection) if identities is not None else ""
+        cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed,
+                                        fkey))
     return analysis
 
 
@@ -124,7 +142,7 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> Facts:
     """Facts of every file of the project (from the cache where possible)."""
-    return _facts(config, _discover(config, cache), cache, jobs, progress)[0]
+    return _complete(_Gathered(config, _discover(config, cache), cache, jobs, progress))[0]
 
 
 def collect_facts(
@@ -199,39 +217,99 @@ def change_violations(change, select: Sequence[str] = (), ignore: Sequence[str] 
     ]
 
 
-def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress):
+class _Gathered:
+    """Every file's facts as records: stored ones undecoded, the missing ones parsed (the workers
+    parse, and import libcst, while this process reads the store)."""
+
+    def __init__(self, config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> None:
+        self.config, self.inputs, self.cache, self.jobs = config, inputs, cache, jobs
+        self.settings = settings = ScanSettings.of(config)
+        self.records = records = cache.load_records() if cache is not None else {}
+        files, keys = inputs.files, inputs.keys
+        self.found = [_record(records, k, "py") for k in keys]
+        self.misses = [i for i, r in enumerate(self.found) if r is None]
+        scan = start_scan(settings.toggles, [files[i] for i in self.misses], jobs, progress, settings.registries,
+                          config.limits)
+        try:
+            self.scanned = scan.wait()
+        finally:
+            scan.close()
+        self.build_found = [_record(records, key, kind) for (_, kind), key in zip(inputs.build, inputs.build_keys,
+                                                                                  strict=True)]
+
+    @property
+    def parsed_count(self) -> int:
+        return len(self.misses)
+
+    def identities(self) -> list[str] | None:
+        """record_identity of every file's facts, Python files then packaging/CMake files; None when
+        one is not known without decoding or parsing more (a packaging file not in the store, facts
+        that are not stored)."""
+        out: list[str] = []
+        parsed = iter(zip(self.misses, self.scanned, strict=True))
+        new = {i: (digest, item, record) for i, (digest, item, record) in parsed}
+        for i, record in enumerate(self.found):
+            if record is not None:
+                out.append(record_identity(self.inputs.keys[i], record))  # type: ignore[arg-type]
+                continue
+            digest, item, record = new[i]
+            if digest is None or not cacheable(item):
+                return None
+            out.append(record_identity(fact_key(digest, item), record or encode_record(item)))
+        for key, record in zip(self.inputs.build_keys, self.build_found, strict=True):
+            if record is None:
+                return None
+            out.append(record_identity(key, record))  # type: ignore[arg-type]
+        return out
+
+    @property
+    def used(self) -> list[str | None]:
+        """The content key of each input's facts on the shortcut (identities() known: nothing late)."""
+        keys = list(self.inputs.keys)
+        for i, (digest, item, _record) in zip(self.misses, self.scanned, strict=True):
+            keys[i] = fact_key(digest, item) if digest is not None else None
+        return keys + list(self.inputs.build_keys)
+
+    def store(self) -> None:
+        """Store the parsed files' facts (the shortcut: every other entry is kept as it is)."""
+        if self.cache is None:
+            return
+        kept = [k for k, r in zip(self.inputs.keys, self.found, strict=True) if r is not None]
+        kept += [k for k in self.inputs.build_keys if k]
+        parsed = [(digest, item, record) for _, (digest, item, record) in zip(self.misses, self.scanned, strict=True)
+                  if digest is not None and cacheable(item)]
+        self.cache.store_facts(kept, parsed)
+
+
+def _complete(gathered: _Gathered):
     """Facts for every file: from the cache where the content is known, parsed otherwise; the
     number parsed; the content key of what each input's facts describe (Python files, then
-    packaging/CMake files; None where unknown); and the resolver that stands for reachability.
+    packaging/CMake files; None where unknown); the resolver that stands for reachability; and the
+    record_identity of every file's facts (None where one is not stored).
     Parsed facts are stored under the digest of the bytes the parser read, never under the key
     looked up (a file may change in between).
 
     Stored facts are decoded whole: the call facts are read by reachability, by the analysis of
     unknown dynamic imports, by the project's declarations and by SG405 (decoding them only for
-    reachability made cached runs differ from --no-cache). The files to parse are handed to the
-    workers first, so that they parse (and import libcst) while this process reads the store."""
-    settings = ScanSettings.of(config)
-    records = cache.load_records() if cache is not None else {}
+    reachability made cached runs differ from --no-cache)."""
+    config, inputs, cache, jobs = gathered.config, gathered.inputs, gathered.cache, gathered.jobs
+    settings, records = gathered.settings, gathered.records
     files, keys = inputs.files, inputs.keys
-    found = [_record(records, k, "py") for k in keys]
-    misses = [i for i, r in enumerate(found) if r is None]
-    scan = start_scan(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
+    found, misses, scanned = gathered.found, gathered.misses, list(gathered.scanned)
     results: list[FileFacts | None] = [None] * len(files)
     digests: list[str | None] = [None] * len(files)  # of each file's reachability inputs
+    identities: list[str | None] = [None] * len(files)
     late: list[int] = []  # stored entries that do not decode: parsed after all
-    try:
-        for i, record in enumerate(found):
-            if record is None:
-                continue
-            item = decode_record(keys[i], record)  # type: ignore[arg-type]
-            if type(item) is not FileFacts:
-                late.append(i)
-                continue
-            results[i] = item
-            digests[i] = record.reach_digest
-        scanned = scan.wait()
-    finally:
-        scan.close()
+    for i, record in enumerate(found):
+        if record is None:
+            continue
+        item = decode_record(keys[i], record)  # type: ignore[arg-type]
+        if type(item) is not FileFacts:
+            late.append(i)
+            continue
+        results[i] = item
+        digests[i] = record.reach_digest
+        identities[i] = record_identity(keys[i], record)  # type: ignore[arg-type]
     if late:
         scanned += start_scan(settings.toggles, [files[i] for i in late], jobs, None, settings.registries,
                               config.limits).wait()
@@ -245,6 +323,7 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
         if digest is not None and cacheable(item):
             parsed.append((digest, item, record))
             used[i] = fact_key(digest, item)
+            identities[i] = record_identity(used[i], record)  # type: ignore[arg-type]
 
     packaging_facts: list[PackagingFacts] = []
     cmake_facts: list[CMakeFacts] = []
@@ -254,15 +333,18 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
         if type(fact) is (PackagingFacts if kind == PACKAGING else CMakeFacts):
             kept.append(key)  # type: ignore[arg-type]
             used.append(key)
+            identities.append(record_identity(key, record))  # type: ignore[arg-type]
         else:
             data = _read(os.path.join(config.root, path))
             fact = build_facts_of(path, kind, data or b"")
             if data is None:
                 used.append(f"{path}:{kind}:unreadable")
+                identities.append(None)
             else:
                 digest = hashlib.sha256(data).hexdigest()
                 parsed.append((digest, fact))
                 used.append(fact_key(digest, fact))
+                identities.append(record_identity(used[-1], encode_record(fact)))  # type: ignore[arg-type]
         (packaging_facts if kind == PACKAGING else cmake_facts).append(fact)
 
     if cache is not None:
@@ -271,7 +353,8 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
     facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
     by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
     resolver = _StoredReach(cache, by_node, repr(config.dynamic_imports))
-    return facts, len(misses) + len(late), used, resolver
+    known = identities if all(i is not None for i in identities) else None
+    return facts, len(misses) + len(late), used, resolver, known
 
 
 def _record(records: dict[str, Record], key: str | None, kind: str) -> Record | None:
