@@ -45,7 +45,6 @@ from ..base.model import (
     ScanSettings,
     Violation,
 )
-from ..collect.parsing import cacheable, scan_files, start_scan
 
 # A packaging or CMake file larger than this is not read (it is not one a person wrote).
 _MAX_BUILD_FILE = 16 * 1024 * 1024
@@ -222,14 +221,26 @@ class _Gathered:
     parse, and import libcst, while this process reads the store)."""
 
     def __init__(self, config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> None:
+        from ..collect.parsing import prestart, start_scan  # not on the path of a run with nothing changed
+
         self.config, self.inputs, self.cache, self.jobs = config, inputs, cache, jobs
         self.settings = settings = ScanSettings.of(config)
-        self.records = records = cache.load_records() if cache is not None else {}
+        pool = None
+        if cache is not None and cache.usable:
+            # A worker that imports libcst while this process reads the store (a file or two
+            # changed: that import is most of the run).
+            pool = prestart(settings.toggles, settings.registries, config.limits)
+        try:
+            self.records = records = cache.load_records() if cache is not None else {}
+        except BaseException:
+            if pool is not None:
+                pool.close(kill=True)
+            raise
         files, keys = inputs.files, inputs.keys
         self.found = [_record(records, k, "py") for k in keys]
         self.misses = [i for i, r in enumerate(self.found) if r is None]
         scan = start_scan(settings.toggles, [files[i] for i in self.misses], jobs, progress, settings.registries,
-                          config.limits)
+                          config.limits, pool=pool)
         try:
             self.scanned = scan.wait()
         finally:
@@ -242,6 +253,8 @@ class _Gathered:
         return len(self.misses)
 
     def identities(self) -> list[str] | None:
+        from ..collect.parsing import cacheable
+
         """record_identity of every file's facts, Python files then packaging/CMake files; None when
         one is not known without decoding or parsing more (a packaging file not in the store, facts
         that are not stored)."""
@@ -272,6 +285,8 @@ class _Gathered:
 
     def store(self) -> None:
         """Store the parsed files' facts (the shortcut: every other entry is kept as it is)."""
+        from ..collect.parsing import cacheable
+
         if self.cache is None:
             return
         kept = [k for k, r in zip(self.inputs.keys, self.found, strict=True) if r is not None]
@@ -292,6 +307,8 @@ def _complete(gathered: _Gathered):
     Stored facts are decoded whole: the call facts are read by reachability, by the analysis of
     unknown dynamic imports, by the project's declarations and by SG405 (decoding them only for
     reachability made cached runs differ from --no-cache)."""
+    from ..collect.parsing import cacheable, start_scan
+
     config, inputs, cache, jobs = gathered.config, gathered.inputs, gathered.cache, gathered.jobs
     settings, records = gathered.settings, gathered.records
     files, keys = inputs.files, inputs.keys
@@ -556,6 +573,8 @@ def scan_sources(config: Config, sources: Sequence[tuple[str, str, bool, bool, b
         return []
     import tempfile
 
+    from ..collect.parsing import scan_files
+
     settings = ScanSettings.of(config)
     with tempfile.TemporaryDirectory(prefix="scopeguard-") as folder:
         files = []
@@ -594,3 +613,13 @@ class Progress:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+def __getattr__(name: str):
+    """collect.parsing's scan_files, as this module has long offered it, imported when first asked
+    for (a run with nothing changed never imports the parse pool)."""
+    if name == "scan_files":
+        from ..collect.parsing import scan_files
+
+        return scan_files
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
