@@ -251,7 +251,7 @@ def test_an_edit_that_leaves_every_fact_alone_takes_the_stored_result_without_de
     real_decode, real_rekey = cache_module.decode_record, cache_module.Cache.rekey_result
     from scopeguard.run import pipeline
 
-    monkeypatch.setattr(pipeline, "decode_record", lambda key, record: decoded.append(key) or real_decode(key, record))
+    monkeypatch.setattr(pipeline, "decode_record", lambda key, record, *rest: decoded.append(key) or real_decode(key, record, *rest))
     monkeypatch.setattr(cache_module.Cache, "rekey_result", lambda self, key: rekeyed.append(key) or real_rekey(self, key))
     target = sorted((project / "src").rglob("*.py"))[0]
     target.write_text(target.read_text() + "\n# a comment at the end\n")
@@ -299,3 +299,123 @@ def test_the_generated_term_decoders_refuse_what_is_not_a_term(bad):
     assert decode([[["lit", "a"], ["param", "x"]]]) == ((("lit", "a"), ("param", "x")),)
     with pytest.raises(Invalid):
         decode(bad)
+
+
+# -- call facts decoded when first read (issue 28): each reader gets what a full decode gives ------
+
+_LAZY_PROJECT = {
+    "pyproject.toml": """[tool.scopeguard]
+source_roots = ["src"]
+
+[tool.scopeguard.toggles.feat]
+on_when_true = ["USE_FEAT"]
+
+[[tool.scopeguard.scopes]]
+name = "app.feat"
+toggle = "feat"
+
+[[tool.scopeguard.dynamic_imports]]
+path = "src/app/plugins.py"
+function = "pick"
+call = "importlib.import_module(mod)"
+loads = ["app.feat"]
+reason = "pick() is given the feature's module only"
+""",
+    # SG405 reads every file's functions: USE_FEAT is a function here.
+    "src/app/__init__.py": "import importlib\nfrom . import helpers\n\n\ndef USE_FEAT():\n    return False\n\n\n"
+                           "def load(name):\n    return importlib.import_module(name)\n\n\nhelpers.setup()\n",
+    # Called at import time: the analysis of unknown dynamic imports follows calls across files.
+    "src/app/helpers.py": "import importlib\n\n\ndef setup():\n    _open('x')\n\n\n"
+                          "def _open(name):\n    return importlib.import_module(name)\n",
+    # The declaration matches a site by its enclosing function (read from the file's functions).
+    "src/app/plugins.py": "import importlib\n\n\ndef pick(mod):\n    return importlib.import_module(mod)\n",
+    "src/app/feat/__init__.py": "X = 1\n",
+}
+
+
+def _lazy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "lazy"
+    for name, text in _LAZY_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    return project
+
+
+def _completions(monkeypatch) -> list[tuple[str, str]]:
+    """(path, field) of every call-fact field decoded on first read."""
+    from scopeguard.base import model
+    from scopeguard.collect import codec
+
+    read: list[tuple[str, str]] = []
+
+    def complete(item, name):
+        read.append((object.__getattribute__(item, "path"), name))
+        return codec._complete(item, name)
+
+    monkeypatch.setattr(model, "_complete_field", complete)
+    return read
+
+
+def test_each_reader_of_lazily_decoded_call_facts_gets_what_a_cold_run_gets(tmp_path, capsys, monkeypatch):
+    project = _lazy_project(tmp_path)
+    cache_dir = tmp_path / "cache"
+    cold = _check(capsys, project, "--no-cache")
+    codes = {f["code"] for f in __import__("json").loads(cold[1])["violations"]}
+    assert {"SG405"} <= codes, codes  # the rule that reads every file's functions has a finding
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    from scopeguard.analysis import reachability, unknowns
+
+    resolved, sites = [], []
+    real_resolve, real_sites = reachability.resolve, unknowns.import_time_functions
+    monkeypatch.setattr(reachability, "resolve", lambda files, modules: resolved.append(1) or real_resolve(files, modules))
+    monkeypatch.setattr(unknowns, "import_time_functions", lambda *a: sites.append(1) or real_sites(*a))
+    read = _completions(monkeypatch)
+    # The facts change (a suppression), what reachability and the unknowns read does not: both
+    # stored results are taken, and the call facts are decoded only where a reader asks for them.
+    helpers = project / "src/app/helpers.py"
+    helpers.write_text(helpers.read_text() + "# scopeguard: ignore[SG999]: a suppression at the end\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert (resolved, sites) == ([], [])
+    assert cached == _check(capsys, project, "--no-cache")
+    fields = {name for _, name in read}
+    assert "calls" not in fields  # read by reachability and the unknowns only: both stored
+    assert ("src/app/__init__.py", "functions") in read  # SG405
+    assert ("src/app/plugins.py", "dynamic") in read  # the declaration
+    # A change of what the unknowns read (a call at import time): computed again, equal to cold.
+    read.clear()
+    helpers.write_text(helpers.read_text() + "setup()\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert sites and resolved
+    assert cached == _check(capsys, project, "--no-cache")
+
+
+def test_a_stored_call_fact_field_that_does_not_decode_when_read_is_parsed_again(tmp_path, capsys, monkeypatch):
+    from scopeguard.collect.cache import _format_store
+    from scopeguard.run import pipeline
+
+    project = _lazy_project(tmp_path)
+    cache_dir = tmp_path / "cache"
+    cold = _check(capsys, project, "--no-cache")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    config = load_config(project / "pyproject.toml")
+    store = cache_module.Cache(cache_dir, config)
+    records = store.load_records()
+    damaged = 0
+    for key, record in records.items():
+        if record.kind == "py" and ":src/app/__init__.py:" in key:
+            parts = record.reach.split(b"\t")
+            parts[cache_module.REACH_ONLY.index("functions")] = b'[["not a function"]]'
+            records[key] = dataclasses.replace(record, reach=b"\t".join(parts))
+            damaged += 1
+    assert damaged == 1
+    store._write_bytes(store._facts_name, _format_store(records))  # authenticated: only the shape is wrong
+    (cache_dir / "result").unlink()
+    passes = []
+    real = pipeline._complete
+    monkeypatch.setattr(pipeline, "_complete", lambda gathered, lazy=False: passes.append(lazy) or real(gathered, lazy))
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    assert passes == [True, False]  # the lazy pass met the damage; the second decoded all, parsed it again
+    (cache_dir / "result").unlink()
+    passes.clear()
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    assert passes == [True]  # the entry parsed again was stored whole

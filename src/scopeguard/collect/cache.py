@@ -70,7 +70,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 SCAN_SCHEMA = 12
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
-STORE_FORMAT = 1
+# 2: each call-fact field apart (decoded when first read); results stored for the same facts.
+STORE_FORMAT = 2
 _MAGIC = b"scopeguard-cache 10\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
@@ -316,7 +317,10 @@ class Cache:
             if _is_sha256(digest):
                 records[fact_key(digest, item)] = record if record is not None else encode_record(item)
         base_keys = self._base.keys()
-        added = {key: value for key, value in records.items() if key not in base_keys}
+        # New entries, and entries parsed again under a key the store holds (one that did not
+        # decode): the delta's entry wins over the store's when read.
+        added = {key: value for key, value in records.items()
+                 if (old := self._base.get(key)) is not value and old != value}
         unused = len(base_keys - records.keys())
         if base_keys and len(added) + unused <= max(16, len(base_keys) // 20):
             if added.keys() != self._delta.keys():
@@ -342,6 +346,16 @@ class Cache:
 
     def store_reach(self, key: str, value) -> None:
         self._write("reach", {"key": key, "value": value})
+
+    def load_unknowns(self, key: str):
+        """The stored open dynamic imports (JSON) when computed from reachability inputs of digest `key`."""
+        loaded = self._read("unknowns")
+        if not isinstance(loaded, dict) or loaded.get("key") != key:
+            return None
+        return loaded.get("value")
+
+    def store_unknowns(self, key: str, value) -> None:
+        self._write("unknowns", {"key": key, "value": value})
 
     def _save_index(self) -> None:
         if self._index_changed and self._index is not None:
@@ -479,24 +493,32 @@ _KINDS: dict[str, type] = {kind: cls for cls, kind in RECORD_KINDS.items()}
 Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
 
 
-def decode_record(key: str, record: Record) -> Facts | None:
+def decode_record(key: str, record: Record, lazy: bool = False) -> Facts | None:
     """The facts of one record, or None when it does not have the shape of facts or does not
     describe the file its key names. A Python file's REACH_ONLY fields, stored apart, are put back:
-    the rules and the analysis of unknown dynamic imports read them as well as reachability."""
-    from .codec import Invalid, decoder
+    the rules and the analysis of unknown dynamic imports read them as well as reachability.
+    `lazy`: each of those fields is decoded when first read (codec.lazy_file_facts; a part that
+    does not decode then raises codec.StaleRecord)."""
+    from .codec import Invalid, decoder, lazy_file_facts
 
     try:
         value = json.loads(record.core)
         if type(value) is not list:
             return None
+        parts: list[bytes] = []
         if record.kind == "py":
-            reach = json.loads(record.reach)
             only = reach_fields()[0]
-            if type(reach) is not list or len(reach) != len(only):
+            parts = record.reach.split(b"\t")
+            if len(parts) != len(only):
                 return None
-            for i, part in zip(only, reach):
-                value[i] = part
+            if not lazy:
+                for i, part in zip(only, parts):
+                    value[i] = json.loads(part)
         item = decoder(_KINDS[record.kind])(value)
+        if lazy and record.kind == "py":
+            if type(item) is not FileFacts or any(getattr(item, n) for n in REACH_ONLY):
+                return None  # the core holds them empty
+            item = lazy_file_facts(item, parts)
     except (Invalid, TypeError, ValueError, IndexError, RecursionError):
         return None
     # The key names the file the facts are about: a swapped entry is not used.
@@ -522,7 +544,7 @@ def _parse_store(payload: bytes | None) -> dict[str, Record]:
         return {}
     records = {}
     for line in payload.split(b"\n"):
-        parts = line.split(b"\t")
+        parts = line.split(b"\t", 4)  # the reach part holds tabs of its own
         if len(parts) != 5:
             continue
         raw_key, kind, digest, core, reach = parts

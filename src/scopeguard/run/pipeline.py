@@ -35,6 +35,7 @@ from ..collect.cache import (
 )
 from ..base.safeio import read_regular
 from ..config import validate_modules
+from ..collect.codec import StaleRecord, forget_pending
 from ..collect.discover import ModuleFile, discover, module_names
 from ..base.model import (
     BuildFacts,
@@ -119,10 +120,21 @@ def analyse(
                     cache.rekey_result(result_key(cache.scan_key, config, gathered.used, selection))
                 return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True,
                                 files_parsed=gathered.parsed_count)
-    facts, parsed, used, resolver, identities = _complete(gathered)
-    violations = check_facts(config, facts, select, ignore, resolver=resolver)
+    try:
+        facts, parsed, used, resolver, identities = _complete(gathered, lazy=True)
+        project = context(config, facts, resolver)
+        found = violations(project, select, ignore)
+        resolver.save(project.graph)
+    except StaleRecord:
+        # A stored field did not decode when read: everything again, every record decoded now
+        # (one that does not decode is parsed again).
+        forget_pending()
+        facts, parsed, used, resolver, identities = _complete(gathered)
+        found = check_facts(config, facts, select, ignore, resolver=resolver)
+    finally:
+        forget_pending()
     unparsed = facts.unparsed
-    analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
+    analysis = Analysis(tuple(found), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
     if cache is not None and key is not None and all(used):
         # Keyed by the bytes actually analysed: a file that changed between the lookup and the
         # parse gives a result under its new content, never under the one looked up.
@@ -193,6 +205,8 @@ def context(config: Config, facts: Facts, resolver=None):
 
     files, stale = apply(config, facts.files)
     graph = ImportGraph(files) if resolver is None else ImportGraph(files, resolver)
+    if resolver is not None and hasattr(resolver, "prime"):
+        resolver.prime(graph)
     return rules.Project(config, graph, facts.build, stale)
 
 
@@ -296,7 +310,7 @@ class _Gathered:
         self.cache.store_facts(kept, parsed)
 
 
-def _complete(gathered: _Gathered):
+def _complete(gathered: _Gathered, lazy: bool = False):
     """Facts for every file: from the cache where the content is known, parsed otherwise; the
     number parsed; the content key of what each input's facts describe (Python files, then
     packaging/CMake files; None where unknown); the resolver that stands for reachability; and the
@@ -304,9 +318,11 @@ def _complete(gathered: _Gathered):
     Parsed facts are stored under the digest of the bytes the parser read, never under the key
     looked up (a file may change in between).
 
-    Stored facts are decoded whole: the call facts are read by reachability, by the analysis of
-    unknown dynamic imports, by the project's declarations and by SG405 (decoding them only for
-    reachability made cached runs differ from --no-cache)."""
+    `lazy`: each stored call-fact field is decoded when first read (codec.lazy_file_facts), so
+    that every reader — reachability, the analysis of unknown dynamic imports, the project's
+    declarations, SG405 — gets what a full decode gives, and a run whose project-level results are
+    stored with their inputs' digests decodes none; a field that does not decode raises
+    codec.StaleRecord. Otherwise stored facts are decoded whole."""
     from ..collect.parsing import cacheable, start_scan
 
     config, inputs, cache, jobs = gathered.config, gathered.inputs, gathered.cache, gathered.jobs
@@ -320,7 +336,7 @@ def _complete(gathered: _Gathered):
     for i, record in enumerate(found):
         if record is None:
             continue
-        item = decode_record(keys[i], record)  # type: ignore[arg-type]
+        item = decode_record(keys[i], record, lazy)  # type: ignore[arg-type]
         if type(item) is not FileFacts:
             late.append(i)
             continue
@@ -391,11 +407,48 @@ class _StoredReach:
         self.cache = cache
         self.digests = digests
         self.declared = declared  # the config's dynamic-import declarations change the files resolved
+        self.key: str | None = None  # of the last call's inputs
+        self.primed = False
+
+    # The open dynamic imports (analysis.unknowns.dynamic_sites) are a function of the graph's files
+    # after reachability, so of the same inputs: stored under the same key, put on the graph where
+    # dynamic_sites keeps what it computed. Their analysis reads every file's call facts.
+
+    def prime(self, graph) -> None:
+        if self.key is None or self.cache is None:
+            return
+        stored = self.cache.load_unknowns(self.key)
+        if stored is None:
+            return
+        from ..analysis.unknowns import DynamicSite
+        from ..collect.codec import Invalid, decoder
+
+        try:
+            if type(stored) is not list:
+                return
+            sites = [decoder(DynamicSite)(value) for value in stored]
+        except (Invalid, TypeError, ValueError, RecursionError):
+            return
+        graph._scopeguard_dynamic_sites = sites
+        self.primed = True
+
+    def save(self, graph) -> None:
+        """Store what dynamic_sites computed for this graph, if it was asked (and not primed)."""
+        sites = getattr(graph, "_scopeguard_dynamic_sites", None)
+        if self.primed or sites is None or self.key is None or self.cache is None:
+            return
+        from ..analysis.unknowns import DynamicSite
+        from ..collect.codec import encoder
+
+        if not all(type(site) is DynamicSite for site in sites):
+            return
+        encode = encoder(DynamicSite)
+        self.cache.store_unknowns(self.key, [encode(site) for site in sites])
 
     def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
         from ..analysis.reachability import resolve
 
-        key = self._key(files)
+        key = self.key = self._key(files)
         if key is not None and self.cache is not None:
             stored = self.cache.load_reach(key)
             if stored is not None:
