@@ -205,16 +205,21 @@ def test_change_rule_examples(tmp_path, rule, kind, index):
 
     example = getattr(rule, kind)[index]
     repo = tmp_path / "repo"
-    init_repo(repo, {**example.before_files(), "pyproject.toml": EXAMPLE_PYPROJECT})
-    after = example.files()
-    write(repo, {path: after.get(path) for path in {*example.before_files(), *after}
+    before = {"pyproject.toml": EXAMPLE_PYPROJECT, **example.before_files()}
+    init_repo(repo, before)
+    after = {**example.files(), "pyproject.toml": example.pyproject or EXAMPLE_PYPROJECT}
+    write(repo, {path: after.get(path) for path in {*before, *after}
                  if (repo / path).exists() != (path in after) or (path in after and (repo / path).read_text() != after[path])})
     found = check_diff(load_config(repo / "pyproject.toml"), "HEAD", [rule.code]).violations
     found = [v for v in found if v.code == rule.code]
     if kind == "VALID":
         assert found == []
     else:
-        assert found and {v.path for v in found} == {example.path}
+        expected_path = "pyproject.toml" if example.pyproject and not example.code else example.path
+        assert found and {v.path for v in found} == {expected_path}
+        assert example.lines or rule.code.startswith("SG5"), f"{rule.code}: INVALID example {index} does not pin its lines"
+        if example.lines:  # the examples that pin where their rule fires
+            assert sorted(v.line for v in found) == list(example.lines)
 
 
 def test_custom_registry_lookup_is_the_same_finding_on_both_sides(tmp_path):
@@ -265,3 +270,155 @@ def test_packaging_and_cmake_files_are_compared_with_their_base_content(tmp_path
     append(repo, "MANIFEST.in", "# a comment\n")
     code, found, data = json_check(run_main, repo, "--diff", "HEAD", "--select", "SG303,SG404")
     assert (code, found, data["diff"]["preexisting"]) == (0, [], 2)
+
+
+# The change is judged with BASE's configuration: a change cannot loosen the checks on itself, and
+# each key it edits in [tool.scopeguard] is reported (SG007) at its line.
+
+TRANSFORM = "python/tvm/ir/transform.py"
+RELAX_SG201 = (TRANSFORM, 1, 8, "SG201", "tvm.ir.transform", "tvm.relax")
+
+
+def config_repo(tmp_path: Path) -> Path:
+    """The rule examples' project committed on main, with its configuration."""
+    repo = tmp_path / "repo"
+    init_repo(repo, {**EXAMPLE_FILES, "pyproject.toml": EXAMPLE_PYPROJECT})
+    return repo
+
+
+def with_top_keys(text: str) -> str:
+    """EXAMPLE_PYPROJECT with `text` added to [tool.scopeguard] as its line 4 on."""
+    line = 'extra_roots = ["tests/python"]\n'
+    return EXAMPLE_PYPROJECT.replace(line, line + text)
+
+
+def sg007(line: int, key: str):
+    return ("pyproject.toml", line, 1, "SG007", "pyproject.toml", key)
+
+
+def test_a_change_that_excludes_everything_still_gets_its_sg201(tmp_path):
+    repo = config_repo(tmp_path)
+    write(repo, {"pyproject.toml": with_top_keys('exclude = ["**"]\n'), TRANSFORM: "import tvm.relax\n"})
+    code, found, data = json_check(run_main, repo, "--diff", "main", "--ignore", "SG5")
+    assert code == 1
+    assert found == [sg007(4, "tool.scopeguard.exclude"), RELAX_SG201]
+    assert data["summary"]["files_analysed"] == len(EXAMPLE_FILES)  # every file, as BASE excludes none
+    # The one-line summary counts it; SARIF carries it with its rule.
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "main", "--ignore", "SG5", cwd=repo)
+    assert code == 1 and out.splitlines()[-1].startswith("Found 2 new violation(s) in 2 file(s) (SG007 x1, SG201 x1);")
+    code, out, _ = run_main("check", ".", "--no-cache", "--diff", "main", "--ignore", "SG5", "--format", "sarif", cwd=repo)
+    run = json.loads(out)["runs"][0]
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in run["results"]] == [
+        ("SG007", 4), ("SG201", 1)]
+    assert "SG007" in {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+
+
+def test_a_change_that_drops_a_scope_registration_is_still_judged_by_it(tmp_path):
+    repo = config_repo(tmp_path)
+    msc = EXAMPLE_PYPROJECT.index('[[tool.scopeguard.scopes]]\nname = "tvm.contrib.msc"')
+    head = EXAMPLE_PYPROJECT[:msc].rstrip("\n") + "\n"
+    write(repo, {"pyproject.toml": head, TRANSFORM: "from tvm.contrib.msc import core\n"})
+    code, found, _ = json_check(run_main, repo, "--diff", "main", "--ignore", "SG5")
+    assert code == 1
+    # The registration was removed at the end of the file: its last line stands for it.
+    assert found == [
+        sg007(len(head.splitlines()), 'tool.scopeguard.scopes["tvm.contrib.msc"]'),
+        (TRANSFORM, 1, 29, "SG201", "tvm.ir.transform", "tvm.contrib.msc.core"),
+    ]
+
+
+def test_a_change_cannot_ignore_its_own_findings_or_stop_failing(tmp_path):
+    repo = config_repo(tmp_path)
+    write(repo, {
+        "pyproject.toml": with_top_keys('ignore = ["SG2"]\nfail_on = "never"\nper_file_ignores = { "python/**" = ["SG2"] }\n'),
+        TRANSFORM: "import tvm.relax\n",
+    })
+    code, found, _ = json_check(run_main, repo, "--diff", "main", "--ignore", "SG5")
+    assert code == 1
+    assert found == [sg007(4, "tool.scopeguard.ignore"), sg007(5, "tool.scopeguard.fail_on"),
+                     sg007(6, "tool.scopeguard.per_file_ignores"), RELAX_SG201]
+    # A new allow entry, or a guard spelling the change declares itself, does not count either.
+    write(repo, {
+        "pyproject.toml": EXAMPLE_PYPROJECT.replace('allow = ["tvm.script.parser"]', 'allow = ["tvm.script.parser", "tvm.ir"]')
+        .replace('on_when_false = ["_RUNTIME_ONLY", "TVM_USE_RUNTIME_LIB"]', 'on_when_false = ["_RUNTIME_ONLY", "TVM_USE_RUNTIME_LIB", "ANYTHING"]'),
+        TRANSFORM: "ANYTHING = False\nif not ANYTHING:\n    import tvm.relax\n",
+    })
+    code, found, _ = json_check(run_main, repo, "--diff", "main", "--ignore", "SG5")
+    assert code == 1
+    assert found == [sg007(6, 'tool.scopeguard.toggles.relax.on_when_false'),
+                     sg007(15, 'tool.scopeguard.scopes["tvm.relax"].allow'),
+                     (TRANSFORM, 3, 12, "SG201", "tvm.ir.transform", "tvm.relax")]
+
+
+def test_a_pure_configuration_change_is_one_sg007_at_its_line_and_no_change_is_nothing(tmp_path):
+    repo = config_repo(tmp_path)
+    # Formatting and comments are no change.
+    write(repo, {"pyproject.toml": "# scopes of TVM\n" + EXAMPLE_PYPROJECT.replace(" = ", "  =  ")})
+    code, found, data = json_check(run_main, repo, "--diff", "main")
+    assert (code, found, data["diff"]["preexisting"]) == (0, [], 0)
+    # One key removed in the middle: located where it was removed (the line now in its place).
+    write(repo, {"pyproject.toml": EXAMPLE_PYPROJECT.replace('extra_paths = ["tests/python/relax"]\n', "")})
+    code, found, _ = json_check(run_main, repo, "--diff", "main")
+    assert (code, found) == (1, [sg007(16, 'tool.scopeguard.scopes["tvm.relax"].extra_paths')])
+    assert (repo / "pyproject.toml").read_text().splitlines()[15] == 'ffi_prefixes = ["relax."]'
+    # A scope deleted together with its registration: one SG007, no "names no module" error.
+    msc = EXAMPLE_PYPROJECT.index('[[tool.scopeguard.scopes]]\nname = "tvm.contrib.msc"')
+    write(repo, {"pyproject.toml": EXAMPLE_PYPROJECT[:msc] + "# msc was removed\n"})
+    shutil.rmtree(repo / "python/tvm/contrib/msc")
+    shutil.rmtree(repo / "tests/python/contrib/test_msc")
+    code, found, _ = json_check(run_main, repo, "--diff", "main")
+    assert (code, found) == (1, [sg007(19, 'tool.scopeguard.scopes["tvm.contrib.msc"]')])
+    # Committed, the configuration is BASE's: nothing new.
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "remove msc")
+    code, found, _ = json_check(run_main, repo, "--diff", "HEAD")
+    assert (code, found) == (0, [])
+
+
+def test_a_base_without_a_configuration_exits_2(tmp_path):
+    repo = tmp_path / "repo"
+    init_repo(repo, {**EXAMPLE_FILES, "pyproject.toml": "[project]\nname = 'tvm'\n"})
+    write(repo, {"pyproject.toml": EXAMPLE_PYPROJECT, TRANSFORM: "import tvm.relax\n"})
+    code, out, err = run_main("check", ".", "--no-cache", "--diff", "main", cwd=repo)
+    assert (code, out) == (2, "")
+    commit = git(repo, "rev-parse", "main").strip()[:12]
+    assert err.startswith(f"scopeguard: error: --diff main: pyproject.toml at main ({commit}) has no [tool.scopeguard] "
+                          "table; --diff judges a change with BASE's configuration")
+    git(repo, "rm", "-q", "--cached", "pyproject.toml")
+    git(repo, "commit", "-q", "-m", "no pyproject")
+    code, _, err = run_main("check", ".", "--no-cache", "--diff", "HEAD", cwd=repo)
+    assert code == 2 and "pyproject.toml at HEAD" in err and "does not exist" in err
+    # A BASE table that is no valid configuration is reported where it is wrong, at BASE.
+    write(repo, {"pyproject.toml": EXAMPLE_PYPROJECT.replace('toggle = "relax"', 'toggle = "relx"')})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "broken")
+    write(repo, {"pyproject.toml": EXAMPLE_PYPROJECT})
+    code, _, err = run_main("check", ".", "--no-cache", "--diff", "HEAD", cwd=repo)
+    assert code == 2 and err.startswith("scopeguard: error: pyproject.toml at HEAD") and ":14: tool.scopeguard.scopes[0].toggle:" in err
+
+
+def test_the_base_configuration_is_read_bounded_and_never_through_a_link_outside(tmp_path):
+    from scopeguard.run.changes import GitError, Repository
+
+    repo = config_repo(tmp_path)
+    # A configuration committed as a link inside the project is followed, as the checkout does.
+    (repo / "conf").mkdir()
+    git(repo, "mv", "pyproject.toml", "conf/scopeguard.toml")
+    os.symlink("conf/scopeguard.toml", repo / "pyproject.toml")
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-q", "-m", "linked")
+    code, found, _ = json_check(run_main, repo, "--diff", "HEAD")
+    assert (code, found) == (0, [])
+    # One leading outside is never read; a blob above the limit neither.
+    os.remove(repo / "pyproject.toml")
+    os.symlink("../outside.toml", repo / "pyproject.toml")
+    (tmp_path / "outside.toml").write_text(EXAMPLE_PYPROJECT)
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-q", "-m", "outside")
+    top = Repository.find(str(repo))
+    with pytest.raises(GitError, match=r"pyproject.toml at \w+ is a symlink to ../outside.toml, outside the project"):
+        top.read_config("HEAD", "pyproject.toml")
+    assert top.read_config("HEAD", "conf/scopeguard.toml") == EXAMPLE_PYPROJECT.encode()
+    with pytest.raises(GitError, match="above the limit of 100"):
+        top.read_config("HEAD", "conf/scopeguard.toml", limit=100)
+    assert top.read_config("HEAD", "no/such.toml") is None

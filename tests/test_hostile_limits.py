@@ -178,7 +178,10 @@ def test_the_pull_requests_limits_do_not_hide_its_violation(tmp_path, setting):
     (root / "src/app/big.py").write_text(LEAK + padding * 14_000)
     run = check_diff(root)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0].startswith("src/app/big.py:1:8: SG201 app.big imports app.feat")
+    # The change's own setting is not applied (BASE's configuration judges it) and is reported (SG007).
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"pyproject.toml:3:1: SG007 configuration changed in this diff: tool.scopeguard.{setting.split()[0]} (added)")
+    assert lines[1].startswith("src/app/big.py:1:8: SG201 app.big imports app.feat")
     assert "SG001" not in run.stdout
 
 

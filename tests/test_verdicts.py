@@ -262,8 +262,8 @@ def test_sg208_only_where_it_can_matter(tmp_path):
             import importlib.util
 
 
-            def test_binding():
-                for dep in ["tkinter", "PyQt5"]:
+            def test_binding(deps):
+                for dep in deps:
                     importlib.util.find_spec(dep)
             """,
         "src/dp/tests/test_boot.py": """\

@@ -25,6 +25,10 @@ from ..base.model import MAIN, TYPE_CHECKING, Execution, FileFacts, GuardKind, U
 # Unresolved reasons that are no import of an unknown target.
 _NOT_IMPORTS = (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK)
 _CONSTRUCTION = ("__init__", "__new__", "__post_init__", "__init_subclass__")
+# facts/calls.py's spellings (not imported: analysis reads facts without loading the scanner):
+# the term of `obj.__module__`, and a file's table of what it assigns to `__module__`.
+MODULE_OF = (("modof", ""),)
+MODULE_NAMES = "<__module__>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,10 @@ class DynamicSite:
     why: str  # why the target is unknown, one line a maintainer can check
     public: bool  # reachable from code outside the project (a public function of a non-test module)
     alternatives: tuple[str, ...] = ()  # known starts of some of its values (the rest unknown)
+    # `import_module(obj.__module__)`: the module that defined an object that exists (already
+    # imported: importing it again loads nothing), or one of these names, which the project assigns
+    # to `__module__`; None when not such a site, or when the project assigns what is not known
+    only: tuple[str, ...] | None = None
 
     @property
     def entry_points(self) -> bool:
@@ -53,6 +61,8 @@ class DynamicSite:
         """Whether a value that reaches it may name a module of `scope` (nothing known: yes)."""
         if self.entry_points:
             return False  # lists distributions' entry points; packaging decides (see simulation)
+        if self.only is not None:
+            return any(scope.contains(name) for name in self.only)
         if self.prefix and not self.prefix.startswith("."):
             return scope.may_contain(self.prefix)
         return True
@@ -73,6 +83,7 @@ def dynamic_sites(graph) -> list[DynamicSite]:
         return cached
     functions = _functions(graph.files.values())
     reached = import_time_functions(graph, functions)
+    assigned = _module_names(graph.files.values())
     found = []
     for facts in sorted(graph.files.values(), key=lambda f: f.path):
         groups: dict[tuple[int, int], list[UnresolvedImport]] = {}
@@ -96,12 +107,29 @@ def dynamic_sites(graph) -> list[DynamicSite]:
                 facts.node, facts.path, line, column, first.text, first.prefix, first.reason, function,
                 at_import, when, _why(first, dynamic.get((line, column)), function),
                 _public(facts, function), tuple(getattr(first, "alternatives", ()) or ()),
+                assigned if _module_of(dynamic.get((line, column))) else None,
             ))
     try:
         graph._scopeguard_dynamic_sites = found
     except AttributeError:  # a graph that takes no attributes: compute each time
         pass
     return found
+
+
+def _module_of(dynamic) -> bool:
+    return dynamic is not None and tuple(dynamic.term) == MODULE_OF
+
+
+def _module_names(files: Iterable[FileFacts]) -> tuple[str, ...] | None:
+    """Every name the project assigns to `__module__` (sorted); None if one is not known."""
+    names: set[str] = set()
+    for facts in files:
+        for table in facts.tables:
+            if table.name == MODULE_NAMES:
+                if not table.complete:
+                    return None
+                names.update(value for _, value, _ in table.entries)
+    return tuple(sorted(names))
 
 
 def _execution(guards) -> Execution:
@@ -223,6 +251,9 @@ def _why(item: UnresolvedImport, dynamic, function: str) -> str:
         return "lists entry points of installed distributions: only what their metadata declares can load"
     if reason is UnresolvedReason.RELATIVE_DYNAMIC:
         return "relative name whose package argument is not known"
+    if _module_of(dynamic):
+        return ("the module that defined an object (already imported), or a name the project assigns to "
+                "`__module__`, which may name a scope or is not known")
     head = text.partition("(")[0].rpartition(".")[2]
     if head in ("exec", "eval"):
         return f"{head} of code built at run time: the imports it runs cannot be read"

@@ -244,3 +244,13 @@ def _link_message(path: str) -> str:
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def link_outside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str | None:
+    """Where `path` really is when a symlink (the file itself, or a folder on the way below
+    `root`) takes it outside `root`, else None. For files scopeguard reads by a fixed name
+    (packaging, CMake, configuration files): like a linked source file leading outside, such a
+    file is not read."""
+    real = os.path.realpath(path)
+    real_root = os.path.realpath(root)
+    return None if _inside(real, real_root) else real

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..base.model import BuildFacts, BuildOption, CMakeFacts, FileFacts, ReferenceKind, Toggle
+from ..base.safeio import link_outside
+from ..base.text import printable
 
 _COMMAND = re.compile(
     r"^[ \t]*(set|option|tvm_option|cmake_dependent_option)[ \t]*\([ \t]*([A-Za-z_][A-Za-z0-9_]*)\b([^)]*)\)",
@@ -30,7 +32,11 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
 
 
 def cmake_files(root: str) -> list[str]:
-    """The CMake files options are read from, relative to `root` with forward slashes, sorted."""
+    """The CMake files options are read from, relative to `root` with forward slashes, sorted.
+
+    A file that is a symlink leading outside the project, or reached through a linked `cmake`
+    folder that does, is not read: it is left out with a note on stderr (SG404 then does not see
+    the options it sets), as a linked source file leading outside is not read."""
     found = []
     try:
         top = sorted(os.scandir(root), key=lambda e: e.name)
@@ -44,12 +50,31 @@ def cmake_files(root: str) -> list[str]:
         if is_file and _is_cmake(entry.name):
             found.append(entry.name)
     cmake_dir = os.path.join(root, "cmake")
-    for folder, dirs, files in os.walk(cmake_dir):
+    outside = link_outside(cmake_dir, root) if os.path.isdir(cmake_dir) else None
+    if outside is not None:  # not even walked: a link to / would walk the whole machine
+        _note(root, "cmake", outside)
+    for folder, dirs, files in os.walk(cmake_dir) if outside is None else ():
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         for name in sorted(files):
             if _is_cmake(name):
                 found.append(os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"))
-    return found
+    kept = []
+    for path in found:
+        target = link_outside(os.path.join(root, path), root)
+        if target is None:
+            kept.append(path)
+        else:
+            _note(root, path, target)
+    return kept
+
+
+def _note(root: str, path: str, target: str) -> None:
+    import sys
+
+    what = "folder's CMake files are" if path == "cmake" else "CMake file is"
+    print(f"scopeguard: note: {printable(path)} is a symlink to {printable(target)}, outside the project: this {what} "
+          f"not read (SG404 does not see the options it sets); replace the link by the {'folder' if path == 'cmake' else 'file'} itself",
+          file=sys.stderr)
 
 
 def _is_cmake(name: str) -> bool:

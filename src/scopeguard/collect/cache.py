@@ -68,7 +68,7 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 #    Issue 16: FileFacts.statements, Suppression facts (tokenize). Issue 15: reach facts (calls at
 #    import time, string tables, registrations, locals followed into dynamic imports,
 #    sys.meta_path/path_hooks installations).
-SCAN_SCHEMA = 12
+SCAN_SCHEMA = 13
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 # 2: each call-fact field apart (decoded when first read); results stored for the same facts.

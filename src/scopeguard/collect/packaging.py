@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..base.model import Config, PackagingFacts, PackagingText, Scope
+from ..base.safeio import link_outside
+from ..base.text import printable
 
 PACKAGING_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in")
 
@@ -53,8 +55,30 @@ def _candidates(config: Config) -> list[str]:
 
 
 def packaging_files(config: Config) -> list[str]:
-    """Project-relative paths of the packaging files that exist, each once, in a stable order."""
-    return [path for path in _candidates(config) if os.path.isfile(os.path.join(config.root, path))]
+    """Project-relative paths of the packaging files that exist, each once, in a stable order.
+
+    A file that is a symlink leading outside the project (or reached through one) is not read,
+    as a linked source file leading outside is not: it is left out, with a note on stderr saying
+    so (a scope it names is then not seen by SG303 and delete-plan)."""
+    found = []
+    for path in _candidates(config):
+        full = os.path.join(config.root, path)
+        if not os.path.isfile(full):
+            continue
+        target = link_outside(full, config.root)
+        if target is not None:
+            note_outside_link(config.root, path, target, "packaging file", "SG303 and delete-plan do not see a scope it names")
+            continue
+        found.append(path)
+    return found
+
+
+def note_outside_link(root: str, path: str, target: str, what: str, consequence: str) -> None:
+    """Say (on stderr) that a file scopeguard would read leads outside the project."""
+    import sys
+
+    print(f"scopeguard: note: {printable(path)} is a symlink to {printable(target)}, outside the project: this {what} "
+          f"is not read ({consequence}); replace the link by the file itself", file=sys.stderr)
 
 
 def is_packaging_path(config: Config, path: str) -> bool:

@@ -65,6 +65,21 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline and args.no_baseline:
         raise UsageError("--baseline and --no-baseline contradict each other; give one")
     config = load_config(args)
+    setup = None
+    if args.diff:
+        # The change is judged with BASE's configuration, reporting settings included: a change
+        # that adds `ignore`, `per_file_ignores` or `fail_on = "never"` must not apply them to itself.
+        from ..run.changes import GitError, diff_config
+
+        try:
+            setup = diff_config(config, args.diff, source_roots=args.source_roots, extra_roots=args.extra_roots,
+                                exclude=args.exclude)
+        except GitError as error:
+            raise UsageError(str(error)) from None
+        except ConfigError as error:
+            raise UsageError(f"{error}\n(--diff judges the change with BASE's configuration, which does not fit the "
+                             "project as it is now; land the configuration change on its own first)") from None
+        config = setup.judged
     # CLI flags override the config: --select replaces `select`, --ignore replaces `ignore`.
     reporting = config.reporting
     args.select = list(args.select) or list(reporting.select)
@@ -87,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 diff = check_diff(
                     config, args.diff, args.select, args.ignore, cache=open_cache(args, config), jobs=args.jobs,
-                    progress=progress,
+                    progress=progress, setup=setup,
                 )
             except GitError as error:
                 raise UsageError(str(error)) from None

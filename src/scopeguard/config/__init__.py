@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from .errors import ConfigError, ConfigErrors
 from .load import (
+    ConfigChange,
+    config_changes,
+    config_from_bytes,
+    linked_outside,
     TomlProblem,
     default_config,
     find_config,
@@ -39,6 +43,10 @@ from .schema import (
 )
 
 __all__ = [
+    "ConfigChange",
+    "config_changes",
+    "config_from_bytes",
+    "linked_outside",
     "FAIL_ON",
     "LIMITS",
     "MAX_CONFIG_BYTES",

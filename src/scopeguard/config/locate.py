@@ -127,6 +127,11 @@ class _Locator:
                 key = _parse_key(match.group(2))
                 if key is not None:
                     self.headers.append((key, match.group(1) == "[[", number))
+        # Where each header is, by (key, is array): a lookup costs the same however many tables
+        # there are (a changed configuration with thousands of scopes is located key by key).
+        self._by_key: dict[tuple[tuple[str, ...], bool], list[int]] = {}
+        for position, (key, is_array, _number) in enumerate(self.headers):
+            self._by_key.setdefault((key, is_array), []).append(position)
 
     def line_of(self, parts: KeyPath, value: str | None = None) -> int:
         """1-based line of the key (or of `value` inside its array), else of its table; 0 if none."""
@@ -152,13 +157,14 @@ class _Locator:
         if any(isinstance(part, int) for part in name):
             return None  # tables inside array elements are not looked up
         if index is None:
-            matches = [h for h in self.headers if h[0] == name and not h[1]]
+            positions = self._by_key.get((tuple(name), False), [])[:1]
         else:
-            matches = [h for h in self.headers if h[0] == name and h[1]][index : index + 1]
-        if not matches:
+            positions = self._by_key.get((tuple(name), True), [])[index : index + 1] if index >= 0 else []
+        if not positions:
             return None
-        header = matches[0][2]
-        end = next((h[2] for h in self.headers if h[2] > header), len(self.lines))
+        position = positions[0]
+        header = self.headers[position][2]
+        end = self.headers[position + 1][2] if position + 1 < len(self.headers) else len(self.lines)
         return header, header + 1, end
 
     def _key(self, key: str, start: int, end: int) -> int | None:

@@ -27,11 +27,25 @@ from ..base.model import (
     UnresolvedReason,
 )
 from .astnodes import dotted as _dotted
-from .bindings import IMPORT_MODULE, ImportBindings
+from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings
+from .imports import MACHINERY_CALLABLES
 from .strings import template_of, template_start
 
 ANY: Term = (("any", ""),)
+# `obj.__module__`: the module that defined an object that exists, so already imported - unless
+# the project assigns `__module__` (MODULE_NAMES below lists what it assigns, per file).
+MODULE_OF: Term = (("modof", ""),)
+# A file's table of the values it assigns to `__module__` (`X.__module__ = "pkg.mod"`, a class
+# body's `__module__ = ...`, `setattr(X, "__module__", ...)`, a `"__module__"` key, `module=`).
+MODULE_NAMES = "<__module__>"
 _MAX_PARTS = 8
+_MAX_ALTERNATIVES = 256
+# Calls that import the package named by their argument (`importlib.resources.files(pkg)`), and
+# probes that import only its parent (`importlib.util.find_spec("a.b")` imports `a`).
+_ANCHORS = frozenset(name for name, what in MACHINERY_CALLABLES.items() if what == "anchor")
+_PROBES = frozenset({FIND_SPEC, *(name for name, what in MACHINERY_CALLABLES.items() if what == "find_spec")})
+_ANCHOR_KEYWORDS = ("anchor", "package", "name", "fullname")
+ANY_EXPR = ast.Tuple(elts=[], ctx=ast.Load())  # a value nothing is known of
 
 
 class ReachFacts:
@@ -53,7 +67,12 @@ class ReachFacts:
         self.table_names: dict[str, str] = {}  # NAME -> "seq" | "dict"
         self.module_strings: dict[str, str] = {}
         self.unless: tuple[str, ...] = ()
+        self.module_values: dict[str, ast.expr] = {}  # module-level NAME = <literal>, bound once, never changed
+        self._loop_tables: dict[tuple, str] = {}  # a loop variable's synthetic table, by its binding
+        self._tree = tree
+        self._changed: set[str] | None = None  # names changed after their binding (asked lazily)
         self._collect_module_level(tree)
+        self._collect_module_names(tree)
 
     # module level
 
@@ -75,10 +94,49 @@ class ReachFacts:
                 continue
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.module_strings[name] = value.value
+            if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+                self.module_values[name] = value
             table = _table(name, value)
             if table is not None:
                 self.tables.append(table)
                 self.table_names[name] = "dict" if isinstance(value, ast.Dict) else "seq"
+
+
+    def _collect_module_names(self, tree: ast.Module) -> None:
+        """What the file assigns to `__module__` (MODULE_NAMES): literals, `__name__`, another
+        object's `__module__` (nothing new); anything else leaves the table incomplete."""
+        values: list[ast.expr] = []
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for sub in ast.walk(target):
+                        if (isinstance(sub, ast.Attribute) and sub.attr == "__module__"
+                                or isinstance(sub, ast.Name) and sub.id == "__module__"):
+                            values.append(node.value if sub is target else ANY_EXPR)
+            elif isinstance(node, ast.Call):
+                if (isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) >= 3
+                        and isinstance(node.args[1], ast.Constant) and node.args[1].value == "__module__"):
+                    values.append(node.args[2])
+                values += [k.value for k in node.keywords if k.arg in ("module", "__module__")]
+            elif isinstance(node, ast.Dict):
+                values += [v for k, v in zip(node.keys, node.values)
+                           if isinstance(k, ast.Constant) and k.value == "__module__"]
+        if not values:
+            return
+        entries, complete = [], True
+        for value in values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                entries.append(("", value.value, value.lineno))
+            elif isinstance(value, ast.Name) and value.id in self.fixed:
+                entries.append(("", self.fixed[value.id], value.lineno))
+            elif isinstance(value, ast.Attribute) and value.attr == "__module__":
+                continue  # another object's module: already loaded, or assigned elsewhere (seen there)
+            elif isinstance(value, ast.Constant) and value.value is None:
+                continue
+            else:
+                complete = False
+        self.tables.append(TableFact(MODULE_NAMES, tuple(sorted(entries, key=lambda e: e[2])), complete))
 
     def run(self, tree: ast.Module) -> None:
         self._block(tree.body, "", {}, {})
@@ -104,7 +162,10 @@ class ReachFacts:
             qual = f"{function[6:]}.{stmt.name}" if function.startswith("class ") else (
                 stmt.name if not function else "")
             if not qual:
-                return  # nested functions: their calls are not followed
+                # nested functions: their calls are not followed; only `import_module(x.__module__)`
+                # is recorded (its meaning does not depend on the names around it)
+                self._nested_module_of(stmt, function, guards)
+                return
             params = tuple(a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs])
             inner_local = _LazyLocals(stmt)  # worked out only if a term reads a local name
             info = {"lookup": ""}
@@ -188,11 +249,15 @@ class ReachFacts:
         is_import = (isinstance(func, ast.Name) and func.id in self.import_names) or (
             isinstance(func, ast.Attribute) and func.attr == "import_module"
             and isinstance(func.value, ast.Name) and func.value.id in self.importlib_names)
+        runs = None if is_import else self.bindings.absolute(dotted)
+        if runs in _ANCHORS or runs in _PROBES:
+            self._machinery(call, runs in _PROBES, function, local, narrowed, guards)
+            return
         if is_import:
             if not call.args:
                 return
             term = self.term(call.args[0], local, narrowed)
-            if all(kind == "lit" for kind, _ in term):
+            if all(kind == "lit" for kind, _ in term) and not self._local_name(call.args[0]):
                 return  # a literal: an import site already
             package: Term = ()
             if isinstance(func, ast.Attribute) or func.id != "__import__":
@@ -206,7 +271,6 @@ class ReachFacts:
                     info["lookup"] = next(text.partition("|")[2] for kind, text in term if kind == "item")
             self.dynamic.append(DynamicImportFact(function, call.lineno, call.col_offset + 1, term, package, guards))
             return
-        runs = self.bindings.absolute(dotted)
         if runs in _IMPORT_HOOKS:
             self.unresolved.append(UnresolvedImport(call.lineno, call.col_offset + 1, _text(call), "",
                                                     UnresolvedReason.INSTALLS_HOOK, guards))
@@ -234,9 +298,177 @@ class ReachFacts:
         self.calls.append(CallFact(function, callee, call.lineno, call.col_offset + 1, args, keywords, guards,
                                    self.unless))
 
+    def _nested_module_of(self, func, function: str, guards) -> None:
+        for node in ast.walk(func):
+            if not (isinstance(node, ast.Call) and node.args and self.term(node.args[0], {}, {}) == MODULE_OF):
+                continue
+            func_ = node.func
+            if (isinstance(func_, ast.Name) and func_.id in self.import_names) or (
+                    isinstance(func_, ast.Attribute) and func_.attr == "import_module"
+                    and isinstance(func_.value, ast.Name) and func_.value.id in self.importlib_names):
+                where = f"{function}.<locals>.{func.name}" if function else f"<locals>.{func.name}"
+                self.dynamic.append(DynamicImportFact(where, node.lineno, node.col_offset + 1, MODULE_OF, (), guards))
+
+    def _local_name(self, arg: ast.expr) -> bool:
+        """A name the import walk cannot resolve (it knows literals and module constants): a local
+        or loop variable whose values the value flow may know."""
+        return isinstance(arg, ast.Name) and arg.id not in self.module_strings and arg.id not in self.fixed
+
+    def _machinery(self, call: ast.Call, probe: bool, function, local, narrowed, guards) -> None:
+        """`importlib.resources.files(pkg)` imports `pkg`; `importlib.util.find_spec(name)` imports
+        the parent of `name`: a dynamic import whose argument is a term, like import_module's."""
+        arg = call.args[0] if call.args and not isinstance(call.args[0], ast.Starred) else next(
+            (k.value for k in call.keywords if k.arg in _ANCHOR_KEYWORDS), None)
+        if arg is None:
+            return
+        if not probe and isinstance(arg, (ast.Name, ast.Attribute)):
+            if self.bindings.absolute(_dotted(arg)) is not None:
+                return  # a module object (`files(tvm)`): nothing is imported by name
+        term = self.term(arg, local, narrowed)
+        if all(kind == "lit" for kind, _ in term):
+            if not self._local_name(arg):
+                return  # a literal: an import site (or a probe) already
+            if probe:
+                term = (("lit", "".join(text for _, text in term).rpartition(".")[0]),)
+        elif probe:
+            term = self._parents(term)
+        self.dynamic.append(DynamicImportFact(function, call.lineno, call.col_offset + 1, term, (), guards))
+
+    def _parents(self, term: Term) -> Term:
+        """A probe's term: for one of this file's loop tables, a table of the entries' parents (what
+        find_spec imports); otherwise the term itself (the name probed: no narrower than its parent)."""
+        if len(term) == 1 and term[0][0] == "elem" and term[0][1] in self._loop_tables.values():
+            table = next(t for t in self.tables if t.name == term[0][1])
+            name = f"{table.name}.parent"
+            if not any(t.name == name for t in self.tables):
+                self.tables.append(TableFact(name, tuple(("", v.rpartition(".")[0], line)
+                                                         for _, v, line in table.entries), table.complete))
+                self.table_names[name] = "seq"
+            return (("elem", name),)
+        return term
+
+    def _loop(self, loop: _Loop, local, narrowed, depth: int) -> Term:
+        """A variable bound only by loops (`for`, comprehensions): one of the strings its iterables
+        yield. Simple loops over a module table keep their table (a registry may fill it); others
+        get a table of their own, incomplete where an alternative is not a known string."""
+        if len(loop.bindings) == 1:
+            iterable, path = loop.bindings[0]
+            over = iterable.func.value if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) \
+                else iterable
+            if (not path and isinstance(over, ast.Name) and over.id in self.table_names and over.id not in local
+                    and _loop_term(iterable) != ANY):
+                return _loop_term(iterable)
+        key = tuple((id(i), p) for i, p in loop.bindings)
+        name = self._loop_tables.get(key)
+        if name is None:
+            alternatives = self._alternatives(loop, local, depth)
+            entries, complete = [], alternatives is not None
+            for alternative in alternatives or ():
+                if isinstance(alternative, ast.Constant) and isinstance(alternative.value, str):
+                    entries.append(("", alternative.value, alternative.lineno))
+                    continue
+                term = self.term(alternative, local, narrowed, depth + 1) if depth < 6 else ANY
+                if all(kind == "lit" for kind, _ in term):
+                    entries.append(("", "".join(text for _, text in term), alternative.lineno))
+                else:
+                    complete = False
+            if not entries and not complete:
+                return ANY
+            first = loop.bindings[0][0]
+            name = f"<loop {first.lineno}:{first.col_offset + 1} {len(self._loop_tables)}>"
+            self._loop_tables[key] = name
+            self.tables.append(TableFact(name, tuple(dict.fromkeys(entries)), complete))
+            self.table_names[name] = "seq"
+        return (("elem", name),)
+
+    def _alternatives(self, loop: _Loop, local, depth: int) -> list[ast.expr] | None:
+        """The expressions a loop variable may hold, or None when not all are known."""
+        found: list[ast.expr] = []
+        for iterable, path in loop.bindings:
+            elements = self._elements(iterable, local, depth + 1)
+            if elements is None:
+                return None
+            for element in elements:
+                part = _destructure(element, path)
+                if part is None:
+                    return None
+                if isinstance(part, ast.Name) and part.id in local and isinstance(local[part.id], _Loop):
+                    if depth > 6:
+                        return None
+                    inner = self._alternatives(local[part.id], local, depth + 1)
+                    if inner is None:
+                        return None
+                    found += inner
+                else:
+                    found.append(part)
+                if len(found) > _MAX_ALTERNATIVES:
+                    return None
+        return found
+
+    def _elements(self, iterable: ast.expr, local, depth: int) -> list[ast.expr] | None:
+        """What iterating over `iterable` may yield: the items of a literal list/tuple/set (starred
+        parts spread, a comprehension's element expression), a literal dict's keys; through names
+        bound once to one (locals, loop variables, module constants never changed); else None."""
+        if depth > 8:
+            return None
+        if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
+            out: list[ast.expr] = []
+            for element in iterable.elts:
+                if isinstance(element, ast.Starred):
+                    inner = self._elements(element.value, local, depth + 1)
+                    if inner is None:
+                        return None
+                    out += inner
+                else:
+                    out.append(element)
+            return out
+        if isinstance(iterable, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            return [iterable.elt]
+        if isinstance(iterable, ast.Dict):
+            return None if any(k is None for k in iterable.keys) else list(iterable.keys)
+        if (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and not iterable.args
+                and iterable.func.attr in ("keys", "values") and isinstance(iterable.func.value, (ast.Dict, ast.Name))):
+            target = iterable.func.value
+            if isinstance(target, ast.Name):
+                target = self._value_of(target, local)
+            if not isinstance(target, ast.Dict) or any(k is None for k in target.keys):
+                return None
+            return list(target.keys if iterable.func.attr == "keys" else target.values)
+        if isinstance(iterable, ast.Name):
+            if iterable.id in local and isinstance(local[iterable.id], _Loop):
+                alternatives = self._alternatives(local[iterable.id], local, depth + 1)
+                if alternatives is None:
+                    return None
+                out = []
+                for alternative in alternatives:
+                    inner = self._elements(alternative, local, depth + 1)
+                    if inner is None:
+                        return None
+                    out += inner
+                return out
+            value = self._value_of(iterable, local)
+            return self._elements(value, local, depth + 1) if value is not None else None
+        return None
+
+    def _value_of(self, name: ast.Name, local) -> ast.expr | None:
+        """The literal a name is bound to once (a local, or a module constant never changed)."""
+        if self._changed is None:
+            self._changed = _changed_names(self._tree)
+        if name.id in self._changed:
+            return None
+        if name.id in local:
+            value = local[name.id]
+            return value if isinstance(value, ast.expr) else None
+        return self.module_values.get(name.id)
+
     def term(self, expr: ast.expr, local, narrowed, depth: int = 0) -> Term:
         if depth > 6:
             return ANY
+        if isinstance(expr, ast.Attribute) and expr.attr == "__module__":
+            return MODULE_OF
+        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "getattr"
+                and len(expr.args) == 2 and isinstance(expr.args[1], ast.Constant) and expr.args[1].value == "__module__"):
+            return MODULE_OF
         if isinstance(expr, ast.Constant):
             return (("lit", expr.value),) if isinstance(expr.value, str) else ANY
         if isinstance(expr, ast.Name):
@@ -245,6 +477,8 @@ class ReachFacts:
                 return narrowed[name]
             if name in local:
                 value = local[name]
+                if isinstance(value, _Loop):
+                    return self._loop(value, local, narrowed, depth)
                 if isinstance(value, ast.AST):
                     return self.term(value, local, narrowed, depth + 1)
                 return value
@@ -402,6 +636,7 @@ def _function_locals(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict:
         params.add(func.args.vararg.arg)
     if func.args.kwarg:
         params.add(func.args.kwarg.arg)
+    loops: dict[str, list[tuple[ast.expr, tuple[int, ...]]]] = {}  # name -> (iterable, position in target)
     for node in _walk_function(func):
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Store):
@@ -409,9 +644,9 @@ def _function_locals(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict:
         elif isinstance(node, ast.Assign):
             if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 assigned[node.targets[0].id] = node.value
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            if isinstance(node.target, ast.Name):
-                assigned[node.target.id] = ("for", node.iter)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            for name, path in _target_paths(node.target, ()):
+                loops.setdefault(name, []).append((node.iter, path))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 counts[name] = counts.get(name, 0) + 2
@@ -419,15 +654,77 @@ def _function_locals(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict:
     for name, count in counts.items():
         if name in params:
             local[name] = ANY  # a parameter rebound: unknown
+        elif name in loops and len(loops[name]) == count:
+            # bound only as a loop variable (statements and comprehensions, however many): one of
+            # the values its iterables yield - after a loop, its last one; inside each, its own
+            local[name] = _Loop(tuple(loops[name]))
         elif count == 1 and name in assigned:
-            value = assigned[name]
-            if isinstance(value, tuple):
-                local[name] = _loop_term(value[1])
-            else:
-                local[name] = value
+            local[name] = assigned[name]
         else:
             local[name] = ANY
     return local
+
+
+class _Loop:
+    """A name bound only as a loop target: each binding's iterable and the target position."""
+
+    __slots__ = ("bindings",)
+
+    def __init__(self, bindings: tuple[tuple[ast.expr, tuple[int, ...]], ...]) -> None:
+        self.bindings = bindings
+
+
+def _target_paths(target: ast.expr, path: tuple[int, ...]):
+    """(name, position) for each name a loop target binds: `for a, (b, c) in ...` gives a (0,),
+    b (1, 0), c (1, 1); a starred part binds a list, left out (so its name stays unknown)."""
+    if isinstance(target, ast.Name):
+        yield target.id, path
+    elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in target.elts):
+        for index, element in enumerate(target.elts):
+            yield from _target_paths(element, (*path, index))
+
+
+def _destructure(element: ast.expr, path: tuple[int, ...]) -> ast.expr | None:
+    """The part of one item a target position takes (`("a", 1)` at (0,) is `"a"`); None if unknown."""
+    for index in path:
+        if not isinstance(element, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in element.elts):
+            return None
+        if index >= len(element.elts):
+            return None
+        element = element.elts[index]
+    return element
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "__setitem__", "__iadd__",
+                       "__ior__", "sort", "reverse"})
+_READERS = frozenset({"len", "sorted", "list", "tuple", "set", "frozenset", "iter", "reversed", "any", "all",
+                      "enumerate", "zip", "min", "max", "isinstance", "repr", "str", "print"})
+
+
+def _changed_names(tree: ast.Module) -> set[str]:
+    """Module names whose value may change after their binding: mutated in place (`X.append`, `X[k]
+    = v`, `X += ...`), declared `global` somewhere, or handed to a call that may keep and change it
+    (anything but a reader such as `len`/`sorted`)."""
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            changed.update(node.names)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            changed.add(node.target.id)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if isinstance(node.value, ast.Name):
+                changed.add(node.value.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS:
+            changed.add(node.value.id)
+        elif isinstance(node, ast.Call):
+            reader = isinstance(node.func, ast.Name) and node.func.id in _READERS
+            if not reader:
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(arg, ast.Starred):
+                        arg = arg.value
+                    if isinstance(arg, ast.Name):
+                        changed.add(arg.id)
+    return changed
 
 
 def _loop_term(iterable: ast.expr) -> Term:

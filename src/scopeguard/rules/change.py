@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..base.model import FileFacts, Severity, Violation
 from ..analysis import Project
-from .base import Example, Rule
+from .base import EXAMPLE_PYPROJECT, Example, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,10 @@ class ChangeSet:
     files: tuple[FileChange, ...]
     changed_lines: dict[str, frozenset[int]] = field(default_factory=dict)  # path after -> lines added/edited
     renamed: dict[str, str] = field(default_factory=dict)  # graph node at BASE -> node after (renames)
+    # The configuration file (project-relative) and the keys of its [tool.scopeguard] table the
+    # change adds, removes or edits (config.ConfigChange); both sides are judged with BASE's table.
+    config_path: str = "pyproject.toml"
+    config_changes: tuple = ()
 
     def __post_init__(self) -> None:
         self._after = {f.path: f for f in self.after.graph.files.values()}
@@ -211,4 +215,63 @@ class NewEdgeIntoScope(ChangeRule):
             )
 
 
-CHANGE_RULES: tuple[type[ChangeRule], ...] = (MixedChange, NewEdgeIntoScope)
+def _with_exclude(text: str) -> str:
+    return text.replace('extra_roots = ["tests/python"]\n', 'extra_roots = ["tests/python"]\nexclude = ["python/tvm/ir/**"]\n')
+
+
+class ConfigurationChanged(ChangeRule):
+    """
+    ## What it does
+    Reports, with `check --diff BASE`, each key of the `[tool.scopeguard]` table that the change
+    adds, removes or edits (a scope, an `allow` entry, `exclude`, a toggle's spellings,
+    `ignore`, `per_file_ignores`, ...), at its line in the changed configuration file (a removed
+    key: where it was removed). Comments and formatting are no change.
+
+    `check --diff` judges both sides of a change with BASE's configuration, never with the one
+    the change brings: this finding says that the change's own edits to the table were not
+    applied, and which they are.
+
+    ## Why is this bad
+    The configuration decides what scopeguard checks. A change judged by its own configuration
+    could loosen the checks on itself: `exclude = ["**"]`, a removed scope registration, a new
+    `allow` entry or an `ignore` would hide the very findings it introduces. A change to what is
+    checked is a decision of its own, for whoever owns the checks to review.
+
+    ## Fix
+    Land the configuration change on its own, reviewed as such; changes after it are judged
+    with it. A project that accepts configuration edits inside any change can set
+    `ignore = ["SG007"]` (BASE's table decides that too): the edits are then not reported, and
+    the change is still judged with BASE's configuration.
+    """
+
+    code = "SG007"
+    name = "configuration-changed"
+    summary = "a change edits the [tool.scopeguard] table; it is judged with BASE's configuration"
+    severity = Severity.WARNING
+    INVALID = (
+        Example("", pyproject=_with_exclude(EXAMPLE_PYPROJECT), before=(("pyproject.toml", EXAMPLE_PYPROJECT),), lines=(4,)),
+        Example("", pyproject=EXAMPLE_PYPROJECT.replace('allow = ["tvm.script.parser"]\n', ""),
+                before=(("pyproject.toml", EXAMPLE_PYPROJECT),), lines=(15,)),
+    )
+    VALID = (
+        Example("", pyproject=_with_exclude(EXAMPLE_PYPROJECT), before=(("pyproject.toml", _with_exclude(EXAMPLE_PYPROJECT)),)),
+        Example("", pyproject="# the scopes of TVM\n" + EXAMPLE_PYPROJECT.replace("\n\n", "\n\n\n"),
+                before=(("pyproject.toml", EXAMPLE_PYPROJECT),)),
+    )
+
+    def check_change(self, change: ChangeSet) -> Iterator[Violation]:
+        for item in change.config_changes:
+            yield Violation(
+                self.code,
+                change.config_path,
+                item.line or 1,
+                1,
+                f"configuration changed in this diff: {item.key} ({item.what}); this change is judged with BASE's "
+                "configuration, not its own: land the configuration change on its own",
+                importer=change.config_path,
+                imported=item.key,
+                severity=self.severity,
+            )
+
+
+CHANGE_RULES: tuple[type[ChangeRule], ...] = (MixedChange, NewEdgeIntoScope, ConfigurationChanged)

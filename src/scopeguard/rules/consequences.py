@@ -8,7 +8,11 @@ SG301 (`pkg` fails at import time once the scope is deleted). The policy, per ru
   reports). When that import has a finding of its own there (SG201 unguarded, SG403 wrong toggle,
   SG204 try/except only, SG205 dynamic), SG402 becomes a related note of it.
 - SG301 / SG302 -> their root is the chain's last link: the module that imports the deleted scope
-  directly. When that import has a finding (SG201, SG403, SG205), the breakage becomes a note of it.
+  directly. When that import has a finding (SG201, SG403, SG205, or SG101 when that module belongs
+  to another scope that does not declare the deleted one in `uses`), the breakage becomes a note of
+  it. Scopes that import each other in a ring (each its next) are n undeclared imports, n
+  decisions: n SG101 findings, each with the n-2 modules its import breaks as notes (the text
+  report shows three and counts the rest, with a `delete-plan` pointer), not n*(n-2) SG301s.
 - A consequence whose root has no finding (the root is an approved `allow` integration point, or
   its rule is not selected) stands alone, as before.
 - SG202, SG203, SG206, SG207, SG208, SG1xx, SG303, SG401, SG404 have no consequences here: each
@@ -30,8 +34,8 @@ from ..base.model import Related, Step, Violation
 # consequence code -> codes of findings that can be its root cause
 ROOTS: dict[str, tuple[str, ...]] = {
     "SG402": ("SG201", "SG403", "SG204", "SG205"),
-    "SG301": ("SG201", "SG403", "SG205"),
-    "SG302": ("SG201", "SG403", "SG205"),
+    "SG301": ("SG201", "SG403", "SG205", "SG101"),
+    "SG302": ("SG201", "SG403", "SG205", "SG101"),
 }
 
 

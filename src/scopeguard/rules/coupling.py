@@ -256,6 +256,12 @@ class OpaqueDynamicImport(Rule):
     which list every unknown with why it is unknown. `importlib.metadata.entry_points()` lists
     distributions' entry points and imports nothing itself: reported only where the project's
     own packaging names a scope. `eval(repr(x))` and exec/eval without builtins import nothing.
+    A name whose values are all known is judged by them, not reported here: a loop variable over
+    literal lists, tuples, comprehensions or module tables the file never changes
+    (`for name, version in [("numpy", "1.25"), ...]`), also as the argument of
+    `importlib.util.find_spec` (which imports only the parent) or `importlib.resources.files`; and
+    `import_module(obj.__module__)` (the module that defined an existing object, already imported)
+    unless the project assigns `__module__` a name in a scope, or one it cannot read.
 
     ## Why is this bad
     It may load any module, scopes included, behind every toggle; no import-based check can tell.
@@ -297,6 +303,10 @@ class OpaqueDynamicImport(Rule):
                     "or review it and suppress with `# scopeguard: ignore[SG208]  reason`")
                 continue
             if not site.unknown or site.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
+                continue
+            if site.only is not None and not site.may_name_some(scopes):
+                # `import_module(obj.__module__)`: an object's own module, already imported, or a
+                # name the project assigns to `__module__`, none of them in a scope
                 continue
             # Nothing is known of its target: worth a pre-commit finding only where it can matter
             # without being called on purpose (at import time), or where code outside the project

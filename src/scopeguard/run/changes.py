@@ -2,32 +2,41 @@
 
 The change is everything between the merge base of BASE and HEAD (as in `git diff BASE...`) and
 the working tree, so it covers the branch's commits and anything not yet committed. Only read-only
-git commands run (`rev-parse`, `merge-base`, `diff`, `ls-files`, `cat-file`), with optional locks
-off, so the index is not even refreshed; a detached HEAD (a CI checkout) is fine.
+git commands run (`rev-parse`, `merge-base`, `diff`, `ls-files`, `ls-tree`, `cat-file`), with
+optional locks off, so the index is not even refreshed; a detached HEAD (a CI checkout) is fine.
 
 Both sides are compared as import sites: the project as it is now, and the project as it was at
 the merge base — the same files, with each changed file replaced by its BASE content (read with
 `git cat-file`, scanned by the pipeline), deleted files put back and added files left out.
-The same configuration, scan settings and rules judge both sides: the pipeline scans the BASE
-contents as it scans the working tree (packaging and CMake files included) and runs the rules. A
-violation is new when BASE does not have it (matched without line numbers, as the baseline
-matches, after mapping renamed files to their new names); the change rules (SG5xx) then look at
-the change itself.
+The same configuration, scan settings and rules judge both sides, and that configuration is
+BASE's: the `[tool.scopeguard]` table of the configuration file as it is at the merge base (read
+from git, bounded, checked by the same validator), never the change's own. A change that adds
+`exclude = ["**"]`, drops a scope's registration, allows an importer or ignores a code would
+otherwise judge itself by the rules it just loosened. Each key the change adds, removes or edits
+in the table is reported instead (SG007, at its line in the changed file); a BASE without the
+table is an error (exit 2): there is no configuration to judge the change by. The user's parse
+ceilings apply to both sides (the tree's own limits could make its files unanalysable on both).
+The pipeline scans the BASE contents as it scans the working tree (packaging and CMake files
+included) and runs the rules. A violation is new when BASE does not have it (matched without line
+numbers, as the baseline matches, after mapping renamed files to their new names); the change
+rules (SG5xx, SG007) then look at the change itself.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..collect.discover import ExcludeMatcher
+from ..collect.discover import ExcludeMatcher, discover, module_names
 from ..base.model import Config, Violation
-from ..base.paths import module_of
-from ..base.text import git_path
+from ..base.paths import module_of, module_prefixes
+from ..config import MAX_CONFIG_BYTES, ConfigChange, ConfigError, config_changes, config_from_bytes, linked_outside
+from ..base.text import git_path, printable
 
 
 class GitError(Exception):
@@ -58,6 +67,92 @@ class RawChange:
     path: str | None
 
 
+@dataclass(frozen=True)
+class DiffConfig:
+    """The configuration `check --diff` judges a change with: BASE's, and how the change edits it."""
+
+    judged: Config  # BASE's [tool.scopeguard], checked for the project as it is now
+    changes: tuple[ConfigChange, ...]  # keys the change adds, removes or edits (SG007)
+    path: str  # the configuration file, relative to the project root
+    commit: str  # the merge base it was read at
+    repo: Repository
+
+
+def diff_config(
+    config: Config,
+    base: str,
+    *,
+    source_roots: Sequence[str] | None = None,
+    extra_roots: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> DiffConfig:
+    """BASE's configuration for the project of `config` (the change's own, as loaded from the
+    working tree), and the keys the change edits. The keyword arguments are the command line's
+    overrides, applied to BASE's table as they were to the change's.
+
+    Raises GitError (no repository, no BASE, no configuration at BASE: exit 2) or ConfigError
+    (BASE's table does not check for the project as it is now, e.g. a source root the change moved).
+    """
+    if not config.config_path:
+        raise GitError("--diff judges a change with BASE's configuration file, and this project has none")
+    repo = Repository.find(config.root)
+    commit = repo.merge_base(base)
+    name = os.path.relpath(config.config_path, config.root).replace(os.sep, "/")
+    shown = f"{name} at {base}" + ("" if commit.startswith(base) else f" ({commit[:12]})")
+    absent = (
+        f"--diff {base}: {shown} has no [tool.scopeguard] table; --diff judges a change with BASE's configuration "
+        "(a change must not loosen the checks it is judged by), so land the configuration first, or run "
+        "`scopeguard check` without --diff"
+    )
+    raw = repo.read_config(commit, name)
+    if raw is None:
+        raise GitError(absent.replace("has no [tool.scopeguard] table", "does not exist"))
+    try:
+        judged = config_from_bytes(raw, shown, config.root, source_roots=source_roots, extra_roots=extra_roots,
+                                   exclude=exclude, ceilings=config.ceilings)
+    except ConfigError as error:
+        if error.problem == "no [tool.scopeguard] table":
+            raise GitError(absent) from None
+        raise
+    judged = replace(_present(judged), config_path=config.config_path)
+    head = _text(config.config_path)
+    changes = config_changes(raw.decode("utf-8"), head, repo.line_map(commit, name)) if head is not None else ()
+    return DiffConfig(judged, changes, name, commit, repo)
+
+
+def _present(config: Config) -> Config:
+    """BASE's configuration without the names that match nothing in the project as it is now: a
+    scope the change deleted together with its registration, an `allow` entry or an extra path it
+    removed. They judge nothing there (no module is in them), and the pipeline's check of the
+    names would refuse them; the change to the table is reported (SG007) all the same."""
+    known: set[str] = set()
+    for module in module_names(discover(config)):
+        known.add(module)
+        known.update(module_prefixes(module))
+    scopes = []
+    for scope in config.scopes:
+        if scope.name not in known:
+            continue
+        scopes.append(replace(
+            scope,
+            allow=tuple(a for a in scope.allow if a in known),
+            extra_paths=tuple(e for e in scope.extra_paths if os.path.exists(os.path.join(config.root, e))),
+        ))
+    return replace(config, scopes=tuple(scopes))
+
+
+def _text(path: str) -> str | None:
+    """The configuration file's text as it is now (None when it cannot be read: then no SG007)."""
+    from ..base.safeio import read_regular
+
+    try:
+        if linked_outside(path) is None:
+            return read_regular(path, MAX_CONFIG_BYTES)[0].decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
 def check_diff(
     config: Config,
     base: str,
@@ -67,15 +162,18 @@ def check_diff(
     cache=None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    setup: DiffConfig | None = None,
 ) -> DiffResult:
+    """What the change since `base` introduces. `config` is the project's configuration as
+    loaded from the working tree; the change is judged with BASE's (`setup`, else diff_config())."""
     from . import baseline, pipeline
     from ..rules.change import ChangeSet, FileChange
 
+    setup = setup if setup is not None else diff_config(config, base)
     # Both sides are parsed within the user's ceilings: the limits the pull request's own config
     # sets could make its files unanalysable on both sides, and so "already there".
-    config = replace(config, limits=config.ceilings)
-    repo = Repository.find(config.root)
-    commit = repo.merge_base(base)
+    config = replace(setup.judged, limits=setup.judged.ceilings)
+    repo, commit = setup.repo, setup.commit
     raw = repo.changes(commit)
     changed_lines = repo.changed_lines(commit)
 
@@ -133,7 +231,8 @@ def check_diff(
     new += hidden
     old = [v for v in old if not (v.code == "SG001" and v.path in touched)]
 
-    change = ChangeSet(after, before, tuple(sorted(files, key=lambda f: (f.path or f.old_path or ""))), changed_lines, renamed)
+    change = ChangeSet(after, before, tuple(sorted(files, key=lambda f: (f.path or f.old_path or ""))), changed_lines, renamed,
+                       config_path=setup.path, config_changes=setup.changes)
     new += pipeline.change_violations(change, select, ignore)
     unparsed = now.unparsed
     return DiffResult(
@@ -313,6 +412,56 @@ class Repository:
                 out.append(None)
         return out
 
+    def read_config(self, commit: str, path: str, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+        """A project-relative file at `commit` (None when absent), read bounded: its size is asked
+        first and more than `limit` bytes is refused (GitError). A symlink committed there is
+        followed while it stays inside the project (at most 8 links), as the working tree would."""
+        for _hop in range(8):
+            done = _git(self.root, "ls-tree", "-z", "--full-tree", commit, "--", self.prefix + path)
+            if done.returncode != 0:
+                raise GitError(f"git ls-tree failed: {_first_line(done.stderr)}")
+            entry = done.stdout.split(b"\0", 1)[0]
+            if not entry:
+                return None
+            mode, kind, sha = entry.split(b"\t", 1)[0].split(b" ")
+            if kind != b"blob":
+                return None
+            size = _git(self.root, "cat-file", "-s", sha.decode())
+            if size.returncode != 0:
+                raise GitError(f"git cat-file failed: {_first_line(size.stderr)}")
+            length = int(size.stdout.strip() or b"0")
+            if length > (limit if mode != b"120000" else 4096):
+                raise GitError(f"{path} at {commit[:12]}: {length} bytes, above the limit of {limit}; "
+                               "a pyproject.toml is a few kB")
+            blob = _git(self.root, "cat-file", "blob", sha.decode())
+            if blob.returncode != 0:
+                raise GitError(f"git cat-file failed: {_first_line(blob.stderr)}")
+            if mode != b"120000":
+                return blob.stdout
+            target = os.fsdecode(blob.stdout)
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+                raise GitError(f"{path} at {commit[:12]} is a symlink to {printable(target)}, outside the project; "
+                               "scopeguard does not read a configuration from outside the project")
+            path = resolved
+        raise GitError(f"{path} at {commit[:12]}: too many symlinks")
+
+    def line_map(self, commit: str, path: str) -> Callable[[int], int]:
+        """Line numbers of a project-relative file at `commit` mapped to the working tree's, from
+        the hunks of `git diff -U0` (a line the change removed maps to where it was removed)."""
+        done = _git(self.root, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", commit, "--",
+                    self.prefix + path)
+        hunks: list[tuple[int, int, int, int]] = []
+        if done.returncode == 0:
+            for line in done.stdout.split(b"\n"):
+                match = _HUNK.match(line) if line.startswith(b"@@ -") else None
+                if match:
+                    old, new = int(match.group(1)), int(match.group(3))
+                    old_len = int(match.group(2)) if match.group(2) is not None else 1
+                    new_len = int(match.group(4)) if match.group(4) is not None else 1
+                    hunks.append((old, old_len, new, new_len))
+        return lambda line: _map_line(hunks, line)
+
     def _local(self, repo_path: str) -> str | None:
         """A repository path as a project-relative one (None when outside the project)."""
         if not self.prefix:
@@ -356,6 +505,20 @@ def _raw_pairs(raw: bytes) -> list[tuple[str, str]]:
 def _diff_header(old: str, new: str) -> bytes:
     """The `diff --git` line git prints for a pair (its names C-quoted as git quotes them)."""
     return os.fsencode(f"diff --git {git_path('a/' + old)} {git_path('b/' + new)}")
+
+
+def _map_line(hunks: list[tuple[int, int, int, int]], line: int) -> int:
+    """`line` of the old side through `git diff -U0` hunks (old start, old length, new start,
+    new length) to the new side; a removed line maps to the first line after the removal."""
+    shift = 0
+    for old, old_len, new, new_len in hunks:
+        if old_len and old <= line < old + old_len:
+            return new if new_len else new + 1
+        if (old_len and old + old_len <= line) or (not old_len and old < line):
+            shift += new_len - old_len
+        else:
+            break
+    return max(line + shift, 1)
 
 
 def _fetch_hint(base: str) -> str:
