@@ -162,7 +162,7 @@ def test_hostile_files_written_over_a_warm_cache(env, capsys, kind, where, monke
     cache_dir = default_cache_dir(str(project)) if where == "default" else project / ".scopeguard_cache"
     assert findings(capsys, project, *args) == reference
     names = cache_names(cache_dir)
-    assert len(names) == 5  # index, result, reach, store and delta
+    assert len(names) == 6  # index, result, reach, unknowns, store and delta
     files = (forged(cache_dir, project, os.urandom(32)) if kind == "forged"
              else {name: pickles(marker)[kind] for name in names})
     plant(cache_dir, files)

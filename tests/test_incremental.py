@@ -22,6 +22,7 @@ import pytest
 from scopeguard.base.model import FileFacts
 from scopeguard.cli import main
 from scopeguard.collect import cache as cache_module
+from scopeguard.run import pipeline as pipeline_module
 from scopeguard.config import load_config
 
 from .conftest import FIXTURES
@@ -176,21 +177,31 @@ def _sequence(tmp_path: Path, capsys, seed: int, reused: list[int]) -> None:
 
 
 def test_incremental_runs_equal_runs_without_cache_over_random_edit_sequences(tmp_path, capsys, monkeypatch):
-    reused = [0, 0]  # runs compared, runs that took reachability's stored result
+    # runs compared, runs that took reachability's stored result, runs answered by the result
+    # stored for the same facts (the files changed, their facts did not)
+    reused = [0, 0, 0]
     real = cache_module.Cache.load_reach
+    real_rekey = cache_module.Cache.rekey_result
 
     def counting(self, key):
         found = real(self, key)
         reused[1] += found is not None
         return found
 
+    def rekeyed(self, key):
+        reused[2] += 1
+        return real_rekey(self, key)
+
     monkeypatch.setattr(cache_module.Cache, "load_reach", counting)
+    monkeypatch.setattr(cache_module.Cache, "rekey_result", rekeyed)
     for seed in range(SEQUENCES):
         _sequence(tmp_path, capsys, seed, reused)
     assert reused[0] == SEQUENCES * EDITS
+    print(f"{reused[0]} runs compared; reachability's stored result taken {reused[1]}x; "
+          f"the result stored for the same facts taken {reused[2]}x")
     # Comments appended at the end of a file, the removal of what was never imported...: some runs
-    # must have taken the stored reachability result, or the test does not test it.
-    assert reused[1] > 0
+    # must have taken a stored result without their facts, or the test does not test it.
+    assert reused[2] > 0
 
 
 def test_reachability_reads_no_field_of_the_facts_outside_its_stored_inputs():
@@ -218,14 +229,49 @@ def test_a_one_file_change_that_keeps_reachability_inputs_reuses_its_stored_resu
     real = reachability.resolve
     monkeypatch.setattr(reachability, "resolve", lambda files, modules: resolved.append(1) or real(files, modules))
     target = sorted((project / "src").rglob("*.py"))[0]
-    target.write_text(target.read_text() + "# a comment at the end\n")
-    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first
+    # A suppression on its own line at the end: the file's facts change (its suppressions), what
+    # reachability reads does not.
+    target.write_text(target.read_text() + "# scopeguard: ignore[SG999]: a suppression at the end\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
     assert resolved == []
+    assert cached == _check(capsys, project, "--no-cache")
     # A change of what reachability reads: the stored result does not fit, it runs again.
     target.write_text("import os\n" + target.read_text())
     again = _check(capsys, project, "--cache-dir", str(cache_dir))
     assert again == _check(capsys, project, "--no-cache")
     assert resolved
+
+
+def test_an_edit_that_leaves_every_fact_alone_takes_the_stored_result_without_any_analysis(
+        tmp_path, capsys, monkeypatch):
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "reach_wrappers", project)
+    cache_dir = tmp_path / "cache"
+    first = _check(capsys, project, "--cache-dir", str(cache_dir))
+    analysed, rekeyed = [], []
+    real_context, real_rekey = pipeline_module.context, cache_module.Cache.rekey_result
+    monkeypatch.setattr(pipeline_module, "context", lambda *a: analysed.append(1) or real_context(*a))
+    monkeypatch.setattr(cache_module.Cache, "rekey_result", lambda self, key: rekeyed.append(key) or real_rekey(self, key))
+    read = _completions(monkeypatch)
+    target = sorted((project / "src").rglob("*.py"))[0]
+    target.write_text(target.read_text() + "\n# a comment at the end\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    # No graph, no rule, no call fact decoded (stored records may be decoded in part while the
+    # parse worker runs: time the run would otherwise wait).
+    assert (analysed, read, len(rekeyed)) == ([], [], 1)
+    assert cached == first == _check(capsys, project, "--no-cache")
+    # The result is stored under the new content: the next run is answered by the first key check.
+    loads = []
+    real_load = cache_module.Cache.load_records
+    monkeypatch.setattr(cache_module.Cache, "load_records", lambda self: loads.append(1) or real_load(self))
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == first
+    assert loads == []
+    # A change of the facts (an import at the end) is analysed again, and differs.
+    analysed.clear()
+    target.write_text(target.read_text() + "import os\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert analysed
+    assert cached == _check(capsys, project, "--no-cache")
 
 
 @pytest.mark.parametrize("damage", ["value", "key"])
@@ -258,3 +304,123 @@ def test_the_generated_term_decoders_refuse_what_is_not_a_term(bad):
     assert decode([[["lit", "a"], ["param", "x"]]]) == ((("lit", "a"), ("param", "x")),)
     with pytest.raises(Invalid):
         decode(bad)
+
+
+# -- call facts decoded when first read (issue 28): each reader gets what a full decode gives ------
+
+_LAZY_PROJECT = {
+    "pyproject.toml": """[tool.scopeguard]
+source_roots = ["src"]
+
+[tool.scopeguard.toggles.feat]
+on_when_true = ["USE_FEAT"]
+
+[[tool.scopeguard.scopes]]
+name = "app.feat"
+toggle = "feat"
+
+[[tool.scopeguard.dynamic_imports]]
+path = "src/app/plugins.py"
+function = "pick"
+call = "importlib.import_module(mod)"
+loads = ["app.feat"]
+reason = "pick() is given the feature's module only"
+""",
+    # SG405 reads every file's functions: USE_FEAT is a function here.
+    "src/app/__init__.py": "import importlib\nfrom . import helpers\n\n\ndef USE_FEAT():\n    return False\n\n\n"
+                           "def load(name):\n    return importlib.import_module(name)\n\n\nhelpers.setup()\n",
+    # Called at import time: the analysis of unknown dynamic imports follows calls across files.
+    "src/app/helpers.py": "import importlib\n\n\ndef setup():\n    _open('x')\n\n\n"
+                          "def _open(name):\n    return importlib.import_module(name)\n",
+    # The declaration matches a site by its enclosing function (read from the file's functions).
+    "src/app/plugins.py": "import importlib\n\n\ndef pick(mod):\n    return importlib.import_module(mod)\n",
+    "src/app/feat/__init__.py": "X = 1\n",
+}
+
+
+def _lazy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "lazy"
+    for name, text in _LAZY_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    return project
+
+
+def _completions(monkeypatch) -> list[tuple[str, str]]:
+    """(path, field) of every call-fact field decoded on first read."""
+    from scopeguard.base import model
+    from scopeguard.collect import codec
+
+    read: list[tuple[str, str]] = []
+
+    def complete(item, name):
+        read.append((object.__getattribute__(item, "path"), name))
+        return codec._complete(item, name)
+
+    monkeypatch.setattr(model, "_complete_field", complete)
+    return read
+
+
+def test_each_reader_of_lazily_decoded_call_facts_gets_what_a_cold_run_gets(tmp_path, capsys, monkeypatch):
+    project = _lazy_project(tmp_path)
+    cache_dir = tmp_path / "cache"
+    cold = _check(capsys, project, "--no-cache")
+    codes = {f["code"] for f in __import__("json").loads(cold[1])["violations"]}
+    assert {"SG405"} <= codes, codes  # the rule that reads every file's functions has a finding
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    from scopeguard.analysis import reachability, unknowns
+
+    resolved, sites = [], []
+    real_resolve, real_sites = reachability.resolve, unknowns.import_time_functions
+    monkeypatch.setattr(reachability, "resolve", lambda files, modules: resolved.append(1) or real_resolve(files, modules))
+    monkeypatch.setattr(unknowns, "import_time_functions", lambda *a: sites.append(1) or real_sites(*a))
+    read = _completions(monkeypatch)
+    # The facts change (a suppression), what reachability and the unknowns read does not: both
+    # stored results are taken, and the call facts are decoded only where a reader asks for them.
+    helpers = project / "src/app/helpers.py"
+    helpers.write_text(helpers.read_text() + "# scopeguard: ignore[SG999]: a suppression at the end\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert (resolved, sites) == ([], [])
+    assert cached == _check(capsys, project, "--no-cache")
+    fields = {name for _, name in read}
+    assert "calls" not in fields  # read by reachability and the unknowns only: both stored
+    assert ("src/app/__init__.py", "functions") in read  # SG405
+    assert ("src/app/plugins.py", "dynamic") in read  # the declaration
+    # A change of what the unknowns read (a call at import time): computed again, equal to cold.
+    read.clear()
+    helpers.write_text(helpers.read_text() + "setup()\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert sites and resolved
+    assert cached == _check(capsys, project, "--no-cache")
+
+
+def test_a_stored_call_fact_field_that_does_not_decode_when_read_is_parsed_again(tmp_path, capsys, monkeypatch):
+    from scopeguard.collect.cache import _format_store
+    from scopeguard.run import pipeline
+
+    project = _lazy_project(tmp_path)
+    cache_dir = tmp_path / "cache"
+    cold = _check(capsys, project, "--no-cache")
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    config = load_config(project / "pyproject.toml")
+    store = cache_module.Cache(cache_dir, config)
+    records = store.load_records()
+    damaged = 0
+    for key, record in records.items():
+        if record.kind == "py" and ":src/app/__init__.py:" in key:
+            parts = record.reach.split(b"\t")
+            parts[cache_module.REACH_ONLY.index("functions")] = b'[["not a function"]]'
+            records[key] = dataclasses.replace(record, reach=b"\t".join(parts))
+            damaged += 1
+    assert damaged == 1
+    store._write_bytes(store._facts_name, _format_store(records))  # authenticated: only the shape is wrong
+    (cache_dir / "result").unlink()
+    passes = []
+    real = pipeline._complete
+    monkeypatch.setattr(pipeline, "_complete", lambda gathered, lazy=False: passes.append(lazy) or real(gathered, lazy))
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    assert passes == [True, False]  # the lazy pass met the damage; the second decoded all, parsed it again
+    (cache_dir / "result").unlink()
+    passes.clear()
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
+    assert passes == [True]  # the entry parsed again was stored whole

@@ -448,6 +448,11 @@ class Suppression:
         return self.first <= line <= self.last and (not self.codes or any(code.startswith(c) for c in self.codes))
 
 
+# Set by collect/codec.py: fills in a field of a FileFacts that the fact store left to be decoded
+# on first read (`lazy_file_facts`). None: an unset field is an AttributeError, as anywhere.
+_complete_field = None
+
+
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
 class FileFacts:
@@ -482,6 +487,12 @@ class FileFacts:
     def node(self) -> str:
         """The file's name in the import graph: its module, or its path for extra-root files."""
         return self.path if self.extra else self.module
+
+    def __getattr__(self, name: str):
+        # Reached only for a slot that is not set: a field decoded on first read (see above).
+        if _complete_field is None or name.startswith("__"):
+            raise AttributeError(name)
+        return _complete_field(self, name)
 
     # (first line, last line, column) of each simple statement written over several lines: a finding
     # on any of its lines is located at, and counted once for, the statement.

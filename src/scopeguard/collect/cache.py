@@ -37,6 +37,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -72,7 +73,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 SCAN_SCHEMA = 14
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
-STORE_FORMAT = 1
+# 2: each call-fact field apart (decoded when first read); results stored for the same facts.
+STORE_FORMAT = 2
 _MAGIC = b"scopeguard-cache 10\n"
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 # A cache file larger than this is not read (torch's whole fact store is some tens of MB).
@@ -85,6 +87,7 @@ _RACY_NS = 2_000_000_000
 # What the stat short-cut compares: (size, mtime_ns, ctime_ns, inode, device).
 Stat = tuple[int, int, int, int, int]
 _SHA256_HEX = frozenset("0123456789abcdef")
+_SHA256_TEXT = re.compile("[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class CachedResult:
     violations: tuple[Violation, ...]
     files_analysed: int
     files_unparsed: int
+    # The digest of the facts the result was computed from (facts_key): a run whose files changed
+    # but whose facts did not (a comment, a blank line at the end) has the same result.
+    facts_key: str = ""
 
 
 class CacheDirError(ValueError):
@@ -216,6 +222,7 @@ class Cache:
         self._index_changed = False
         self._base: dict[str, Record] = {}  # entries of the facts store as loaded
         self._delta: dict[str, Record] = {}  # entries of the delta store as loaded
+        self._result = None  # the stored result's JSON value, once read
 
     # -- content hashes, with the stat short-cut ----------------------------------------------
 
@@ -264,7 +271,8 @@ class Cache:
                         type(entry) is list
                         and len(entry) == 6
                         and all(type(part) is int for part in entry[:5])
-                        and _is_sha256(entry[5])
+                        and type(entry[5]) is str
+                        and _SHA256_TEXT.fullmatch(entry[5])
                     ):
                         index[path] = (tuple(entry[:5]), entry[5])  # type: ignore[assignment]
             self._index = index
@@ -314,7 +322,10 @@ class Cache:
             if _is_sha256(digest):
                 records[fact_key(digest, item)] = record if record is not None else encode_record(item)
         base_keys = self._base.keys()
-        added = {key: value for key, value in records.items() if key not in base_keys}
+        # New entries, and entries parsed again under a key the store holds (one that did not
+        # decode): the delta's entry wins over the store's when read.
+        added = {key: value for key, value in records.items()
+                 if (old := self._base.get(key)) is not value and old != value}
         unused = len(base_keys - records.keys())
         if base_keys and len(added) + unused <= max(16, len(base_keys) // 20):
             if added.keys() != self._delta.keys():
@@ -341,6 +352,16 @@ class Cache:
     def store_reach(self, key: str, value) -> None:
         self._write("reach", {"key": key, "value": value})
 
+    def load_unknowns(self, key: str):
+        """The stored open dynamic imports (JSON) when computed from reachability inputs of digest `key`."""
+        loaded = self._read("unknowns")
+        if not isinstance(loaded, dict) or loaded.get("key") != key:
+            return None
+        return loaded.get("value")
+
+    def store_unknowns(self, key: str, value) -> None:
+        self._write("unknowns", {"key": key, "value": value})
+
     def _save_index(self) -> None:
         if self._index_changed and self._index is not None:
             self._write("index", {path: [*stat, digest] for path, (stat, digest) in self._index.items()})
@@ -362,9 +383,14 @@ class Cache:
 
     # -- whole result -----------------------------------------------------------------------------
 
-    def load_result(self, key: str) -> CachedResult | None:
-        loaded = self._read("result")
-        if not isinstance(loaded, dict) or loaded.get("key") != key:
+    def load_result(self, key: str, facts_key: str | None = None) -> CachedResult | None:
+        """The stored result when it was computed from inputs of content key `key`, or (`facts_key`
+        given) from facts of that digest."""
+        loaded = self._read("result") if self._result is None else self._result
+        self._result = loaded
+        if not isinstance(loaded, dict):
+            return None
+        if loaded.get("key") != key and (facts_key is None or loaded.get("facts_key") != facts_key):
             return None
         from .codec import Invalid, decoder
 
@@ -376,18 +402,29 @@ class Cache:
         except (Invalid, TypeError, ValueError, RecursionError):
             return None  # a result is all or nothing
         self._save_index()  # what this run learned about file contents serves the next one
-        return CachedResult(key, violations, analysed, unparsed)
+        stored_facts_key = loaded.get("facts_key")
+        return CachedResult(key, violations, analysed, unparsed,
+                            stored_facts_key if type(stored_facts_key) is str else "")
+
+    def rekey_result(self, key: str) -> None:
+        """Store the result last loaded under a new content key (the files changed, their facts
+        did not: the next run with these files finds it by the first key check)."""
+        if isinstance(self._result, dict) and self._result.get("key") != key:
+            self._result = {**self._result, "key": key}
+            self._write("result", self._result)
 
     def store_result(self, result: CachedResult) -> None:
         from .codec import encoder
 
         encode = encoder(Violation)
-        self._write("result", {
+        self._result = {
             "key": result.key,
+            "facts_key": result.facts_key,
             "violations": [encode(v) for v in result.violations],
             "files_analysed": result.files_analysed,
             "files_unparsed": result.files_unparsed,
-        })
+        }
+        self._write("result", self._result)
 
     # -- storage --------------------------------------------------------------------------------
 
@@ -461,24 +498,32 @@ _KINDS: dict[str, type] = {kind: cls for cls, kind in RECORD_KINDS.items()}
 Facts = Union[FileFacts, PackagingFacts, CMakeFacts]
 
 
-def decode_record(key: str, record: Record) -> Facts | None:
+def decode_record(key: str, record: Record, lazy: bool = False) -> Facts | None:
     """The facts of one record, or None when it does not have the shape of facts or does not
     describe the file its key names. A Python file's REACH_ONLY fields, stored apart, are put back:
-    the rules and the analysis of unknown dynamic imports read them as well as reachability."""
-    from .codec import Invalid, decoder
+    the rules and the analysis of unknown dynamic imports read them as well as reachability.
+    `lazy`: each of those fields is decoded when first read (codec.lazy_file_facts; a part that
+    does not decode then raises codec.StaleRecord)."""
+    from .codec import Invalid, decoder, lazy_file_facts
 
     try:
         value = json.loads(record.core)
         if type(value) is not list:
             return None
+        parts: list[bytes] = []
         if record.kind == "py":
-            reach = json.loads(record.reach)
             only = reach_fields()[0]
-            if type(reach) is not list or len(reach) != len(only):
+            parts = record.reach.split(b"\t")
+            if len(parts) != len(only):
                 return None
-            for i, part in zip(only, reach):
-                value[i] = part
+            if not lazy:
+                for i, part in zip(only, parts):
+                    value[i] = json.loads(part)
         item = decoder(_KINDS[record.kind])(value)
+        if lazy and record.kind == "py":
+            if type(item) is not FileFacts or any(getattr(item, n) for n in REACH_ONLY):
+                return None  # the core holds them empty
+            item = lazy_file_facts(item, parts)
     except (Invalid, TypeError, ValueError, IndexError, RecursionError):
         return None
     # The key names the file the facts are about: a swapped entry is not used.
@@ -504,7 +549,7 @@ def _parse_store(payload: bytes | None) -> dict[str, Record]:
         return {}
     records = {}
     for line in payload.split(b"\n"):
-        parts = line.split(b"\t")
+        parts = line.split(b"\t", 4)  # the reach part holds tabs of its own
         if len(parts) != 5:
             continue
         raw_key, kind, digest, core, reach = parts
@@ -558,6 +603,23 @@ def result_key(scan_key: str, config: Config, entries: Iterable[str], selection:
     return _digest([scan_key, repr(config), selection, *entries])
 
 
+def record_identity(key: str, record: Record) -> str:
+    """What a stored entry says, without the digest of the bytes it was made from: its place (the
+    key's rest: path, module...) and a digest of its encoded facts. Equal identities, equal facts
+    (records are written by one encoder, deterministically: the same facts give the same bytes)."""
+    rest = key.partition(":")[2]
+    sha = hashlib.sha256(record.core)
+    if record.kind != "py":
+        sha.update(b"\0" + record.kind.encode("ascii"))
+    # A Python record's reach digest covers its call facts (and the other reachability inputs).
+    return f"{rest}\0{record.reach_digest}\0{sha.hexdigest()}"
+
+
+def facts_key(scan_key: str, config: Config, identities: Iterable[str], selection: str) -> str:
+    """The digest of every file's facts (record_identity), in discovery order: what rules read."""
+    return _digest(["facts", scan_key, repr(config), selection, *identities])
+
+
 def _digest(parts: Iterable[str]) -> str:
     sha = hashlib.sha256()
     for part in parts:
@@ -568,15 +630,28 @@ def _digest(parts: Iterable[str]) -> str:
 
 def _code_fingerprint() -> str:
     """scopeguard's own files (name, size, mtime): editing the scanner or a rule invalidates the
-    cache even before the version number changes (a development checkout, a patched install)."""
-    package = Path(__file__).resolve().parent.parent  # the scopeguard package, not only collect/
+    cache even before the version number changes (a development checkout, a patched install).
+    Walked with os.scandir (pathlib's rglob took a tenth of a run with nothing changed)."""
+    package = str(Path(__file__).resolve().parent.parent)  # the scopeguard package, not only collect/
     parts = []
-    for path in sorted(package.rglob("*.py")):
+    todo = [""]
+    while todo:
+        relative = todo.pop()
         try:
-            stat = path.stat()
+            with os.scandir(os.path.join(package, relative) if relative else package) as entries:
+                for entry in entries:
+                    name = f"{relative}/{entry.name}" if relative else entry.name
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            todo.append(name)
+                        elif entry.name.endswith(".py"):
+                            stat = entry.stat()
+                            parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+                    except OSError:
+                        continue
         except OSError:
             continue
-        parts.append(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    parts.sort()
     return _digest(parts)
 
 

@@ -277,8 +277,9 @@ RECORD_KINDS: dict[type, str] = {FileFacts: "py", PackagingFacts: "packaging", C
 @dataclasses.dataclass(frozen=True, slots=True)
 class Record:
     """One stored entry, undecoded: JSON of the facts without the REACH_ONLY fields (`core`, where
-    they are empty lists), JSON of those fields (`reach`, b"" for packaging and CMake facts), and a
-    digest of every REACH_INPUTS value (`reach_digest`, "" for packaging and CMake facts)."""
+    they are empty lists), JSON of each of those fields, tab-separated in REACH_ONLY's order
+    (`reach`, b"" for packaging and CMake facts: JSON as written here holds no tab), and a digest of
+    every REACH_INPUTS value (`reach_digest`, "" for packaging and CMake facts)."""
 
     kind: str
     core: bytes
@@ -318,8 +319,71 @@ def encode_record(item) -> Record:
     if kind != "py":
         return Record(kind, _dumps(fields), b"", "")
     only, inputs, _ = reach_fields()
-    reach = _dumps([fields[i] for i in only])
+    reach = b"\t".join(_dumps(fields[i]) for i in only)
     for i in only:
         fields[i] = []
     digest = hashlib.sha256(_dumps([fields[i] for i in inputs]) + b"\n" + reach).hexdigest()
     return Record(kind, _dumps(fields), reach, digest)
+
+
+# -- facts decoded on first read -------------------------------------------------------------------
+# A FileFacts from the store is built with its REACH_ONLY fields unset; the first read of one of
+# them decodes that field (base/model.py FileFacts.__getattr__ calls _complete). Whoever reads a
+# field gets exactly what a full decode gives; a run that reads none (reachability's result, the
+# unknown dynamic imports and the declarations are stored with their inputs' digests) decodes none.
+# A part that does not decode raises StaleRecord: the caller runs again with every record decoded
+# in full (an authenticated store written by this very code does not get there).
+
+
+class StaleRecord(RuntimeError):
+    """A field left to decode on first read did not decode."""
+
+
+_EMPTY = b"[]"
+_PENDING: dict[int, tuple[Any, list[bytes]]] = {}
+
+
+def lazy_file_facts(item: FileFacts, parts: list[bytes]) -> FileFacts:
+    """`item` (decoded with empty REACH_ONLY fields) with each non-empty REACH_ONLY field unset, to
+    be decoded from its JSON part (`parts`, in REACH_ONLY's order) when first read."""
+    from ..base import model
+
+    if model._complete_field is None:
+        model._complete_field = _complete
+    pending = False
+    for name, part in zip(REACH_ONLY, parts, strict=True):
+        if part != _EMPTY:
+            object.__delattr__(item, name)
+            pending = True
+    if pending:
+        _PENDING[id(item)] = (item, parts)  # holds the object: its id is not reused meanwhile
+    return item
+
+
+def _complete(item, name: str):
+    entry = _PENDING.get(id(item))
+    if entry is None or entry[0] is not item or name not in REACH_ONLY:
+        raise AttributeError(name)
+    index = REACH_ONLY.index(name)
+    decoders = reach_fields()[2]
+    try:
+        value = decoders[index][1](json.loads(entry[1][index]))
+    except (Invalid, TypeError, ValueError, RecursionError) as error:
+        raise StaleRecord(f"{item.path}: stored {name} do not decode ({error})") from None
+    object.__setattr__(item, name, value)
+    if all(_is_set(item, n) for n in REACH_ONLY):
+        del _PENDING[id(item)]
+    return value
+
+
+def _is_set(item, name: str) -> bool:
+    try:
+        object.__getattribute__(item, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def forget_pending() -> None:
+    """Drop what is still undecoded (the objects stay usable: a field read later is an error)."""
+    _PENDING.clear()

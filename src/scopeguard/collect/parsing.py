@@ -122,9 +122,14 @@ def start_scan(
     registries: Registries | None = None,
     limits: ParseLimits | None = None,
     scanner: Callable[..., object] | None = None,
+    pool: "_Pool | None" = None,
 ) -> Scan:
-    """Start parsing `files` in workers and return at once; Scan.wait() collects the results."""
+    """Start parsing `files` in workers and return at once; Scan.wait() collects the results.
+    `pool`: prestart()'s worker, started with the same settings (closed here when nothing is to
+    be parsed)."""
     if not files:
+        if pool is not None:
+            pool.close(kill=True)  # idle, perhaps still importing libcst: nothing of ours to lose
         return Scan(None, [])
     limits = limits or ParseLimits()
     tasks = [(f.abspath, f.path, f.module, f.is_package, f.extra) for f in files]
@@ -132,13 +137,33 @@ def start_scan(
     if len(tasks) > _LAZY_IMPORT_FILES:
         # Imported here, before the workers are forked, so that none of them imports libcst again.
         from .. import facts as _facts  # noqa: F401
-    pool = _Pool(jobs, (tuple(toggles), registries, limits, scanner))
+    if pool is None or pool.init != (tuple(toggles), registries, limits, scanner):
+        if pool is not None:
+            pool.close(kill=True)
+        pool = _Pool(jobs, (tuple(toggles), registries, limits, scanner))
+    else:
+        pool.size = max(jobs, len(pool.workers))
     try:
         pool.start(tasks, progress)
     except BaseException:
         pool.close()
         raise
     return Scan(pool, tasks)
+
+
+def prestart(toggles: Sequence[Toggle], registries: Registries | None = None, limits: ParseLimits | None = None,
+             scanner: Callable[..., object] | None = None) -> "_Pool | None":
+    """One worker started now, before the caller knows what to parse: it imports libcst while the
+    caller reads the fact store. Hand it to start_scan (which closes it if nothing is to be parsed)."""
+    pool = _Pool(1, (tuple(toggles), registries, limits or ParseLimits(), scanner))
+    try:
+        if pool._start() is None:
+            pool.close()
+            return None
+    except BaseException:
+        pool.close()
+        raise
+    return pool
 
 
 class ResidentScanner:
@@ -657,9 +682,9 @@ class _Pool:
         self.workers.remove(worker)
         worker.stop(kill)
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
         for worker in self.workers:
-            worker.stop()
+            worker.stop(kill)
         self.workers = []
 
 

@@ -29,10 +29,13 @@ from ..collect.cache import (
     decode_record,
     encode_record,
     fact_key,
+    facts_key,
+    record_identity,
     result_key,
 )
 from ..base.safeio import read_regular
 from ..config import validate_modules
+from ..collect.codec import StaleRecord, forget_pending
 from ..collect.discover import ModuleFile, discover, module_names
 from ..base.model import (
     BuildFacts,
@@ -43,7 +46,6 @@ from ..base.model import (
     ScanSettings,
     Violation,
 )
-from ..collect.parsing import cacheable, scan_files, start_scan
 
 # A packaging or CMake file larger than this is not read (it is not one a person wrote).
 _MAX_BUILD_FILE = 16 * 1024 * 1024
@@ -104,15 +106,42 @@ def analyse(
         if hit is not None:
             return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True)
 
-    facts, parsed, used, resolver = _facts(config, inputs, cache, jobs, progress)
-    violations = check_facts(config, facts, select, ignore, resolver=resolver)
+    gathered = _Gathered(config, inputs, cache, jobs, progress)
+    if cache is not None and key is not None:
+        # The files changed, but perhaps not their facts (a comment, a blank line): the result is
+        # a function of the facts, so one stored for the same facts holds. Nothing is decoded.
+        identities = gathered.identities()
+        if identities is not None:
+            fkey = facts_key(cache.scan_key, config, identities, selection)
+            hit = cache.load_result(key, fkey)
+            if hit is not None and hit.facts_key == fkey:
+                gathered.store()
+                if all(gathered.used):
+                    cache.rekey_result(result_key(cache.scan_key, config, gathered.used, selection))
+                return Analysis(hit.violations, hit.files_analysed, hit.files_unparsed, from_cache=True,
+                                files_parsed=gathered.parsed_count)
+    try:
+        facts, parsed, used, resolver, identities = _complete(gathered, lazy=True)
+        project = context(config, facts, resolver)
+        found = violations(project, select, ignore)
+        resolver.save(project.graph)
+    except StaleRecord:
+        # A stored field did not decode when read: everything again, every record decoded now
+        # (one that does not decode is parsed again).
+        forget_pending()
+        facts, parsed, used, resolver, identities = _complete(gathered)
+        found = check_facts(config, facts, select, ignore, resolver=resolver)
+    finally:
+        forget_pending()
     unparsed = facts.unparsed
-    analysis = Analysis(tuple(violations), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
+    analysis = Analysis(tuple(found), len(facts.files) - unparsed, unparsed, files_parsed=parsed)
     if cache is not None and key is not None and all(used):
         # Keyed by the bytes actually analysed: a file that changed between the lookup and the
         # parse gives a result under its new content, never under the one looked up.
         key = result_key(cache.scan_key, config, used, selection)
-        cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed))
+        fkey = facts_key(cache.scan_key, config, identities, selection) if identities is not None else ""
+        cache.store_result(CachedResult(key, analysis.violations, analysis.files_analysed, analysis.files_unparsed,
+                                        fkey))
     return analysis
 
 
@@ -124,7 +153,7 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> Facts:
     """Facts of every file of the project (from the cache where possible)."""
-    return _facts(config, _discover(config, cache), cache, jobs, progress)[0]
+    return _complete(_Gathered(config, _discover(config, cache), cache, jobs, progress))[0]
 
 
 def collect_facts(
@@ -176,6 +205,8 @@ def context(config: Config, facts: Facts, resolver=None):
 
     files, stale = apply(config, facts.files)
     graph = ImportGraph(files) if resolver is None else ImportGraph(files, resolver)
+    if resolver is not None and hasattr(resolver, "prime"):
+        resolver.prime(graph)
     return rules.Project(config, graph, facts.build, stale)
 
 
@@ -199,39 +230,119 @@ def change_violations(change, select: Sequence[str] = (), ignore: Sequence[str] 
     ]
 
 
-def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress):
+class _Gathered:
+    """Every file's facts as records: stored ones undecoded, the missing ones parsed (the workers
+    parse, and import libcst, while this process reads the store)."""
+
+    def __init__(self, config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress) -> None:
+        from ..collect.parsing import prestart, start_scan  # not on the path of a run with nothing changed
+
+        self.config, self.inputs, self.cache, self.jobs = config, inputs, cache, jobs
+        self.settings = settings = ScanSettings.of(config)
+        pool = None
+        if cache is not None and cache.usable:
+            # A worker that imports libcst while this process reads the store (a file or two
+            # changed: that import is most of the run).
+            pool = prestart(settings.toggles, settings.registries, config.limits)
+        try:
+            self.records = records = cache.load_records() if cache is not None else {}
+        except BaseException:
+            if pool is not None:
+                pool.close(kill=True)
+            raise
+        files, keys = inputs.files, inputs.keys
+        self.found = [_record(records, k, "py") for k in keys]
+        self.misses = [i for i, r in enumerate(self.found) if r is None]
+        scan = start_scan(settings.toggles, [files[i] for i in self.misses], jobs, progress, settings.registries,
+                          config.limits, pool=pool)
+        try:
+            self.scanned = scan.wait()
+        finally:
+            scan.close()
+        self.build_found = [_record(records, key, kind) for (_, kind), key in zip(inputs.build, inputs.build_keys,
+                                                                                  strict=True)]
+
+    @property
+    def parsed_count(self) -> int:
+        return len(self.misses)
+
+    def identities(self) -> list[str] | None:
+        from ..collect.parsing import cacheable
+
+        """record_identity of every file's facts, Python files then packaging/CMake files; None when
+        one is not known without decoding or parsing more (a packaging file not in the store, facts
+        that are not stored)."""
+        out: list[str] = []
+        parsed = iter(zip(self.misses, self.scanned, strict=True))
+        new = {i: (digest, item, record) for i, (digest, item, record) in parsed}
+        for i, record in enumerate(self.found):
+            if record is not None:
+                out.append(record_identity(self.inputs.keys[i], record))  # type: ignore[arg-type]
+                continue
+            digest, item, record = new[i]
+            if digest is None or not cacheable(item):
+                return None
+            out.append(record_identity(fact_key(digest, item), record or encode_record(item)))
+        for key, record in zip(self.inputs.build_keys, self.build_found, strict=True):
+            if record is None:
+                return None
+            out.append(record_identity(key, record))  # type: ignore[arg-type]
+        return out
+
+    @property
+    def used(self) -> list[str | None]:
+        """The content key of each input's facts on the shortcut (identities() known: nothing late)."""
+        keys = list(self.inputs.keys)
+        for i, (digest, item, _record) in zip(self.misses, self.scanned, strict=True):
+            keys[i] = fact_key(digest, item) if digest is not None else None
+        return keys + list(self.inputs.build_keys)
+
+    def store(self) -> None:
+        """Store the parsed files' facts (the shortcut: every other entry is kept as it is)."""
+        from ..collect.parsing import cacheable
+
+        if self.cache is None:
+            return
+        kept = [k for k, r in zip(self.inputs.keys, self.found, strict=True) if r is not None]
+        kept += [k for k in self.inputs.build_keys if k]
+        parsed = [(digest, item, record) for _, (digest, item, record) in zip(self.misses, self.scanned, strict=True)
+                  if digest is not None and cacheable(item)]
+        self.cache.store_facts(kept, parsed)
+
+
+def _complete(gathered: _Gathered, lazy: bool = False):
     """Facts for every file: from the cache where the content is known, parsed otherwise; the
     number parsed; the content key of what each input's facts describe (Python files, then
-    packaging/CMake files; None where unknown); and the resolver that stands for reachability.
+    packaging/CMake files; None where unknown); the resolver that stands for reachability; and the
+    record_identity of every file's facts (None where one is not stored).
     Parsed facts are stored under the digest of the bytes the parser read, never under the key
     looked up (a file may change in between).
 
-    Stored facts are decoded whole: the call facts are read by reachability, by the analysis of
-    unknown dynamic imports, by the project's declarations and by SG405 (decoding them only for
-    reachability made cached runs differ from --no-cache). The files to parse are handed to the
-    workers first, so that they parse (and import libcst) while this process reads the store."""
-    settings = ScanSettings.of(config)
-    records = cache.load_records() if cache is not None else {}
+    `lazy`: each stored call-fact field is decoded when first read (codec.lazy_file_facts), so
+    that every reader — reachability, the analysis of unknown dynamic imports, the project's
+    declarations, SG405 — gets what a full decode gives, and a run whose project-level results are
+    stored with their inputs' digests decodes none; a field that does not decode raises
+    codec.StaleRecord. Otherwise stored facts are decoded whole."""
+    from ..collect.parsing import cacheable, start_scan
+
+    config, inputs, cache, jobs = gathered.config, gathered.inputs, gathered.cache, gathered.jobs
+    settings, records = gathered.settings, gathered.records
     files, keys = inputs.files, inputs.keys
-    found = [_record(records, k, "py") for k in keys]
-    misses = [i for i, r in enumerate(found) if r is None]
-    scan = start_scan(settings.toggles, [files[i] for i in misses], jobs, progress, settings.registries, config.limits)
+    found, misses, scanned = gathered.found, gathered.misses, list(gathered.scanned)
     results: list[FileFacts | None] = [None] * len(files)
     digests: list[str | None] = [None] * len(files)  # of each file's reachability inputs
+    identities: list[str | None] = [None] * len(files)
     late: list[int] = []  # stored entries that do not decode: parsed after all
-    try:
-        for i, record in enumerate(found):
-            if record is None:
-                continue
-            item = decode_record(keys[i], record)  # type: ignore[arg-type]
-            if type(item) is not FileFacts:
-                late.append(i)
-                continue
-            results[i] = item
-            digests[i] = record.reach_digest
-        scanned = scan.wait()
-    finally:
-        scan.close()
+    for i, record in enumerate(found):
+        if record is None:
+            continue
+        item = decode_record(keys[i], record, lazy)  # type: ignore[arg-type]
+        if type(item) is not FileFacts:
+            late.append(i)
+            continue
+        results[i] = item
+        digests[i] = record.reach_digest
+        identities[i] = record_identity(keys[i], record)  # type: ignore[arg-type]
     if late:
         scanned += start_scan(settings.toggles, [files[i] for i in late], jobs, None, settings.registries,
                               config.limits).wait()
@@ -245,6 +356,7 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
         if digest is not None and cacheable(item):
             parsed.append((digest, item, record))
             used[i] = fact_key(digest, item)
+            identities[i] = record_identity(used[i], record)  # type: ignore[arg-type]
 
     packaging_facts: list[PackagingFacts] = []
     cmake_facts: list[CMakeFacts] = []
@@ -254,15 +366,18 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
         if type(fact) is (PackagingFacts if kind == PACKAGING else CMakeFacts):
             kept.append(key)  # type: ignore[arg-type]
             used.append(key)
+            identities.append(record_identity(key, record))  # type: ignore[arg-type]
         else:
             data = _read(os.path.join(config.root, path))
             fact = build_facts_of(path, kind, data or b"")
             if data is None:
                 used.append(f"{path}:{kind}:unreadable")
+                identities.append(None)
             else:
                 digest = hashlib.sha256(data).hexdigest()
                 parsed.append((digest, fact))
                 used.append(fact_key(digest, fact))
+                identities.append(record_identity(used[-1], encode_record(fact)))  # type: ignore[arg-type]
         (packaging_facts if kind == PACKAGING else cmake_facts).append(fact)
 
     if cache is not None:
@@ -271,7 +386,8 @@ def _facts(config: Config, inputs: _Inputs, cache: Cache | None, jobs, progress)
     facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
     by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
     resolver = _StoredReach(cache, by_node, repr(config.dynamic_imports))
-    return facts, len(misses) + len(late), used, resolver
+    known = identities if all(i is not None for i in identities) else None
+    return facts, len(misses) + len(late), used, resolver, known
 
 
 def _record(records: dict[str, Record], key: str | None, kind: str) -> Record | None:
@@ -291,11 +407,48 @@ class _StoredReach:
         self.cache = cache
         self.digests = digests
         self.declared = declared  # the config's dynamic-import declarations change the files resolved
+        self.key: str | None = None  # of the last call's inputs
+        self.primed = False
+
+    # The open dynamic imports (analysis.unknowns.dynamic_sites) are a function of the graph's files
+    # after reachability, so of the same inputs: stored under the same key, put on the graph where
+    # dynamic_sites keeps what it computed. Their analysis reads every file's call facts.
+
+    def prime(self, graph) -> None:
+        if self.key is None or self.cache is None:
+            return
+        stored = self.cache.load_unknowns(self.key)
+        if stored is None:
+            return
+        from ..analysis.unknowns import DynamicSite
+        from ..collect.codec import Invalid, decoder
+
+        try:
+            if type(stored) is not list:
+                return
+            sites = [decoder(DynamicSite)(value) for value in stored]
+        except (Invalid, TypeError, ValueError, RecursionError):
+            return
+        graph._scopeguard_dynamic_sites = sites
+        self.primed = True
+
+    def save(self, graph) -> None:
+        """Store what dynamic_sites computed for this graph, if it was asked (and not primed)."""
+        sites = getattr(graph, "_scopeguard_dynamic_sites", None)
+        if self.primed or sites is None or self.key is None or self.cache is None:
+            return
+        from ..analysis.unknowns import DynamicSite
+        from ..collect.codec import encoder
+
+        if not all(type(site) is DynamicSite for site in sites):
+            return
+        encode = encoder(DynamicSite)
+        self.cache.store_unknowns(self.key, [encode(site) for site in sites])
 
     def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
         from ..analysis.reachability import resolve
 
-        key = self._key(files)
+        key = self.key = self._key(files)
         if key is not None and self.cache is not None:
             stored = self.cache.load_reach(key)
             if stored is not None:
@@ -473,6 +626,8 @@ def scan_sources(config: Config, sources: Sequence[tuple[str, str, bool, bool, b
         return []
     import tempfile
 
+    from ..collect.parsing import scan_files
+
     settings = ScanSettings.of(config)
     with tempfile.TemporaryDirectory(prefix="scopeguard-") as folder:
         files = []
@@ -511,3 +666,13 @@ class Progress:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+def __getattr__(name: str):
+    """collect.parsing's scan_files, as this module has long offered it, imported when first asked
+    for (a run with nothing changed never imports the parse pool)."""
+    if name == "scan_files":
+        from ..collect.parsing import scan_files
+
+        return scan_files
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
