@@ -75,6 +75,8 @@ class _Effects:
         self.unused: set[int] = set()  # calls whose result is dropped or only bound to a name
 
     def run(self, tree: ast.Module) -> None:
+        self.future = any(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+                          and any(alias.name == "annotations" for alias in stmt.names) for stmt in tree.body)
         self._body(tree.body, "", (), frozenset(), ())
 
     # names
@@ -288,7 +290,10 @@ class _Effects:
 
     def _annotation(self, node: ast.expr, function, klass, params, guards) -> None:
         """An evaluated annotation: names are only read (a string is not evaluated); calls run, and
-        a subscripted class runs its `__class_getitem__`."""
+        a subscripted class runs its `__class_getitem__`. Under `from __future__ import annotations`
+        nothing of it runs."""
+        if self.future:
+            return
         for inner in ast.walk(node):
             if isinstance(inner, ast.Call):
                 self._call(inner, function, klass, params, guards)
@@ -314,7 +319,7 @@ class _Effects:
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, value, guards, f"store:{table}")
                 return
-        self._expr(value, function, klass, params, guards, "value")
+        self._expr(value, function, klass, params, guards, f"store:{table}" if isinstance(value, ast.Lambda) else "value")
 
     def _expr(self, node: ast.expr, function, klass, params, guards, how: str) -> None:
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -349,10 +354,18 @@ class _Effects:
             self._expr(node.slice, function, klass, params, guards, "value")
             return
         if isinstance(node, ast.Lambda):
-            # its body runs when it is called: as a value it may be called (the closed world)
+            # a function of its own: its body runs when it is called; the lambda goes where `how` says
             for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
                 self._expr(default, function, klass, params, guards, "value")
-            self._expr(node.body, function, klass, params, guards, "value")
+            args = node.args
+            names = [a.arg for a in [*args.posonlyargs, *args.args]]
+            inner = frozenset([*names, *(a.arg for a in args.kwonlyargs),
+                               *(a.arg for a in (args.vararg, args.kwarg) if a is not None)])
+            qual = f"{function}.<lambda:{node.lineno}:{node.col_offset}>" if function else \
+                f"<lambda:{node.lineno}:{node.col_offset}>"
+            self._emit(EffectKind.DEF, function, qual, node, guards, "", tuple(names))
+            self._expr(node.body, qual, (), inner, guards, "return")
+            self._emit(EffectKind.USE, function, f"{self.module}.{qual}", node, guards, how)
             return
         pending = [node]  # operators, literals, comprehensions: their parts, without recursion
         while pending:
@@ -429,7 +442,7 @@ class _Effects:
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, value, guards, how)
                 return
-        self._expr(value, function, klass, params, guards, "value")
+        self._expr(value, function, klass, params, guards, how if isinstance(value, ast.Lambda) else "value")
 
 
 def _nested_defs(func) -> list[str]:
