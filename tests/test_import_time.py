@@ -169,3 +169,18 @@ def test_a_from_import_served_by_a_module_getattr_runs_it(tmp_path):
     })
     assert ("SG201", "src/dp/user.py", 1) in findings(root)
     assert broken(root) == {"dp.user"}
+
+
+def test_a_literal_globals_read_reads_one_name_and_type_checking_imports_never_run(tmp_path):
+    # transformers' `_LazyModule(__name__, globals()["__file__"], ...)` beside TYPE_CHECKING imports.
+    root = project(tmp_path, {
+        "src/dp/args.py": "class Args:\n    def __post_init__(self):\n        from dp.plug import VALUE\n",
+        "src/dp/pkg.py": (
+            "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from dp.args import Args\n\n"
+            "FILE = globals()['__file__']\n"
+        ),
+        "src/dp/user.py": "def build():\n    from dp.plug import VALUE\n\n\nglobals()['build']()\n",
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 5), ("SG202", "src/dp/args.py", 3),
+                              ("SG202", "src/dp/user.py", 2)]
+    assert broken(root) == {"dp.user"}

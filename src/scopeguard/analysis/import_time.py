@@ -384,7 +384,8 @@ class ImportTime:
                 found += self._instance(klass)
             looked = self.by_module.get(module)
             for site in looked.sites if looked is not None else ():  # names the module imports
-                if site.name and site.name != "*" and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
+                if site.name and site.name != "*" and not _never(site.guards) \
+                        and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
                     found += self.called(f"{site.target}.{site.name}")
             return found
         if kind is not EffectKind.USE or effect.name.startswith("@"):

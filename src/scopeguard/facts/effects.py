@@ -344,6 +344,12 @@ class _Effects:
             return
         if isinstance(node, ast.Subscript):
             target = node.value
+            if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id in ("globals", "vars") \
+                    and not target.args and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) \
+                    and self.bindings.target(target.func.id) is None and target.func.id not in self.module_names:
+                # globals()["name"]: that one name, read
+                self._emit(EffectKind.USE, function, f"{self.module}.{node.slice.value}", node, guards, how)
+                return
             dotted = self.resolve(target, params, klass) if isinstance(target, (ast.Name, ast.Attribute)) else None
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, target, guards, "subscript")
