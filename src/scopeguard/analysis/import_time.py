@@ -217,7 +217,7 @@ class ImportTime:
 
     def _metaclass(self, klass: str) -> str | None:
         for base in self._bases(klass):
-            for item in self.classes.get(base, (None, None))[1].extra if base in self.classes else ():
+            for item in self.classes[base][1].extra if base in self.classes else ():
                 if item.startswith("metaclass="):
                     resolved = self.resolve(item[10:])
                     return resolved if resolved in self.classes else None
@@ -232,35 +232,30 @@ class ImportTime:
                 if (name.startswith("__") and name.endswith("__") and name not in _CLASS_LEVEL) \
                         or function in self.properties:
                     found.append(function)
-        meta = self._metaclass(klass)
-        if meta is not None:
-            found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
-        return found
+        return found + self._meta_members(klass, ("__call__",))
 
     def _constructed(self, klass: str) -> list[str]:
         """Building an instance that is not used yet: constructors, `__del__` and the metaclass's `__call__`."""
-        found = []
-        for base in self._bases(klass):
-            found += [f for n, f in self.members.get(base, {}).items()
-                      if n in ("__init__", "__new__", "__post_init__", "__del__")]
+        return (self._members(self._bases(klass), ("__init__", "__new__", "__post_init__", "__del__"))
+                + self._meta_members(klass, ("__call__",)))
+
+    def _members(self, classes, names) -> list[str]:
+        """The methods called `names` of each of `classes` (not their bases: callers pass those)."""
+        return [f for klass in classes for n, f in self.members.get(klass, {}).items() if n in names]
+
+    def _meta_members(self, klass: str, names) -> list[str]:
+        """The methods called `names` of `klass`'s project metaclass itself."""
         meta = self._metaclass(klass)
-        if meta is not None:
-            found += [f for n, f in self.members.get(meta, {}).items() if n == "__call__"]
-        return found
+        return self._members((meta,), names) if meta is not None else []
 
     def _created(self, klass: str) -> list[str]:
         """What a class statement runs: its metaclass, its bases' `__init_subclass__`, an enum's members."""
-        found = []
         meta = self._metaclass(klass)
-        if meta is not None:
-            for base in self._bases(meta):
-                found += [f for n, f in self.members.get(base, {}).items() if n in ("__new__", "__init__", "__prepare__")]
+        found = self._members(self._bases(meta), ("__new__", "__init__", "__prepare__")) if meta is not None else []
         bases = self._bases(klass)
-        for base in bases[1:]:
-            found += [f for n, f in self.members.get(base, {}).items() if n == "__init_subclass__"]
+        found += self._members(bases[1:], ("__init_subclass__",))
         for kept in self._attributes.get(klass, ()):  # instances in the class body: their __set_name__
-            holder = self.resolve(kept)
-            found += [f for b in self._bases(holder) for n, f in self.members.get(b, {}).items() if n == "__set_name__"]
+            found += self._members(self._bases(self.resolve(kept)), ("__set_name__",))
         if klass in self.classes and any(self.classes[b][1].extra and "enum" in self.classes[b][1].extra
                                          for b in bases if b in self.classes):
             found += self._instance(klass)
@@ -277,6 +272,14 @@ class ImportTime:
 
     # parameters
 
+    def _params(self, function: str) -> list[str]:
+        """The parameters a caller's positions fill (a method's `self`/`cls` left out)."""
+        effect = self.defs[function][1]
+        params = list(effect.extra)
+        if effect.how == "method" and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        return params
+
     def invokes(self, function: str, position: str) -> bool:
         """Whether `function` may call (or lose track of) what its caller hands it at `position`
         (an index or a keyword; one that matches no named parameter: any use counts)."""
@@ -285,9 +288,7 @@ class ImportTime:
             return self._invokes[key]
         self._invokes[key] = False  # a recursion: what the other uses say
         facts, effect = self.defs[function]
-        params = list(effect.extra)
-        if effect.how == "method" and params and params[0] in ("self", "cls"):
-            params = params[1:]
+        params = self._params(function)
         if position.isdigit():
             name = params[int(position)] if int(position) < len(params) else None
         else:
@@ -339,11 +340,8 @@ class ImportTime:
                     continue
                 callee, _, position = use.how[4:].rpartition(":")
                 for target in self.called(callee) if callee not in ("?", "") else ():
+                    params = self._params(target) if target in keeps else []
                     for param, table in keeps.get(target, ()):
-                        facts, effect = self.defs[target]
-                        params = list(effect.extra)
-                        if effect.how == "method" and params and params[0] in ("self", "cls"):
-                            params = params[1:]
                         if (position.isdigit() and int(position) < len(params) and params[int(position)] == param) \
                                 or position == param:
                             self.stores.setdefault(table, []).append(use.name)
@@ -397,12 +395,8 @@ class ImportTime:
         if how == "subscript":
             name = self.resolve(effect.name)
             if name in self.classes:
-                found = [f for b in self._bases(name) for n, f in self.members.get(b, {}).items()
-                         if n == "__class_getitem__"]
-                meta = self._metaclass(name)
-                if meta is not None:
-                    found += [f for n, f in self.members.get(meta, {}).items() if n == "__getitem__"]
-                return found
+                return (self._members(self._bases(name), ("__class_getitem__",))
+                        + self._meta_members(name, ("__getitem__",)))
             return self.called(effect.name) if name in self.stores else []
         if how == "value" or (how.startswith("arg:") and self._passes(effect)):
             name = self.resolve(effect.name)
