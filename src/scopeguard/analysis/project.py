@@ -7,6 +7,7 @@ Rules read a Project; so do the graph views and the commands. Nothing here words
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +16,7 @@ from .graph import Edge, ImportGraph
 from ..base.model import BuildFacts, Config, FileFacts, Scope
 from ..base.paths import under
 from .simulation import DeletionPlan, simulate_deletion
+from .toggle_writes import mark_written, written_toggles
 from .verdicts import Verdict, classify
 
 
@@ -40,6 +42,13 @@ class Project:
     build: BuildFacts | None = None  # packaging and CMake files (SG303, SG404); None: not collected
     stale_declarations: tuple = ()  # [[dynamic_imports]] that match no site (declarations.Stale; SG006)
     _outside: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A scope whose toggle code turns on at import time is not kept out by its guards: every
+        # consumer reads the scopes from here, so they all see it (analysis/toggle_writes.py).
+        written = written_toggles(self.graph.files, self.graph.modules, self.config.toggles)
+        if written:
+            self.config = dataclasses.replace(self.config, scopes=mark_written(self.config.scopes, written))
 
     def owner(self, facts: FileFacts) -> Scope | None:
         """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""

@@ -172,8 +172,9 @@ def simulate_deletion(
     packaging names the scope ("path:line"): only then can an entry-point listing load it.
     """
     users = tuple(u for u in users if u.name != scope.name)
-    user_toggles = [u.toggle for u in users if u.toggle]
-    off = tuple(dict.fromkeys([*([scope.toggle] if scope.toggle else []), *user_toggles, *toggles_off]))
+    user_toggles = [u.trusted_toggle for u in users if u.trusted_toggle]
+    own = [scope.trusted_toggle] if scope.trusted_toggle else []
+    off = tuple(dict.fromkeys([*own, *user_toggles, *toggles_off]))
     deleted_files = [f for f in graph.files.values() if _deleted(scope, f)]
     deleted_nodes = {m for m in graph.modules if scope.contains(m)} | {f.node for f in deleted_files}
     in_users = {f.node for f in graph.files.values() if any(_deleted(u, f) for u in users)}

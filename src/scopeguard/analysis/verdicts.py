@@ -34,11 +34,11 @@ class Verdict(enum.Enum):
 def classify(site: Guarded, scope: Scope) -> Verdict:
     if site.execution is Execution.NEVER:
         return Verdict.TYPE if site.state_required(TYPE_CHECKING) is True else Verdict.DEAD
-    if scope.toggle is not None and site.state_required(scope.toggle) is True:
+    if scope.trusted_toggle is not None and site.state_required(scope.trusted_toggle) is True:
         return Verdict.TOGGLE
     if caught(site, failure(site, scope)):
         return Verdict.OPTIONAL
-    if site.toggles_required_on:
+    if site.toggles_required_on - {scope.toggle}:  # its own toggle, when written at import time, is none
         return Verdict.WRONG_TOGGLE
     return Verdict.NONE
 

@@ -554,6 +554,15 @@ class Scope:
     line: int = 0  # where the scope is declared in the config file
     # Registry-name prefixes the scope owns besides `name + "."` (e.g. "relax." for tvm.relax).
     ffi_prefixes: tuple[str, ...] = ()
+    # Where code other than the toggle's definition writes it at import time ("path:line",
+    # analysis/toggle_writes.py): set by the analysis, never by the config. Its guards then do not count.
+    toggle_written: tuple[str, ...] = ()
+
+    @property
+    def trusted_toggle(self) -> str | None:
+        """The toggle whose guards keep this scope out: None when there is none, or when code may
+        turn it on at import time before a guard tests it."""
+        return None if self.toggle_written else self.toggle
 
     @property
     def owned_prefixes(self) -> tuple[str, ...]:

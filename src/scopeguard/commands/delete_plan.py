@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if scope is None:  # any package: judged as if it were a registered scope
         config, scope = _ad_hoc_scope(config, args.scope, args.toggle, facts)
     project = pipeline.context(config, facts)
+    scope = next((s for s in project.config.scopes if s.name == scope.name), scope)  # as the analysis sees it (a written toggle)
     packaging = [Reference(r.path, r.line, r.text, r.why) for r in references(facts.build.packaging, scope)]
     plan = simulate_deletion(project.graph, scope, toggles_off=args.toggle_off, references=packaging,
                              users=project.users(scope), packaging=[f"{r.path}:{r.line}" for r in packaging])
@@ -301,6 +302,10 @@ def _as_text(config, plan, sizes, verification) -> str:
 
     scope = plan.scope
     off = ", ".join(plan.toggles_off) or "none (the scope has no toggle)"
+    if scope.toggle_written:
+        off = (", ".join(plan.toggles_off) or "none") + (
+            f"; its toggle {scope.toggle} is not: code turns it on at import time at "
+            + ", ".join(scope.toggle_written[:3]) + (" and more" if len(scope.toggle_written) > 3 else ""))
     out = [f"Deleting scope {scope.name} (toggles assumed off: {off})", ""]
     for user in plan.users:
         out.append(f"First: delete or turn off {user} first (it declares uses = [\"{scope.name}\"]); "

@@ -110,15 +110,28 @@ def describe_guards(site: ImportSite, scope: Scope) -> str:
     """Why the guards around a site do not protect the scope, for messages ("" when nothing to say)."""
     notes = []
     for guard in site.guards:
-        if scope.toggle is not None and (scope.toggle, False) in guard.knowledge:
+        if scope.toggle_written and (scope.toggle, True) in guard.knowledge:
+            notes.append(f"`{guard.text}` does not keep it out: toggle {scope.toggle} is turned on at import time "
+                         f"at {written_places(scope)}")
+        elif scope.toggle is not None and (scope.toggle, False) in guard.knowledge:
             notes.append(f"`{guard.text}` runs it only while toggle {scope.toggle} is OFF")
         elif scope.toggle is not None and scope.toggle in guard.mentioned:
             notes.append(f"`{guard.text}` does not ensure toggle {scope.toggle} is on")
     return "; ".join(notes)
 
 
+def written_places(scope: Scope, most: int = 3) -> str:
+    """Where a scope's toggle is written at import time, for messages (the first few)."""
+    places = scope.toggle_written
+    more = f" and {len(places) - most} more" if len(places) > most else ""
+    return ", ".join(places[:most]) + more
+
+
 def ways_out(project: Project, scope: Scope, facts: FileFacts) -> str:
     """The ways to resolve an outside import of `scope`, as the end of a message."""
+    if scope.toggle_written:
+        return (f"remove the import-time write of toggle {scope.toggle} ({written_places(scope)}) so that its "
+                f"guard holds, move it into {scope.name}, or add {facts.module} to the scope's `allow`")
     toggle = project.config.toggle(scope.toggle) if scope.toggle else None
     spelling = toggle_spelling(toggle)
     if facts.extra:  # a test outside the scope's extra paths

@@ -105,7 +105,7 @@ class RootImportLoadsScope(Rule):
 
             # A scope that declares `uses = [scope]` cannot be on while the scope is off: its
             # toggle is off too, and imports behind it do not run.
-            off = (scope.toggle, *(u.toggle for u in project.users(scope) if u.toggle))
+            off = (scope.trusted_toggle, *(u.trusted_toggle for u in project.users(scope) if u.trusted_toggle))
 
             def runs_with_toggle_off(site, off=off):
                 return site.execution is Execution.IMPORT and not any(site.state_required(t) is True for t in off)
