@@ -313,9 +313,10 @@ def scanned(source: str):
     ('pkgutil.get_data("pkg.feat", "x.txt")', "pkg.feat"),
     ('pkgutil.resolve_name("pkg.feat:thing")', "pkg.feat"),
     ('pkgutil.get_loader("pkg.feat.core")', "pkg.feat"),  # imports the parent
+    ('pydoc.locate("pkg.feat")', "pkg.feat"),  # CPython: pydoc.locate imports the module it names
 ])
 def test_machinery_calls_with_a_literal_are_imports(call, target):
-    facts = scanned(f"import importlib.resources\nimport pkgutil\n{call}\n")
+    facts = scanned(f"import importlib.resources\nimport pkgutil\nimport pydoc\n{call}\n")
     assert [s.target for s in facts.sites if s.kind.name == "DYNAMIC"] == [target]
     assert facts.unresolved == ()
 
@@ -328,10 +329,12 @@ def test_machinery_calls_with_a_literal_are_imports(call, target):
     "loader.load_module()",
     'getattr(importlib, name)("pkg.feat")',
     "pkgutil.resolve_name(name)",
+    "pydoc.locate(name)",
 ])
 def test_machinery_calls_that_cannot_be_named_are_unresolved(call):
-    facts = scanned(f"import importlib\nimport importlib.resources\nimport importlib.util\nimport pkgutil\nimport runpy\n{call}\n")
-    assert [u.line for u in facts.unresolved] == [6]
+    facts = scanned(f"import importlib\nimport importlib.resources\nimport importlib.util\nimport pkgutil\nimport runpy\n"
+                    f"import pydoc\n{call}\n")
+    assert [u.line for u in facts.unresolved] == [7]
 
 
 def test_a_module_object_as_anchor_imports_nothing():

@@ -172,7 +172,7 @@ def scan_source(
 
 # Words that may start a dynamic import: a file without any is not searched for calls.
 _DYNAMIC_WORDS = re.compile(rb"import_module|__import__|find_spec|importorskip|run_module|walk_packages|(?<![.\w])(?:exec|eval)\s*\("
-                            rb"|importlib|pkgutil|runpy|exec_module|load_module")
+                            rb"|importlib|pkgutil|runpy|pydoc|exec_module|load_module")
 
 
 _SHADOWABLE_BUILTINS = frozenset({"exec", "eval", "__import__"})

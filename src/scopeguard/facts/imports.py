@@ -46,6 +46,7 @@ MACHINERY_CALLABLES = {
     "pkgutil.get_loader": "find_spec",
     "pkgutil.find_loader": "find_spec",
     "pkgutil.resolve_name": "resolve_name",
+    "pydoc.locate": "resolve_name",  # imports the longest importable prefix of a dotted name, as resolve_name
     "runpy.run_path": "unknown",
     "importlib.util.spec_from_file_location": "unknown",
     "importlib.machinery.SourceFileLoader": "unknown",
