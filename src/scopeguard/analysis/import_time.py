@@ -47,7 +47,7 @@ _NON_CALLING = frozenset({
     "functools.cache", "functools.cached_property", "functools.singledispatch", "functools.singledispatchmethod",
     "abc.abstractmethod", "typing.overload", "typing.final", "typing.cast", "typing.no_type_check",
     "typing.runtime_checkable", "typing_extensions.overload", "typing_extensions.final", "typing_extensions.deprecated",
-    "contextlib.contextmanager", "contextlib.asynccontextmanager", "dataclasses.dataclass", "dataclasses.field",
+    "contextlib.contextmanager", "contextlib.asynccontextmanager", "dataclasses.dataclass",
     "dataclasses.fields", "dataclasses.is_dataclass", "enum.unique", "weakref.ref", "weakref.WeakMethod",
     "weakref.finalize", "inspect.signature", "inspect.getsource", "inspect.getfile", "inspect.isfunction",
     "inspect.isclass", "inspect.ismethod", "inspect.getmodule", "inspect.getdoc", "signal.signal",
@@ -187,10 +187,50 @@ class ImportTime:
                 for kept in self.stores[name]:
                     found += self.called(kept)
             else:
-                found += self._served(name)
+                found += self._served(name) or self._method(name)
         found = list(dict.fromkeys(found))
         self._resolved[dotted] = found
         return found
+
+    def _method(self, name: str, depth: int = 0) -> list[str]:
+        """`receiver.attr` that names no definition: a method of what the receiver holds - a
+        project class's (or an instance's, `K().m`) own or its bases' `attr`, a `super()`'s,
+        an instance a module-level name keeps, what a function returns (`make().m()`), a name a
+        module binds by a star import. A receiver nothing names ("?": a parameter, a local, an
+        element) is not followed: the known gap docs/guards.md names."""
+        receiver, _, attr = name.rpartition(".")
+        if not receiver or receiver == "?" or depth > _MAX_RESOLVE_DEPTH:
+            return []
+        if receiver.endswith("#super"):
+            holder = self.resolve(receiver[:-6])
+            return self._members(self._bases(holder)[1:], (attr,)) if holder in self.classes else []
+        instance = receiver.endswith(("#instance", "()"))
+        base = receiver[:-9] if receiver.endswith("#instance") else receiver[:-2] if receiver.endswith("()") else receiver
+        holder = self.resolve(base)
+        if holder in self.classes:
+            bases = self._bases(holder)
+            if attr == "*":
+                return [f for klass in bases for f in self.members.get(klass, {}).values()]
+            return self._members(bases, (attr,))
+        if instance and holder in self.defs:  # what the function returns, its method
+            return [f for r in self._returned(holder) if r != "?" for f in self._method(f"{r}.{attr}", depth + 1)]
+        if holder in self.modules:
+            return self._starred(holder, attr)
+        if holder in self.stores:
+            return [f for kept in self.stores[holder] for f in self._method(f"{kept}.{attr}", depth + 1)]
+        return []
+
+    def _starred(self, module: str, attr: str, depth: int = 0) -> list[str]:
+        """`module.attr` where `module` binds `attr` by a star import (`from .ops import *`)."""
+        facts = self.by_module.get(module)
+        if facts is None or depth > _MAX_RESOLVE_DEPTH:
+            return []
+        for site in facts.sites:
+            if site.name == "*" and site.target and not any(g.kind is GuardKind.FUNCTION for g in site.guards):
+                found = self.called(f"{site.target}.{attr}") if f"{site.target}.{attr}" != f"{module}.{attr}" else []
+                if found:
+                    return found
+        return []
 
     def _served(self, name: str) -> list[str]:
         """A name a module with `__getattr__` does not bind: its `__getattr__` serves it."""
@@ -402,7 +442,7 @@ class ImportTime:
             name = self.resolve(effect.name)
             if name in self.stores or name in self.defs or name in self.classes:
                 return self.called(effect.name)
-            return self._served(name)
+            return self._served(name) or self._method(name)
         return []
 
     # the walk
@@ -487,6 +527,8 @@ class ImportTime:
                 if (site.line, site.column, site.target, site.name) in copied:
                     continue
                 context = _context_of(site.guards, lines)
+                if context is None and [g for g in site.guards if g.kind is GuardKind.FUNCTION][-1].text == "lambda":
+                    context = _lambda_at(facts, site)
                 if context:
                     out.setdefault(f"{facts.module}.{context}", []).append(site)
         return out
@@ -556,6 +598,18 @@ def _context_of(guards, lines: dict[int, str]) -> str | None:
     if not inner:
         return ""
     return lines.get(inner[-1].line)
+
+
+def _lambda_at(facts: FileFacts, site: ImportSite) -> str | None:
+    """The lambda an import site without a line of its own sits in (facts/dynamic_calls.py marks an
+    import in a lambda's body so): the last lambda that starts at or before it."""
+    best = None
+    for effect in facts.effects:
+        if effect.kind is EffectKind.DEF and effect.name.rpartition(".")[2].startswith("<lambda:") \
+                and (effect.line, effect.column) <= (site.line, site.column):
+            if best is None or (effect.line, effect.column) > (best.line, best.column):
+                best = effect
+    return best.name if best is not None else None
 
 
 def _site_effect(site: ImportSite, context: str) -> Effect:

@@ -8,9 +8,9 @@ at module level or in a function that runs at import time (analysis/import_time.
 import the module whose guard trusts the toggle, which loads the scope with the toggle "off".
 
 The closed world: a write of an attribute named like one of a toggle's spellings (or of a computed
-attribute) on a module of the project, or on an object of the project when some guard tests the
-toggle as an attribute (`if Flags.USE_FEAT:`; a bare name `USE_FEAT` is a module's global, which no
-object's attribute write changes) - facts/names.py records them as `Patch` facts - that may run
+attribute) on a module whose global a guard of the toggle may read (the guard's own module, and
+the modules it takes the spelling from by `from M import NAME`, in turn), or on any object of the
+project when some guard tests the toggle as an attribute (`if Flags.USE_FEAT:`) - facts/names.py records them as `Patch` facts - that may run
 at import time and does not itself need the toggle on. Such a toggle is *written*:
 its guards stop counting as the scope's toggle (analysis/verdicts.py `trusted_toggle`), so the
 imports behind them are reported and followed by the deletion as unguarded - with the writes named
@@ -41,6 +41,7 @@ def written_toggles(files: dict[str, FileFacts], modules: frozenset[str],
         for spelling in (*toggle.on_when_true, *toggle.on_when_false):
             spelled.setdefault(spelling.rpartition(".")[2], []).append(toggle.name)
     as_attribute = _tested_as_attribute(files, spelled)
+    homes = _homes(files, spelled)
     found: dict[str, dict[str, None]] = {}
     in_functions: dict[str, list[tuple[Patch, FileFacts, list[str]]]] = {}
     for facts in files.values():
@@ -51,8 +52,9 @@ def written_toggles(files: dict[str, FileFacts], modules: frozenset[str],
             if patch.how not in _WRITES or patch.target.partition(".")[0] not in tops:
                 continue
             names = spelled.get(patch.attribute, []) if patch.attribute else [t.name for t in toggles]
-            if patch.target not in modules:  # an object's attribute: only a test `X.NAME` reads it
-                names = [n for n in names if n in as_attribute]
+            # an object's attribute: only a test `X.NAME` reads it; a module's: a test reads it as
+            # that module's global, or after `from M import NAME` (at import time, in any chain)
+            names = [n for n in names if n in as_attribute or patch.target in homes.get(n, ())]
             names = [n for n in names if patch.state_required(n) is not True]
             if not names or _never(patch):
                 continue
@@ -84,6 +86,29 @@ def mark_written(scopes: Iterable[Scope], written: dict[str, tuple[str, ...]]) -
     """The scopes, those whose toggle is written at import time carrying where (`toggle_written`)."""
     return tuple(dataclasses.replace(s, toggle_written=written[s.toggle]) if s.toggle in written else s
                  for s in scopes)
+
+
+def _homes(files: dict[str, FileFacts], spelled: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Toggle -> the modules whose global a guard of it may read: the module of every file with
+    such a guard, and every module such a module takes a spelling from (`from M import NAME`),
+    in turn."""
+    homes: dict[str, set[str]] = {}
+    takes: dict[str, list[tuple[str, list[str]]]] = {}  # module -> (module it takes from, toggles)
+    for facts in files.values():
+        for site in facts.sites:
+            if site.name in spelled and site.target:
+                takes.setdefault(facts.module, []).append((site.target, spelled[site.name]))
+            for guard in site.guards:
+                for name, _ in guard.knowledge:
+                    homes.setdefault(name, set()).add(facts.module)
+    for name, modules in homes.items():
+        work = list(modules)
+        while work:
+            for source, names in takes.get(work.pop(), ()):
+                if name in names and source not in modules:
+                    modules.add(source)
+                    work.append(source)
+    return homes
 
 
 def _tested_as_attribute(files: dict[str, FileFacts], spelled: dict[str, list[str]]) -> set[str]:

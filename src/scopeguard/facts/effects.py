@@ -42,6 +42,9 @@ _LOOKUP_CALLS = frozenset({"globals", "vars", "locals", "exec", "eval"})
 _STORE_METHODS = frozenset({"append", "add", "insert", "extend", "update", "setdefault", "appendleft"})
 # Builtin decorators that wrap without calling (a property runs when its attribute is read).
 _WRAPPERS = frozenset({"property", "staticmethod", "classmethod"})
+# Receivers whose methods are the builtins' own: `"".join(...)`, `[].append(...)`, `{}.get(...)`.
+_LITERALS = (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.SetComp,
+             ast.DictComp)
 _ENUMS = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum", "EnumMeta", "EnumType"})
 
 
@@ -338,6 +341,10 @@ class _Effects:
                                    "safe" if node.attr in _SAFE_ATTRIBUTES else "value")
                         return
                 self._expr(inner, function, klass, params, guards, "value")
+                receiver = self._receiver(inner, params, klass)
+                if node.attr not in _SAFE_ATTRIBUTES and receiver != "?":
+                    # an attribute of an object read (`K().m`): a bound method may be called later
+                    self._emit(EffectKind.USE, function, f"{receiver}.{node.attr}", node, guards, "value")
             return
         if isinstance(node, ast.Call):
             self._call(node, function, klass, params, guards)
@@ -407,6 +414,11 @@ class _Effects:
             literal = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else None
             if dotted is not None and not dotted.startswith("@") and literal is not None:
                 self._emit(EffectKind.USE, function, f"{dotted}.{literal}", call, guards, "value")
+            elif dotted is None and not _is_modules(owner) and self._receiver(owner, params, klass) != "?":
+                # getattr(K(), "m"): its method m; getattr(K(), name): any method of it
+                self._expr(owner, function, klass, params, guards, "value")
+                self._emit(EffectKind.USE, function, f"{self._receiver(owner, params, klass)}.{literal or '*'}",
+                           call, guards, "value")
             elif _is_modules(owner) and literal is not None and _own_module(owner):
                 self._emit(EffectKind.USE, function, f"{self.module}.{literal}", call, guards, "value")
             elif _is_modules(owner) or dotted is None or literal is None:
@@ -426,6 +438,11 @@ class _Effects:
                            "safe" if func.attr in _SAFE_ATTRIBUTES else "value")
             else:
                 self._expr(func.value, function, klass, params, guards, "value")
+        elif isinstance(func, ast.Attribute) and not isinstance(func.value, _LITERALS):
+            self._expr(func.value, function, klass, params, guards, "value")
+            receiver = self._receiver(func.value, params, klass)
+            if receiver != "?":  # X(...).m(), super().m(): that object's method m
+                self._emit(EffectKind.CALL, function, f"{receiver}.{func.attr}", call, guards)
         elif isinstance(func, ast.Lambda):
             self._expr(func.body, function, klass, params, guards, "value")
         elif isinstance(func, ast.Call):
@@ -441,6 +458,19 @@ class _Effects:
             self._arg(value, f"arg:{label}:{index}", function, klass, params, guards)
         for keyword in call.keywords:
             self._arg(keyword.value, f"arg:{label}:{keyword.arg or '**'}", function, klass, params, guards)
+
+    def _receiver(self, node: ast.expr, params, klass) -> str:
+        """How the analysis names an object no name holds: "X#instance" for what calling the
+        project's or an import's X returns, "C#super" for `super()` in a method of C, "?" otherwise
+        (a parameter, a local, an element: a method called on it is not followed - docs/guards.md)."""
+        if isinstance(node, ast.Call) and _spelled(node.func) == "super" and klass and not node.args \
+                and self.resolve(node.func, params, klass) is None:
+            return f"{'.'.join((self.module, *klass))}#super"  # the method of the class's bases
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            made = self.resolve(node.func, params, klass)
+            if made is not None and not made.startswith("@"):
+                return f"{made}#instance"
+        return "?"
 
     def _arg(self, value, how, function, klass, params, guards) -> None:
         if isinstance(value, (ast.Name, ast.Attribute)):

@@ -60,6 +60,9 @@ MACHINERY_MODULES = frozenset({"importlib", "importlib.util", "importlib.resourc
                                "pkgutil", "runpy", "builtins"})
 MACHINERY_CALLEES = frozenset({f.rpartition(".")[2] for f in MACHINERY_CALLABLES} | MACHINERY_METHODS | {"getattr()"})
 
+# An alias of a function of MACHINERY_MODULES looked up by a computed name (callable_aliases).
+COMPUTED = "<computed>"
+
 # Call names (the last part) worth handing to this pass, beyond bindings.DYNAMIC_IMPORT_NAMES.
 EXTRA_CALLEES = frozenset({"exec", "eval", "importorskip", "run_module", "walk_packages"})
 _MAX_EXEC_DEPTH = 3
@@ -80,6 +83,17 @@ def callable_aliases(tree: ast.Module | None, bindings: ImportBindings) -> dict[
                 absolute = _absolute(stmt.value, bindings)
                 if absolute in DYNAMIC_CALLABLES:
                     found[stmt.targets[0].id] = absolute
+                elif (isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name)
+                      and stmt.value.func.id == "getattr" and len(stmt.value.args) >= 2
+                      and bindings.target("getattr") is None):
+                    # `load = getattr(importlib, name)`: the module's function, by a name not written
+                    owner = _absolute(stmt.value.args[0], bindings)
+                    attr = stmt.value.args[1]
+                    if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+                        if f"{owner}.{attr.value}" in DYNAMIC_CALLABLES:
+                            found[stmt.targets[0].id] = f"{owner}.{attr.value}"
+                    elif owner in MACHINERY_MODULES:
+                        found[stmt.targets[0].id] = COMPUTED
     return {name: target for name, target in found.items() if seen.get(name) == 1}
 
 
@@ -302,7 +316,7 @@ class ImportSites:
             if func_name is None:
                 return None
         if func_name in self.aliases:
-            return DYNAMIC_CALLABLES[self.aliases[func_name]]
+            return DYNAMIC_CALLABLES.get(self.aliases[func_name])
         if func_name in ("__import__", "exec", "eval") and self.bindings.target(func_name) is None:
             return DYNAMIC_CALLABLES[func_name]
         if isinstance(func, cst.Name) and func_name in self.import_module_aliases:
@@ -336,6 +350,8 @@ class ImportSites:
                 return "method"
             return None
         name = dotted_name(func)
+        if name is not None and self.aliases.get(name) == COMPUTED:
+            return "computed"
         absolute = self.bindings.absolute(name) if name else None
         return MACHINERY_CALLABLES.get(absolute) if absolute is not None else None
 
