@@ -4,7 +4,7 @@ expected scopeguard answer is derived by tests/oracle/harness.py from running it
 
 from __future__ import annotations
 
-from . import bindings, control_flow, decorators, dynamic, handlers, import_time, off_states, suppressions
+from . import bindings, control_flow, decorators, dynamic, handlers, import_time, objects, off_states, suppressions
 
-FAMILIES = (off_states, bindings, control_flow, handlers, dynamic, import_time, decorators, suppressions)
+FAMILIES = (off_states, bindings, control_flow, handlers, dynamic, import_time, decorators, suppressions, objects)
 ALL = [case for family in FAMILIES for case in family.CASES]
