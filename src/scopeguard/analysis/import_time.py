@@ -270,6 +270,19 @@ class ImportTime:
                 and e.how == "return" and not e.name.startswith("@")] or ["?"]
         return found
 
+    def _returns_unknown(self, dotted: str) -> bool:
+        """Whether calling `dotted` may give a value the effects do not name (a factory that returns
+        a known decorator on one path, a local or its parameter on another, or nothing at all):
+        what it returns may then call whatever it is handed."""
+        function = self.resolve(dotted)
+        if function in self.defs:  # a function (a class's instance: what its methods say, as before)
+            facts, effect = self.defs[function]
+            returns = [e.name for e in self.effects.get((facts.node, effect.name), ())
+                       if e.kind is EffectKind.USE and e.how == "return"]
+            if not returns or any(name == "?" or name.startswith("@") for name in returns):
+                return True
+        return False
+
     # parameters
 
     def _params(self, function: str) -> list[str]:
@@ -318,7 +331,7 @@ class ImportTime:
                     callee[:-2] == p or callee.startswith(p) for p in _NON_CALLING_FACTORIES):
                 return False
             targets = self.called(callee) if callee and callee != "?" else []
-            if not targets or callee.endswith("()") and "?" in targets:
+            if not targets or callee.endswith("()") and self._returns_unknown(callee[:-2]):
                 return True  # outside the project, or not known: it may call it
             return any(t in self.defs and self.invokes(t, position) for t in targets) or any(
                 t not in self.defs for t in targets)
