@@ -241,7 +241,8 @@ class _Effects:
             if not self._named(value, params, klass):
                 # a value it cannot name (a local, a conditional, what a parameter's call returns):
                 # whoever calls the function may get anything (analysis/import_time.py `_passes`)
-                self._emit(EffectKind.USE, function, "?", value, guards, "return")
+                self._emit(EffectKind.USE, function, "?", stmt, guards, "return")  # the statement's place: the
+                # value's differs between `ast` and the view lowered from libcst (a parenthesised tuple)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             call = stmt.value
@@ -388,7 +389,7 @@ class _Effects:
             self._emit(EffectKind.DEF, function, qual, node, guards, "", tuple(names))
             self._expr(node.body, qual, (), inner, guards, "return")
             if not self._named(node.body, inner, ()):
-                self._emit(EffectKind.USE, qual, "?", node.body, guards, "return")
+                self._emit(EffectKind.USE, qual, "?", node, guards, "return")
             self._emit(EffectKind.USE, function, f"{self.module}.{qual}", node, guards, how)
             return
         pending = [node]  # operators, literals, comprehensions: their parts, without recursion
