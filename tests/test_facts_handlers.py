@@ -13,7 +13,9 @@ from scopeguard.facts.handlers import (
     LOOKUP_ERROR_CATCHERS,
     catches_one_of,
     handler_catches,
+    handler_may_catch,
     non_suppressing,
+    raised_instead,
     suppresses,
     used_after,
 )
@@ -34,12 +36,13 @@ def expr(text: str) -> cst.BaseExpression:
 @pytest.mark.parametrize(
     "clause, caught",
     [
-        ("except", {"ImportError", "AttributeError"}),
+        ("except", {"ImportError", "AttributeError", "RuntimeError", "Error", "?"}),
         ("except ImportError", {"ImportError"}),
         ("except ModuleNotFoundError as e", {"ModuleNotFoundError"}),
         ("except AttributeError", {"AttributeError"}),
-        ("except Exception", {"ImportError", "AttributeError"}),
-        ("except BaseException", {"ImportError", "AttributeError"}),
+        ("except Exception", {"ImportError", "AttributeError", "RuntimeError", "Error"}),
+        ("except BaseException", {"ImportError", "AttributeError", "RuntimeError", "Error", "?"}),
+        ("except (ImportError, RuntimeError)", {"ImportError", "RuntimeError"}),
         ("except (ModuleNotFoundError, OSError)", {"ModuleNotFoundError"}),
         ("except (OSError, AttributeError, ImportError)", {"ImportError", "AttributeError"}),
         ("except builtins.ImportError", {"ImportError"}),
@@ -55,7 +58,8 @@ def test_handler_catches(clause, caught):
 
 
 def test_a_bare_except_catches_all_that_deleting_can_raise():
-    assert handler_catches(handler("except"), {}) == set(CATCH_ALL) == {"ImportError", "AttributeError"}
+    # the import failures, and what a handler inside or __set_name__ may have turned them into
+    assert handler_catches(handler("except"), {}) == set(CATCH_ALL) == {"ImportError", "AttributeError", "RuntimeError", "Error", "?"}
 
 
 @pytest.mark.parametrize(
@@ -63,7 +67,7 @@ def test_a_bare_except_catches_all_that_deleting_can_raise():
     [
         ("suppress(ImportError)", {"suppress"}, {"ImportError"}),
         ("contextlib.suppress(ModuleNotFoundError, OSError)", {"suppress"}, {"ModuleNotFoundError"}),
-        ("suppress(Exception)", {"suppress"}, {"ImportError", "AttributeError"}),
+        ("suppress(Exception)", {"suppress"}, {"ImportError", "AttributeError", "RuntimeError", "Error"}),
         ("suppress(_ERRS)", {"suppress"}, {"ImportError"}),
         ("ignore(ImportError)", {"suppress", "ignore"}, {"ImportError"}),
         ("ignore(ImportError)", {"suppress"}, set()),  # not known to be contextlib.suppress
@@ -139,3 +143,31 @@ def split(source: str) -> tuple[cst.CSTNode, list[cst.CSTNode]]:
 def test_used_after(source, comes_back):
     stmt, rest = split(source)
     assert used_after(stmt, rest) is comes_back
+
+
+class _Context:
+    module_names = frozenset({"ValueError2"})
+    logger_names = frozenset()
+
+
+@pytest.mark.parametrize(
+    "body, raised",
+    [
+        ('raise RuntimeError("need feat") from error', {"RuntimeError"}),
+        ('message = "x"\nraise ImportError(message)', {"ImportError"}),  # still an import failure
+        ("raise ValueError(f'bad {error}')", {"Error"}),
+        ("_fail()", {"?"}),  # a project function: anything
+        ('warnings.warn("x")\nraise RuntimeError("y")', {"?"}),  # the warning may raise first
+        ("raise MyError('x')", {"?"}),  # a class it does not know
+        ("raise RuntimeError(describe(error))", {"?"}),  # the argument's call may raise
+        ("sys.exit(1)", {"?"}),
+    ],
+)
+def test_what_a_handler_that_does_not_complete_raises_instead(body, raised):
+    statements = list(cst.parse_module(textwrap.dedent(body) + "\n").body)
+    assert raised_instead(statements, _Context()) == raised
+
+
+def test_a_handler_of_a_class_it_does_not_know_may_catch_what_was_raised_instead():
+    assert handler_may_catch(handler("except ValueError"), ERRS) == {"RuntimeError", "Error"}
+    assert handler_may_catch(handler("except ImportError"), ERRS) == {"ImportError"}

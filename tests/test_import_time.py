@@ -184,3 +184,110 @@ def test_a_literal_globals_read_reads_one_name_and_type_checking_imports_never_r
     assert findings(root) == [("SG201", "src/dp/user.py", 5), ("SG202", "src/dp/args.py", 3),
                               ("SG202", "src/dp/user.py", 2)]
     assert broken(root) == {"dp.user"}
+
+
+FACTORY = """\
+import os
+
+TABLE = {}
+
+
+def register(token):
+    def keep(method):
+        TABLE[token] = method
+        return method
+    if token:
+        return keep
+    chosen = os.environ.get("DP_RUNNER", "call")
+    runner = {"call": lambda fn: fn() or fn}[chosen]
+    return runner
+"""
+
+
+def test_a_decorator_factory_that_may_return_a_value_it_cannot_name_may_call_the_function(tmp_path):
+    # register('') returns a local on its second path, which calls the function: not only `keep`.
+    root = project(tmp_path, {
+        "src/dp/dispatch.py": FACTORY,
+        "src/dp/user.py": "from dp import dispatch\n\n\n@dispatch.register('')\n" + LAZY,
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == {"dp.user"}
+
+
+def test_the_same_factory_returning_the_keeper_on_every_path_does_not_call_it(tmp_path):
+    # the precision kept: every return is named, and `keep` stores the function only
+    root = project(tmp_path, {
+        "src/dp/dispatch.py": FACTORY.replace("    runner = {\"call\": lambda fn: fn() or fn}[chosen]\n    return runner\n",
+                                              "    return keep\n"),
+        "src/dp/user.py": "from dp import dispatch\n\n\n@dispatch.register('')\n" + LAZY,
+    })
+    assert findings(root) == [("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == set()
+
+
+# An import's failure turned into another exception before the handler that would catch it.
+
+FAIL = "def _fail():\n    raise RuntimeError('plug is required')\n\n\n"
+
+
+def plan_broken(root: Path) -> list[str]:
+    _, out, _ = run_main("delete-plan", "dp.plug", "--format", "json", cwd=root)
+    return sorted(b["module"] for b in json.loads(out)["broken"])
+
+
+def test_a_handler_that_calls_a_failing_function_is_not_absorbed_by_an_importer_suppress(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/lib.py": FAIL + "try:\n    from dp.plug import VALUE\nexcept ImportError:\n    _fail()\n",
+        "src/dp/user.py": "import contextlib\n\nwith contextlib.suppress(ImportError):\n    from dp import lib\n",
+    })
+    assert plan_broken(root) == ["dp.lib", "dp.user"]
+    assert broken(root) == {"dp.lib", "dp.user"}
+
+
+def test_raise_from_inside_a_function_called_under_an_outer_handler_is_not_absorbed(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/user.py": (
+            "try:\n    def build():\n        try:\n            from dp.plug import VALUE\n"
+            "        except ImportError as error:\n            raise RuntimeError('need plug') from error\n\n"
+            "    build()\nexcept ImportError:\n    pass\n"
+        ),
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 4)]  # the call's import-time copy
+    assert plan_broken(root) == ["dp.user"]
+    assert broken(root) == {"dp.user"}
+
+
+def test_an_outer_handler_that_catches_what_the_inner_one_raises_absorbs_it(tmp_path):
+    # precision: `raise RuntimeError(...) from e` arrives as a RuntimeError, `except Exception` takes it
+    root = project(tmp_path, {
+        "src/dp/lib.py": "try:\n    from dp.plug import VALUE\nexcept ImportError as error:\n"
+                         "    raise RuntimeError('need plug') from error\n",
+        "src/dp/user.py": "try:\n    from dp import lib\nexcept Exception:\n    lib = None\n",
+    })
+    assert plan_broken(root) == ["dp.lib"]
+    assert broken(root) == {"dp.lib"}
+
+
+def test_an_error_of_set_name_may_arrive_as_a_runtime_error(tmp_path):
+    # Python < 3.12 wraps it in RuntimeError: `except ImportError` in the importer is not enough,
+    # `except (ImportError, RuntimeError)` is.
+    lib = ("class Field:\n    def __set_name__(self, owner, name):\n        from dp.plug import VALUE\n\n\n"
+           "class Model:\n    field = Field()\n")
+    root = project(tmp_path, {
+        "src/dp/lib.py": lib,
+        "src/dp/user.py": "try:\n    from dp import lib\nexcept ImportError:\n    lib = None\n",
+        "src/dp/both.py": "try:\n    from dp import lib\nexcept (ImportError, RuntimeError):\n    lib = None\n",
+    })
+    assert plan_broken(root) == ["dp.lib", "dp.user"]
+    import sys
+    expected = {"dp.lib", "dp.user"} if sys.version_info < (3, 12) else {"dp.lib"}
+    assert broken(root) == expected
+
+
+def test_a_handler_around_a_def_does_not_protect_a_later_call(tmp_path):
+    root = project(tmp_path, {
+        "src/dp/user.py": "try:\n    def build():\n        from dp.plug import VALUE\nexcept ImportError:\n    pass\n\n\nbuild()\n",
+    })
+    assert findings(root) == [("SG201", "src/dp/user.py", 3)]  # the call's import-time copy
+    assert plan_broken(root) == ["dp.user"]
+    assert broken(root) == {"dp.user"}

@@ -325,6 +325,19 @@ class ImportTime:
                 and e.how == "return" and not e.name.startswith("@")] or ["?"]
         return found
 
+    def _returns_unknown(self, dotted: str) -> bool:
+        """Whether calling `dotted` may give a value the effects do not name (a factory that returns
+        a known decorator on one path, a local or its parameter on another, or nothing at all):
+        what it returns may then call whatever it is handed."""
+        function = self.resolve(dotted)
+        if function in self.defs:  # a function (a class's instance: what its methods say, as before)
+            facts, effect = self.defs[function]
+            returns = [e.name for e in self.effects.get((facts.node, effect.name), ())
+                       if e.kind is EffectKind.USE and e.how == "return"]
+            if not returns or any(name == "?" or name.startswith("@") for name in returns):
+                return True
+        return False
+
     # parameters
 
     def _params(self, function: str) -> list[str]:
@@ -373,7 +386,7 @@ class ImportTime:
                     callee[:-2] == p or callee.startswith(p) for p in _NON_CALLING_FACTORIES):
                 return False
             targets = self.called(callee) if callee and callee != "?" else []
-            if not targets or callee.endswith("()") and "?" in targets:
+            if not targets or callee.endswith("()") and self._returns_unknown(callee[:-2]):
                 return True  # outside the project, or not known: it may call it
             return any(t in self.defs and self.invokes(t, position) for t in targets) or any(
                 t not in self.defs for t in targets)
@@ -618,7 +631,7 @@ class ImportTime:
         queue: deque = deque()
         for target, effect in graph.get((node, ""), ()):
             if target in relevant:
-                guards = _kept(effect.guards)
+                guards = _entered(_kept(effect.guards), target)
                 queue.append((target, guards, (effect.line, effect.column),
                               (f"{facts.path}:{effect.line} {_short(target)}",)))
         while queue:
@@ -637,9 +650,19 @@ class ImportTime:
                 continue
             for target, step in graph.get((owner.node, effect.name), ()):
                 if target in relevant:
-                    queue.append((target, (*guards, *_kept(step.guards)), start,
+                    queue.append((target, _entered((*guards, *_kept(step.guards)), target), start,
                                   (*chain, f"{owner.path}:{step.line} {_short(target)}")))
         return out
+
+
+def _entered(guards: tuple[Guard, ...], function: str) -> tuple[Guard, ...]:
+    """The guards inside `function` when the walk enters it: an error of `__set_name__` may leave
+    it as a RuntimeError (Python < 3.12), which a handler of the failure outside may not catch."""
+    if function.endswith(".__set_name__"):
+        # as facts/calltime.py's set_name_converter (facts is not imported here: it loads libcst)
+        return (*guards, Guard(GuardKind.CONVERTS, 0, "__set_name__ (Python < 3.12 wraps its error in RuntimeError)",
+                               catches=frozenset({"*", "->RuntimeError"})))
+    return guards
 
 
 def _never(guards: Iterable[Guard]) -> bool:
@@ -648,7 +671,23 @@ def _never(guards: Iterable[Guard]) -> bool:
 
 def _kept(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
     """The guards that hold on the way (not the FUNCTION ones: the walk is why it runs)."""
-    return tuple(g for g in guards if g.kind is not GuardKind.FUNCTION and (MAIN, True) not in g.knowledge)
+    return tuple(g for g in within(guards) if g.kind is not GuardKind.FUNCTION and (MAIN, True) not in g.knowledge)
+
+
+_HANDLERS = (GuardKind.OPTIONAL, GuardKind.TOLERANT, GuardKind.CONVERTS)
+
+
+def within(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+    """A guard stack as it holds inside the innermost function when that function is called from
+    elsewhere: a handler around the `def` (or around an enclosing one) protects the definition,
+    not a call made later, so handlers before the last FUNCTION guard are left out."""
+    last = -1
+    for i, guard in enumerate(guards):
+        if guard.kind is GuardKind.FUNCTION:
+            last = i
+    if last < 0 or not any(g.kind in _HANDLERS for g in guards[:last]):
+        return guards
+    return tuple(g for i, g in enumerate(guards) if i > last or g.kind not in _HANDLERS)
 
 
 def _context_of(guards, lines: dict[int, str]) -> str | None:

@@ -45,7 +45,7 @@ from ..base.model import (
     UnresolvedReason,
 )
 
-from .import_time import analysis_of
+from .import_time import analysis_of, within
 
 _MAX_VALUES = 256  # values of one term; beyond, only their common prefix is kept
 _MAX_DEPTH = 16  # calls followed from one origin
@@ -120,7 +120,7 @@ def _import_time_edges(files: dict[str, FileFacts], modules: frozenset[str]) -> 
             imported = _site_module(site, modules)
             if imported is None or imported == reached.origin:
                 continue
-            guards = (*reached.guards, *(_env_guard(g) for g in site.guards if g.kind is not GuardKind.FUNCTION))
+            guards = (*reached.guards, *(_env_guard(g) for g in within(site.guards) if g.kind is not GuardKind.FUNCTION))
             chain = (*reached.via, f"{owner.path}:{site.line} import {site.dotted}")
             placed = ReachedSite(site.target, site.name, reached.line, reached.column, site.kind, guards,
                                  site.raises, via=chain)
@@ -307,7 +307,7 @@ class _Resolver:
         facts, fn = self.functions[target]
         for item in self.dynamic.get((facts.node, fn.name), ()):
             self.record(item, facts, self.evaluate(item.term, env, facts, None), env, origin,
-                        (*chain, f"{facts.path}:{item.line} import_module"), modules, (*guards, *item.guards), unless)
+                        (*chain, f"{facts.path}:{item.line} import_module"), modules, (*guards, *within(item.guards)), unless)
         for call in self.calls.get((facts.node, fn.name), ()):
             self.follow(call, facts, env, origin, chain, modules, guards, stack, done, unless)
         for store in self._stores.get((facts.node, fn.name), ()):
@@ -330,7 +330,7 @@ class _Resolver:
         name = fn.name.split(".")[-1]
         self.walk(target, self.bind(target, call, env, facts), origin,
                   (*chain, f"{facts.path}:{call.line} {name}()"), (*modules, callee_facts.node),
-                  (*guards, *call.guards), stack | {target}, done, (*unless, *call.unless))
+                  (*guards, *within(call.guards)), stack | {target}, done, (*unless, *call.unless))
 
     def record(self, item, facts, values, env, origin, chain, modules, guards, unless=()) -> None:
         """Values reaching one dynamic import, from one origin."""

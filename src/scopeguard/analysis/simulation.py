@@ -29,7 +29,17 @@ from .registry import TableEntry, table_entries
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
-from .verdicts import Verdict, classify, survives_deletion
+from .verdicts import (
+    ANY_IMPORT_FAILURE,
+    ATTRIBUTE_ERROR,
+    IMPORT_ERROR,
+    MODULE_NOT_FOUND,
+    Verdict,
+    classify,
+    escapes,
+    failure,
+    survives_deletion,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,15 +189,21 @@ def simulate_deletion(
     deleted_nodes = {m for m in graph.modules if scope.contains(m)} | {f.node for f in deleted_files}
     in_users = {f.node for f in graph.files.values() if any(_deleted(u, f) for u in users)}
 
-    def runs(site: ImportSite) -> bool:
+    # A module that fails in turn raises what leaves the statement that fails in it: an import
+    # failure, unless a handler on the way raised another error instead (or `__set_name__` wrapped
+    # it): then only an importer's handler of that error absorbs it. node -> what may leave it,
+    # for the modules where that is more than an import failure (worked out below, to a fixpoint).
+    escape: dict[str, frozenset[str]] = {}
+
+    def runs(site: ImportSite, imported: str | None = None) -> bool:
         """The site runs with the `off` toggles off, and a failed import is not caught."""
-        return not survives_deletion(site, scope, off)
+        return not survives_deletion(site, scope, off, escape.get(imported) if imported is not None else None)
 
     def fails_with(importer: str, imported: str, link: Link):
         """Whether `importer` fails at import time when `imported` fails, ranked by what runs first
         (a package before the module's own imports, then by line), as Python would fail there.
         An import site is preferred over a package link for the same pair: it is the line to show."""
-        sites = [s for s in link.sites if s.execution is Execution.IMPORT and runs(s)]
+        sites = [s for s in link.sites if s.execution is Execution.IMPORT and runs(s, imported)]
         if sites:
             site = min(sites, key=lambda s: (s.line, s.column))
             return (site.line, site.column, imported), site
@@ -197,7 +213,19 @@ def simulate_deletion(
 
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
-    nearest = graph.runtime_links().nearest_backwards(deleted_nodes, fails_with)
+    links = graph.runtime_links()
+    nearest = links.nearest_backwards(deleted_nodes, fails_with)
+    for _ in range(_ESCAPE_ROUNDS):
+        found = _escapes(links, nearest, deleted_nodes, escape, scope, runs)
+        if found == escape:
+            break
+        escape.clear()
+        escape.update(found)
+        nearest = links.nearest_backwards(deleted_nodes, fails_with)
+    else:
+        escape.clear()  # not settled (it should): anything may leave a failing module
+        escape.update(dict.fromkeys(nearest, frozenset({"?"})))
+        nearest = links.nearest_backwards(deleted_nodes, fails_with)
     chain = Chains(nearest)  # long chains keep their ends: linear in the nodes
 
     broken = []
@@ -222,7 +250,7 @@ def simulate_deletion(
     for edge in graph.import_edges():
         if edge.importer in failing or edge.imported not in failing or edge.importer in in_users:
             continue
-        if edge.site.execution is not Execution.CALL or not runs(edge.site):
+        if edge.site.execution is not Execution.CALL or not runs(edge.site, edge.imported):
             continue
         chain_ = (edge.imported,) if edge.imported in deleted_nodes else chain(edge.imported)
         line, column = _statement_position(edge.facts, edge.site)
@@ -259,6 +287,35 @@ def simulate_deletion(
         import_prefixed=_sorted(import_prefixed),
         table_entries=tuple(sorted(set(entries), key=lambda e: (e.path, e.line))),
     )
+
+
+_ESCAPE_ROUNDS = 8
+_IMPORT_FAILURES = frozenset({ANY_IMPORT_FAILURE, IMPORT_ERROR, MODULE_NOT_FOUND, ATTRIBUTE_ERROR})
+
+
+def _escapes(links, nearest, deleted: set[str], escape: dict[str, frozenset[str]], scope: Scope, runs) -> dict[str, frozenset[str]]:
+    """What may leave each failing module (`nearest`'s nodes) besides an import failure: the union,
+    over every statement that may fail in it (any of them may run first), of what leaves that
+    statement (verdicts.escapes through its handlers), and what leaves its failing package."""
+    failing = deleted | set(nearest)
+    out: dict[str, frozenset[str]] = {}
+    for source, target, link in links.edges():
+        if source not in nearest or target not in failing:
+            continue
+        arriving = escape.get(target)
+        found: set[str] = set()
+        if link.parent and arriving is not None:
+            found |= arriving
+        for site in link.sites:
+            if site.execution is not Execution.IMPORT or not runs(site, target):
+                continue
+            raised = arriving if arriving is not None else frozenset({failure(site, scope)})
+            left = escapes(site, raised)
+            if left:
+                found |= left
+        if found:
+            out[source] = out.get(source, frozenset()) | found
+    return {node: left for node, left in out.items() if left - _IMPORT_FAILURES}
 
 
 def _statement_position(facts: FileFacts, site: ImportSite) -> tuple[int, int]:

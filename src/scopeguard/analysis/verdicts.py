@@ -73,24 +73,69 @@ def _catches(catches: frozenset[str], exception: str) -> bool:
     return exception in catches
 
 
-def caught(site: Guarded, exception: str) -> bool:
-    """An OPTIONAL guard inside the site's innermost function catches `exception` and goes on."""
-    found = False
-    for guard in site.guards:
+# What may arrive at a handler: a set of exception tokens (facts/handlers.py CATCHES: the import
+# failures, "RuntimeError", "Error" for another subclass of Exception, "?" for anything).
+Exceptions = frozenset[str]
+OUTCOME = "->"  # facts/handlers.py: a CONVERTS guard's mark of what leaves in place of what it caught
+
+
+def _converted(guard, exceptions: Exceptions) -> Exceptions:
+    """What leaves a CONVERTS guard (a handler that may raise instead, or `__set_name__`): each
+    exception it surely catches is replaced by what it may raise; one it may catch ("*" for all,
+    an import failure of unknown kind, anything) stays and gains what it may raise."""
+    caught = frozenset(c for c in guard.catches if not c.startswith(OUTCOME))
+    outcomes = frozenset(c[len(OUTCOME):] for c in guard.catches if c.startswith(OUTCOME)) or frozenset({"?"})
+    out: set[str] = set()
+    hit = False
+    for exception in exceptions:
+        if "*" not in caught and caught and _catches(caught, exception):
+            hit = True  # surely caught here: replaced
+            continue
+        out.add(exception)
+        if "*" in caught or exception in ("?", ANY_IMPORT_FAILURE) or exception in caught:
+            hit = True
+    return frozenset(out | outcomes) if hit else exceptions
+
+
+def escapes(site: Guarded, exceptions: Exceptions) -> Exceptions | None:
+    """What leaves the site's innermost function (or module level) when the site raises one of
+    `exceptions`, following it outwards through its guards: None when an OPTIONAL guard that goes
+    on catches every one; converted where a handler (or `__set_name__`) may raise another error
+    instead. A handler outside the innermost function does not protect its body (called later)."""
+    for guard in reversed(site.guards):
         if guard.kind is GuardKind.FUNCTION:
-            found = False
-        elif guard.kind is GuardKind.OPTIONAL and _catches(guard.catches, exception):
-            found = True
-    return found
+            break
+        if guard.kind is GuardKind.OPTIONAL and all(_catches(guard.catches, e) for e in exceptions):
+            return None
+        if guard.kind is GuardKind.CONVERTS:
+            exceptions = _converted(guard, exceptions)
+    return exceptions
 
 
-def survives_deletion(site: Guarded, scope: Scope, toggles_off: Iterable[str]) -> bool:
+def caught(site: Guarded, exception: str | Exceptions) -> bool:
+    """An OPTIONAL guard inside the site's innermost function catches `exception` (as it arrives
+    there, through the handlers between) and goes on."""
+    exceptions = frozenset({exception}) if isinstance(exception, str) else exception
+    return escapes(site, exceptions) is None
+
+
+def survives_deletion(site: Guarded, scope: Scope, toggles_off: Iterable[str], arriving: Exceptions | None = None) -> bool:
     """Whether a site that loads deleted (or failing) code leaves its module importable, or its
     function callable, once `scope` is deleted with the toggles `toggles_off` off (the scope's own
     among them): it does not run (it needs an off toggle on, it runs only under TYPE_CHECKING, it is
-    dead code), or the exception deletion raises there is caught by a handler that goes on."""
+    dead code), or the exception deletion raises there is caught by a handler that goes on.
+    `arriving`: what the imported module raises when it fails in turn (`escapes` of the site that
+    breaks it); by default, an import failure."""
     if not site.guards:
         return False  # most sites: nothing to work out (and this runs for every edge, per scope)
     if any(site.state_required(toggle) is True for toggle in toggles_off):
         return True
+    if arriving is not None and site.execution is not Execution.NEVER:
+        # the imported module fails with `arriving` (not an import failure of its own)
+        return caught(site, arriving | _raised(site))
     return classify(site, scope) in (Verdict.OPTIONAL, Verdict.TYPE, Verdict.DEAD)
+
+
+def _raised(site: Guarded) -> Exceptions:
+    raises = getattr(site, "raises", "")
+    return frozenset({raises}) if raises else frozenset()

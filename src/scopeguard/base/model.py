@@ -67,6 +67,10 @@ class GuardKind(enum.Enum):
     # Code that never runs: a constant-false test (`if False:`, `while 0:`), a disjunction of
     # parts that are all false on import, or a statement after an unconditional exit.
     DEAD = "dead"
+    # A handler (or `__set_name__`, wrapped by Python < 3.12) that catches an import's failure and
+    # may raise something else instead: ``catches`` holds what it catches and "->X" for what may
+    # leave in its place (analysis/verdicts.py follows the exception through it).
+    CONVERTS = "converts"
 
 
 class SiteKind(enum.Enum):
@@ -149,8 +153,8 @@ def caught_in_innermost_function(guards: tuple[Guard, ...], kind: GuardKind) -> 
     function: a try block around a `def` does not protect the body when it is called later."""
     caught = False
     for guard in guards:
-        if guard.kind is GuardKind.FUNCTION:
-            caught = False
+        if guard.kind is GuardKind.FUNCTION or (guard.kind is GuardKind.CONVERTS and kind is not GuardKind.CONVERTS):
+            caught = False  # a function body runs later; a converted failure is another exception
         elif guard.kind is kind:
             caught = True
     return caught

@@ -172,6 +172,9 @@ def import_time_functions(statements: list[tuple[ast.stmt, Guards]], tree: ast.M
     return result
 
 
+_HANDLERS = (GuardKind.OPTIONAL, GuardKind.TOLERANT, GuardKind.CONVERTS)
+
+
 def substitute(guards: Guards, replacements: dict[Guard, Guards]) -> Guards:
     """`guards` with each FUNCTION guard of an import-time function replaced by its call sites'."""
     if not replacements or not any(g in replacements for g in guards):
@@ -179,10 +182,23 @@ def substitute(guards: Guards, replacements: dict[Guard, Guards]) -> Guards:
     out: list[Guard] = []
     for guard in guards:
         if guard in replacements:
+            # a handler around the `def` protects the definition, not the call: only the call
+            # sites' own handlers hold (and those inside the function, which follow)
+            out = [g for g in out if g.kind not in _HANDLERS]
             out.extend(replacements[guard])
+            if guard.text == "def __set_name__":
+                out.append(set_name_converter(guard.line))
         else:
             out.append(guard)
     return tuple(out)
+
+
+def set_name_converter(line: int) -> Guard:
+    """Python before 3.12 wraps an error raised in `__set_name__` during class creation in a
+    RuntimeError (3.12 and later do not): what leaves it is the error or a RuntimeError, and only a
+    handler catching both absorbs it (analysis/verdicts.py)."""
+    return Guard(GuardKind.CONVERTS, line, "__set_name__ (Python < 3.12 wraps its error in RuntimeError)",
+                 catches=frozenset({"*", "->RuntimeError"}))
 
 
 def import_time_copies(facts: list, replacements: dict[Guard, Guards]) -> list:
@@ -193,12 +209,7 @@ def import_time_copies(facts: list, replacements: dict[Guard, Guards]) -> list:
     for fact in facts:
         guards = substitute(fact.guards, replacements)
         if guards is not fact.guards:
-            copy = dataclasses.replace(fact, guards=guards)
-            if hasattr(fact, "raises") and any(g.text == "def __set_name__" and g in replacements for g in fact.guards):
-                # Python before 3.12 wraps an error raised in __set_name__ in a RuntimeError: an
-                # `except ImportError` around the class statement does not catch it there.
-                copy = dataclasses.replace(copy, raises="RuntimeError")
-            out.append(copy)
+            out.append(dataclasses.replace(fact, guards=guards))
     return out
 
 

@@ -109,6 +109,18 @@ class _Effects:
             return ".".join((absolute, *parts))
         return None
 
+    def _named(self, value: ast.expr, params: frozenset[str], klass: tuple[str, ...]) -> bool:
+        """A returned value the effects name: a constant (nothing to call), a lambda, a name or
+        attribute it resolves, or what a call of a resolved (non-parameter) callee returns."""
+        if isinstance(value, (ast.Constant, ast.Lambda)):
+            return True
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            return self.resolve(value, params, klass) is not None
+        if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+            callee = self.resolve(value.func, params, klass)
+            return callee is not None and not callee.startswith("@")
+        return False
+
     # statements
 
     def _body(self, body, function: str, klass: tuple[str, ...], params: frozenset[str], scope: tuple[str, ...]) -> None:
@@ -229,6 +241,11 @@ class _Effects:
                 if callee is not None and not callee.startswith("@"):  # what that call returns, returned
                     self._emit(EffectKind.USE, function, f"{callee}()", value, guards, "return")
             self._expr(value, function, klass, params, guards, "return")
+            if not self._named(value, params, klass):
+                # a value it cannot name (a local, a conditional, what a parameter's call returns):
+                # whoever calls the function may get anything (analysis/import_time.py `_passes`)
+                self._emit(EffectKind.USE, function, "?", stmt, guards, "return")  # the statement's place: the
+                # value's differs between `ast` and the view lowered from libcst (a parenthesised tuple)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             call = stmt.value
@@ -378,6 +395,8 @@ class _Effects:
                 f"<lambda:{node.lineno}:{node.col_offset}>"
             self._emit(EffectKind.DEF, function, qual, node, guards, "", tuple(names))
             self._expr(node.body, qual, (), inner, guards, "return")
+            if not self._named(node.body, inner, ()):
+                self._emit(EffectKind.USE, qual, "?", node, guards, "return")
             self._emit(EffectKind.USE, function, f"{self.module}.{qual}", node, guards, how)
             return
         pending = [node]  # operators, literals, comprehensions: their parts, without recursion

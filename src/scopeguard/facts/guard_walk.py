@@ -35,7 +35,10 @@ from .handlers import (
     catches_one_of,
     completes,
     handler_catches,
+    handler_may_catch,
     non_suppressing,
+    converter_catches,
+    raised_instead,
     reraises_unchanged,
     suppresses,
     used_after,
@@ -249,13 +252,21 @@ class GuardWalk:
         # A `finally` that may raise (or anything outside the closed set handlers.completes knows)
         # undoes every handler: the failure, caught, is replaced by its own.
         final_ok = stmt.finalbody is None or completes(block_statements(stmt.finalbody.body), self.context)
-        converts = False  # a handler catches the failure and may raise another error instead
+        # what handlers catch and may raise something else instead (`raise RuntimeError(...) from e`,
+        # a call that may raise), and what that may be: a CONVERTS guard (analysis/verdicts.py)
+        converted: set[str] = set()
+        outcomes: set[str] = set()
+        converting = []
         for h in stmt.handlers:
             caught = handler_catches(h, self.context.error_names)
             new = caught - covered - ({"ModuleNotFoundError"} if "ImportError" in covered else set())
             leaves = not final_ok or not completes(block_statements(h.body), self.context)
+            may = handler_may_catch(h, self.context.error_names) - covered
+            if may and leaves and not (final_ok and reraises_unchanged(block_statements(h.body), self.context)):
+                converted |= may
+                outcomes |= raised_instead(block_statements(h.body), self.context) if final_ok else {"?"}
+                converting.append("except " + (code(h.type) if h.type is not None else ""))
             if new and leaves:
-                converts = converts or not (final_ok and reraises_unchanged(block_statements(h.body), self.context))
                 if new & {"ImportError", "ModuleNotFoundError"}:
                     # `except ModuleNotFoundError: raise` then `except ImportError: pass`: the later
                     # handler catches only what the earlier one let through; not told apart, so
@@ -269,22 +280,22 @@ class GuardWalk:
             if lookup is None and not leaves and catches_one_of(h, LOOKUP_ERROR_CATCHERS, bare=False):
                 lookup = h
         inner = guards
-        if converts and not catches:
-            # `raise RuntimeError(...) from e` (or a call that may raise) in the handler: what leaves
-            # the body is no longer the import's failure, and enclosing handlers of ImportError do
-            # not protect it (an `except Exception` around it would: not told apart, reported).
-            inner = tuple(g for g in guards if not (g.kind is GuardKind.OPTIONAL and g.catches))
+        if converted:
+            # what leaves the body caught by these handlers is no longer the import's failure:
+            # enclosing handlers protect it only if they catch what the handlers raise instead
+            inner = guards + (Guard(GuardKind.CONVERTS, line, ", ".join(converting) + " (may raise another error)",
+                                    catches=converter_catches(converted, outcomes)),)
         if not catches & {"ImportError", "ModuleNotFoundError"}:
             catches = set()  # AttributeError alone: a star import's failure only; not counted
         rest, self._rest = self._rest, ()
         if catches and used_after(stmt, rest):
             catches = set()  # `except ImportError: feat = None` then `feat.x` at once: it fails anyway
         if catches:
-            inner = guards + (Guard(GuardKind.OPTIONAL, line, ", ".join(t.strip() for t in texts), catches=frozenset(catches)),)
+            inner = inner + (Guard(GuardKind.OPTIONAL, line, ", ".join(t.strip() for t in texts), catches=frozenset(catches)),)
         elif lookup is not None and "ImportError" not in covered:
             inner = inner + (Guard(GuardKind.TOLERANT, line, "except " + code(lookup.type)),)
         body_end = self.block(block_statements(stmt.body), inner)
-        if body_end is not None and (catches or inner[:len(guards)] != guards):
+        if body_end is not None and inner is not guards:
             body_end = guards + body_end[len(inner):]
         ends: list[Guards | None] = []
         for h in stmt.handlers:

@@ -17,14 +17,30 @@ from .syntax import block_statements, dotted_name, last_name, last_small_stateme
 IMPORT_ERROR_CATCHERS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 # What deleting a module can raise at an import site, by the handler names that catch it (see
 # analysis.verdicts.failure): Exception and a bare except catch all of them.
+# An import's failure may also reach a handler turned into another exception (a handler inside
+# that raises, Python < 3.12 wrapping an error of `__set_name__`): "RuntimeError", "Error" (some
+# other subclass of Exception: `raise ValueError(...)`) and "?" (anything at all: a project
+# function's error, SystemExit, a warning turned error), which only `BaseException` or a bare
+# `except` is sure to catch.
 CATCHES = {
     "ImportError": frozenset({"ImportError"}),
     "ModuleNotFoundError": frozenset({"ModuleNotFoundError"}),
     "AttributeError": frozenset({"AttributeError"}),
-    "Exception": frozenset({"ImportError", "AttributeError"}),
-    "BaseException": frozenset({"ImportError", "AttributeError"}),
+    "RuntimeError": frozenset({"RuntimeError"}),
+    "Exception": frozenset({"ImportError", "AttributeError", "RuntimeError", "Error"}),
+    "BaseException": frozenset({"ImportError", "AttributeError", "RuntimeError", "Error", "?"}),
 }
-CATCH_ALL = frozenset({"ImportError", "AttributeError"})
+CATCH_ALL = CATCHES["BaseException"]
+# What `raise NAME(...)` of a builtin exception raises, by the token above (anything else: "?").
+RAISED = {
+    "ImportError": "ImportError", "ModuleNotFoundError": "ModuleNotFoundError", "AttributeError": "AttributeError",
+    "RuntimeError": "RuntimeError", **dict.fromkeys((
+        "Exception", "ValueError", "TypeError", "KeyError", "LookupError", "IndexError", "OSError", "IOError",
+        "EnvironmentError", "NotImplementedError", "AssertionError", "NameError", "FileNotFoundError",
+        "PermissionError", "ArithmeticError", "ZeroDivisionError", "UnicodeError"), "Error"),
+}
+# A converter's `catches` marks what may leave in place of what it caught with this prefix.
+OUTCOME = "->"
 # What a registry lookup of a missing name raises, with their bases (tvm_ffi: ValueError; older
 # TVM: RuntimeError/TVMError; AttributeError for a missing attribute of a module).
 LOOKUP_ERROR_CATCHERS = frozenset({"ValueError", "RuntimeError", "TVMError", "LookupError", "KeyError", "AttributeError"})
@@ -51,6 +67,21 @@ def handler_catches(handler: cst.ExceptHandler, error_names: dict) -> set[str]:
             names = (name,)
         for n in names:
             caught |= CATCHES.get(n or "", frozenset())
+    return caught
+
+
+def handler_may_catch(handler: cst.ExceptHandler, error_names: dict) -> set[str]:
+    """What `handler` may catch (tokens of CATCHES' values): what it surely catches, and, for a class
+    it does not know (`except ValueError`, a project's error class), another error ("RuntimeError",
+    "Error") that an inner handler or `__set_name__` may have raised instead of the failure."""
+    caught = handler_catches(handler, error_names)
+    types = [] if handler.type is None else (
+        [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type])
+    for t in types:
+        name = last_name(t)
+        names = error_names.get(name, (name,)) if isinstance(t, cst.Name) else (name,)
+        if any((n or "") not in CATCHES for n in names):
+            caught |= {"RuntimeError", "Error"}
     return caught
 
 
@@ -347,3 +378,34 @@ def _call_completes(call: cst.Call, context) -> bool:
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
         return func.attr.value in LOGGING_METHODS and func.value.value in context.logger_names
     return False
+
+
+# --- what a handler that does not complete raises instead (issue 24) ------------------------------
+
+
+def raised_instead(statements: Sequence[cst.CSTNode], context) -> frozenset[str]:
+    """What a handler that does not complete may raise in place of the failure it caught (tokens
+    of CATCHES' values): the builtin exception of a final `raise NAME(...)` / `raise NAME(...) from
+    e` after statements that complete, else anything ("?": a call that may raise, an exit, a
+    warning turned error)."""
+    if statements:
+        last = statements[-1]
+        if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body:
+            final = last.body[-1]
+            if isinstance(final, cst.Raise) and final.exc is not None and completes(statements[:-1], context) \
+                    and all(_small_completes(s, context) for s in last.body[:-1]):
+                exc = final.exc
+                args_ok = True
+                if isinstance(exc, cst.Call):
+                    args_ok = all(_expr_completes(a.value, context) for a in exc.args)
+                    exc = exc.func
+                cause_ok = final.cause is None or isinstance(final.cause.item, cst.Name)
+                if isinstance(exc, cst.Name) and exc.value in RAISED and exc.value not in context.module_names \
+                        and args_ok and cause_ok:
+                    return frozenset({RAISED[exc.value]})
+    return frozenset({"?"})
+
+
+def converter_catches(caught: set[str], outcomes: set[str]) -> frozenset[str]:
+    """A CONVERTS guard's `catches`: what it catches, and OUTCOME + what may leave instead."""
+    return frozenset(caught) | frozenset(OUTCOME + o for o in outcomes)

@@ -1,0 +1,27 @@
+import atexit
+import contextlib
+import enum
+import functools
+import importlib
+import os
+import sys
+import warnings
+
+from pkg import config
+from pkg.config import USE_FEAT
+from pkg.support import libinfo
+
+
+def _fail():
+    raise RuntimeError("feat is required")
+
+
+with contextlib.suppress(ImportError):
+    def _f1(*args, **kwargs):
+        try:
+            from pkg import feat
+        except ImportError as error:
+            raise RuntimeError("need feat") from error
+        return args[0] if args else None
+    def _g1(x=_f1()):
+        return x
