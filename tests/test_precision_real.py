@@ -283,3 +283,92 @@ def test_the_analysis_spells_the_scanner_terms_alike():
     from scopeguard.analysis import unknowns
 
     assert unknowns.MODULE_OF == MODULE_OF and unknowns.MODULE_NAMES == MODULE_NAMES
+
+
+# Issue 27.2, second round: a name some of whose values are known (the returns of the function it is
+# the result of), and a spec made from a file path that imports nothing until a loader runs it.
+ROUND3 = {
+    "pkg/__init__.py": "",
+    "pkg/feat/__init__.py": "print('FEAT_RAN')\n",
+    "pkg/backends.py": """\
+        import importlib
+
+
+        class Registry:
+            def _module_name(self, name):
+                if name.startswith("module://"):
+                    return name[9:]
+                return name[9:] if name.startswith("module://") else f"pkg.{name}"
+
+            def load(self, name):
+                module_name = self._module_name(name)
+                return importlib.import_module(module_name)
+
+
+        def _plain(name):
+            return f"json.{name}"
+
+
+        def load_json(name):
+            return importlib.import_module(_plain(name))
+        """,
+    "pkg/files.py": """\
+        import importlib.util
+
+
+        def run_file(name, path):
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+
+
+        def spec_of(name, path):
+            return importlib.util.spec_from_file_location(name, path)
+        """,
+}
+ROUND3_EXPECTED = {
+    # one of its values is f"pkg.{name}": SG206 with that start, not "cannot be known"
+    ("SG206", "pkg/backends.py", 12),
+    # the loader runs the file at a path computed at run time: any module, the scope's included
+    ("SG208", "pkg/files.py", 7),
+    # the spec is returned: who runs it is not seen, so the site stays
+    ("SG208", "pkg/files.py", 12),
+}
+
+
+def test_returned_values_and_file_specs_are_judged_by_what_they_load(tmp_path):
+    """backends.py:20 (`json.` + a name) cannot load pkg.feat: nothing; files.py:5 builds a spec and
+    imports nothing (its loader call at :7 is the finding)."""
+    _write(tmp_path, ROUND3)
+    assert _findings(tmp_path) == ROUND3_EXPECTED
+    facts = scan_source(textwrap.dedent(ROUND3["pkg/backends.py"]).encode(), path="pkg/backends.py",
+                        module="pkg.backends", is_package=False, matcher=ToggleMatcher([]))
+    # (prefix, known starts): `name[9:]` is one of :12's values (prefix unknown); every value of :20
+    # starts with "json." (its prefix)
+    assert {u.line: (u.prefix, u.alternatives) for u in facts.unresolved} == {12: ("", ("pkg.",)),
+                                                                             20: ("json.", ("json.",))}
+
+
+def _feat_ran(root: Path, statements: str) -> bool:
+    """Run `statements` in a fresh interpreter: did the scope's code run (its module loaded, or its
+    file executed under any name)?"""
+    code = f"import sys\nsys.path.insert(0, {str(root)!r})\n{statements}\nprint('pkg.feat' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    return result.stdout.strip().splitlines()[-1] == "True" or "FEAT_RAN" in result.stdout
+
+
+@pytest.mark.parametrize("statements, loads", [
+    ("import pkg.backends\npkg.backends.Registry().load('feat')", True),  # SG206 at :12
+    ("import pkg.backends\npkg.backends.load_json('decoder')", False),  # json. + name: never the scope
+    # spec_from_file_location and module_from_spec run nothing of the file, import not even `pkg`
+    ("import importlib.util, os\n"
+     f"p = os.path.join(sys.path[0], 'pkg', 'feat', '__init__.py')\n"
+     "s = importlib.util.spec_from_file_location('pkg.feat', p)\nm = importlib.util.module_from_spec(s)\n"
+     "assert 'pkg' not in sys.modules", False),
+    ("import pkg.files, os\npkg.files.run_file('x', os.path.join(sys.path[0], 'pkg', 'feat', '__init__.py'))", True),
+])
+def test_round3_claims_agree_with_cpython(tmp_path, statements, loads):
+    _write(tmp_path, ROUND3)
+    assert _feat_ran(tmp_path, statements) is loads

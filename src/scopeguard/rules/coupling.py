@@ -281,13 +281,14 @@ class OpaqueDynamicImport(Rule):
     VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..analysis.unknowns import dynamic_sites, may_run_at_import
+        from ..analysis.unknowns import dynamic_sites, may_run_at_import, spec_run_elsewhere
 
         scopes = project.config.scopes
         if not scopes:
             return
         packaged = {s.name: project.packaging_entry_points(s) for s in scopes}
-        for site in dynamic_sites(project.graph):
+        sites = dynamic_sites(project.graph)
+        for site in sites:
             facts = project.graph.files[site.node]
             if project.owner(facts) is not None:
                 continue
@@ -304,6 +305,11 @@ class OpaqueDynamicImport(Rule):
                 continue
             if not site.unknown or site.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
                 continue
+            if any(scope.may_contain(start) and not project.allowed(scope, facts)
+                   for start in site.alternatives for scope in scopes):
+                continue  # a value it may take starts like a scope's name: SG206 says so, with that start
+            if spec_run_elsewhere(site, sites):
+                continue  # builds a spec, imports nothing: the loader call that runs it is the site
             if site.only is not None and not site.may_name_some(scopes):
                 # `import_module(obj.__module__)`: an object's own module, already imported, or a
                 # name the project assigns to `__module__`, none of them in a scope

@@ -243,21 +243,27 @@ class UnresolvedDynamicImport(Rule):
             if not facts.unresolved or project.owner(facts) is not None:
                 continue
             for item in facts.unresolved:
-                if item.reason is UnresolvedReason.BEYOND_ROOT or not item.prefix:
+                # its known start, or the known starts of some of its values (the returns of the
+                # function whose result it imports: `f"pkg.backends.backend_{name}"` beside `name[9:]`)
+                starts = [start for start in (item.prefix, *item.alternatives) if start and not start.startswith(".")]
+                if item.reason is UnresolvedReason.BEYOND_ROOT or not starts:
                     continue
                 for scope in project.config.scopes:
-                    if not scope.may_contain(item.prefix) or project.allowed(scope, facts):
+                    start = next((s for s in starts if scope.may_contain(s)), None)
+                    if start is None or project.allowed(scope, facts):
                         continue
                     if scope.toggle and any((scope.toggle, True) in g.knowledge for g in item.guards):
                         continue
+                    known = (f"{item.reason}" if start == item.prefix
+                             else f"one of its values starts with {start!r}")
                     yield self.violation(
                         facts,
                         item.line,
                         item.column,
                         f"{facts.node} calls `{item.text}`, which may load scope {scope.name} "
-                        f"({item.reason}); guard it with "
+                        f"({known}); guard it with "
                         f"{toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)} "
                         "or make sure it cannot name the scope",
-                        imported=item.prefix,
+                        imported=start,
                         scope=scope.name,
                     )
