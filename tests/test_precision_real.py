@@ -372,3 +372,13 @@ def _feat_ran(root: Path, statements: str) -> bool:
 def test_round3_claims_agree_with_cpython(tmp_path, statements, loads):
     _write(tmp_path, ROUND3)
     assert _feat_ran(tmp_path, statements) is loads
+
+
+def test_a_testing_package_is_reachable_from_outside_code_and_a_test_package_is_not(tmp_path):
+    """`pkg.testing` ships helpers for other projects' tests: its functions are called from outside
+    (SG208); a function of `pkg.tests` runs only when the test runner calls it (left to audit)."""
+    loader = "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"
+    _write(tmp_path, {"pkg/__init__.py": "", "pkg/feat/__init__.py": "", "pkg/testing/__init__.py": "",
+                      "pkg/testing/helpers.py": loader, "pkg/tests/__init__.py": "", "pkg/tests/helpers.py": loader})
+    assert _findings(tmp_path) == {("SG208", "pkg/testing/helpers.py", 5)}
+    assert _loads_scope(tmp_path, "import pkg.testing.helpers\npkg.testing.helpers.load('pkg.feat')")

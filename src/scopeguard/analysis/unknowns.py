@@ -283,3 +283,16 @@ def spec_run_elsewhere(site: DynamicSite, sites: Iterable[DynamicSite]) -> bool:
         return False
     return any(other.node == site.node and other.function == site.function and other.line >= site.line
                and _callee_name(other) in _SPEC_RUNNERS for other in sites)
+
+
+def run_by_test_runner_only(facts: FileFacts) -> bool:
+    """A module only a test runner runs: a file of an extra root (`tests/`), a `test_*`, `*_test`,
+    `conftest` or `tests` module, or one inside a `tests`/`test` package. Not a `testing` package or
+    a `testing_utils` module: libraries ship those for other projects' tests (matplotlib.testing,
+    transformers.testing_utils), so code outside the project calls them. (realproj, issue 27.2)"""
+    if facts.extra:
+        return True
+    parts = facts.module.split(".")
+    last = parts[-1]
+    return (any(p in ("tests", "test") for p in parts[:-1]) or last.startswith("test_") or last.endswith("_test")
+            or last in ("conftest", "tests"))

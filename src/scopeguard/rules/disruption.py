@@ -220,7 +220,9 @@ class UnresolvedDynamicImport(Rule):
     ## What it does
     Reports a dynamic import outside a scope whose target is built at run time (an f-string or a
     concatenation) and whose literal start could name the scope, e.g.
-    `importlib.import_module(f"tvm.contrib.{name}")` next to scope `tvm.contrib.msc`.
+    `importlib.import_module(f"tvm.contrib.{name}")` next to scope `tvm.contrib.msc`; also where
+    only some of its values are known and one of them starts so (the result of a function of the
+    file returning `f"matplotlib.backends.backend_{name}"` beside `name[9:]`).
 
     ## Why is this bad
     scopeguard cannot know which module is loaded; if `name` can be `"msc"`, this loads the scope
