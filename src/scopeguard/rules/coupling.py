@@ -351,7 +351,10 @@ class OpaqueDynamicImport(Rule):
             # can call it (library code, not tests); the rest is delete-plan's and audit's context.
             if not (may_run_at_import(site) or not run_by_test_runner_only(facts)):
                 continue
-            when = "at import time" if may_run_at_import(site) else "when library code runs it"
+            # what is known of when it runs, as the import-time analysis says it ("may run": a
+            # function it reaches from some module's import, not a proof that it is called then)
+            when = (f"({site.when})" if may_run_at_import(site)
+                    else "(in library code, which code outside the project can call)")
             if site.reason is UnresolvedReason.HOOKED:
                 what = (f"{facts.node} imports {site.text}, which is not in the tree: the import hook the "
                         f"project installs (sys.meta_path) may serve it with any module {when}, so it may load a "
