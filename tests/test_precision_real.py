@@ -382,3 +382,50 @@ def test_a_testing_package_is_reachable_from_outside_code_and_a_test_package_is_
                       "pkg/testing/helpers.py": loader, "pkg/tests/__init__.py": "", "pkg/tests/helpers.py": loader})
     assert _findings(tmp_path) == {("SG208", "pkg/testing/helpers.py", 5)}
     assert _loads_scope(tmp_path, "import pkg.testing.helpers\npkg.testing.helpers.load('pkg.feat')")
+
+
+PARAMETRIZED = {
+    "pkg/__init__.py": "",
+    "pkg/feat/__init__.py": "",
+    "pkg/feat_svg.py": "",
+    "pkg/feat_pdf.py": "",
+    "pkg/tests/__init__.py": "",
+    "pkg/tests/test_draw.py": """\
+        import importlib
+
+        import pytest
+
+
+        @pytest.mark.parametrize(
+            "backend", ["svg", pytest.param("pdf", marks=pytest.mark.skip)]
+        )
+        def test_draw(backend):
+            importlib.import_module(f"pkg.feat_{backend}")
+
+
+        @pytest.mark.parametrize("name, n", [("feat", 1), ("feat_svg", 2)])
+        def test_pairs(name, n):
+            importlib.import_module(f"pkg.{name}")
+
+
+        @pytest.mark.parametrize("backend", ["svg"], indirect=True)
+        def test_indirect(backend):
+            importlib.import_module(f"pkg.{backend}")
+        """,
+}
+
+
+def test_pytest_parametrize_gives_a_tests_parameter_its_values(tmp_path):
+    """matplotlib's test_draw imports `backend_{backend}` for 'svg', 'ps', 'pdf', 'pgf': none is the
+    scope, so no SG206; a row naming the scope is SG205 at the line that writes it; with `indirect`
+    the test gets a fixture's result, unknown (SG206 stays)."""
+    _write(tmp_path, PARAMETRIZED)
+    assert _findings(tmp_path) == {("SG205", "pkg/tests/test_draw.py", 13),
+                                   ("SG206", "pkg/tests/test_draw.py", 20)}
+    # what pytest runs: each row's values passed to the test (the pytest module is not needed to see it)
+    stub = ("import sys, types\nm = types.ModuleType('pytest')\nclass _Mark:\n"
+            "    def __getattr__(self, n):\n        return lambda *a, **k: (lambda f: f)\n"
+            "m.mark = _Mark()\nm.param = lambda *a, **k: a\nsys.modules['pytest'] = m\n"
+            "import pkg.tests.test_draw as t\n")
+    assert not _loads_scope(tmp_path, stub + "t.test_draw('svg')\nt.test_draw('pdf')")
+    assert _loads_scope(tmp_path, stub + "t.test_pairs('feat', 1)")

@@ -176,7 +176,8 @@ class ReachFacts:
                 self._nested_module_of(stmt, function, guards)
                 return
             params = tuple(a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs])
-            inner_local = _LazyLocals(stmt)  # worked out only if a term reads a local name
+            # worked out only if a term reads a local name
+            inner_local = _LazyLocals(stmt, self._parametrized(stmt))
             info = {"lookup": ""}
             self._current_info = info
             saved, self.unless = self.unless, ()
@@ -366,6 +367,61 @@ class ReachFacts:
             # leading "" (see facts/__init__._with_reach)
             return ("", *starts[:_MAX_ALTERNATIVES])
         return tuple(starts[:_MAX_ALTERNATIVES])
+
+    def _parametrized(self, func) -> dict[str, Term]:
+        """The values pytest gives a test's parameters: `@pytest.mark.parametrize("name", [...])`
+        (also "a,b" with tuples, and `pytest.param(value, marks=...)` entries) on a `test*` function
+        of a `test_*`/`*_test` module, as a table of this file; a value that is not a string literal
+        leaves the table incomplete. Not with `indirect` (the fixture's result is passed, not the
+        value). Issue 27 (matplotlib's test_backend_bases: ['svg', 'ps', 'pdf', 'pgf'])."""
+        last = self.module.rpartition(".")[2]
+        if not (func.name.startswith("test") and (last.startswith("test_") or last.endswith("_test"))):
+            return {}
+        out: dict[str, Term] = {}
+        for decorator in func.decorator_list:
+            if not (isinstance(decorator, ast.Call) and len(decorator.args) >= 2):
+                continue
+            dotted = _dotted(decorator.func) or ""
+            if (self.bindings.absolute(dotted) or dotted) != "pytest.mark.parametrize":
+                continue
+            if any(k.arg == "indirect" for k in decorator.keywords) or any(k.arg is None for k in decorator.keywords):
+                continue
+            spec, values = decorator.args[0], decorator.args[1]
+            if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
+                names = [n.strip() for n in spec.value.split(",") if n.strip()]
+            elif isinstance(spec, (ast.List, ast.Tuple)) and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in spec.elts):
+                names = [e.value for e in spec.elts]
+            else:
+                continue
+            if not isinstance(values, (ast.List, ast.Tuple)) or not names:
+                continue
+            entries: dict[str, list] = {n: [] for n in names}
+            complete = {n: True for n in names}
+            for element in values.elts:
+                if (isinstance(element, ast.Call) and (_dotted(element.func) or "").endswith("param")
+                        and not any(isinstance(a, ast.Starred) for a in element.args)):
+                    row = list(element.args)
+                elif len(names) == 1:
+                    row = [element]
+                elif isinstance(element, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in element.elts):
+                    row = list(element.elts)
+                else:
+                    row = []
+                if len(row) != len(names):
+                    complete = dict.fromkeys(names, False)
+                    continue
+                for name, value in zip(names, row):
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        entries[name].append(("", value.value, value.lineno))
+                    else:
+                        complete[name] = False
+            for name in names:
+                table = f"<parametrize {func.lineno}:{func.col_offset + 1} {name}>"
+                self.tables.append(TableFact(table, tuple(dict.fromkeys(entries[name])), complete[name]))
+                self.table_names[table] = "seq"
+                out[name] = (("elem", table),)
+        return out
 
     def _local_name(self, arg: ast.expr) -> bool:
         """A name the import walk cannot resolve (it knows literals and module constants): a local
@@ -666,15 +722,19 @@ def _table(name: str, value: ast.expr) -> TableFact | None:
 class _LazyLocals:
     """_function_locals of a function, computed on the first question (most functions never ask)."""
 
-    __slots__ = ("_func", "_names")
+    __slots__ = ("_func", "_names", "_given")
 
-    def __init__(self, func) -> None:
+    def __init__(self, func, given: dict | None = None) -> None:
         self._func = func
         self._names: dict | None = None
+        self._given = given or {}  # parameters whose values are known (pytest's parametrize)
 
     def _get(self) -> dict:
         if self._names is None:
             self._names = _function_locals(self._func)
+            for name, term in self._given.items():
+                if self._names.get(name) == (("param", name),):  # not rebound in the body
+                    self._names[name] = term
         return self._names
 
     def __contains__(self, name: str) -> bool:

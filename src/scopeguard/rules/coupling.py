@@ -262,7 +262,8 @@ class OpaqueDynamicImport(Rule):
        `f"matplotlib.backends.backend_{b}"` beside `b[9:]`).
     2. **The value flow says it cannot be a scope**: not reported (these claims are each checked
        against CPython in tests/test_precision_real.py). A loop variable over literal lists, tuples,
-       comprehensions or module tables the file never changes; a name whose values all start with a
+       comprehensions or module tables the file never changes; a `test*` function's parameter that
+       `@pytest.mark.parametrize` fills with string literals (not `indirect`); a name whose values all start with a
        literal no scope begins with (`f"json.{x}"`, also when it is every `return` of the function
        whose result it imports); `importlib.util.find_spec(name)` of such values, judged by the
        parent it imports (it imports only that);
@@ -350,11 +351,14 @@ class OpaqueDynamicImport(Rule):
             # without being called on purpose (at import time), or where code outside the project
             # can call it (library code, not tests); the rest is delete-plan's and audit's context.
             if not (may_run_at_import(site) or not run_by_test_runner_only(facts)):
-                continue
+                continue  # a test's site, run only when the test runner calls it
             # what is known of when it runs, as the import-time analysis says it ("may run": a
             # function it reaches from some module's import, not a proof that it is called then)
-            when = (f"({site.when})" if may_run_at_import(site)
-                    else "(in library code, which code outside the project can call)")
+            library = not run_by_test_runner_only(facts)
+            if site.when.startswith("runs at import time") or (may_run_at_import(site) and not library):
+                when = f"({site.when})"
+            else:  # library code: that alone makes it reported; the analysis's "may" adds nothing sure
+                when = "(in library code, which code outside the project can call)"
             if site.reason is UnresolvedReason.HOOKED:
                 what = (f"{facts.node} imports {site.text}, which is not in the tree: the import hook the "
                         f"project installs (sys.meta_path) may serve it with any module {when}, so it may load a "
