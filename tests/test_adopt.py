@@ -409,3 +409,35 @@ def test_init_writes_toml_any_reader_accepts_whatever_the_tree_names(tmp_path, c
     for text in ('plain', 'q"b\\c', "del\x7f nul\x00 esc\x1b", "Ω\u2028", "\udcff"):
         value = tomllib.loads("k = " + toml_string(text))["k"]
         assert value == (text if text != "\udcff" else "\ufffd")
+
+
+def test_init_dry_run_and_force_describe_registered_scopes_that_are_no_candidates(tmp_path, capsys):
+    """Issue 27.4 (matplotlib): a table registering a module (`backends.backend_tk`, no package), one
+    three levels deep, and one under a second top-level package loaded by the first: `--dry-run`
+    showed a traceback (the proposal looked them up among the ranked packages); each is described,
+    and the chain names the package whose import loads it."""
+    files = {
+        "lib/__init__.py": "from lib import plots\n",
+        "lib/plots.py": "import kit.three\n",
+        "lib/backends/__init__.py": "",
+        "lib/backends/backend_tk.py": "",
+        "lib/ext/deep/inner/__init__.py": "",
+        "lib/ext/__init__.py": "",
+        "lib/ext/deep/__init__.py": "",
+        "kit/three/__init__.py": "",
+    }
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    table = "".join(f'\n[[tool.scopeguard.scopes]]\nname = "{n}"\n'
+                    for n in ("kit.three", "lib.backends.backend_tk", "lib.ext.deep.inner"))
+    (tmp_path / "pyproject.toml").write_text('[tool.scopeguard]\nsource_roots = ["."]\n' + table)
+    code, out, err = _cli(capsys, "init", str(tmp_path), "--dry-run", "-j", "1")
+    assert code == 0, err
+    for name in ("kit.three", "lib.backends.backend_tk", "lib.ext.deep.inner"):
+        assert f'\n[[tool.scopeguard.scopes]]\nname = "{name}"\n' in out
+    assert "# kit.three: 1 file(s); `import lib` loads it even with every toggle off (lib -> lib.plots -> kit.three)" in out
+    assert "# lib.backends.backend_tk: 1 file(s); `import lib` does not load it" in out
+    code, _, err = _cli(capsys, "init", str(tmp_path), "--force", "-j", "1")
+    assert code == 0, err
+    assert [s.name for s in _config_of(tmp_path).scopes] == ["kit.three", "lib.backends.backend_tk", "lib.ext.deep.inner"]

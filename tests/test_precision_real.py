@@ -283,3 +283,149 @@ def test_the_analysis_spells_the_scanner_terms_alike():
     from scopeguard.analysis import unknowns
 
     assert unknowns.MODULE_OF == MODULE_OF and unknowns.MODULE_NAMES == MODULE_NAMES
+
+
+# Issue 27.2, second round: a name some of whose values are known (the returns of the function it is
+# the result of), and a spec made from a file path that imports nothing until a loader runs it.
+ROUND3 = {
+    "pkg/__init__.py": "",
+    "pkg/feat/__init__.py": "print('FEAT_RAN')\n",
+    "pkg/backends.py": """\
+        import importlib
+
+
+        class Registry:
+            def _module_name(self, name):
+                if name.startswith("module://"):
+                    return name[9:]
+                return name[9:] if name.startswith("module://") else f"pkg.{name}"
+
+            def load(self, name):
+                module_name = self._module_name(name)
+                return importlib.import_module(module_name)
+
+
+        def _plain(name):
+            return f"json.{name}"
+
+
+        def load_json(name):
+            return importlib.import_module(_plain(name))
+        """,
+    "pkg/files.py": """\
+        import importlib.util
+
+
+        def run_file(name, path):
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+
+
+        def spec_of(name, path):
+            return importlib.util.spec_from_file_location(name, path)
+        """,
+}
+ROUND3_EXPECTED = {
+    # one of its values is f"pkg.{name}": SG206 with that start, not "cannot be known"
+    ("SG206", "pkg/backends.py", 12),
+    # the loader runs the file at a path computed at run time: any module, the scope's included
+    ("SG208", "pkg/files.py", 7),
+    # the spec is returned: who runs it is not seen, so the site stays
+    ("SG208", "pkg/files.py", 12),
+}
+
+
+def test_returned_values_and_file_specs_are_judged_by_what_they_load(tmp_path):
+    """backends.py:20 (`json.` + a name) cannot load pkg.feat: nothing; files.py:5 builds a spec and
+    imports nothing (its loader call at :7 is the finding)."""
+    _write(tmp_path, ROUND3)
+    assert _findings(tmp_path) == ROUND3_EXPECTED
+    facts = scan_source(textwrap.dedent(ROUND3["pkg/backends.py"]).encode(), path="pkg/backends.py",
+                        module="pkg.backends", is_package=False, matcher=ToggleMatcher([]))
+    # (prefix, known starts): `name[9:]` is one of :12's values (prefix unknown); every value of :20
+    # starts with "json." (its prefix)
+    assert {u.line: (u.prefix, u.alternatives) for u in facts.unresolved} == {12: ("", ("pkg.",)),
+                                                                             20: ("json.", ("json.",))}
+
+
+def _feat_ran(root: Path, statements: str) -> bool:
+    """Run `statements` in a fresh interpreter: did the scope's code run (its module loaded, or its
+    file executed under any name)?"""
+    code = f"import sys\nsys.path.insert(0, {str(root)!r})\n{statements}\nprint('pkg.feat' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    return result.stdout.strip().splitlines()[-1] == "True" or "FEAT_RAN" in result.stdout
+
+
+@pytest.mark.parametrize("statements, loads", [
+    ("import pkg.backends\npkg.backends.Registry().load('feat')", True),  # SG206 at :12
+    ("import pkg.backends\npkg.backends.load_json('decoder')", False),  # json. + name: never the scope
+    # spec_from_file_location and module_from_spec run nothing of the file, import not even `pkg`
+    ("import importlib.util, os\n"
+     f"p = os.path.join(sys.path[0], 'pkg', 'feat', '__init__.py')\n"
+     "s = importlib.util.spec_from_file_location('pkg.feat', p)\nm = importlib.util.module_from_spec(s)\n"
+     "assert 'pkg' not in sys.modules", False),
+    ("import pkg.files, os\npkg.files.run_file('x', os.path.join(sys.path[0], 'pkg', 'feat', '__init__.py'))", True),
+])
+def test_round3_claims_agree_with_cpython(tmp_path, statements, loads):
+    _write(tmp_path, ROUND3)
+    assert _feat_ran(tmp_path, statements) is loads
+
+
+def test_a_testing_package_is_reachable_from_outside_code_and_a_test_package_is_not(tmp_path):
+    """`pkg.testing` ships helpers for other projects' tests: its functions are called from outside
+    (SG208); a function of `pkg.tests` runs only when the test runner calls it (left to audit)."""
+    loader = "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"
+    _write(tmp_path, {"pkg/__init__.py": "", "pkg/feat/__init__.py": "", "pkg/testing/__init__.py": "",
+                      "pkg/testing/helpers.py": loader, "pkg/tests/__init__.py": "", "pkg/tests/helpers.py": loader})
+    assert _findings(tmp_path) == {("SG208", "pkg/testing/helpers.py", 5)}
+    assert _loads_scope(tmp_path, "import pkg.testing.helpers\npkg.testing.helpers.load('pkg.feat')")
+
+
+PARAMETRIZED = {
+    "pkg/__init__.py": "",
+    "pkg/feat/__init__.py": "",
+    "pkg/feat_svg.py": "",
+    "pkg/feat_pdf.py": "",
+    "pkg/tests/__init__.py": "",
+    "pkg/tests/test_draw.py": """\
+        import importlib
+
+        import pytest
+
+
+        @pytest.mark.parametrize(
+            "backend", ["svg", pytest.param("pdf", marks=pytest.mark.skip)]
+        )
+        def test_draw(backend):
+            importlib.import_module(f"pkg.feat_{backend}")
+
+
+        @pytest.mark.parametrize("name, n", [("feat", 1), ("feat_svg", 2)])
+        def test_pairs(name, n):
+            importlib.import_module(f"pkg.{name}")
+
+
+        @pytest.mark.parametrize("backend", ["svg"], indirect=True)
+        def test_indirect(backend):
+            importlib.import_module(f"pkg.{backend}")
+        """,
+}
+
+
+def test_pytest_parametrize_gives_a_tests_parameter_its_values(tmp_path):
+    """matplotlib's test_draw imports `backend_{backend}` for 'svg', 'ps', 'pdf', 'pgf': none is the
+    scope, so no SG206; a row naming the scope is SG205 at the line that writes it; with `indirect`
+    the test gets a fixture's result, unknown (SG206 stays)."""
+    _write(tmp_path, PARAMETRIZED)
+    assert _findings(tmp_path) == {("SG205", "pkg/tests/test_draw.py", 13),
+                                   ("SG206", "pkg/tests/test_draw.py", 20)}
+    # what pytest runs: each row's values passed to the test (the pytest module is not needed to see it)
+    stub = ("import sys, types\nm = types.ModuleType('pytest')\nclass _Mark:\n"
+            "    def __getattr__(self, n):\n        return lambda *a, **k: (lambda f: f)\n"
+            "m.mark = _Mark()\nm.param = lambda *a, **k: a\nsys.modules['pytest'] = m\n"
+            "import pkg.tests.test_draw as t\n")
+    assert not _loads_scope(tmp_path, stub + "t.test_draw('svg')\nt.test_draw('pdf')")
+    assert _loads_scope(tmp_path, stub + "t.test_pairs('feat', 1)")

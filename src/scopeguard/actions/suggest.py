@@ -424,24 +424,35 @@ def add_cmake_evidence(root: str, candidates: list[ToggleCandidate]) -> list:
 # Candidate scopes
 
 
-def rank_scopes(config, graph, limit: int = 12, near_only: bool = True) -> list[ScopeCandidate]:
+def rank_scopes(config, graph, limit: int = 12, near_only: bool = True,
+                only: Iterable[str] | None = None) -> list[ScopeCandidate]:
     """Subpackages one or two levels below each top-level package, closest to S0 first; with
-    `near_only`, only those whose deletion breaks little (ScopeCandidate.near_deletable)."""
+    `near_only`, only those whose deletion breaks little (ScopeCandidate.near_deletable). With
+    `only`, exactly those modules of the graph, at any depth, packages or not (the scopes a table
+    registers: `init --dry-run` and `--force` describe them)."""
     from ..analysis import simulate_deletion
     from ..base.model import Execution, Scope
     sources = [f for f in graph.files.values() if not f.extra]
     files_under: dict[str, int] = Counter()
-    for f in sources:
-        parts = f.module.split(".")
-        for depth in (2, 3):
-            if len(parts) >= depth:
-                files_under[".".join(parts[:depth])] += 1
-    packages = {f.module for f in sources if f.is_package}
-    namespaces = {m for m in graph.modules if m not in graph.files}
-    names = sorted(
-        name for name in files_under
-        if (name in packages or name in namespaces) and name.rsplit(".", 1)[-1] not in _NOT_COMPONENTS
-    )
+    if only is not None:
+        wanted = sorted({name for name in only if name in graph.modules})
+        for f in sources:
+            for name in wanted:
+                if f.module == name or f.module.startswith(name + "."):
+                    files_under[name] += 1
+        names = wanted
+    else:
+        for f in sources:
+            parts = f.module.split(".")
+            for depth in (2, 3):
+                if len(parts) >= depth:
+                    files_under[".".join(parts[:depth])] += 1
+        packages = {f.module for f in sources if f.is_package}
+        namespaces = {m for m in graph.modules if m not in graph.files}
+        names = sorted(
+            name for name in files_under
+            if (name in packages or name in namespaces) and name.rsplit(".", 1)[-1] not in _NOT_COMPONENTS
+        )
     name_set = frozenset(names)
     tops = sorted({f.module.split(".")[0] for f in sources})
     toggle_names = [t.name for t in config.toggles]
@@ -495,6 +506,6 @@ def rank_scopes(config, graph, limit: int = 12, near_only: bool = True) -> list[
 
 
 def _prefixes_in(module: str, names: frozenset[str]) -> list[str]:
-    """The candidates (two or three levels deep) that hold `module`."""
+    """The candidates that hold `module` (itself or a package above it)."""
     parts = module.split(".")
-    return [p for p in {".".join(parts[:2]), ".".join(parts[:3])} if p in names]
+    return [p for p in {".".join(parts[:i]) for i in range(1, len(parts) + 1)} if p in names]

@@ -261,3 +261,38 @@ def packaging_names(build, scope) -> tuple[str, ...]:
     spellings = sorted({scope.name, scope.name.replace(".", "/")}, key=len, reverse=True)
     pattern = re.compile(rf"(?<![\w.])(?:{'|'.join(re.escape(s) for s in spellings)})(?![\w])")
     return tuple(f"{f.path}:{t.line}" for f in build.packaging for t in f.texts if pattern.search(t.value))
+
+
+# What a site's call is, by its last name: a spec made from a file path executes nothing until a
+# loader's exec_module/load_module runs it (issue 27.2; realproj).
+_SPEC_MAKERS = frozenset({"spec_from_file_location"})
+_SPEC_RUNNERS = frozenset({"exec_module", "load_module"})
+
+
+def _callee_name(site: DynamicSite) -> str:
+    return site.text.partition("(")[0].rpartition(".")[2]
+
+
+def spec_run_elsewhere(site: DynamicSite, sites: Iterable[DynamicSite]) -> bool:
+    """`importlib.util.spec_from_file_location(name, path)` builds a spec and imports nothing, not
+    even `name`'s parents (CPython: sys.modules is unchanged); the module runs where a loader's
+    `exec_module`/`load_module` runs it. True when such a runner is itself an open site of the same
+    function: that site is the one that may load a scope, and says so. A spec made where no runner is
+    seen (returned, handed to another function) is not covered: it stays a site of its own."""
+    if _callee_name(site) not in _SPEC_MAKERS:
+        return False
+    return any(other.node == site.node and other.function == site.function and other.line >= site.line
+               and _callee_name(other) in _SPEC_RUNNERS for other in sites)
+
+
+def run_by_test_runner_only(facts: FileFacts) -> bool:
+    """A module only a test runner runs: a file of an extra root (`tests/`), a `test_*`, `*_test`,
+    `conftest` or `tests` module, or one inside a `tests`/`test` package. Not a `testing` package or
+    a `testing_utils` module: libraries ship those for other projects' tests (matplotlib.testing,
+    transformers.testing_utils), so code outside the project calls them. (realproj, issue 27.2)"""
+    if facts.extra:
+        return True
+    parts = facts.module.split(".")
+    last = parts[-1]
+    return (any(p in ("tests", "test") for p in parts[:-1]) or last.startswith("test_") or last.endswith("_test")
+            or last in ("conftest", "tests"))

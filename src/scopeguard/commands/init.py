@@ -229,8 +229,8 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     scopes = rank_scopes(config, graph, limit=_SCOPES)
     listed = {s.name for s in scopes}
     if register:  # a registered package is described even when it did not make the list
-        extra = [s for s in rank_scopes(config, graph, limit=10_000, near_only=False)
-                 if s.name in register and s.name not in listed]
+        extra = rank_scopes(config, graph, limit=len(register), near_only=False,
+                            only=[name for name in register if name not in listed])
         scopes = scopes + extra
     toggle_for = {s.name: (s.toggle, s.toggle_sites) for s in scopes if s.toggle}
     text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register)
@@ -325,10 +325,13 @@ def _toggle_block(name, polarity, group, commented: bool) -> list[str]:
 def _scope_block(scope, toggle_for, commented: bool, rank: int | None = None) -> list[str]:
     c = "# " if commented else ""
     top = scope.name.split(".")[0]
+    # the chain starts at the top-level package whose import loads it (matplotlib for mpl_toolkits.mplot3d)
     if scope.loaded_by_root:
-        loads = f"`import {top}` loads it even with every toggle off ({' -> '.join(scope.loaded_by_root)})"
+        loads = (f"`import {scope.loaded_by_root[0]}` loads it even with every toggle off "
+                 f"({' -> '.join(scope.loaded_by_root)})")
     elif scope.loaded_with_toggles:
-        loads = f"`import {top}` loads it only while toggles are on ({' -> '.join(scope.loaded_with_toggles)})"
+        loads = (f"`import {scope.loaded_with_toggles[0]}` loads it only while toggles are on "
+                 f"({' -> '.join(scope.loaded_with_toggles)})")
     else:
         loads = f"`import {top}` does not load it"
     who = _names(scope.unguarded)

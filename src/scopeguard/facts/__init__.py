@@ -35,6 +35,7 @@ A new pass over statements with their guards is a guard_walk.WalkPass given to G
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
 
@@ -191,7 +192,22 @@ def _with_reach(unresolved: list, reach) -> list:
     if reach is None:
         return list(unresolved)
     seen = {(u.line, u.column) for u in unresolved}
+    if reach.alternatives:  # known starts of its values (calls.ReachFacts._returned_starts)
+        unresolved = [_alternatives(u, reach.alternatives.get((u.line, u.column))) for u in unresolved]
     return [*unresolved, *(u for u in reach.unresolved if (u.line, u.column) not in seen)]
+
+
+def _alternatives(item, starts):
+    """An unresolved import with the known starts of its values; every value's start known (a
+    leading ""): their common start is its prefix, where it has none of its own."""
+    if not starts or item.alternatives:
+        return item
+    if starts[0] == "":
+        starts = starts[1:]
+        common = os.path.commonprefix(list(starts))
+        if common and not item.prefix:
+            return dataclasses.replace(item, prefix=common, alternatives=starts)
+    return dataclasses.replace(item, alternatives=starts)
 
 
 def _parse_ast(source: bytes) -> ast.Module:

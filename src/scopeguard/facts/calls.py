@@ -71,6 +71,10 @@ class ReachFacts:
         self._loop_tables: dict[tuple, str] = {}  # a loop variable's synthetic table, by its binding
         self._tree = tree
         self._changed: set[str] | None = None  # names changed after their binding (asked lazily)
+        # known starts of some values of a dynamic import's argument, by call position (line,
+        # column): the returns of a function of this file it is the result of (see _returned_starts)
+        self.alternatives: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # "f", "Class.m": this file's defs
         self._collect_module_level(tree)
         self._collect_module_names(tree)
 
@@ -83,6 +87,11 @@ class ReachFacts:
                 counts[name] = counts.get(name, 0) + 1
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.local_functions.add(stmt.name)
+                self._defs[stmt.name] = stmt
+            elif isinstance(stmt, ast.ClassDef):
+                for sub in stmt.body:
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self._defs[f"{stmt.name}.{sub.name}"] = sub
         for stmt in tree.body:
             if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None):
                 continue
@@ -167,7 +176,8 @@ class ReachFacts:
                 self._nested_module_of(stmt, function, guards)
                 return
             params = tuple(a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs])
-            inner_local = _LazyLocals(stmt)  # worked out only if a term reads a local name
+            # worked out only if a term reads a local name
+            inner_local = _LazyLocals(stmt, self._parametrized(stmt))
             info = {"lookup": ""}
             self._current_info = info
             saved, self.unless = self.unless, ()
@@ -265,6 +275,9 @@ class ReachFacts:
                     (k.value for k in call.keywords if k.arg == "package"), None)
                 if arg is not None:
                     package = self.term(arg, local, narrowed)
+            starts = self._returned_starts(call.args[0], function, local)
+            if starts:
+                self.alternatives[(call.lineno, call.col_offset + 1)] = starts
             if function and any(kind == "item" for kind, _ in term):
                 info = getattr(self, "_current_info", None)
                 if info is not None:
@@ -308,6 +321,107 @@ class ReachFacts:
                     and isinstance(func_.value, ast.Name) and func_.value.id in self.importlib_names):
                 where = f"{function}.<locals>.{func.name}" if function else f"<locals>.{func.name}"
                 self.dynamic.append(DynamicImportFact(where, node.lineno, node.col_offset + 1, MODULE_OF, (), guards))
+
+    def _returned_starts(self, arg: ast.expr, function: str, local) -> tuple[str, ...]:
+        """Known starts of the values `arg` may take when it is (or is a local bound once to) the
+        result of a call to a function of this file - `f(x)`, or `self.m(x)`/`cls.m(x)` inside a
+        method of the class defining `m` - one per `return` of it (both branches of a conditional
+        expression), each a literal start of its term in the callee (`f"pkg.backend_{name}"` gives
+        "pkg.backend_"). What the other returns give is unknown; the value flow's prefix stays their
+        common start. Empty when nothing of the kind is known; led by "" when every return has a
+        literal start (then their common start is the value's prefix). A function that may end
+        without `return` gives None, which is no name: import_module raises, nothing loads."""
+        if isinstance(arg, ast.Name) and arg.id in local:
+            value = local[arg.id]
+            arg = value if isinstance(value, ast.Call) else arg
+        if not isinstance(arg, ast.Call):
+            return ()
+        func = arg.func
+        callee = None
+        if isinstance(func, ast.Name) and func.id in self.local_functions and self.bindings.target(func.id) is None:
+            callee = self._defs.get(func.id)
+        elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+              and func.value.id in ("self", "cls") and "." in function):
+            callee = self._defs.get(f"{function.partition('.')[0]}.{func.attr}")
+        if callee is None:
+            return ()
+        callee_locals = _LazyLocals(callee)
+        starts: list[str] = []
+        complete = True
+        for node in _walk_function(callee):
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            pending = [node.value]
+            while pending:
+                expr = pending.pop()
+                if isinstance(expr, ast.IfExp):
+                    pending += [expr.orelse, expr.body]
+                    continue
+                term = self.term(expr, callee_locals, {})
+                if not (term and term[0][0] == "lit" and term[0][1]):
+                    complete = False
+                elif term[0][1] not in starts:
+                    starts.append(term[0][1])
+        if starts and complete and not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_function(callee)):
+            # every return starts with a literal: their common start is the value's, marked by a
+            # leading "" (see facts/__init__._with_reach)
+            return ("", *starts[:_MAX_ALTERNATIVES])
+        return tuple(starts[:_MAX_ALTERNATIVES])
+
+    def _parametrized(self, func) -> dict[str, Term]:
+        """The values pytest gives a test's parameters: `@pytest.mark.parametrize("name", [...])`
+        (also "a,b" with tuples, and `pytest.param(value, marks=...)` entries) on a `test*` function
+        of a `test_*`/`*_test` module, as a table of this file; a value that is not a string literal
+        leaves the table incomplete. Not with `indirect` (the fixture's result is passed, not the
+        value). Issue 27 (matplotlib's test_backend_bases: ['svg', 'ps', 'pdf', 'pgf'])."""
+        last = self.module.rpartition(".")[2]
+        if not (func.name.startswith("test") and (last.startswith("test_") or last.endswith("_test"))):
+            return {}
+        out: dict[str, Term] = {}
+        for decorator in func.decorator_list:
+            if not (isinstance(decorator, ast.Call) and len(decorator.args) >= 2):
+                continue
+            dotted = _dotted(decorator.func) or ""
+            if (self.bindings.absolute(dotted) or dotted) != "pytest.mark.parametrize":
+                continue
+            if any(k.arg == "indirect" for k in decorator.keywords) or any(k.arg is None for k in decorator.keywords):
+                continue
+            spec, values = decorator.args[0], decorator.args[1]
+            if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
+                names = [n.strip() for n in spec.value.split(",") if n.strip()]
+            elif isinstance(spec, (ast.List, ast.Tuple)) and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in spec.elts):
+                names = [e.value for e in spec.elts]
+            else:
+                continue
+            if not isinstance(values, (ast.List, ast.Tuple)) or not names:
+                continue
+            entries: dict[str, list] = {n: [] for n in names}
+            complete = {n: True for n in names}
+            for element in values.elts:
+                if (isinstance(element, ast.Call) and (_dotted(element.func) or "").endswith("param")
+                        and not any(isinstance(a, ast.Starred) for a in element.args)):
+                    row = list(element.args)
+                elif len(names) == 1:
+                    row = [element]
+                elif isinstance(element, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in element.elts):
+                    row = list(element.elts)
+                else:
+                    row = []
+                if len(row) != len(names):
+                    complete = dict.fromkeys(names, False)
+                    continue
+                for name, value in zip(names, row):
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        entries[name].append(("", value.value, value.lineno))
+                    else:
+                        complete[name] = False
+            for name in names:
+                table = f"<parametrize {func.lineno}:{func.col_offset + 1} {name}>"
+                self.tables.append(TableFact(table, tuple(dict.fromkeys(entries[name])), complete[name]))
+                self.table_names[table] = "seq"
+                out[name] = (("elem", table),)
+        return out
 
     def _local_name(self, arg: ast.expr) -> bool:
         """A name the import walk cannot resolve (it knows literals and module constants): a local
@@ -608,15 +722,19 @@ def _table(name: str, value: ast.expr) -> TableFact | None:
 class _LazyLocals:
     """_function_locals of a function, computed on the first question (most functions never ask)."""
 
-    __slots__ = ("_func", "_names")
+    __slots__ = ("_func", "_names", "_given")
 
-    def __init__(self, func) -> None:
+    def __init__(self, func, given: dict | None = None) -> None:
         self._func = func
         self._names: dict | None = None
+        self._given = given or {}  # parameters whose values are known (pytest's parametrize)
 
     def _get(self) -> dict:
         if self._names is None:
             self._names = _function_locals(self._func)
+            for name, term in self._given.items():
+                if self._names.get(name) == (("param", name),):  # not rebound in the body
+                    self._names[name] = term
         return self._names
 
     def __contains__(self, name: str) -> bool:

@@ -245,23 +245,56 @@ class OpaqueDynamicImport(Rule):
     """
     ## What it does
     Reports, in code outside every scope, a dynamic import (`importlib.import_module(name)`,
-    `__import__(name)`, `importlib.util.find_spec(name)`, `exec(code)`) whose target scopeguard
-    cannot know at all: no literal start, no module constant, no `__name__`, no value flow, no
-    `[[tool.scopeguard.dynamic_imports]]` declaration. Also an import of a module under a project
-    package that is not in the tree, when the project installs an import hook
-    (`sys.meta_path.append(Finder())`, `sys.path_hooks`): the hook may serve it with any module
-    (TVM's `tvm.script.parser.<dialect>`). Reported only when scopes are declared, and only where
-    it can matter in every run: it may run at import time, or it is library code that callers
-    outside the project reach. One inside a test function is left to `delete-plan` and `audit`,
-    which list every unknown with why it is unknown. `importlib.metadata.entry_points()` lists
-    distributions' entry points and imports nothing itself: reported only where the project's
-    own packaging names a scope. `eval(repr(x))` and exec/eval without builtins import nothing.
-    A name whose values are all known is judged by them, not reported here: a loop variable over
-    literal lists, tuples, comprehensions or module tables the file never changes
-    (`for name, version in [("numpy", "1.25"), ...]`), also as the argument of
-    `importlib.util.find_spec` (which imports only the parent) or `importlib.resources.files`; and
-    `import_module(obj.__module__)` (the module that defined an existing object, already imported)
-    unless the project assigns `__module__` a name in a scope, or one it cannot read.
+    `__import__(name)`, `importlib.util.find_spec(name)`, `importlib.resources.files(pkg)`,
+    `exec(code)`, a loader's `exec_module`) whose target scopeguard cannot know at all: no literal
+    start, no module constant, no `__name__`, no value flow, no `[[tool.scopeguard.dynamic_imports]]`
+    declaration. Also an import of a module under a project package that is not in the tree, when the
+    project installs an import hook (`sys.meta_path.append(Finder())`, `sys.path_hooks`): the hook may
+    serve it with any module (TVM's `tvm.script.parser.<dialect>`). Reported only when scopes are
+    declared.
+
+    ## When `check` reports it, and when it is left to `audit` and `delete-plan`
+    A dynamic import is reported here only where its target may be a registered scope:
+
+    1. **The value flow says so**: then it is not this rule's finding but SG205 (a value that names
+       the scope, at the line that writes it) or SG206 (a known start that can begin a scope's name,
+       including the start of one of its values: `self._module_name(b)` returning
+       `f"matplotlib.backends.backend_{b}"` beside `b[9:]`).
+    2. **The value flow says it cannot be a scope**: not reported (these claims are each checked
+       against CPython in tests/test_precision_real.py). A loop variable over literal lists, tuples,
+       comprehensions or module tables the file never changes; a `test*` function's parameter that
+       `@pytest.mark.parametrize` fills with string literals (not `indirect`); a name whose values all start with a
+       literal no scope begins with (`f"json.{x}"`, also when it is every `return` of the function
+       whose result it imports); `importlib.util.find_spec(name)` of such values, judged by the
+       parent it imports (it imports only that);
+       `import_module(obj.__module__)` (the module that defined an existing object, already
+       imported) unless the project assigns `__module__` a name in a scope or one it cannot read;
+       `importlib.metadata.entry_points()` (lists distributions' entry points, imports nothing itself)
+       unless the project's own packaging names a scope; `eval(repr(x))` and exec/eval without
+       builtins; `importlib.util.spec_from_file_location(name, path)`, which builds a spec and
+       imports nothing (not even `name`'s parents) when the loader call that runs the spec
+       (`spec.loader.exec_module(m)`) is a site of the same function: that call is the finding.
+       A name read from the environment (`os.environ["X"]`) is *not* such a case: a variable can
+       name any module, so it counts as unknown.
+    3. **Nothing can be said of the value** (a parameter, a value computed at run time, the
+       environment, a file's contents): reported where the site can run without the project's tests
+       asking for it, that is
+       - it **may run at import time** (module level, or a function the one project-wide import-time
+         analysis reaches from some module's import), or
+       - it is **reachable from outside code**: its function is in a module that code outside the
+         project can import and call. Precisely, every function of a module that is not run by a
+         test runner only; a private function counts (public functions reach it), and so does a
+         `testing` package or `testing_utils` module (libraries ship them for other projects'
+         tests). Modules run by a test runner only: files of `extra_roots` (`tests/`), `test_*`,
+         `*_test`, `conftest` and `tests` modules, and modules inside a `tests` or `test` package.
+         A value from outside code is the obvious case (a public function's parameter flowing to
+         the argument: `def load(name): import_module(name)`), but a value the library computes
+         (read from its configuration, a file, a registry outside code fills) is reported too:
+         nothing says it cannot name a scope.
+
+    The rest, a site of a test that runs only when the test does, is not reported by `check`: it is
+    never silenced, `delete-plan SCOPE` and `audit SCOPE` list every unknown dynamic import with
+    when it may run and why its target is unknown.
 
     ## Why is this bad
     It may load any module, scopes included, behind every toggle; no import-based check can tell.
@@ -281,13 +314,14 @@ class OpaqueDynamicImport(Rule):
     VALID = (Example('import importlib\n\n\ndef load(name):\n    return importlib.import_module(f"tvm.ir.{name}")\n'),)
 
     def check(self, project: Project) -> Iterator[Violation]:
-        from ..analysis.unknowns import dynamic_sites, may_run_at_import
+        from ..analysis.unknowns import dynamic_sites, may_run_at_import, run_by_test_runner_only, spec_run_elsewhere
 
         scopes = project.config.scopes
         if not scopes:
             return
         packaged = {s.name: project.packaging_entry_points(s) for s in scopes}
-        for site in dynamic_sites(project.graph):
+        sites = dynamic_sites(project.graph)
+        for site in sites:
             facts = project.graph.files[site.node]
             if project.owner(facts) is not None:
                 continue
@@ -304,6 +338,11 @@ class OpaqueDynamicImport(Rule):
                 continue
             if not site.unknown or site.reason not in (UnresolvedReason.NOT_LITERAL, UnresolvedReason.HOOKED):
                 continue
+            if any(scope.may_contain(start) and not project.allowed(scope, facts)
+                   for start in site.alternatives for scope in scopes):
+                continue  # a value it may take starts like a scope's name: SG206 says so, with that start
+            if spec_run_elsewhere(site, sites):
+                continue  # builds a spec, imports nothing: the loader call that runs it is the site
             if site.only is not None and not site.may_name_some(scopes):
                 # `import_module(obj.__module__)`: an object's own module, already imported, or a
                 # name the project assigns to `__module__`, none of them in a scope
@@ -311,9 +350,15 @@ class OpaqueDynamicImport(Rule):
             # Nothing is known of its target: worth a pre-commit finding only where it can matter
             # without being called on purpose (at import time), or where code outside the project
             # can call it (library code, not tests); the rest is delete-plan's and audit's context.
-            if not (may_run_at_import(site) or site.public):
-                continue
-            when = "at import time" if may_run_at_import(site) else "when library code runs it"
+            if not (may_run_at_import(site) or not run_by_test_runner_only(facts)):
+                continue  # a test's site, run only when the test runner calls it
+            # what is known of when it runs, as the import-time analysis says it ("may run": a
+            # function it reaches from some module's import, not a proof that it is called then)
+            library = not run_by_test_runner_only(facts)
+            if site.when.startswith("runs at import time") or (may_run_at_import(site) and not library):
+                when = f"({site.when})"
+            else:  # library code: that alone makes it reported; the analysis's "may" adds nothing sure
+                when = "(in library code, which code outside the project can call)"
             if site.reason is UnresolvedReason.HOOKED:
                 what = (f"{facts.node} imports {site.text}, which is not in the tree: the import hook the "
                         f"project installs (sys.meta_path) may serve it with any module {when}, so it may load a "

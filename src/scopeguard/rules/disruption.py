@@ -220,7 +220,9 @@ class UnresolvedDynamicImport(Rule):
     ## What it does
     Reports a dynamic import outside a scope whose target is built at run time (an f-string or a
     concatenation) and whose literal start could name the scope, e.g.
-    `importlib.import_module(f"tvm.contrib.{name}")` next to scope `tvm.contrib.msc`.
+    `importlib.import_module(f"tvm.contrib.{name}")` next to scope `tvm.contrib.msc`; also where
+    only some of its values are known and one of them starts so (the result of a function of the
+    file returning `f"matplotlib.backends.backend_{name}"` beside `name[9:]`).
 
     ## Why is this bad
     scopeguard cannot know which module is loaded; if `name` can be `"msc"`, this loads the scope
@@ -243,21 +245,27 @@ class UnresolvedDynamicImport(Rule):
             if not facts.unresolved or project.owner(facts) is not None:
                 continue
             for item in facts.unresolved:
-                if item.reason is UnresolvedReason.BEYOND_ROOT or not item.prefix:
+                # its known start, or the known starts of some of its values (the returns of the
+                # function whose result it imports: `f"pkg.backends.backend_{name}"` beside `name[9:]`)
+                starts = [start for start in (item.prefix, *item.alternatives) if start and not start.startswith(".")]
+                if item.reason is UnresolvedReason.BEYOND_ROOT or not starts:
                     continue
                 for scope in project.config.scopes:
-                    if not scope.may_contain(item.prefix) or project.allowed(scope, facts):
+                    start = next((s for s in starts if scope.may_contain(s)), None)
+                    if start is None or project.allowed(scope, facts):
                         continue
                     if scope.toggle and any((scope.toggle, True) in g.knowledge for g in item.guards):
                         continue
+                    known = (f"{item.reason}" if start == item.prefix
+                             else f"one of its values starts with {start!r}")
                     yield self.violation(
                         facts,
                         item.line,
                         item.column,
                         f"{facts.node} calls `{item.text}`, which may load scope {scope.name} "
-                        f"({item.reason}); guard it with "
+                        f"({known}); guard it with "
                         f"{toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)} "
                         "or make sure it cannot name the scope",
-                        imported=item.prefix,
+                        imported=start,
                         scope=scope.name,
                     )
