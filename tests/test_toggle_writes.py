@@ -89,6 +89,8 @@ def test_a_toggle_turned_on_at_import_time_does_not_guard_its_scope(tmp_path, wr
     assert f"remove the import-time write of toggle feat ({where})" in found[0]["message"]
     deletion = plan(root)
     assert not deletion["clean"] and {"tw.m0", "tw.m1"} <= {b["module"] for b in deletion["broken"]}
+    notes = [r["message"] for r in found[0].get("related", ()) if r.get("code") == "SG301"]
+    assert notes and all(f"remove the import-time write of toggle feat ({where})" in n for n in notes)
 
 
 def test_an_attribute_write_on_a_class_turns_on_a_toggle_tested_as_that_attribute(tmp_path):
