@@ -480,3 +480,40 @@ def test_a_view_with_every_site_is_the_records_reach_digest():
         assert _view_digest(facts, facts.sites, record) == record.reach_digest
         if facts.sites:
             assert _view_digest(facts, facts.sites[1:], record) != record.reach_digest
+
+
+def test_the_resident_reachability_of_the_server_equals_a_cold_analysis_over_random_edits(tmp_path):
+    """`scopeguard server` keeps reachability's last result (pipeline.ResidentReach) and reuses it
+    when the files that changed are seen alike by every reader: after every random edit, the
+    findings (and the graph's edges) equal those of an analysis from scratch."""
+    from scopeguard.analysis import reachability
+
+    reused = [0, 0]
+    for seed in range(SEQUENCES):
+        rng = random.Random(1000 + seed)
+        name = PROJECTS[seed % len(PROJECTS)]
+        project = tmp_path / f"{name}-{seed}"
+        shutil.copytree(FIXTURES / name, project, ignore=shutil.ignore_patterns(".scopeguard_cache"))
+        config = load_config(project / "pyproject.toml")
+        editor = _Editor(project, rng)
+        resident = pipeline_module.ResidentReach()
+        kept: dict[str, FileFacts] = {}
+        history = []
+        for step in range(EDITS + 1):
+            if step:
+                history.append(editor.edit())
+            facts = pipeline_module.collect(config)
+            # As the server holds them: a file whose facts did not change keeps its object.
+            files = tuple(kept[f.path] if kept.get(f.path) == f else f for f in facts.files)
+            changed = bool(kept) and any(kept.get(f.path) is not f for f in files)
+            kept = {f.path: f for f in files}
+            facts = pipeline_module.Facts(files, facts.build)
+            project_now = pipeline_module.context(config, facts, resident)
+            found = pipeline_module.violations(project_now)
+            resident.save(project_now.graph)
+            reused[resident.reused] += changed  # runs with a changed file: analysed again, or reused
+            cold = pipeline_module.context(config, facts, reachability.resolve)
+            assert found == pipeline_module.violations(cold), f"seed {seed} ({name}): " + "; ".join(history)
+            assert project_now.graph.edges == cold.graph.edges
+            assert project_now.graph.files == cold.graph.files
+    assert reused[1] > 0 and reused[0] > 0, reused

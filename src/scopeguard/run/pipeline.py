@@ -581,6 +581,63 @@ def _hints() -> dict:
     return _HINTS
 
 
+class ResidentReach:
+    """Reachability (analysis.reachability.resolve) for a process that keeps the project in memory
+    (`scopeguard server`): the last result is kept with the facts it was computed from. When the
+    facts given next differ only in files (at most MAX_CHANGED) whose reachability inputs every
+    reader sees alike (`_seen_alike`: equal, but for import sites no reader sees), the last result
+    holds, with those files' facts put in; so do the open dynamic imports computed on its graph.
+    Otherwise it resolves again. Identical to resolve, as _StoredReach is."""
+
+    MAX_CHANGED = 32
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileFacts] | None = None  # the facts of the last result
+        self.modules: frozenset[str] | None = None
+        self.reach = None
+        self.sites = None  # the open dynamic imports of the last result's graph, once computed
+        self.reused = False
+
+    def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
+        from ..analysis.reachability import Reach, resolve
+
+        last = self.files
+        if last is not None and self.reach is not None and modules == self.modules and last.keys() == files.keys():
+            changed = [node for node, item in files.items() if item is not last[node]]
+            if len(changed) <= self.MAX_CHANGED and all(_seen_alike(last[n], files[n], modules) for n in changed):
+                out = {}
+                for node, item in files.items():
+                    before = self.reach.files[node]
+                    if before is last[node] or item is last[node]:
+                        out[node] = item if before is last[node] else before
+                    else:  # reachability updated the file's unresolved imports: the same update
+                        out[node] = dataclasses.replace(item, unresolved=before.unresolved)
+                self.reach = Reach(out, self.reach.written, self.reach.origins, self.reach.aliases)
+                self.files, self.reused = dict(files), True
+                return self.reach
+        self.reach = resolve(files, modules)
+        self.files, self.modules, self.sites, self.reused = dict(files), modules, None, False
+        return self.reach
+
+    def prime(self, graph) -> None:
+        if self.reused and self.sites is not None:
+            graph._scopeguard_dynamic_sites = self.sites
+
+    def save(self, graph) -> None:
+        self.sites = getattr(graph, "_scopeguard_dynamic_sites", None)
+
+
+def _seen_alike(before: FileFacts, after: FileFacts, modules: frozenset[str]) -> bool:
+    """Whether every reader of reachability's inputs sees the two facts of a file alike: the same
+    REACH_INPUTS, but for import sites none of them sees (reachability.visible_sites)."""
+    from ..analysis.reachability import visible_sites
+    from ..collect.codec import REACH_INPUTS
+
+    if any(getattr(before, name) != getattr(after, name) for name in REACH_INPUTS if name != "sites"):
+        return False
+    return visible_sites(before, modules) == visible_sites(after, modules)
+
+
 _REACH_FIELDS = ("files", "written", "origins", "aliases")
 _EDGE_FIELDS = ("importer", "imported", "site", "written_in", "written_at", "unless")
 
