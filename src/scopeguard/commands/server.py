@@ -306,7 +306,8 @@ def build_server(args: argparse.Namespace):
         # Where the time of an edit goes, in the editor's log of the server (bench/server_latency.py).
         server.window_log_message(types.LogMessageParams(types.MessageType.Log, (
             f"scopeguard: {path} v{document.version}: scan {scanned - started:.3f} s, graph and rules "
-            f"{analysed - scanned:.3f} s{' (facts unchanged: skipped)' if state.unchanged else ''}, published {len(changed)} file(s) in {time.perf_counter() - analysed:.3f} s")))
+            f"{analysed - scanned:.3f} s{' (facts unchanged: skipped)' if state.unchanged else ''}"
+            f"{' (reachability kept: the edit is one it cannot see)' if not state.unchanged and state.reach.reused else ''}, published {len(changed)} file(s) in {time.perf_counter() - analysed:.3f} s")))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls, params) -> None:
