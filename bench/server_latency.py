@@ -9,8 +9,8 @@ from a didChange of one file to the publishDiagnostics of that file, seen by a r
 Each edit alternates the buffer between the file as it is and the file with one line appended (an
 import of a standard module by default, or --line TEXT: an unguarded import of a scope, or a comment),
 so every edit is a real change of the file's facts (a comment is not: the server skips the graph;
-an import of a standard module is one reachability cannot see: the server keeps its last result and
-reruns the graph and rules only; an import of a scope changes everything reachability reads). The
+a plain `import X` at module level is one reachability cannot see: the server keeps its last result
+and reruns the graph and rules only; a `from` import or a shifted line runs reachability again). The
 server's own log line for each edit splits the time into the scan of the buffer (a parse worker),
 the graph and rules over the whole project, and publishing; the medians are printed too.
 Nothing is written into the project; the fact cache goes to a temporary folder unless --cache-dir
