@@ -101,7 +101,8 @@ class _Editor:
         flag = rng.choice(self.spellings)
         parent, _, last = scope.rpartition(".")
         kind = rng.choice(["import", "import", "guarded", "try", "in_function", "call", "cross_call", "table",
-                           "registry", "comment", "comment", "remove", "remove", "remove_existing", "syntax"])
+                           "registry", "comment", "comment", "remove", "remove", "remove_existing", "syntax",
+                           "outside", "outside", "outside_in_function", "missing"])
         if kind == "remove" and not self.added:
             kind = "comment"
         if kind == "import":
@@ -132,6 +133,12 @@ class _Editor:
                        f"_sg_register{n}('r{n}', {scope!r})\n")
         elif kind == "comment":
             snippet = f"# an edit, {n}\n"
+        elif kind == "outside":  # a module outside the project: what reachability sees stays as it was
+            snippet = rng.choice([f"import json as _sg_json{n}\n", "import os\n", f"import os.path as _sg_p{n}\n"])
+        elif kind == "outside_in_function":
+            snippet = f"def _sg_outside{n}():\n    import json\n    return json\n"
+        elif kind == "missing":  # a module under the project's package that is not in the tree
+            snippet = f"import {scope.split('.')[0]}._sg_missing{n}\n"
         elif kind == "syntax":
             snippet = f"def _sg_broken{n}(:\n    pass\n"
         elif kind == "remove":
@@ -424,3 +431,89 @@ def test_a_stored_call_fact_field_that_does_not_decode_when_read_is_parsed_again
     passes.clear()
     assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cold
     assert passes == [True]  # the entry parsed again was stored whole
+
+
+def test_an_import_no_analysis_sees_reuses_reachability_and_one_it_sees_does_not(tmp_path, capsys, monkeypatch):
+    """An import of a module outside the project appended to a file changes the file's
+    reachability inputs but nothing reachability or the import-time analysis read of them
+    (reachability.visible_sites): the stored result is taken, with the stored open dynamic imports.
+    An import of a module under the project's package that is not in the tree, where the project
+    installs an import hook, is seen (an unknown import the hook may serve): analysed again."""
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "reach_dialects", project)
+    cache_dir = tmp_path / "cache"
+    _check(capsys, project, "--cache-dir", str(cache_dir))
+    from scopeguard.analysis import reachability, unknowns
+
+    resolved, sites = [], []
+    real_resolve, real_sites = reachability.resolve, unknowns.import_time_functions
+    monkeypatch.setattr(reachability, "resolve", lambda files, modules: resolved.append(1) or real_resolve(files, modules))
+    monkeypatch.setattr(unknowns, "import_time_functions", lambda *a: sites.append(1) or real_sites(*a))
+    target = project / "src/rd/frontend.py"  # (a module with __getattr__ records the names it binds)
+    for line in ("import json as _outside\n", "import os.path\n"):
+        target.write_text(target.read_text() + line)
+        cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+        assert (resolved, sites) == ([], [])
+        assert cached == _check(capsys, project, "--no-cache")
+        resolved.clear(), sites.clear()
+    # The stored result is stored again under the new inputs: the next run takes it by its key.
+    assert _check(capsys, project, "--cache-dir", str(cache_dir)) == cached
+    assert (resolved, sites) == ([], [])
+    # Seen: the hook may serve rd._sg_missing; the result differs from the stored one.
+    target.write_text(target.read_text() + "import rd._sg_missing\n")
+    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
+    assert resolved
+    assert cached == _check(capsys, project, "--no-cache")
+
+
+def test_a_view_with_every_site_is_the_records_reach_digest():
+    """_StoredReach compares a changed file's view with the stored one, which is its record's reach
+    digest when no site was left out: both must be made alike."""
+    from scopeguard.collect.codec import encode_record
+    from scopeguard.run.pipeline import _view_digest
+
+    config = load_config(FIXTURES / "reach_dialects" / "pyproject.toml")
+    files = pipeline_module.collect(config).files
+    assert files
+    for facts in files:
+        record = encode_record(facts)
+        assert _view_digest(facts, facts.sites, record) == record.reach_digest
+        if facts.sites:
+            assert _view_digest(facts, facts.sites[1:], record) != record.reach_digest
+
+
+def test_the_resident_reachability_of_the_server_equals_a_cold_analysis_over_random_edits(tmp_path):
+    """`scopeguard server` keeps reachability's last result (pipeline.ResidentReach) and reuses it
+    when the files that changed are seen alike by every reader: after every random edit, the
+    findings (and the graph's edges) equal those of an analysis from scratch."""
+    from scopeguard.analysis import reachability
+
+    reused = [0, 0]
+    for seed in range(SEQUENCES):
+        rng = random.Random(1000 + seed)
+        name = PROJECTS[seed % len(PROJECTS)]
+        project = tmp_path / f"{name}-{seed}"
+        shutil.copytree(FIXTURES / name, project, ignore=shutil.ignore_patterns(".scopeguard_cache"))
+        config = load_config(project / "pyproject.toml")
+        editor = _Editor(project, rng)
+        resident = pipeline_module.ResidentReach()
+        kept: dict[str, FileFacts] = {}
+        history = []
+        for step in range(EDITS + 1):
+            if step:
+                history.append(editor.edit())
+            facts = pipeline_module.collect(config)
+            # As the server holds them: a file whose facts did not change keeps its object.
+            files = tuple(kept[f.path] if kept.get(f.path) == f else f for f in facts.files)
+            changed = bool(kept) and any(kept.get(f.path) is not f for f in files)
+            kept = {f.path: f for f in files}
+            facts = pipeline_module.Facts(files, facts.build)
+            project_now = pipeline_module.context(config, facts, resident)
+            found = pipeline_module.violations(project_now)
+            resident.save(project_now.graph)
+            reused[resident.reused] += changed  # runs with a changed file: analysed again, or reused
+            cold = pipeline_module.context(config, facts, reachability.resolve)
+            assert found == pipeline_module.violations(cold), f"seed {seed} ({name}): " + "; ".join(history)
+            assert project_now.graph.edges == cold.graph.edges
+            assert project_now.graph.files == cold.graph.files
+    assert reused[1] > 0 and reused[0] > 0, reused

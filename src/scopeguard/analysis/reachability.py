@@ -103,6 +103,44 @@ def resolve(files: dict[str, FileFacts], modules: frozenset[str]) -> Reach:
                                written=[*reach.written, *written], origins=[*reach.origins, *origins])
 
 
+def visible_sites(facts: FileFacts, modules: frozenset[str]) -> tuple[ImportSite, ...]:
+    """The import sites of a file that reachability and the import-time analysis (or whatever reads
+    their result: the open dynamic imports) can see; the others change neither.
+
+    A plain `import X` at module level (no imported name, not inside a function) is read by no
+    reader unless X is under one of the project's top-level packages without being one of its
+    modules (`_hooked`), or it is the import-time copy of a site inside a function
+    (import_time.function_sites leaves such sites out). Every site with a name (`from X import n`:
+    re-exports, `__getattr__` and lazy tables read them), and every site inside a function, is seen.
+    Order is kept (the first matching site wins where a name is resolved)."""
+    sites = facts.sites
+    inner = None
+    out = []
+    for site in sites:
+        if site.name is not None or any(g.kind is GuardKind.FUNCTION for g in site.guards):
+            out.append(site)
+            continue
+        if site.target not in modules and site.target.partition(".")[0] in _tops(modules):
+            out.append(site)
+            continue
+        if inner is None:
+            inner = {(s.line, s.column, s.target, s.name) for s in sites
+                     if any(g.kind is GuardKind.FUNCTION for g in s.guards)}
+        if (site.line, site.column, site.target, site.name) in inner:
+            out.append(site)
+    return tuple(out) if len(out) != len(sites) else sites
+
+
+_TOPS: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def _tops(modules: frozenset[str]) -> frozenset[str]:
+    global _TOPS
+    if _TOPS is None or _TOPS[0] is not modules:
+        _TOPS = (modules, frozenset(m.partition(".")[0] for m in modules))
+    return _TOPS[1]
+
+
 def _import_time_edges(files: dict[str, FileFacts], modules: frozenset[str]) -> tuple[list[ReachEdge], list[ReachEdge]]:
     """Import statements inside functions that run while another module (or their own) is
     imported (analysis/import_time.py): an edge from the module whose import runs them, at its

@@ -352,6 +352,14 @@ class Cache:
             return None
         return loaded.get("value")
 
+    def load_reach_entry(self) -> tuple[str, dict] | None:
+        """The stored reachability result (JSON) with the digest of the inputs it was computed from,
+        whatever they were (the caller judges whether it holds for its own)."""
+        loaded = self._read("reach")
+        if not isinstance(loaded, dict) or type(loaded.get("key")) is not str or type(loaded.get("value")) is not dict:
+            return None
+        return loaded["key"], loaded["value"]
+
     def store_reach(self, key: str, value) -> None:
         self._write("reach", {"key": key, "value": value})
 

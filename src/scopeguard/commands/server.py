@@ -89,6 +89,7 @@ class State:
         self.known = None  # the baseline's entries, or None
         self.baseline_path = ""
         self.scanner = None  # collect.parsing.ResidentScanner, started at the first edit
+        self.reach = None  # run.pipeline.ResidentReach: reachability's last result
         self.unchanged = False  # the last rescan gave the facts the file had (a comment, a blank line)
         self.folder = None  # the private temporary folder buffers are scanned from
 
@@ -101,7 +102,7 @@ class State:
     def load(self, progress=None) -> None:
         """Load the config and every file's facts (raises UsageError with the config's problem)."""
         from ..config import ConfigError
-        from ..run.pipeline import collect
+        from ..run.pipeline import ResidentReach, collect
 
         config = load_config(self.args)
         cache = open_cache(self.args, config)
@@ -111,6 +112,7 @@ class State:
             raise UsageError(str(error)) from None
         self.close()  # the worker's settings are the old config's
         self.config, self.cache = config, cache
+        self.reach = ResidentReach()  # reachability's last result, reused for edits it cannot see
         self.facts = {f.path: f for f in facts.files}
         self.build = facts.build
         self.load_baseline()
@@ -129,11 +131,13 @@ class State:
     def analyse(self) -> set[str]:
         """Recompute the findings from the facts in memory; the paths whose findings changed."""
         from ..output.lsp import findings_signature
-        from ..run.pipeline import Facts, check_facts
+        from ..run.pipeline import Facts, context, violations as find
 
         reporting = self.config.reporting
         facts = Facts(tuple(self.facts.values()), self.build)
-        violations = check_facts(self.config, facts, reporting.select, reporting.ignore)
+        project = context(self.config, facts, self.reach)
+        violations = find(project, reporting.select, reporting.ignore)
+        self.reach.save(project.graph)
         if self.known is not None:
             from ..run.baseline import split
 
@@ -302,7 +306,8 @@ def build_server(args: argparse.Namespace):
         # Where the time of an edit goes, in the editor's log of the server (bench/server_latency.py).
         server.window_log_message(types.LogMessageParams(types.MessageType.Log, (
             f"scopeguard: {path} v{document.version}: scan {scanned - started:.3f} s, graph and rules "
-            f"{analysed - scanned:.3f} s{' (facts unchanged: skipped)' if state.unchanged else ''}, published {len(changed)} file(s) in {time.perf_counter() - analysed:.3f} s")))
+            f"{analysed - scanned:.3f} s{' (facts unchanged: skipped)' if state.unchanged else ''}"
+            f"{' (reachability kept: the edit is one it cannot see)' if not state.unchanged and state.reach.reused else ''}, published {len(changed)} file(s) in {time.perf_counter() - analysed:.3f} s")))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls, params) -> None:

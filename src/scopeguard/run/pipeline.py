@@ -12,6 +12,7 @@ a run where some files changed parses only those, in parallel.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -331,6 +332,7 @@ def _complete(gathered: _Gathered, lazy: bool = False):
     found, misses, scanned = gathered.found, gathered.misses, list(gathered.scanned)
     results: list[FileFacts | None] = [None] * len(files)
     digests: list[str | None] = [None] * len(files)  # of each file's reachability inputs
+    stored: list[Record | None] = [None] * len(files)  # each file's record (for _StoredReach's views)
     identities: list[str | None] = [None] * len(files)
     late: list[int] = []  # stored entries that do not decode: parsed after all
     for i, record in enumerate(found):
@@ -342,6 +344,7 @@ def _complete(gathered: _Gathered, lazy: bool = False):
             continue
         results[i] = item
         digests[i] = record.reach_digest
+        stored[i] = record
         identities[i] = record_identity(keys[i], record)  # type: ignore[arg-type]
     if late:
         scanned += start_scan(settings.toggles, [files[i] for i in late], jobs, None, settings.registries,
@@ -353,6 +356,7 @@ def _complete(gathered: _Gathered, lazy: bool = False):
         results[i] = item
         record = record or encode_record(item)
         digests[i] = record.reach_digest
+        stored[i] = record
         if digest is not None and cacheable(item):
             parsed.append((digest, item, record))
             used[i] = fact_key(digest, item)
@@ -385,7 +389,8 @@ def _complete(gathered: _Gathered, lazy: bool = False):
     python = [r for r in results if r is not None]
     facts = Facts(tuple(python), BuildFacts(tuple(packaging_facts), tuple(cmake_facts)))
     by_node = {item.node: digest for item, digest in zip(results, digests) if item is not None}
-    resolver = _StoredReach(cache, by_node, repr(config.dynamic_imports))
+    records_by_node = {item.node: record for item, record in zip(results, stored) if item is not None}
+    resolver = _StoredReach(cache, by_node, repr(config.dynamic_imports), records_by_node)
     known = identities if all(i is not None for i in identities) else None
     return facts, len(misses) + len(late), used, resolver, known
 
@@ -400,14 +405,26 @@ class _StoredReach:
     """Reachability (analysis.reachability.resolve) with its result stored in the cache, keyed by
     the digests of every file's reachability inputs (cache.REACH_INPUTS): a run whose inputs are
     those of the stored result reuses it; any other run resolves and stores the new result.
-    Identical to resolve:
-    the stored value is exactly what resolve returned for the same inputs."""
+    Identical to resolve: the stored value is exactly what resolve returned for the same inputs.
 
-    def __init__(self, cache: Cache | None, digests: dict[str, str | None], declared: str = "") -> None:
+    One step further (issue 28): the stored result also keeps, per file, the digest of its inputs
+    and of what of them the analyses can see (`_view`: the inputs with the import sites no reader
+    sees left out, reachability.visible_sites). A run where only some files' inputs changed, and
+    each of those files' view is the stored one (an import of a standard module appended, say),
+    takes the stored result as well: no reader could have seen the difference."""
+
+    # A reuse compares views of at most this many changed files (each is encoded once); beyond it,
+    # the analysis runs again.
+    MAX_CHANGED = 32
+
+    def __init__(self, cache: Cache | None, digests: dict[str, str | None], declared: str = "",
+                 records: dict[str, Record | None] | None = None) -> None:
         self.cache = cache
         self.digests = digests
         self.declared = declared  # the config's dynamic-import declarations change the files resolved
+        self.records = records or {}
         self.key: str | None = None  # of the last call's inputs
+        self.reused_from: str | None = None  # the key of a stored result taken for other inputs
         self.primed = False
 
     # The open dynamic imports (analysis.unknowns.dynamic_sites) are a function of the graph's files
@@ -418,6 +435,10 @@ class _StoredReach:
         if self.key is None or self.cache is None:
             return
         stored = self.cache.load_unknowns(self.key)
+        if stored is None and self.reused_from is not None:
+            stored = self.cache.load_unknowns(self.reused_from)
+            if stored is not None:
+                self.cache.store_unknowns(self.key, stored)
         if stored is None:
             return
         from ..analysis.unknowns import DynamicSite
@@ -449,29 +470,172 @@ class _StoredReach:
         from ..analysis.reachability import resolve
 
         key = self.key = self._key(files)
+        self.reused_from = None
+        base = self._base(modules)
         if key is not None and self.cache is not None:
-            stored = self.cache.load_reach(key)
-            if stored is not None:
-                reach = _decode_reach(stored, files)
-                if reach is not None:
-                    return reach
+            entry = self.cache.load_reach_entry()
+            if entry is not None:
+                stored_key, stored = entry
+                if stored_key == key or self._fits(stored_key, stored, files, modules, base):
+                    reach = _decode_reach(stored, files)
+                    if reach is not None:
+                        if stored_key != key:
+                            self.reused_from = stored_key
+                            self.cache.store_reach(key, {**stored, "inputs": self._inputs(files, modules, base, stored)})
+                        return reach
         reach = resolve(files, modules)
         if key is not None and self.cache is not None:
             encoded = _encode_reach(reach, files)
             if encoded is not None:
+                encoded["inputs"] = self._inputs(files, modules, base)
                 self.cache.store_reach(key, encoded)
         return reach
 
+    def _base(self, modules: frozenset[str]) -> str:
+        """What every view is seen against: the settings, the declarations and the modules."""
+        scan_key = self.cache.scan_key if self.cache is not None else ""
+        return hashlib.sha256("\n".join(["views", scan_key, self.declared, *sorted(modules)]).encode(
+            "utf-8", "surrogateescape")).hexdigest()
+
+    def _fits(self, stored_key: str, stored, files: dict[str, FileFacts], modules: frozenset[str], base: str) -> bool:
+        """Whether a stored result computed for other inputs holds for these: the same files, the
+        same modules and settings, and every file whose inputs differ seen alike (its view). The
+        stored inputs must be those its key was made from."""
+        inputs = stored.get("inputs") if type(stored) is dict else None
+        if type(inputs) is not dict or inputs.get("base") != base:
+            return False
+        digests, views = inputs.get("digests"), inputs.get("views")
+        if type(digests) is not dict or type(views) is not dict or digests.keys() != files.keys() \
+                or not all(type(d) is str for d in digests.values()):
+            return False
+        changed = [node for node in files if digests[node] != self.digests.get(node)]
+        if not changed or len(changed) > self.MAX_CHANGED or self._key_of(digests) != stored_key:
+            return False
+        return all(type(views.get(node)) is str and views[node] == self._view(node, files[node], modules)
+                   for node in changed)
+
+    def _inputs(self, files: dict[str, FileFacts], modules: frozenset[str], base: str, stored=None) -> dict:
+        """Per file, the digest of its inputs and of its view (a reused result keeps the stored views
+        of the files whose inputs did not change, and the changed files' views, equal by then)."""
+        digests = {node: self.digests[node] for node in files}
+        old = stored.get("inputs") if type(stored) is dict else None
+        old_digests = old.get("digests") if type(old) is dict else None
+        old_views = old.get("views") if type(old) is dict else None
+        if type(old_digests) is not dict or type(old_views) is not dict:
+            old_digests, old_views = {}, {}
+        views = {}
+        for node in files:
+            view = old_views.get(node)
+            if old_digests.get(node) != digests[node] or type(view) is not str:
+                view = self._view(node, files[node], modules)
+            views[node] = view
+        return {"base": base, "digests": digests, "views": views}
+
+    def _view(self, node: str, facts: FileFacts, modules: frozenset[str]) -> str | None:
+        """The digest of what the analyses can see of a file's reachability inputs: its record's
+        digest when every site is seen, else that of its inputs with the unseen sites left out
+        (None: no record to digest)."""
+        from ..analysis.reachability import visible_sites
+
+        record = self.records.get(node)
+        if record is None:
+            return None
+        sites = visible_sites(facts, modules)
+        if sites is facts.sites:
+            return record.reach_digest  # what _view_digest gives for all the sites
+        return _view_digest(facts, sites, record)
+
     def _key(self, files: dict[str, FileFacts]) -> str | None:
-        parts = []
-        for node, item in files.items():
-            digest = self.digests.get(node)
-            if digest is None:
-                return None
-            parts.append(f"{node}\0{digest}")
-        parts.sort()
+        digests = {node: self.digests.get(node) for node in files}
+        if any(digest is None for digest in digests.values()):
+            return None
+        return self._key_of(digests)  # type: ignore[arg-type]
+
+    def _key_of(self, digests: dict[str, str]) -> str:
+        parts = sorted(f"{node}\0{digest}" for node, digest in digests.items())
         scan_key = self.cache.scan_key if self.cache is not None else ""
         return hashlib.sha256("\n".join(["reach", scan_key, self.declared, *parts]).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _view_digest(facts: FileFacts, sites, record: Record) -> str:
+    """The digest of a file's reachability inputs with `sites` for its sites, made as the record's
+    reach digest is (codec.encode_record): with every site, it is that digest."""
+    from ..collect.codec import _dumps, encoder, reach_fields
+
+    _, inputs, _ = reach_fields()
+    names = [f.name for f in dataclasses.fields(FileFacts)]
+    hints = _hints()
+    values = [encoder(hints[names[i]])(sites if names[i] == "sites" else getattr(facts, names[i])) for i in inputs]
+    return hashlib.sha256(_dumps(values) + b"\n" + record.reach).hexdigest()
+
+
+_HINTS: dict | None = None
+
+
+def _hints() -> dict:
+    global _HINTS
+    if _HINTS is None:
+        import typing
+
+        _HINTS = typing.get_type_hints(FileFacts)
+    return _HINTS
+
+
+class ResidentReach:
+    """Reachability (analysis.reachability.resolve) for a process that keeps the project in memory
+    (`scopeguard server`): the last result is kept with the facts it was computed from. When the
+    facts given next differ only in files (at most MAX_CHANGED) whose reachability inputs every
+    reader sees alike (`_seen_alike`: equal, but for import sites no reader sees), the last result
+    holds, with those files' facts put in; so do the open dynamic imports computed on its graph.
+    Otherwise it resolves again. Identical to resolve, as _StoredReach is."""
+
+    MAX_CHANGED = 32
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileFacts] | None = None  # the facts of the last result
+        self.modules: frozenset[str] | None = None
+        self.reach = None
+        self.sites = None  # the open dynamic imports of the last result's graph, once computed
+        self.reused = False
+
+    def __call__(self, files: dict[str, FileFacts], modules: frozenset[str]):
+        from ..analysis.reachability import Reach, resolve
+
+        last = self.files
+        if last is not None and self.reach is not None and modules == self.modules and last.keys() == files.keys():
+            changed = [node for node, item in files.items() if item is not last[node]]
+            if len(changed) <= self.MAX_CHANGED and all(_seen_alike(last[n], files[n], modules) for n in changed):
+                out = {}
+                for node, item in files.items():
+                    before = self.reach.files[node]
+                    if before is last[node] or item is last[node]:
+                        out[node] = item if before is last[node] else before
+                    else:  # reachability updated the file's unresolved imports: the same update
+                        out[node] = dataclasses.replace(item, unresolved=before.unresolved)
+                self.reach = Reach(out, self.reach.written, self.reach.origins, self.reach.aliases)
+                self.files, self.reused = dict(files), True
+                return self.reach
+        self.reach = resolve(files, modules)
+        self.files, self.modules, self.sites, self.reused = dict(files), modules, None, False
+        return self.reach
+
+    def prime(self, graph) -> None:
+        if self.reused and self.sites is not None:
+            graph._scopeguard_dynamic_sites = self.sites
+
+    def save(self, graph) -> None:
+        self.sites = getattr(graph, "_scopeguard_dynamic_sites", None)
+
+
+def _seen_alike(before: FileFacts, after: FileFacts, modules: frozenset[str]) -> bool:
+    """Whether every reader of reachability's inputs sees the two facts of a file alike: the same
+    REACH_INPUTS, but for import sites none of them sees (reachability.visible_sites)."""
+    from ..analysis.reachability import visible_sites
+    from ..collect.codec import REACH_INPUTS
+
+    if any(getattr(before, name) != getattr(after, name) for name in REACH_INPUTS if name != "sites"):
+        return False
+    return visible_sites(before, modules) == visible_sites(after, modules)
 
 
 _REACH_FIELDS = ("files", "written", "origins", "aliases")
