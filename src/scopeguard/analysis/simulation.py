@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .graph import ImportGraph, Link
 from ..base.digraph import Chains
 from .reachability import via as reached_via
-from .registry import TableEntry, table_entries
+from .registry import Attachment, AttachedUse, TableEntry, attached_uses, attachments, table_entries
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
@@ -52,6 +52,9 @@ class Breakage:
     via: tuple[str, ...] = ()
     written_at: str = ""
     unless: tuple[str, ...] = ()
+    # Fails reading a name the scope attaches to a module outside it (registry.attachments): the
+    # name as read ("tvm.script.tirx.metal.simdgroup_load"), not an import.
+    attached: str = ""
 
     @property
     def via_package(self) -> bool:
@@ -60,7 +63,7 @@ class Breakage:
     @property
     def direct(self) -> bool:
         """It imports a deleted module itself (as opposed to one that fails in turn)."""
-        return len(self.chain) == 2 and not self.via_package
+        return len(self.chain) == 2 and not self.via_package and not self.attached
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +197,25 @@ def simulate_deletion(
             return (0, 0, imported), None
         return None
 
+    # Names the scope attaches to modules outside it: a module whose import reads one fails too
+    # (a start of its own, one step from the scope module that attaches the name).
+    attached = attachments(graph.files.values(), deleted_nodes)
+    uses = attached_uses(graph.files, graph.modules, deleted_nodes, attached, off)
+    attach_starts: dict[str, AttachedUse] = {}
+    for use in uses:
+        if use.origin and use.origin not in in_users and use.origin in graph.files:
+            attach_starts.setdefault(use.origin, use)
+    owner = {f.path: f.node for f in deleted_files}
+
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
-    nearest = graph.runtime_links().nearest_backwards(deleted_nodes, fails_with)
+    links_ = graph.runtime_links()
+    nearest = links_.nearest_backwards(deleted_nodes, fails_with)
+    attach_starts = {n: u for n, u in attach_starts.items() if n not in nearest and n not in deleted_nodes}
+    if attach_starts:  # a module failing through its imports first fails there, as Python would
+        nearest = dict(links_.nearest_backwards(deleted_nodes | set(attach_starts), fails_with))
+    for node, use in attach_starts.items():
+        nearest[node] = (owner.get(use.attachment.path, scope.name), None)
     chain = Chains(nearest)  # long chains keep their ends: linear in the nodes
 
     broken = []
@@ -207,16 +226,34 @@ def simulate_deletion(
         line, column = _statement_position(facts, site) if site is not None else (0, 0)
         found = chain(node)
         via, written_at, unless = (), "", ()
+        use = attach_starts.get(node)
+        if use is not None:
+            line, column = (use.origin_line, 1) if use.function else (use.line, use.column)
+            via = (*use.via, f"{use.path}:{use.line} {use.text}") if use.function else ()
         if site is not None and reached_via(site):
             via = reached_via(site)
             written_in, written_at, exits = graph.written_in.get(site, ("", "", ()))
             if written_in and written_in not in found:
                 found = (found[0], written_in, *found[1:])
             unless = tuple(dict.fromkeys([*exits, *(g.text for g in site.guards if _environment_test(g.text))]))
-        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless))
+        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless,
+                               f"{use.text} ({use.path}:{use.line}); {_attached_text(use.attachment)}" if use else ""))
     broken.sort(key=lambda b: (b.path, b.line, b.module))
 
     failing = deleted_nodes | set(nearest)
+    found_refs = []
+    seen_uses = set()
+    for use in uses:
+        if use.node in failing and use.node not in attach_starts:
+            continue  # fails for another reason first
+        if (use.path, use.line, use.text) in seen_uses or use.node in in_users:
+            continue
+        seen_uses.add((use.path, use.line, use.text))
+        when = ("read while the module is imported" if use.origin
+                else f"read when {use.function}() runs")
+        found_refs.append(Reference(use.path, use.line, use.text,
+                                    f"{_attached_text(use.attachment)}; {when}: delete or move this code with the "
+                                    "scope (or add its file to the scope's extra_paths)"))
     lazy = []
     for edge in graph.import_edges():
         if edge.importer in failing or edge.imported not in failing or edge.importer in in_users:
@@ -228,7 +265,7 @@ def simulate_deletion(
         lazy.append(LazyBreak(edge.facts.path, line, column, edge.importer, edge.imported, chain_))
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
 
-    found = list(references)
+    found = list(references) + found_refs
     skip = deleted_nodes | in_users
     user_paths = {graph.files[n].path for n in in_users if n in graph.files}
     prefixed, unknown, import_prefixed = _dynamic(graph, scope, skip, tuple(packaging))
@@ -244,6 +281,12 @@ def simulate_deletion(
     guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
     guarded = [g for g in guarded if g.path not in user_paths]
 
+    for item in attached:
+        if not item.name:
+            unknown.append(Unknown(item.path, item.line, item.how,
+                                   f"the scope attaches a name computed at run time to {', '.join(item.targets)}: "
+                                   "code that reads it there fails once the scope is gone", True,
+                                   "runs when the scope is loaded"))
     return DeletionPlan(
         scope=scope,
         deleted_modules=tuple(sorted(f.module for f in deleted_files if not f.extra and scope.contains(f.module))),
@@ -258,6 +301,11 @@ def simulate_deletion(
         import_prefixed=_sorted(import_prefixed),
         table_entries=tuple(sorted(set(entries), key=lambda e: (e.path, e.line))),
     )
+
+
+def _attached_text(item: Attachment) -> str:
+    name = f"`{item.name}`" if item.name else "a name"
+    return f"{name} is attached by the deleted {item.path}:{item.line} ({item.how})"
 
 
 def _statement_position(facts: FileFacts, site: ImportSite) -> tuple[int, int]:

@@ -70,7 +70,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 #    sys.meta_path/path_hooks installations).
 # 13: FileFacts.lazy, .name_tables, .defined (lazy modules and by-name tables, issue 26); loop values.
 # 14: FileFacts.effects (what may run at import time, issue 24).
-SCAN_SCHEMA = 14
+# 15: FileFacts.attaches (names attached to other modules by a name handed over, issue 26).
+SCAN_SCHEMA = 15
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 # 2: each call-fact field apart (decoded when first read); results stored for the same facts.

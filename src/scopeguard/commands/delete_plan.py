@@ -321,6 +321,8 @@ def _as_text(config, plan, sizes, verification) -> str:
     for b in plan.broken:
         where = f"{b.path}:{b.line}" if b.line else f"{b.path} (its package fails)"
         line = f"  {where}: {format_chain(b.chain)}"
+        if b.attached:
+            line += f" -- reads {b.attached} (no import names the scope)"
         if b.via:
             line += f" through the calls {' -> '.join(b.via)}"
             if b.written_at:
@@ -452,7 +454,7 @@ def _as_json(config, plan, sizes, verification) -> dict:
         },
         "broken": [{"module": b.module, "path": b.path, "line": b.line, "column": b.column,
                     "chain": list(b.chain), "extra": b.extra, "via": list(b.via), "written_at": b.written_at,
-                    "unless": list(b.unless)} for b in plan.broken],
+                    "unless": list(b.unless), "attached": b.attached} for b in plan.broken],
         "lazy": [{"path": x.path, "line": x.line, "column": x.column, "importer": x.importer,
                   "imported": x.imported, "chain": list(x.chain)} for x in plan.lazy],
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
