@@ -29,7 +29,7 @@ from .registry import Attachment, AttachedUse, TableEntry, attached_uses, attach
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
-from .verdicts import Verdict, classify, survives_deletion
+from .verdicts import MODULE_NOT_FOUND, Verdict, caught, classify, survives_deletion
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +102,9 @@ class Unknown:
     why: str
     at_import: bool = False
     when: str = ""
+    # It may load the scope but cannot fail because the scope is gone (an enumerator of existing
+    # modules, or a handler catching ModuleNotFoundError): it counts only while something is broken.
+    harmless: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,9 @@ class DeletionPlan:
     # Entries of by-name tables that name the scope by its short name and feed an import of
     # `prefix + name` (listed in `references` too): the patch removes those alone on their lines.
     table_entries: tuple[TableEntry, ...] = ()
+    # Dynamic imports of unknown target that may load the scope but cannot fail for its absence
+    # (Unknown.harmless), left out of `unknown` because nothing is broken: listed, not counted.
+    cannot_fail: tuple[Unknown, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -287,6 +293,10 @@ def simulate_deletion(
                                    f"the scope attaches a name computed at run time to {', '.join(item.targets)}: "
                                    "code that reads it there fails once the scope is gone", True,
                                    "runs when the scope is loaded"))
+    narrowed = ()
+    if not broken:  # with nothing broken, the scope's own absence is all these can meet
+        narrowed = tuple(sorted({u for u in unknown if u.harmless}, key=lambda u: (u.path, u.line, u.text)))
+        unknown = [u for u in unknown if not u.harmless]
     return DeletionPlan(
         scope=scope,
         deleted_modules=tuple(sorted(f.module for f in deleted_files if not f.extra and scope.contains(f.module))),
@@ -300,6 +310,7 @@ def simulate_deletion(
         users=tuple(u.name for u in users),
         import_prefixed=_sorted(import_prefixed),
         table_entries=tuple(sorted(set(entries), key=lambda e: (e.path, e.line))),
+        cannot_fail=narrowed,
     )
 
 
@@ -360,8 +371,13 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
             continue
         starts = [site.prefix] if not site.unknown else []
         starts += [a for a in site.alternatives if a not in starts]
+        harmless = _cannot_fail(graph, site)
         for start in starts:
             if scope.may_contain(start):
+                if harmless.startswith(_LISTS) and not site.unknown:  # no edit either: it lists what exists
+                    unknown.append(Unknown(site.path, site.line, site.text,
+                                           f"its name may start with {start!r}; {harmless}", at_import, site.when, True))
+                    break
                 ref = Reference(site.path, site.line, site.text,
                                 f"dynamic import built at run time may load the scope (its name may start with "
                                 f"{start!r}); check the names it can take")
@@ -375,8 +391,30 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
                 text = f"import {site.text}"
             else:
                 text = site.text
-            unknown.append(Unknown(site.path, site.line, text, why, at_import, site.when))
+            if harmless:
+                why = f"{why}; {harmless}"
+            unknown.append(Unknown(site.path, site.line, text, why, at_import, site.when, bool(harmless)))
     return prefixed, unknown, import_prefixed
+
+
+_ENUMERATORS = ("walk_packages", "iter_modules")
+_LISTS = "it imports only packages that exist"
+
+
+def _cannot_fail(graph: ImportGraph, site) -> str:
+    """Why a dynamic import of unknown target cannot fail because the scope is gone, as long as no
+    remaining module fails ("" when it can): it only lists and imports modules that exist
+    (`pkgutil.walk_packages`: a deleted package is not listed), or every copy of it sits in a
+    handler that catches the ModuleNotFoundError a deleted module raises. (A remaining module that
+    fails in turn may raise anything: the plan keeps these unknown when something is broken.)"""
+    head = site.text.partition("(")[0].rpartition(".")[2]
+    if head in _ENUMERATORS:
+        return f"{_LISTS}: a deleted one is not listed, so the deletion cannot make it fail"
+    facts = graph.files.get(site.node)
+    items = [u for u in (facts.unresolved if facts is not None else ()) if (u.line, u.column) == (site.line, site.column)]
+    if items and all(caught(u, MODULE_NOT_FOUND) for u in items):
+        return "every copy of it is inside a handler catching the ModuleNotFoundError a deleted module raises"
+    return ""
 
 
 def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs) -> list[Reference]:

@@ -351,6 +351,13 @@ def _as_text(config, plan, sizes, verification) -> str:
         if verification is not None:
             out.append(f"      --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
     out.append("")
+    if plan.cannot_fail:
+        out.append(f"Dynamic imports that may load the scope but cannot fail for its absence (not counted): "
+                   f"{len(plan.cannot_fail)}")
+        for ref in plan.cannot_fail:
+            out.append(f"  {ref.path}:{ref.line}: {ref.text}")
+            out.append(f"      why: {ref.why}")
+        out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
@@ -460,6 +467,8 @@ def _as_json(config, plan, sizes, verification) -> dict:
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
         "table_entries": [{"path": e.path, "line": e.line, "last_line": e.last, "table": e.table, "key": e.key,
                            "value": e.value, "removable": e.whole, "feeds": e.loader} for e in plan.table_entries],
+        "cannot_fail": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
+                         "when": r.when} for r in plan.cannot_fail],
         "guarded": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.guarded],
         "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
                      "when": r.when} for r in plan.unknown],
