@@ -363,11 +363,16 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
         if site.node in skip:
             continue
         at_import = may_run_at_import(site)
+        when = site.when
+        if at_import:
+            registered = _registered_only(graph, site)
+            if registered:
+                at_import, when = False, registered
         if site.entry_points:
             if packaging:
                 unknown.append(Unknown(site.path, site.line, site.text,
                                        f"{site.why}; the project's packaging names the scope ({', '.join(packaging)})",
-                                       at_import, site.when))
+                                       at_import, when))
             continue
         starts = [site.prefix] if not site.unknown else []
         starts += [a for a in site.alternatives if a not in starts]
@@ -376,7 +381,7 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
             if scope.may_contain(start):
                 if harmless.startswith(_LISTS) and not site.unknown:  # no edit either: it lists what exists
                     unknown.append(Unknown(site.path, site.line, site.text,
-                                           f"its name may start with {start!r}; {harmless}", at_import, site.when, True))
+                                           f"its name may start with {start!r}; {harmless}", at_import, when, True))
                     break
                 ref = Reference(site.path, site.line, site.text,
                                 f"dynamic import built at run time may load the scope (its name may start with "
@@ -393,8 +398,46 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
                 text = site.text
             if harmless:
                 why = f"{why}; {harmless}"
-            unknown.append(Unknown(site.path, site.line, text, why, at_import, site.when, bool(harmless)))
+            unknown.append(Unknown(site.path, site.line, text, why, at_import, when, bool(harmless)))
     return prefixed, unknown, import_prefixed
+
+
+def _registered_only(graph: ImportGraph, site) -> str:
+    """Why a dynamic import the import-time analysis may reach runs only when called ("" when it may
+    run at import time): its function is reached only from the decorator that registers it by name
+    in a registry (`@register_global_func("x.y")`, a configured registry function outside the
+    project, which the closed world takes as a possible call), and every lookup of that name
+    (`get_global_func("x.y")`) sits in a function no import runs. (Code outside Python calling
+    the name back at import time is not seen.)"""
+    from .import_time import analysis_of
+    from .unknowns import enclosing_function
+
+    facts = graph.files.get(site.node)
+    if facts is None or not site.function:
+        return ""
+    registered = {r.line: r.text for r in facts.references if r.kind is ReferenceKind.REGISTER and not r.is_prefix}
+    if not registered:
+        return ""
+    analysis = analysis_of(graph.files, graph.modules)
+    qualified = f"{facts.module}.{site.function}"
+    items = [i for i in analysis.reached([qualified]) if i.function == qualified]
+    if not items or any(i.origin != site.node or i.line not in registered for i in items):
+        return ""
+    names = {registered[i.line] for i in items}
+    lookups = []
+    for other in graph.files.values():
+        by_line = {fn.line: fn for fn in other.functions}
+        for ref in other.references:
+            if ref.kind is ReferenceKind.LOOKUP and (ref.text in names or (ref.is_prefix and any(n.startswith(ref.text) for n in names))):
+                function = enclosing_function(other, [ref], by_line)
+                if not function:
+                    return ""  # looked up at module level: may be called at import time
+                lookups.append(f"{other.module}.{function}")
+    if lookups and any(i.function in lookups for i in analysis.reached(lookups)):
+        return ""
+    where = ", ".join(f"{facts.path}:{i.line}" for i in items[:2])
+    return (f"only when called: {site.function}() is registered by name ({', '.join(sorted(names))}, {where}) and "
+            "looked up only in functions no import runs")
 
 
 _ENUMERATORS = ("walk_packages", "iter_modules")
