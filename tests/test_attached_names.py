@@ -146,3 +146,16 @@ def test_the_patch_header_lists_the_reads_for_a_person(tmp_path):
     assert "#   src/sk/kernels/gpu_kernels.py:8: sk.script.gpu.fill -- `gpu` is attached by the deleted" in header
     assert "#   src/sk/kernels/later.py:6: sk.script.gpu.fill" in header
     assert "imports sk.backends.gpu" not in header  # no import names the scope: not worded as one
+
+
+def test_an_operator_set_on_a_class_cannot_be_followed_so_the_verdict_is_never_clean(tmp_path_factory):
+    # `util.Vec.__add__ = _add`: `Vec(1) + Vec(2)` reads it with no name to match
+    truth = _truth("sk.backends.ops", tmp_path_factory.getbasetemp())
+    assert set(truth.broken) == {"sk.kernels.ops_user"}
+    assert "TypeError" in truth.broken["sk.kernels.ops_user"]
+    plan = _plan("sk.backends.ops")
+    assert plan["import_time"] == "unknown"
+    (unknown,) = plan["unknown"]
+    assert (unknown["path"], unknown["line"], unknown["text"]) == ("src/sk/backends/ops/__init__.py", 8,
+                                                                   "sets sk.util.Vec.__add__")
+    assert "which is not a module: reads through its instances (or operators) cannot be followed" in unknown["why"]

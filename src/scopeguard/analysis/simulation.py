@@ -288,7 +288,12 @@ def simulate_deletion(
     guarded = [g for g in guarded if g.path not in user_paths]
 
     for item in attached:
-        if not item.name:
+        if item.name and not any(t in graph.modules for t in item.targets):
+            unknown.append(Unknown(item.path, item.line, item.how,
+                                   f"the scope sets `{item.name}` on {', '.join(item.targets)}, which is not a module: "
+                                   "reads through its instances (or operators) cannot be followed", True,
+                                   "runs when the scope is loaded"))
+        elif not item.name:
             unknown.append(Unknown(item.path, item.line, item.how,
                                    f"the scope attaches a name computed at run time to {', '.join(item.targets)}: "
                                    "code that reads it there fails once the scope is gone", True,
