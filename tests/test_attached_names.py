@@ -146,6 +146,10 @@ def test_the_patch_header_lists_the_reads_for_a_person(tmp_path):
     assert "#   src/sk/kernels/gpu_kernels.py:8: sk.script.gpu.fill -- `gpu` is attached by the deleted" in header
     assert "#   src/sk/kernels/later.py:6: sk.script.gpu.fill" in header
     assert "imports sk.backends.gpu" not in header  # no import names the scope: not worded as one
+    assert ("#   src/sk/kernels/gpu_kernels.py:13: sk.kernels.gpu_kernels fails at import time -- it reads "
+            "sk.script.gpu.fill, a name only the deleted scope attaches; delete or move this module with the scope "
+            "(or add it to the scope's extra_paths)") in header
+    assert "#   1 more module(s) fail through those" in header  # sk.kernels.uses_user imports gpu_kernels
 
 
 def test_an_operator_set_on_a_class_cannot_be_followed_so_the_verdict_is_never_clean(tmp_path_factory):
