@@ -119,3 +119,23 @@ def test_ctrl_c_removes_the_copy(tmp_path):
         process.kill()
     assert out.strip() == "interrupted"
     assert os.listdir(work) == []
+
+
+def test_a_project_whose_source_root_is_its_own_folder_is_swept(tmp_path):
+    # source_roots = ["."] (matplotlib's layout in a project copy): the copy of the root is the copy
+    # itself, inside the temporary folder, not a root outside the project
+    root = tmp_path / "proj"
+    (root / "pkg/feature").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.scopeguard]\nsource_roots = ["."]\n\n[[tool.scopeguard.scopes]]\nname = "pkg.feature"\n'
+    )
+    (root / "pkg/__init__.py").write_text("")
+    (root / "pkg/feature/__init__.py").write_text("")
+    (root / "pkg/user.py").write_text("from pkg import feature\n")
+    (root / "pkg/other.py").write_text("")
+    config = load_config(root / "pyproject.toml")
+    (tmp_path / "work").mkdir()
+    result = verify_deletion(config, config.scopes[0], ["pkg", "pkg.user", "pkg.other"], ["pkg.user"], jobs=1,
+                             workdir=str(tmp_path / "work"))
+    assert result.broken.keys() == {"pkg.user"} and result.failing_anyway == {}
+    assert result.agrees

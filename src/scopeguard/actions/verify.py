@@ -319,7 +319,8 @@ def _copy_roots(config: Config, temp: str, budget: int) -> tuple[list[str], list
     for root in config.source_roots:
         source = os.path.normpath(os.path.join(config.root, root))
         target = os.path.normpath(os.path.join(temp, "copy", root))
-        if not _within(target, os.path.join(temp, "copy")):
+        inside = os.path.normpath(os.path.join(temp, "copy"))
+        if not (_within(target, inside) or target == inside):  # source root "." is the copy itself
             raise RuntimeError(f"refusing to copy source root {root!r}: it is not inside the project")
         if os.path.isdir(source) and not os.path.exists(target):
             # Symlinked folders are copied as folders (the copy must import what the tree imports,

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from .graph import ImportGraph, Link
 from ..base.digraph import Chains
 from .reachability import via as reached_via
-from .registry import TableEntry, table_entries
+from .registry import Attachment, AttachedUse, TableEntry, attached_uses, attachments, table_entries
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
+<<<<<<< HEAD
 from .verdicts import (
     ANY_IMPORT_FAILURE,
     ATTRIBUTE_ERROR,
@@ -40,6 +41,9 @@ from .verdicts import (
     failure,
     survives_deletion,
 )
+=======
+from .verdicts import MODULE_NOT_FOUND, Verdict, caught, classify, survives_deletion
+>>>>>>> verdicts2
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,9 @@ class Breakage:
     via: tuple[str, ...] = ()
     written_at: str = ""
     unless: tuple[str, ...] = ()
+    # Fails reading a name the scope attaches to a module outside it (registry.attachments): the
+    # name as read ("tvm.script.tirx.metal.simdgroup_load"), not an import.
+    attached: str = ""
 
     @property
     def via_package(self) -> bool:
@@ -70,7 +77,7 @@ class Breakage:
     @property
     def direct(self) -> bool:
         """It imports a deleted module itself (as opposed to one that fails in turn)."""
-        return len(self.chain) == 2 and not self.via_package
+        return len(self.chain) == 2 and not self.via_package and not self.attached
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,9 @@ class Unknown:
     why: str
     at_import: bool = False
     when: str = ""
+    # It may load the scope but cannot fail because the scope is gone (an enumerator of existing
+    # modules, or a handler catching ModuleNotFoundError): it counts only while something is broken.
+    harmless: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,9 @@ class DeletionPlan:
     # Entries of by-name tables that name the scope by its short name and feed an import of
     # `prefix + name` (listed in `references` too): the patch removes those alone on their lines.
     table_entries: tuple[TableEntry, ...] = ()
+    # Dynamic imports of unknown target that may load the scope but cannot fail for its absence
+    # (Unknown.harmless), left out of `unknown` because nothing is broken: listed, not counted.
+    cannot_fail: tuple[Unknown, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -211,8 +224,19 @@ def simulate_deletion(
             return (0, 0, imported), None
         return None
 
+    # Names the scope attaches to modules outside it: a module whose import reads one fails too
+    # (a start of its own, one step from the scope module that attaches the name).
+    attached = attachments(graph.files.values(), deleted_nodes)
+    uses = attached_uses(graph.files, graph.modules, deleted_nodes, attached, off)
+    attach_starts: dict[str, AttachedUse] = {}
+    for use in uses:
+        if use.origin and use.origin not in in_users and use.origin in graph.files:
+            attach_starts.setdefault(use.origin, use)
+    owner = {f.path: f.node for f in deleted_files}
+
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
+<<<<<<< HEAD
     links = graph.runtime_links()
     nearest = links.nearest_backwards(deleted_nodes, fails_with)
     for _ in range(_ESCAPE_ROUNDS):
@@ -226,6 +250,15 @@ def simulate_deletion(
         escape.clear()  # not settled (it should): anything may leave a failing module
         escape.update(dict.fromkeys(nearest, frozenset({"?"})))
         nearest = links.nearest_backwards(deleted_nodes, fails_with)
+=======
+    links_ = graph.runtime_links()
+    nearest = links_.nearest_backwards(deleted_nodes, fails_with)
+    attach_starts = {n: u for n, u in attach_starts.items() if n not in nearest and n not in deleted_nodes}
+    if attach_starts:  # a module failing through its imports first fails there, as Python would
+        nearest = dict(links_.nearest_backwards(deleted_nodes | set(attach_starts), fails_with))
+    for node, use in attach_starts.items():
+        nearest[node] = (owner.get(use.attachment.path, scope.name), None)
+>>>>>>> verdicts2
     chain = Chains(nearest)  # long chains keep their ends: linear in the nodes
 
     broken = []
@@ -236,16 +269,34 @@ def simulate_deletion(
         line, column = _statement_position(facts, site) if site is not None else (0, 0)
         found = chain(node)
         via, written_at, unless = (), "", ()
+        use = attach_starts.get(node)
+        if use is not None:
+            line, column = (use.origin_line, 1) if use.function else (use.line, use.column)
+            via = (*use.via, f"{use.path}:{use.line} {use.text}") if use.function else ()
         if site is not None and reached_via(site):
             via = reached_via(site)
             written_in, written_at, exits = graph.written_in.get(site, ("", "", ()))
             if written_in and written_in not in found:
                 found = (found[0], written_in, *found[1:])
             unless = tuple(dict.fromkeys([*exits, *(g.text for g in site.guards if _environment_test(g.text))]))
-        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless))
+        broken.append(Breakage(node, facts.path, line, column, found, facts.extra, via, written_at, unless,
+                               f"{use.text} ({use.path}:{use.line}); {_attached_text(use.attachment)}" if use else ""))
     broken.sort(key=lambda b: (b.path, b.line, b.module))
 
     failing = deleted_nodes | set(nearest)
+    found_refs = []
+    seen_uses = set()
+    for use in uses:
+        if use.node in failing and use.node not in attach_starts:
+            continue  # fails for another reason first
+        if (use.path, use.line, use.text) in seen_uses or use.node in in_users:
+            continue
+        seen_uses.add((use.path, use.line, use.text))
+        when = ("read while the module is imported" if use.origin
+                else f"read when {use.function}() runs")
+        found_refs.append(Reference(use.path, use.line, use.text,
+                                    f"{_attached_text(use.attachment)}; {when}: delete or move this code with the "
+                                    "scope (or add its file to the scope's extra_paths)"))
     lazy = []
     for edge in graph.import_edges():
         if edge.importer in failing or edge.imported not in failing or edge.importer in in_users:
@@ -257,7 +308,7 @@ def simulate_deletion(
         lazy.append(LazyBreak(edge.facts.path, line, column, edge.importer, edge.imported, chain_))
     lazy.sort(key=lambda x: (x.path, x.line, x.column, x.imported))
 
-    found = list(references)
+    found = list(references) + found_refs
     skip = deleted_nodes | in_users
     user_paths = {graph.files[n].path for n in in_users if n in graph.files}
     prefixed, unknown, import_prefixed = _dynamic(graph, scope, skip, tuple(packaging))
@@ -273,6 +324,21 @@ def simulate_deletion(
     guarded = _surviving_imports(graph, scope, deleted_nodes, runs) + literal_guarded
     guarded = [g for g in guarded if g.path not in user_paths]
 
+    for item in attached:
+        if item.name and not any(t in graph.modules for t in item.targets):
+            unknown.append(Unknown(item.path, item.line, item.how,
+                                   f"the scope sets `{item.name}` on {', '.join(item.targets)}, which is not a module: "
+                                   "reads through its instances (or operators) cannot be followed", True,
+                                   "runs when the scope is loaded"))
+        elif not item.name:
+            unknown.append(Unknown(item.path, item.line, item.how,
+                                   f"the scope attaches a name computed at run time to {', '.join(item.targets)}: "
+                                   "code that reads it there fails once the scope is gone", True,
+                                   "runs when the scope is loaded"))
+    narrowed = ()
+    if not broken:  # with nothing broken, the scope's own absence is all these can meet
+        narrowed = tuple(sorted({u for u in unknown if u.harmless}, key=lambda u: (u.path, u.line, u.text)))
+        unknown = [u for u in unknown if not u.harmless]
     return DeletionPlan(
         scope=scope,
         deleted_modules=tuple(sorted(f.module for f in deleted_files if not f.extra and scope.contains(f.module))),
@@ -286,9 +352,11 @@ def simulate_deletion(
         users=tuple(u.name for u in users),
         import_prefixed=_sorted(import_prefixed),
         table_entries=tuple(sorted(set(entries), key=lambda e: (e.path, e.line))),
+        cannot_fail=narrowed,
     )
 
 
+<<<<<<< HEAD
 _ESCAPE_ROUNDS = 8
 _IMPORT_FAILURES = frozenset({ANY_IMPORT_FAILURE, IMPORT_ERROR, MODULE_NOT_FOUND, ATTRIBUTE_ERROR})
 
@@ -316,6 +384,11 @@ def _escapes(links, nearest, deleted: set[str], escape: dict[str, frozenset[str]
         if found:
             out[source] = out.get(source, frozenset()) | found
     return {node: left for node, left in out.items() if left - _IMPORT_FAILURES}
+=======
+def _attached_text(item: Attachment) -> str:
+    name = f"`{item.name}`" if item.name else "a name"
+    return f"{name} is attached by the deleted {item.path}:{item.line} ({item.how})"
+>>>>>>> verdicts2
 
 
 def _statement_position(facts: FileFacts, site: ImportSite) -> tuple[int, int]:
@@ -362,16 +435,26 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
         if site.node in skip:
             continue
         at_import = may_run_at_import(site)
+        when = site.when
+        if at_import:
+            registered = _registered_only(graph, site)
+            if registered:
+                at_import, when = False, registered
         if site.entry_points:
             if packaging:
                 unknown.append(Unknown(site.path, site.line, site.text,
                                        f"{site.why}; the project's packaging names the scope ({', '.join(packaging)})",
-                                       at_import, site.when))
+                                       at_import, when))
             continue
         starts = [site.prefix] if not site.unknown else []
         starts += [a for a in site.alternatives if a not in starts]
+        harmless = _cannot_fail(graph, site)
         for start in starts:
             if scope.may_contain(start):
+                if harmless.startswith(_LISTS) and not site.unknown:  # no edit either: it lists what exists
+                    unknown.append(Unknown(site.path, site.line, site.text,
+                                           f"its name may start with {start!r}; {harmless}", at_import, when, True))
+                    break
                 ref = Reference(site.path, site.line, site.text,
                                 f"dynamic import built at run time may load the scope (its name may start with "
                                 f"{start!r}); check the names it can take")
@@ -385,8 +468,68 @@ def _dynamic(graph: ImportGraph, scope: Scope, skip: set[str], packaging: tuple[
                 text = f"import {site.text}"
             else:
                 text = site.text
-            unknown.append(Unknown(site.path, site.line, text, why, at_import, site.when))
+            if harmless:
+                why = f"{why}; {harmless}"
+            unknown.append(Unknown(site.path, site.line, text, why, at_import, when, bool(harmless)))
     return prefixed, unknown, import_prefixed
+
+
+def _registered_only(graph: ImportGraph, site) -> str:
+    """Why a dynamic import the import-time analysis may reach runs only when called ("" when it may
+    run at import time): its function is reached only from the decorator that registers it by name
+    in a registry (`@register_global_func("x.y")`, a configured registry function outside the
+    project, which the closed world takes as a possible call), and every lookup of that name
+    (`get_global_func("x.y")`) sits in a function no import runs. (Code outside Python calling
+    the name back at import time is not seen.)"""
+    from .import_time import analysis_of
+    from .unknowns import enclosing_function
+
+    facts = graph.files.get(site.node)
+    if facts is None or not site.function:
+        return ""
+    registered = {r.line: r.text for r in facts.references if r.kind is ReferenceKind.REGISTER and not r.is_prefix}
+    if not registered:
+        return ""
+    analysis = analysis_of(graph.files, graph.modules)
+    qualified = f"{facts.module}.{site.function}"
+    items = [i for i in analysis.reached([qualified]) if i.function == qualified]
+    if not items or any(i.origin != site.node or i.line not in registered for i in items):
+        return ""
+    names = {registered[i.line] for i in items}
+    lookups = []
+    for other in graph.files.values():
+        by_line = {fn.line: fn for fn in other.functions}
+        for ref in other.references:
+            if ref.kind is ReferenceKind.LOOKUP and (ref.text in names or (ref.is_prefix and any(n.startswith(ref.text) for n in names))):
+                function = enclosing_function(other, [ref], by_line)
+                if not function:
+                    return ""  # looked up at module level: may be called at import time
+                lookups.append(f"{other.module}.{function}")
+    if lookups and any(i.function in lookups for i in analysis.reached(lookups)):
+        return ""
+    where = ", ".join(f"{facts.path}:{i.line}" for i in items[:2])
+    return (f"only when called: {site.function}() is registered by name ({', '.join(sorted(names))}, {where}) and "
+            "looked up only in functions no import runs")
+
+
+_ENUMERATORS = ("walk_packages", "iter_modules")
+_LISTS = "it imports only packages that exist"
+
+
+def _cannot_fail(graph: ImportGraph, site) -> str:
+    """Why a dynamic import of unknown target cannot fail because the scope is gone, as long as no
+    remaining module fails ("" when it can): it only lists and imports modules that exist
+    (`pkgutil.walk_packages`: a deleted package is not listed), or every copy of it sits in a
+    handler that catches the ModuleNotFoundError a deleted module raises. (A remaining module that
+    fails in turn may raise anything: the plan keeps these unknown when something is broken.)"""
+    head = site.text.partition("(")[0].rpartition(".")[2]
+    if head in _ENUMERATORS:
+        return f"{_LISTS}: a deleted one is not listed, so the deletion cannot make it fail"
+    facts = graph.files.get(site.node)
+    items = [u for u in (facts.unresolved if facts is not None else ()) if (u.line, u.column) == (site.line, site.column)]
+    if items and all(caught(u, MODULE_NOT_FOUND) for u in items):
+        return "every copy of it is inside a handler catching the ModuleNotFoundError a deleted module raises"
+    return ""
 
 
 def _surviving_imports(graph: ImportGraph, scope: Scope, deleted: set[str], runs) -> list[Reference]:

@@ -459,6 +459,25 @@ _complete_field = None
 
 @_compact_pickle
 @dataclass(frozen=True, slots=True)
+class AttachFact:
+    """Names attached to another module by a name handed over (facts/attachments.py).
+
+    kind "writer": module-level function `function` writes the name its parameter `name` (at
+    `position`) holds into the namespaces of `values` (modules). kind "argument": in context
+    `function`, the call of `name` at line/column passes at `position` a loop variable whose
+    values are all the strings `values`."""
+
+    kind: str
+    function: str
+    name: str
+    line: int
+    column: int
+    position: int
+    values: tuple[str, ...] = ()
+
+
+@_compact_pickle
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """Everything scopeguard needs to know about one file; the unit of caching."""
 
@@ -506,6 +525,8 @@ class FileFacts:
     lazy: LazyModuleFact | None = None
     name_tables: tuple[NameTableFact, ...] = ()
     defined: tuple[str, ...] = ()
+    # Names attached to other modules by a name handed over (facts/attachments.py, issue 26).
+    attaches: tuple[AttachFact, ...] = ()
 
     def suppressing(self, line: int, code: str) -> Suppression | None:
         """The suppression comment that silences `code` on `line`, if any."""

@@ -73,7 +73,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 # 15: GuardKind.CONVERTS (a handler that turns an import's failure into another exception).
 # 16: pydoc.locate is an import by name; effects: methods of objects the analysis names (K().m(), super().m()).
 # 17: UnresolvedImport.alternatives filled (a function's returned literal starts), parametrize values.
-SCAN_SCHEMA = 17
+# 18: FileFacts.attaches (names attached to other modules by a name handed over, issue 26).
+SCAN_SCHEMA = 18
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 # 2: each call-fact field apart (decoded when first read); results stored for the same facts.

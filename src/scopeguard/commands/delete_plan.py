@@ -326,6 +326,8 @@ def _as_text(config, plan, sizes, verification) -> str:
     for b in plan.broken:
         where = f"{b.path}:{b.line}" if b.line else f"{b.path} (its package fails)"
         line = f"  {where}: {format_chain(b.chain)}"
+        if b.attached:
+            line += f" -- reads {b.attached} (no import names the scope)"
         if b.via:
             line += f" through the calls {' -> '.join(b.via)}"
             if b.written_at:
@@ -354,6 +356,13 @@ def _as_text(config, plan, sizes, verification) -> str:
         if verification is not None:
             out.append(f"      --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
     out.append("")
+    if plan.cannot_fail:
+        out.append(f"Dynamic imports that may load the scope but cannot fail for its absence (not counted): "
+                   f"{len(plan.cannot_fail)}")
+        for ref in plan.cannot_fail:
+            out.append(f"  {ref.path}:{ref.line}: {ref.text}")
+            out.append(f"      why: {ref.why}")
+        out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
         out.append(f"  {ref.path}:{ref.line}: {ref.text} -- {ref.why}")
@@ -457,12 +466,14 @@ def _as_json(config, plan, sizes, verification) -> dict:
         },
         "broken": [{"module": b.module, "path": b.path, "line": b.line, "column": b.column,
                     "chain": list(b.chain), "extra": b.extra, "via": list(b.via), "written_at": b.written_at,
-                    "unless": list(b.unless)} for b in plan.broken],
+                    "unless": list(b.unless), "attached": b.attached} for b in plan.broken],
         "lazy": [{"path": x.path, "line": x.line, "column": x.column, "importer": x.importer,
                   "imported": x.imported, "chain": list(x.chain)} for x in plan.lazy],
         "references": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.references],
         "table_entries": [{"path": e.path, "line": e.line, "last_line": e.last, "table": e.table, "key": e.key,
                            "value": e.value, "removable": e.whole, "feeds": e.loader} for e in plan.table_entries],
+        "cannot_fail": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
+                         "when": r.when} for r in plan.cannot_fail],
         "guarded": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why} for r in plan.guarded],
         "unknown": [{"path": r.path, "line": r.line, "text": r.text, "why": r.why, "at_import": r.at_import,
                      "when": r.when} for r in plan.unknown],

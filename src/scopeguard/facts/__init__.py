@@ -57,6 +57,7 @@ from .positions import AstPositions as _AstPositions
 from .positions import CstPositions
 from .positions import PositionMismatch as _PositionMismatch
 from .calls import ReachFacts
+from .attachments import attachment_facts
 from .lazy_modules import lazy_facts
 from .strings import KnownStrings
 from .suppressions import statement_spans, suppressions
@@ -167,6 +168,7 @@ def scan_source(
         patches=tuple(sorted(import_time_copies(collector.patches, replacements), key=lambda p: (p.line, p.column))),
         **(reach.facts() if reach is not None else {}),
         **(lazy_facts(ast_tree, source, is_package) if ast_tree is not None else {}),
+        **(attachment_facts(ast_tree, module, bindings) if ast_tree is not None and bindings is not None else {}),
         effects=effects,
     )
 

@@ -284,7 +284,12 @@ def build_patch(
         if b.direct:
             not_edited.append(NotEdited(b.path, b.line, f"imports {b.chain[-1]}",
                                         "fails at import time: an unguarded import of the scope; edit by hand"))
-    indirect = [b for b in broken if not b.direct]
+        elif b.attached:
+            not_edited.append(NotEdited(b.path, b.line, f"{b.module} fails at import time",
+                                        f"it reads {b.attached.partition(' (')[0]}, a name only the deleted scope "
+                                        "attaches; delete or move this module with the scope (or add it to the "
+                                        "scope's extra_paths)"))
+    indirect = [b for b in broken if not b.direct and not b.attached]
     if indirect:
         not_edited.append(NotEdited("", 0, "", f"{len(indirect)} more module(s) fail through those "
                                     "(delete-plan lists them with their chains)"))
