@@ -29,21 +29,18 @@ from .registry import Attachment, AttachedUse, TableEntry, attached_uses, attach
 from ..base.model import TYPE_CHECKING, Execution, FileFacts, ImportSite, ReferenceKind, Scope, SiteKind, UnresolvedReason
 from ..base.paths import under
 from .unknowns import dynamic_sites, may_run_at_import
-<<<<<<< HEAD
 from .verdicts import (
     ANY_IMPORT_FAILURE,
     ATTRIBUTE_ERROR,
     IMPORT_ERROR,
     MODULE_NOT_FOUND,
     Verdict,
+    caught,
     classify,
     escapes,
     failure,
     survives_deletion,
 )
-=======
-from .verdicts import MODULE_NOT_FOUND, Verdict, caught, classify, survives_deletion
->>>>>>> verdicts2
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +233,6 @@ def simulate_deletion(
 
     # Breadth-first from every deleted module backwards: node -> (next link towards the nearest
     # deleted module, the site of that link; None for a package link).
-<<<<<<< HEAD
     links = graph.runtime_links()
     nearest = links.nearest_backwards(deleted_nodes, fails_with)
     for _ in range(_ESCAPE_ROUNDS):
@@ -250,15 +246,11 @@ def simulate_deletion(
         escape.clear()  # not settled (it should): anything may leave a failing module
         escape.update(dict.fromkeys(nearest, frozenset({"?"})))
         nearest = links.nearest_backwards(deleted_nodes, fails_with)
-=======
-    links_ = graph.runtime_links()
-    nearest = links_.nearest_backwards(deleted_nodes, fails_with)
     attach_starts = {n: u for n, u in attach_starts.items() if n not in nearest and n not in deleted_nodes}
     if attach_starts:  # a module failing through its imports first fails there, as Python would
-        nearest = dict(links_.nearest_backwards(deleted_nodes | set(attach_starts), fails_with))
+        nearest = dict(links.nearest_backwards(deleted_nodes | set(attach_starts), fails_with))
     for node, use in attach_starts.items():
         nearest[node] = (owner.get(use.attachment.path, scope.name), None)
->>>>>>> verdicts2
     chain = Chains(nearest)  # long chains keep their ends: linear in the nodes
 
     broken = []
@@ -356,7 +348,6 @@ def simulate_deletion(
     )
 
 
-<<<<<<< HEAD
 _ESCAPE_ROUNDS = 8
 _IMPORT_FAILURES = frozenset({ANY_IMPORT_FAILURE, IMPORT_ERROR, MODULE_NOT_FOUND, ATTRIBUTE_ERROR})
 
@@ -384,11 +375,11 @@ def _escapes(links, nearest, deleted: set[str], escape: dict[str, frozenset[str]
         if found:
             out[source] = out.get(source, frozenset()) | found
     return {node: left for node, left in out.items() if left - _IMPORT_FAILURES}
-=======
+
+
 def _attached_text(item: Attachment) -> str:
     name = f"`{item.name}`" if item.name else "a name"
     return f"{name} is attached by the deleted {item.path}:{item.line} ({item.how})"
->>>>>>> verdicts2
 
 
 def _statement_position(facts: FileFacts, site: ImportSite) -> tuple[int, int]:
