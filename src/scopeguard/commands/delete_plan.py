@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             verification = verify_deletion(config, scope, remaining, predicted, python=python, env=env,
                                            env_mode=args.verify_env, timeout=args.timeout, jobs=args.jobs,
                                            patch=patch.text if patch is not None else None,
-                                           sites=[(r.path, r.line) for r in plan.unknown])
+                                           sites=[(r.path, r.line) for r in (*plan.unknown, *plan.cannot_fail)])
         except (OSError, RuntimeError) as error:
             raise UsageError(f"--verify could not run: {error}") from None
         except KeyboardInterrupt as stop:
@@ -362,6 +362,8 @@ def _as_text(config, plan, sizes, verification) -> str:
         for ref in plan.cannot_fail:
             out.append(f"  {ref.path}:{ref.line}: {ref.text}")
             out.append(f"      why: {ref.why}")
+            if verification is not None:
+                out.append(f"      --verify: {_site_loads_text(verification.site_loads.get((ref.path, ref.line), ()))}")
         out.append("")
     out.append(f"Guarded imports left behind (nothing breaks; tidy them with the deletion): {len(plan.guarded)}")
     for ref in plan.guarded:
@@ -381,8 +383,8 @@ def _as_text(config, plan, sizes, verification) -> str:
         v = verification
         inside = sum(1 for loads in v.site_loads.values() if any(x.in_scope for x in loads))
         out.append(f"Sweep: {len(v.broken)} broken by the deletion, {len(v.timed_out)} timed out (not checked), "
-                   f"{len(v.ok)} ok after the deletion; {inside} of {len(plan.unknown)} unknown site(s) loaded "
-                   "the scope during the sweep.")
+                   f"{len(v.ok)} ok after the deletion; {inside} of {len(plan.unknown) + len(plan.cannot_fail)} "
+                   "watched dynamic-import site(s) loaded the scope during the sweep.")
     return "\n".join(printable(line) for line in out)  # names from the tree: one line each, nothing acted on
 
 
