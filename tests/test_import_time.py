@@ -291,3 +291,13 @@ def test_a_handler_around_a_def_does_not_protect_a_later_call(tmp_path):
     assert findings(root) == [("SG201", "src/dp/user.py", 3)]  # the call's import-time copy
     assert plan_broken(root) == ["dp.user"]
     assert broken(root) == {"dp.user"}
+
+
+def test_a_call_under_the_main_guard_runs_when_the_module_is_run_not_when_it_is_imported(tmp_path):
+    # TVM 0.27's s_tir/meta_schedule/testing/validate_database.py: `if __name__ == "__main__": main()`
+    root = project(tmp_path, {
+        "src/dp/lib.py": LAZY,
+        "src/dp/tool.py": "from dp import lib\n\n\ndef main():\n    lib.build()\n\n\nif __name__ == '__main__':\n    main()\n",
+    })
+    assert broken(root) == set()  # CPython: importing every module with the scope deleted
+    assert findings(root) == [("SG202", "src/dp/lib.py", 2)]

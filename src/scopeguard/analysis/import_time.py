@@ -630,7 +630,8 @@ class ImportTime:
         out: list[Reached] = []
         queue: deque = deque()
         for target, effect in graph.get((node, ""), ()):
-            if target in relevant:
+            if target in relevant and not any((MAIN, True) in g.knowledge for g in effect.guards):
+                # (`if __name__ == "__main__":` runs when the module is run, not when it is imported)
                 guards = _entered(_kept(effect.guards), target)
                 queue.append((target, guards, (effect.line, effect.column),
                               (f"{facts.path}:{effect.line} {_short(target)}",)))
