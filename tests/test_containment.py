@@ -5,6 +5,7 @@ while a writer keeps changing a file."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -178,15 +179,30 @@ def test_a_real_parse_over_the_memory_limit(tmp_path):
     """A 990-term `2 ** 2 ** ...` (under the pre-check's limit) takes libcst ~140 MB: over a 64 MB ceiling."""
     source = "x = " + " ** ".join(["2"] * 990) + "\n"
     root = make_project(tmp_path, {"src/app/big.py": source})
-    config = load_config(root / "pyproject.toml")
-    files = discover(config)
-    results = parsing.scan_files(config.toggles, files, jobs=2, limits=ParseLimits(memory_mb=64))
-    by_path = {facts.path: (digest, facts.error) for digest, facts in results}
-    assert by_path["src/app/big.py"][1].reason == (
+    # The ceiling is what a worker may allocate beyond what it inherited: forked from a test process
+    # that has freed a lot of heap (late in a full run), the parse can reuse that without growing.
+    # So the scan runs from a fresh interpreter, as the CLI does.
+    script = (
+        "import json, sys\n"
+        "from scopeguard.collect import parsing\n"
+        "from scopeguard.collect.discover import discover\n"
+        "from scopeguard.config import load_config\n"
+        "from scopeguard.base.model import ParseLimits\n"
+        "config = load_config(sys.argv[1])\n"
+        "results = parsing.scan_files(config.toggles, discover(config), jobs=2, limits=ParseLimits(memory_mb=64))\n"
+        "print(json.dumps({f.path: [d, f.error.reason if f.error else None] for d, f in results}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(root / "pyproject.toml")], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    by_path = {path: tuple(value) for path, value in json.loads(done.stdout).items()}
+    assert by_path["src/app/big.py"][1] == (
         "parsing exceeded the 64 MB memory limit (scopeguard's default; --parse-memory-mb or "
         "SCOPEGUARD_PARSE_MEMORY_MB raises it); split the file or exclude it")
     assert by_path["src/app/core.py"] == (parsing.hashlib.sha256(LEAK.encode()).hexdigest(), None)
     # With the default ceiling the same file parses.
+    config = load_config(root / "pyproject.toml")
+    files = discover(config)
     results = parsing.scan_files(config.toggles, files, jobs=1)
     assert all(facts.error is None for _digest, facts in results)
 
