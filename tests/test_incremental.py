@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 import os
 import random
 import shutil
@@ -519,26 +518,3 @@ def test_the_resident_reachability_of_the_server_equals_a_cold_analysis_over_ran
             assert project_now.graph.files == cold.graph.files
     assert reused[1] > 0 and reused[0] > 0, reused
 
-
-def test_an_import_of_a_project_module_is_seen_it_loads_the_classes_a_method_call_may_reach(tmp_path, capsys):
-    """`x.run()` on a value no name holds runs `run` of the classes of modules surely loaded where
-    the call is (analysis/import_time.py `_dispatched`): appending `import pkg.helper` makes
-    helper's class reachable, so the stored reachability must not be taken (visible_sites)."""
-    project = tmp_path / "proj"
-    (project / "pkg").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        '[tool.scopeguard]\nsource_roots = ["."]\n\n[[tool.scopeguard.scopes]]\nname = "pkg.feat"\n')
-    (project / "pkg/__init__.py").write_text("")
-    (project / "pkg/feat.py").write_text("")
-    (project / "pkg/helper.py").write_text("class H:\n    def run(self):\n        from pkg import feat\n")
-    user = project / "pkg/user.py"
-    user.write_text("def go(x):\n    return x.run()\n\n\ngo(None)\n")
-    cache_dir = tmp_path / "cache"
-    def found(result) -> list:
-        return [(v["code"], v["path"], v["line"]) for v in json.loads(result[1])["violations"] if v["code"] == "SG201"]
-
-    assert found(_check(capsys, project, "--cache-dir", str(cache_dir))) == []
-    user.write_text(user.read_text() + "import pkg.helper\n")
-    cached = _check(capsys, project, "--cache-dir", str(cache_dir))
-    assert cached == _check(capsys, project, "--no-cache")
-    assert ("SG201", "pkg/user.py", 5) in found(cached)

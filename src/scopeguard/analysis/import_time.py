@@ -137,8 +137,6 @@ class ImportTime:
             if not owner.extra and klass.count(".") == owner.module.count(".") + 1:
                 self._top_classes.setdefault(owner.module, []).append(klass)
         self._runs: dict[tuple, list[str]] = {}
-        self._dispatch: dict[tuple[str, str], list[str]] = {}
-        self._loaded_cache: dict[str, frozenset[str]] = {}
         self._built: dict | None = None
         self._sites: dict[str, list[ImportSite]] | None = None
         self._returns: dict[str, list[str]] = {}
@@ -199,8 +197,7 @@ class ImportTime:
         project class's (or an instance's, `K().m`) own or its bases' `attr`, a `super()`'s,
         an instance a module-level name keeps, what a function returns (`make().m()`), a name a
         module binds by a star import. A receiver nothing names ("?": a parameter, a local, an
-        element, an attribute of another object) dispatches to the method of any class that is loaded
-        where the call is (`_dispatched`)."""
+        element, an attribute of another object) is not followed: the known gap docs/guards.md names."""
         receiver, _, attr = name.rpartition(".")
         if not receiver or receiver == "?" or depth > _MAX_RESOLVE_DEPTH:
             return []
@@ -219,21 +216,9 @@ class ImportTime:
             return [f for r in self._returned(holder) if r != "?" for f in self._method(f"{r}.{attr}", depth + 1)]
         if holder in self.modules:
             return self._starred(holder, attr)
-        home = self._module_of(holder)
-        if home is None:
-            return []  # outside the project: its functions call project code only through what they get
-        if holder in self.stores and all(self.resolve(k[:-9] if k.endswith("#instance") else k) in self.classes
-                                         for k in self.stores[holder]):
+        if holder in self.stores:
             return [f for kept in self.stores[holder] for f in self._method(f"{kept}.{attr}", depth + 1)]
-        return self._dispatched(attr, home)  # a value the analysis does not follow: any loaded class's
-
-    def _module_of(self, dotted: str) -> str | None:
-        """The project module a dotted name lies in (its longest prefix that is one)."""
-        while dotted:
-            if dotted in self.by_module:
-                return dotted
-            dotted = dotted.rpartition(".")[0]
-        return None
+        return []  # a value the analysis does not follow: the known gap (docs/guards.md)
 
     def _starred(self, module: str, attr: str, depth: int = 0) -> list[str]:
         """`module.attr` where `module` binds `attr` by a star import (`from .ops import *`)."""
@@ -418,55 +403,11 @@ class ImportTime:
     # what one effect runs
 
     def runs(self, effect: Effect, facts: FileFacts) -> list[str]:
-        if effect.kind is EffectKind.CALL and effect.name.startswith("?."):
-            return self._dispatched(effect.name[2:], facts.module)
         key = (effect.kind, effect.name, effect.how)
         found = self._runs.get(key)
         if found is None:
             found = self._runs[key] = self._runs_uncached(effect)
         return found
-
-    def _dispatched(self, attr: str, module: str) -> list[str]:
-        """`x.attr()` on a value no name holds, in `module`: the method `attr` of any class whose
-        instances can exist there - a class of a module that is surely loaded once `module` is (its
-        packages and what they and it import at module level, unless a toggle must be on for that),
-        since a class exists only once its module ran. A scope kept out by its toggle contributes
-        none of its classes; one imported unguarded is a finding of its own."""
-        key = (attr, module)
-        found = self._dispatch.get(key)
-        if found is None:
-            loaded = self._loaded(module)
-            found = self._dispatch[key] = [
-                f for klass, members in self.members.items() if attr in members
-                and self.classes.get(klass, (None,))[0] is not None
-                and self.classes[klass][0].module in loaded for f in (members[attr],)]
-        return found
-
-    def _loaded(self, module: str) -> frozenset[str]:
-        cached = self._loaded_cache.get(module)
-        if cached is not None:
-            return cached
-        seen: set[str] = set()
-        work = [module]
-        while work:
-            current = work.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            parent = current.rpartition(".")[0]
-            if parent:
-                work.append(parent)
-            facts = self.by_module.get(current)
-            for site in facts.sites if facts is not None else ():
-                if _never(site.guards) or any(g.kind is GuardKind.FUNCTION for g in site.guards) \
-                        or any(state for g in site.guards for _, state in g.knowledge):
-                    continue
-                for name in (f"{site.target}.{site.name}" if site.name and site.name != "*" else "", site.target):
-                    if name in self.modules:
-                        work.append(name)
-                        break
-        result = self._loaded_cache[module] = frozenset(seen)
-        return result
 
     def _runs_uncached(self, effect: Effect) -> list[str]:
         kind, how = effect.kind, effect.how

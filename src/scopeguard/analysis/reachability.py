@@ -108,8 +108,8 @@ def visible_sites(facts: FileFacts, modules: frozenset[str]) -> tuple[ImportSite
     their result: the open dynamic imports) can see; the others change neither.
 
     A plain `import X` at module level (no imported name, not inside a function) is read by no
-    reader unless X is under one of the project's top-level packages (a module of the project:
-    import_time._loaded; a missing one: `_hooked`), or it is the import-time copy of a site inside a function
+    reader unless X is under one of the project's top-level packages without being one of its
+    modules (`_hooked`), or it is the import-time copy of a site inside a function
     (import_time.function_sites leaves such sites out). Every site with a name (`from X import n`:
     re-exports, `__getattr__` and lazy tables read them), and every site inside a function, is seen.
     Order is kept (the first matching site wins where a name is resolved)."""
@@ -120,9 +120,7 @@ def visible_sites(facts: FileFacts, modules: frozenset[str]) -> tuple[ImportSite
         if site.name is not None or any(g.kind is GuardKind.FUNCTION for g in site.guards):
             out.append(site)
             continue
-        if site.target.partition(".")[0] in _tops(modules):
-            # a module of the project: the import-time analysis reads what a module surely loads
-            # (import_time._loaded, for methods of values no name holds); a missing one: `_hooked`
+        if site.target not in modules and site.target.partition(".")[0] in _tops(modules):
             out.append(site)
             continue
         if inner is None:

@@ -457,14 +457,11 @@ class _Effects:
                            "safe" if func.attr in _SAFE_ATTRIBUTES else "value")
             else:
                 self._expr(func.value, function, klass, params, guards, "value")
-            # a method of a value no name holds (a parameter, a local): analysis/import_time.py
-            # `_dispatched` - any loaded class's method so called
-            self._emit(EffectKind.CALL, function, f"?.{func.attr}", call, guards)
         elif isinstance(func, ast.Attribute) and not isinstance(func.value, _LITERALS):
             self._expr(func.value, function, klass, params, guards, "value")
             receiver = self._receiver(func.value, params, klass)
-            # X(...).m(), super().m(): that object's method m; anything else: any loaded class's m
-            self._emit(EffectKind.CALL, function, f"{receiver}.{func.attr}", call, guards)
+            if receiver != "?":  # X(...).m(), super().m(): that object's method m
+                self._emit(EffectKind.CALL, function, f"{receiver}.{func.attr}", call, guards)
         elif isinstance(func, ast.Lambda):
             self._expr(func.body, function, klass, params, guards, "value")
         elif isinstance(func, ast.Call):
