@@ -138,6 +138,9 @@ class ImportTime:
                 self._top_classes.setdefault(owner.module, []).append(klass)
         self._runs: dict[tuple, list[str]] = {}
         self._built: dict | None = None
+        self._callers: dict[str, set[str]] | None = None  # function -> functions that may call it
+        self._walked: tuple[set[str], list[Reached]] | None = None  # (relevant, what the walk found)
+        self._kept_memo: dict[int, tuple[Effect, tuple[Guard, ...]]] = {}
         self._sites: dict[str, list[ImportSite]] | None = None
         self._returns: dict[str, list[str]] = {}
         self._resolved: dict[str, list[str]] = {}
@@ -476,13 +479,23 @@ class ImportTime:
     def reached(self, also: Iterable[str] = ()) -> list[Reached]:
         """Every function with import sites (and every one of `also`) that a module's import may run."""
         graph = self._graph()
-        sites = self.function_sites()
-        relevant = self._relevant(graph, {*sites, *also})
-        found: list[Reached] = []
-        for node in sorted(self.files):
-            if (node, "") in graph:
-                found += self._from(node, graph, relevant)
-        return found
+        relevant = self._relevant(graph, {*self.function_sites(), *also})
+        # The walk enters only relevant functions, and what it finds for one of them depends only
+        # on the paths to it, all of which run through relevant functions (a caller of a relevant
+        # function is relevant), in the same order whatever else is relevant. So the walk over a
+        # larger relevant set, filtered, is this walk: each call widens the one stored walk and the
+        # next call that asks for no more is a filter (checked by tests/test_import_time_reached.py).
+        stored = self._walked
+        if stored is None or not relevant <= stored[0]:
+            wider = relevant if stored is None else relevant | stored[0]
+            found: list[Reached] = []
+            for node in sorted(self.files):
+                if (node, "") in graph:
+                    found += self._from(node, graph, wider)
+            stored = self._walked = (wider, found)
+        if len(relevant) == len(stored[0]):
+            return list(stored[1])
+        return [item for item in stored[1] if item.function in relevant]
 
     def _graph(self) -> dict[tuple[str, str], list[tuple[str, Effect]]]:
         """context -> (function it may run, the effect that runs it), built once."""
@@ -548,13 +561,15 @@ class ImportTime:
 
     def _relevant(self, graph, sites) -> set[str]:
         """Functions from which a function with import sites can be reached."""
-        callers: dict[str, set[str]] = {}
-        for (node, context), out in graph.items():
-            if not context:
-                continue
-            caller = f"{self.files[node].module}.{context}"
-            for target, _ in out:
-                callers.setdefault(target, set()).add(caller)
+        callers = self._callers
+        if callers is None:
+            callers = self._callers = {}
+            for (node, context), out in graph.items():
+                if not context:
+                    continue
+                caller = f"{self.files[node].module}.{context}"
+                for target, _ in out:
+                    callers.setdefault(target, set()).add(caller)
         relevant = set(sites)
         work = list(relevant)
         while work:
@@ -563,6 +578,14 @@ class ImportTime:
                     relevant.add(caller)
                     work.append(caller)
         return relevant
+
+    def _kept_of(self, effect: Effect) -> tuple[Guard, ...]:
+        """`_kept(effect.guards)`, once per effect (the walks pass each call edge many times)."""
+        memo = self._kept_memo
+        found = memo.get(id(effect))
+        if found is None or found[0] is not effect:
+            found = memo[id(effect)] = (effect, _kept(effect.guards))
+        return found[1]
 
     def _from(self, node: str, graph, relevant: set[str]) -> list[Reached]:
         """Every function of `relevant` the import of `node` may run, with guards and chain."""
@@ -591,9 +614,15 @@ class ImportTime:
             if len(chain) >= _MAX_CHAIN:
                 continue
             for target, step in graph.get((owner.node, effect.name), ()):
-                if target in relevant:
-                    queue.append((target, _entered((*guards, *_kept(step.guards)), target), start,
-                                  (*chain, f"{owner.path}:{step.line} {_short(target)}")))
+                if target not in relevant:
+                    continue
+                prior = seen.get(target)
+                if prior is not None and () in prior:
+                    continue  # (what the pop would skip: its variants only grow)
+                entered = _entered((*guards, *self._kept_of(step)), target)
+                if prior is not None and entered in prior:
+                    continue
+                queue.append((target, entered, start, (*chain, f"{owner.path}:{step.line} {_short(target)}")))
         return out
 
 

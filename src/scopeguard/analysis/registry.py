@@ -193,6 +193,10 @@ def attached_uses(files: dict[str, FileFacts], modules: frozenset[str], deleted:
     named = [(f"{t}.{a.name}", a) for a in found if a.name for t in a.targets]
     if not named:
         return []
+    first: dict[str, tuple[int, Attachment]] = {}  # `target.name` -> its first place in `named`
+    for index, (prefix, attachment) in enumerate(named):
+        first.setdefault(prefix, (index, attachment))
+    heads = {prefix.partition(".")[0] for prefix in first}
     off = tuple(toggles_off)
     uses = []
     for node, facts in files.items():
@@ -202,7 +206,9 @@ def attached_uses(files: dict[str, FileFacts], modules: frozenset[str], deleted:
             if effect.kind not in (EffectKind.CALL, EffectKind.USE):
                 continue
             text = effect.name.removesuffix("()")
-            match = next((a for prefix, a in named if text == prefix or text.startswith(prefix + ".")), None)
+            if text.partition(".")[0] not in heads:
+                continue
+            match = _first_prefix(text, first)
             if match is None or effect.execution is Execution.NEVER:
                 continue
             if any(effect.state_required(t) is True for t in off):
@@ -234,6 +240,18 @@ def attached_uses(files: dict[str, FileFacts], modules: frozenset[str], deleted:
             out.append(AttachedUse(**{**_fields(use), "origin": item.origin, "origin_line": item.line,
                                       "via": item.via}))
     return sorted(set(out), key=lambda u: (u.path, u.line, u.column, u.origin))
+
+
+def _first_prefix(text: str, first: dict[str, tuple[int, Attachment]]) -> Attachment | None:
+    """The attachment of the first entry of `named` that `text` is or starts with (`prefix.`)."""
+    best = first.get(text)
+    at = text.find(".")
+    while at != -1:
+        found = first.get(text[:at])
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+        at = text.find(".", at + 1)
+    return best[1] if best is not None else None
 
 
 def _fields(use: AttachedUse) -> dict:

@@ -31,27 +31,93 @@ _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 def attachment_facts(tree: ast.Module, module: str, bindings: ImportBindings) -> dict:
-    """The FileFacts field this pass fills: `attaches`."""
+    """The FileFacts field this pass fills: `attaches`.
+
+    One walk of the tree finds what could make a fact (a `setattr`/`globals` name, a `for` loop
+    over known strings); the passes that read a context's own nodes run only where it found one,
+    which most files never do."""
     found: list[AttachFact] = []
-    returns = _dict_returning_functions(tree)
-    constants = _module_constants(tree)
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found += _writer(stmt, module)
-    for context, node in _functions(tree):
-        loops = _loop_values(node, returns, constants)
-        if not loops:
-            continue
-        for call in _calls(node):
-            callee = _callee(call.func, module, bindings, returns)
-            if callee is None or callee.partition(".")[0] in _STDLIB:
-                continue  # a writer is a project function
-            for position, arg in enumerate(call.args):
-                if isinstance(arg, ast.Name) and arg.id in loops:
-                    found.append(AttachFact("argument", context, callee, call.lineno, call.col_offset + 1,
-                                            position, tuple(loops[arg.id])))
+    writer_hint, loops, changed = _survey(tree)
+    if writer_hint:
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found += _writer(stmt, module)
+    known = _known_loops(tree, loops, changed)
+    if known:
+        for context, node in _functions(tree):
+            own = list(_own(node))
+            values = _loop_values(own, known)
+            if not values:
+                continue
+            for call in own:
+                if not isinstance(call, ast.Call):
+                    continue
+                callee = _callee(call.func, module, bindings)
+                if callee is None or callee.partition(".")[0] in _STDLIB:
+                    continue  # a writer is a project function
+                for position, arg in enumerate(call.args):
+                    if isinstance(arg, ast.Name) and arg.id in values:
+                        found.append(AttachFact("argument", context, callee, call.lineno, call.col_offset + 1,
+                                                position, tuple(values[arg.id])))
     found.sort(key=lambda f: (f.line, f.column, f.position))
     return {"attaches": tuple(found)} if found else {}
+
+
+_WRITER_NAMES = frozenset({"setattr", "globals"})
+
+
+def _survey(tree: ast.Module) -> tuple[bool, list, set[str]]:
+    """In one walk: whether the file names `setattr` or `globals` (a writer needs one), its `for`
+    loops, and the names code changes in place (a module constant must not be one of them)."""
+    writer_hint = False
+    loops = []
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            if not writer_hint and node.id in _WRITER_NAMES:
+                writer_hint = True
+        elif kind is ast.Attribute:
+            if type(node.value) is ast.Name and node.attr in _MUTATORS and type(node.ctx) is ast.Load:
+                changed.add(node.value.id)
+        elif kind is ast.Subscript:
+            if type(node.value) is ast.Name and type(node.ctx) is not ast.Load:
+                changed.add(node.value.id)
+        elif kind is ast.For or kind is ast.AsyncFor:
+            loops.append(node)
+        elif kind is ast.Global:
+            changed.update(node.names)
+        elif kind is ast.AugAssign:
+            if type(node.target) is ast.Name:
+                changed.add(node.target.id)
+    return writer_hint, loops, changed
+
+
+_MUTATORS = frozenset({"append", "extend", "update", "add", "insert", "setdefault", "pop", "remove"})
+
+
+def _known_loops(tree: ast.Module, loops: list, changed: set[str]) -> dict[int, tuple[list[str], bool]]:
+    """id(loop) -> (the strings it iterates, whether items are (key, value) pairs), for the loops
+    whose iterable is all known strings. The function and constant tables are built only when a
+    loop reads one."""
+    tables: dict[str, dict] = {}
+
+    def returns() -> dict[str, list[str]]:
+        if "returns" not in tables:
+            tables["returns"] = _dict_returning_functions(tree)
+        return tables["returns"]
+
+    def constants() -> dict[str, list[str]]:
+        if "constants" not in tables:
+            tables["constants"] = _module_constants(tree, changed)
+        return tables["constants"]
+
+    known = {}
+    for loop in loops:
+        values, pairs = _iterated(loop.iter, returns, constants)
+        if values is not None:
+            known[id(loop)] = (values, pairs)
+    return known
 
 
 def _writer(function, module: str) -> list[AttachFact]:
@@ -129,11 +195,7 @@ def _own(node):
         stack.extend(ast.iter_child_nodes(item))
 
 
-def _calls(node):
-    return [n for n in _own(node) if isinstance(n, ast.Call)]
-
-
-def _callee(func, module: str, bindings: ImportBindings, returns) -> str | None:
+def _callee(func, module: str, bindings: ImportBindings) -> str | None:
     parts = []
     while isinstance(func, ast.Attribute):
         parts.append(func.attr)
@@ -147,19 +209,13 @@ def _callee(func, module: str, bindings: ImportBindings, returns) -> str | None:
     return f"{module}.{dotted}" if module else dotted
 
 
-def _loop_values(node, returns: dict[str, list[str]], constants: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Loop variables of this context whose values are all known strings: name -> values."""
+def _loop_values(own: list, known: dict[int, tuple[list[str], bool]]) -> dict[str, list[str]]:
+    """Loop variables of one context (its own nodes) whose values are all known strings: name -> values."""
     found: dict[str, list[str]] = {}
-    assigned: dict[str, int] = {}
-    for item in _own(node):
-        for target in _assigned(item):
-            assigned[target] = assigned.get(target, 0) + 1
-    for item in _own(node):
-        if not isinstance(item, (ast.For, ast.AsyncFor)):
+    for item in own:
+        if id(item) not in known:
             continue
-        values, first_of_pair = _iterated(item.iter, returns, constants)
-        if values is None:
-            continue
+        values, first_of_pair = known[id(item)]
         target = item.target
         if first_of_pair:
             if not (isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name)):
@@ -167,6 +223,12 @@ def _loop_values(node, returns: dict[str, list[str]], constants: dict[str, list[
             target = target.elts[0]
         if isinstance(target, ast.Name):
             found.setdefault(target.id, []).extend(values)
+    if not found:
+        return {}
+    assigned: dict[str, int] = {}
+    for item in own:
+        for target in _assigned(item):
+            assigned[target] = assigned.get(target, 0) + 1
     # A name bound elsewhere in the context too may hold other values: not known.
     return {name: list(dict.fromkeys(values)) for name, values in found.items() if assigned.get(name, 0) == 1}
 
@@ -198,10 +260,10 @@ def _iterated(node, returns, constants) -> tuple[list[str] | None, bool]:
         pairs = node.func.attr == "items"
         node = node.func.value
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args and not node.keywords:
-        values = returns.get(node.func.id)
+        values = returns().get(node.func.id)
         return (list(values), pairs) if values is not None else (None, False)
     if isinstance(node, ast.Name):
-        values = constants.get(node.id)
+        values = constants().get(node.id)
         return (list(values), pairs) if values is not None else (None, False)
     values = _literal_strings(node)
     return (values, pairs) if values is not None else (None, False)
@@ -243,8 +305,9 @@ def _dict_returning_functions(tree: ast.Module) -> dict[str, list[str]]:
     return found
 
 
-def _module_constants(tree: ast.Module) -> dict[str, list[str]]:
-    """Module-level names bound once, to a literal of strings, and never changed in the file."""
+def _module_constants(tree: ast.Module, changed: set[str]) -> dict[str, list[str]]:
+    """Module-level names bound once, to a literal of strings, and never changed in the file
+    (`changed`: the names `_survey` saw mutated, subscript-assigned, declared global or augmented)."""
     bound: dict[str, int] = {}
     values: dict[str, list[str]] = {}
     for stmt in tree.body:
@@ -254,15 +317,4 @@ def _module_constants(tree: ast.Module) -> dict[str, list[str]]:
             literal = _literal_strings(stmt.value)
             if literal is not None:
                 values[name] = literal
-    changed = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load) \
-                and node.attr in ("append", "extend", "update", "add", "insert", "setdefault", "pop", "remove"):
-            changed.add(node.value.id)
-        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            changed.add(node.value.id)
-        elif isinstance(node, ast.Global):
-            changed.update(node.names)
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            changed.add(node.target.id)
     return {name: v for name, v in values.items() if bound.get(name) == 1 and name not in changed}
