@@ -42,7 +42,7 @@ import re
 import libcst as cst
 
 from ..base.model import FileFacts, Guard, ParseError
-from .astnodes import in_source_order
+from .astnodes import forget_walk, in_source_order
 from .bindings import DYNAMIC_IMPORT_NAMES, ImportBindings, resolve_relative
 from .calltime import import_time_copies, import_time_functions
 from .effects import effects as file_effects
@@ -105,6 +105,13 @@ def scan_source(
     source: bytes, *, path: str, module: str, is_package: bool, matcher: ToggleMatcher, extra: bool = False
 ) -> FileFacts:
     """Parse bytes already read and collect their facts. Never raises for bad input: errors become facts."""
+    try:
+        return _scan(source, path=path, module=module, is_package=is_package, matcher=matcher, extra=extra)
+    finally:
+        forget_walk()  # the passes' shared walk of this file's tree (astnodes.every_node)
+
+
+def _scan(source: bytes, *, path: str, module: str, is_package: bool, matcher: ToggleMatcher, extra: bool) -> FileFacts:
     base = dict(path=path, module=module, is_package=is_package, extra=extra)
     source = nfkc_identifiers(source)  # identifiers as Python reads them, before any pass sees them
     try:

@@ -30,6 +30,40 @@ def statements(tree: ast.Module) -> list[ast.stmt]:
     return found
 
 
+_WALKED: tuple[ast.AST, list[ast.AST]] | None = None
+
+
+def every_node(tree: ast.AST) -> list[ast.AST]:
+    """`list(ast.walk(tree))`, in the same order, walked once per tree: the passes that look at
+    every node of a file (attachments, `__module__` writes, changed names, binding counts) share one
+    walk. The last tree is kept (a strong reference, so `is` cannot be fooled by a reused id)."""
+    global _WALKED
+    if _WALKED is not None and _WALKED[0] is tree:
+        return _WALKED[1]
+    found: list[ast.AST] = [tree]
+    at = 0
+    node_type = ast.AST
+    while at < len(found):  # breadth first, children in field order: ast.walk's order
+        node = found[at]
+        at += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                found.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        found.append(item)
+    _WALKED = (tree, found)
+    return found
+
+
+def forget_walk() -> None:
+    """Drop the kept walk (the end of a file's scan)."""
+    global _WALKED
+    _WALKED = None
+
+
 def in_source_order(tree: ast.Module) -> list[ast.stmt]:
     found = statements(tree)
     found.sort(key=lambda n: (n.lineno, n.col_offset))

@@ -24,6 +24,7 @@ import re
 import sys
 
 from ..base.model import AttachFact
+from .astnodes import every_node
 from .bindings import ImportBindings
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
@@ -72,7 +73,7 @@ def _survey(tree: ast.Module) -> tuple[bool, list, set[str]]:
     writer_hint = False
     loops = []
     changed: set[str] = set()
-    for node in ast.walk(tree):
+    for node in every_node(tree):
         kind = type(node)
         if kind is ast.Name:
             if not writer_hint and node.id in _WRITER_NAMES:

@@ -27,6 +27,7 @@ from ..base.model import (
     UnresolvedReason,
 )
 from .astnodes import dotted as _dotted
+from .astnodes import every_node
 from .bindings import FIND_SPEC, IMPORT_MODULE, ImportBindings
 from .imports import MACHINERY_CALLABLES
 from .strings import template_of, template_start
@@ -115,7 +116,7 @@ class ReachFacts:
         """What the file assigns to `__module__` (MODULE_NAMES): literals, `__name__`, another
         object's `__module__` (nothing new); anything else leaves the table incomplete."""
         values: list[ast.expr] = []
-        for node in ast.walk(tree):
+        for node in every_node(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -824,7 +825,7 @@ def _changed_names(tree: ast.Module) -> set[str]:
     = v`, `X += ...`), declared `global` somewhere, or handed to a call that may keep and change it
     (anything but a reader such as `len`/`sorted`)."""
     changed: set[str] = set()
-    for node in ast.walk(tree):
+    for node in every_node(tree):
         if isinstance(node, ast.Global):
             changed.update(node.names)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):

@@ -11,6 +11,7 @@ import ast
 
 import libcst as cst
 
+from .astnodes import every_node
 from .lowering import LoweringError, lower_expression
 
 Known = tuple[str, bool]  # (text, complete): complete False means only the start is known
@@ -147,7 +148,7 @@ def _module_string_assignments(tree: ast.Module) -> dict[str, str]:
 def _binding_counts(tree: ast.Module) -> dict[str, int]:
     """How many times each name is bound (assigned, deleted, a parameter) anywhere in the file."""
     bound: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in every_node(tree):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             bound[node.id] = bound.get(node.id, 0) + 1
         elif isinstance(node, ast.arg):
