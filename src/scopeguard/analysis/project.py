@@ -54,6 +54,28 @@ class Project:
         """The scope a file belongs to: by module, or by the scope's extra paths (its tests)."""
         return owner(self.config, facts)
 
+    def toggle_inside(self, scope: Scope) -> tuple[str, str] | None:
+        """(name, "path:line") when the scope's toggle is spelled by a function the scope itself
+        defines (transformers' `is_deepspeed_available` lives in `integrations/deepspeed.py`): a
+        guard must import it from the scope it guards, so guarding comes after moving it out."""
+        memo = self.__dict__.setdefault("_toggle_inside", {})
+        if scope.name in memo:
+            return memo[scope.name]
+        found = None
+        toggle = self.config.toggle(scope.toggle) if scope.toggle else None
+        if toggle is not None:
+            names = {s.removesuffix("()").rpartition(".")[2] for s in (*toggle.on_when_true, *toggle.on_when_false)
+                     if s.endswith("()")}
+            for facts in sorted(self.graph.files.values(), key=lambda f: f.path):
+                if facts.extra or not scope.contains(facts.module) or not names:
+                    continue
+                function = next((f for f in facts.functions if f.name in names), None)
+                if function is not None:
+                    found = (function.name, f"{facts.path}:{function.line}")
+                    break
+        memo[scope.name] = found
+        return found
+
     def outside_imports(self) -> Iterator[tuple[Edge, Scope, Verdict]]:
         """Imports of a scope from code that belongs to no scope and is not an allowed entry point.
 

@@ -133,11 +133,23 @@ def ways_out(project: Project, scope: Scope, facts: FileFacts) -> str:
         return (f"remove the import-time write of toggle {scope.toggle} ({written_places(scope)}) so that its "
                 f"guard holds, move it into {scope.name}, or add {facts.module} to the scope's `allow`")
     toggle = project.config.toggle(scope.toggle) if scope.toggle else None
-    spelling = toggle_spelling(toggle)
+    spelling = guard_advice(project, scope)
     if facts.extra:  # a test outside the scope's extra paths
         decorator = f"`@{toggle.decorators[0].rsplit('.', 1)[-1]}`, " if toggle and toggle.decorators else ""
         return f"guard it with {decorator}{spelling}, or move the test under the scope's `extra_paths`"
     return f"guard it with {spelling}, move it into {scope.name}, or add {facts.module} to the scope's `allow`"
+
+
+def guard_advice(project: Project, scope: Scope) -> str:
+    """The guard to advise for `scope` ("`if is_x():`"), saying first what must move when the
+    toggle's own predicate is defined inside the scope (a guard could not import it otherwise)."""
+    spelling = toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)
+    inside = project.toggle_inside(scope)
+    if inside is None:
+        return spelling
+    name, where = inside
+    return (f"{spelling} once `{name}` is moved out of {scope.name} (it is defined at {where}, "
+            f"inside the scope it guards: importing it from there loads the scope)")
 
 
 def toggle_spelling(toggle: Toggle | None) -> str:

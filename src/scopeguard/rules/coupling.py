@@ -24,7 +24,7 @@ from ..base.model import (
     UnresolvedReason,
     Violation,
 )
-from .base import Example, Rule, toggle_spelling
+from .base import Example, Rule, guard_advice
 
 _LOOKUPS = (ReferenceKind.LOOKUP, ReferenceKind.INIT_API)
 
@@ -101,7 +101,7 @@ class UnguardedRegistryLookup(Rule):
                     reference.column,
                     f"{who} looks up {_shown(reference)} of scope {scope.name} (registry prefix {prefix!r}) "
                     f"{when} through `{reference.call}`{guard}{undeclared}; it fails once the scope is off or "
-                    f"deleted: guard it with {toggle_spelling(config.toggle(scope.toggle) if scope.toggle else None)}, "
+                    f"deleted: guard it with {guard_advice(project, scope)}, "
                     "pass allow_missing=True and handle None, or move it into the scope",
                     imported=reference.text,
                     scope=scope.name,

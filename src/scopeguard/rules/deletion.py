@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from ..analysis import Project, format_chain
 from ..base.model import Severity, Violation
-from .base import Example, Rule, toggle_spelling, written_places
+from .base import Example, Rule, guard_advice, written_places
 
 
 def _declared_user(project: Project, facts, scope) -> bool:
@@ -31,8 +31,7 @@ def _fix(project: Project, scope) -> str:
     if scope.toggle_written:  # its guards hold only once nothing turns it on (analysis/toggle_writes.py)
         return (f"remove the import-time write of toggle {scope.toggle} ({written_places(scope)}) so that its guards "
                 f"hold, or move the code that needs it into {scope.name}")
-    toggle = project.config.toggle(scope.toggle) if scope.toggle else None
-    return f"guard a link of the chain with {toggle_spelling(toggle)}, or move the code that needs it into {scope.name}"
+    return f"guard a link of the chain with {guard_advice(project, scope)}, or move the code that needs it into {scope.name}"
 
 
 class DeletionBreaksModule(Rule):

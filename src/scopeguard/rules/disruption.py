@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..analysis import Project, Verdict
 from ..analysis.reachability import via
 from ..base.model import Execution, Severity, SiteKind, UnresolvedReason, Violation
-from .base import Example, Rule, describe_guards, toggle_spelling, ways_out
+from .base import Example, Rule, describe_guards, guard_advice, ways_out
 
 _WHEN = {Execution.IMPORT: "at import time", Execution.CALL: "lazily (when a function runs)"}
 _CHAIN_SHOWN = 4
@@ -264,7 +264,7 @@ class UnresolvedDynamicImport(Rule):
                         item.column,
                         f"{facts.node} calls `{item.text}`, which may load scope {scope.name} "
                         f"({known}); guard it with "
-                        f"{toggle_spelling(project.config.toggle(scope.toggle) if scope.toggle else None)} "
+                        f"{guard_advice(project, scope)} "
                         "or make sure it cannot name the scope",
                         imported=start,
                         scope=scope.name,

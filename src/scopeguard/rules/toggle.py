@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..base.model import Execution, Severity, Violation
 from ..analysis import Project, Verdict
-from .base import EXAMPLE_PYPROJECT, Example, Rule, toggle_spelling, ways_out
+from .base import EXAMPLE_PYPROJECT, Example, Rule, guard_advice, ways_out
 
 
 class ScopeWithoutToggle(Rule):
@@ -134,7 +134,7 @@ class RootImportLoadsScope(Rule):
                 site.column,
                 f"`import {best[0]}` loads scope {scope.name} with toggle {scope.toggle} off: {chain}; "
                 f"guard this import with "
-                f"{toggle_spelling(project.config.toggle(scope.toggle))} or an earlier link of the chain",
+                f"{guard_advice(project, scope)} or an earlier link of the chain",
                 importer=importer,
                 imported=entered,
                 scope=scope.name,
