@@ -67,7 +67,10 @@ class UnguardedImportTimeImport(_OutsideImportRule):
 
     ## Fix
     Put the import under the scope's toggle, move the code that needs it into the scope, or — when
-    the integration point is approved — list the importer in the scope's `allow`.
+    the integration point is approved — list the importer in the scope's `allow`. Where the toggle's
+    predicate is itself defined inside the scope (transformers' `is_deepspeed_available` in
+    `integrations/deepspeed.py`), no guard can call it without loading the scope: the message then
+    says to move the predicate out of the scope first.
     """
 
     code = "SG201"
