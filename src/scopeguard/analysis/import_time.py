@@ -199,7 +199,8 @@ class ImportTime:
         """`receiver.attr` that names no definition: a method of what the receiver holds - a
         project class's (or an instance's, `K().m`) own or its bases' `attr`, a `super()`'s,
         an instance a module-level name keeps, what a function returns (`make().m()`), a name a
-        module binds by a star import. A receiver nothing names ("?": a parameter, a local, an
+        module binds by a star import; a local or loop variable arrives here as what it holds
+        (facts/effects.py `_local_receivers`). A receiver nothing names ("?": a parameter, an
         element, an attribute of another object) is not followed: the known gap docs/guards.md names."""
         receiver, _, attr = name.rpartition(".")
         if not receiver or receiver == "?" or depth > _MAX_RESOLVE_DEPTH:

@@ -74,7 +74,9 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 # 16: pydoc.locate is an import by name; effects: methods of objects the analysis names (K().m(), super().m()).
 # 17: UnresolvedImport.alternatives filled (a function's returned literal starts), parametrize values.
 # 18: FileFacts.attaches (names attached to other modules by a name handed over, issue 26).
-SCAN_SCHEMA = 18
+# 19: effects: what locals, loop variables and module-level `:=` names hold (methods called on them);
+#     instances kept in literals and tables (`T = {"a": K()}`, `T.append(K())`).
+SCAN_SCHEMA = 19
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 # 2: each call-fact field apart (decoded when first read); results stored for the same facts.

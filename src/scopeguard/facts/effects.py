@@ -75,6 +75,9 @@ class _Effects:
         self.has_getattr = "__getattr__" in self.top
         self.local_defs: dict[str, str] = {}  # name -> absolute qualified name, in the function being walked
         self.class_locals: dict[str, str] = {}  # the same for the class body being walked
+        # a function's local names -> what they may hold that the analysis can name ("K#instance",
+        # a module-level table or instance): a method called on the local is theirs (_local_receivers)
+        self.local_receivers: dict[str, tuple[str, ...]] = {}
         self.unused: set[int] = set()  # calls whose result is dropped or only bound to a name
 
     def run(self, tree: ast.Module) -> None:
@@ -139,13 +142,7 @@ class _Effects:
             self.unused.add(id(stmt.value))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) and all(
                 isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
-            self.unused.add(id(stmt.value))
-            if (not function or (klass and scope == klass)) and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                callee = self.resolve(stmt.value.func, params, klass) if isinstance(
-                    stmt.value.func, (ast.Name, ast.Attribute)) else None
-                if callee is not None:  # the instance kept in a module-level name: read later, it is used
-                    table = ".".join((self.module, *scope, stmt.targets[0].id))
-                    self._emit(EffectKind.USE, function, f"{callee}#instance", stmt.value, guards, f"store:{table}")
+            self.unused.add(id(stmt.value))  # (an instance kept in a module-level name: _stored says so)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qual = ".".join((*scope, stmt.name))
             args = stmt.args
@@ -168,8 +165,11 @@ class _Effects:
             self.class_locals = {}  # a class body's names are not visible in its methods
             for name in inner_params:
                 self.local_defs.pop(name, None)
-            self._body(stmt.body, qual, klass if scope == klass else (), inner_params, (*scope, stmt.name))
-            self.local_defs, self.class_locals = saved, saved_class
+            inner_class = klass if scope == klass else ()
+            saved_receivers = self.local_receivers
+            self.local_receivers = self._local_receivers(stmt, inner_params, inner_class, saved_receivers)
+            self._body(stmt.body, qual, inner_class, inner_params, (*scope, stmt.name))
+            self.local_defs, self.class_locals, self.local_receivers = saved, saved_class, saved_receivers
             return
         if isinstance(stmt, ast.ClassDef):
             qual = ".".join((*scope, stmt.name))
@@ -247,6 +247,13 @@ class _Effects:
                 self._emit(EffectKind.USE, function, "?", stmt, guards, "return")  # the statement's place: the
                 # value's differs between `ast` and the view lowered from libcst (a parenthesised tuple)
             return
+        if isinstance(stmt, (ast.For, ast.AsyncFor)) and (not function or (klass and scope == klass)):
+            # a module-level (or class-body) loop variable is a module (class) name holding each
+            # element in turn: `for k in [K(), L()]: k.m()` calls K's or L's m
+            for name, held in self._loop_holds(stmt, params, klass, {}):
+                table = ".".join((self.module, *scope, name))
+                for value in held:
+                    self._emit(EffectKind.USE, function, value, stmt.iter, guards, f"store:{table}")
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             call = stmt.value
             func = call.func
@@ -339,6 +346,10 @@ class _Effects:
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, value, guards, f"store:{table}")
                 return
+        if isinstance(value, ast.Call):
+            made = self._receiver(value, params, klass)
+            if made != "?" and not made.endswith("#super"):  # an instance kept: read later, it is used
+                self._emit(EffectKind.USE, function, made, value, guards, f"store:{table}")
         self._expr(value, function, klass, params, guards, f"store:{table}" if isinstance(value, ast.Lambda) else "value")
 
     def _expr(self, node: ast.expr, function, klass, params, guards, how: str) -> None:
@@ -399,6 +410,10 @@ class _Effects:
                 self._emit(EffectKind.USE, qual, "?", node, guards, "return")
             self._emit(EffectKind.USE, function, f"{self.module}.{qual}", node, guards, how)
             return
+        if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and not function and not klass:
+            # `(k := K())` at module level binds a module-level name: it keeps the value
+            self._stored(node.value, f"{self.module}.{node.target.id}", function, klass, params, guards)
+            return
         pending = [node]  # operators, literals, comprehensions: their parts, without recursion
         while pending:
             current = pending.pop()
@@ -457,6 +472,9 @@ class _Effects:
                            "safe" if func.attr in _SAFE_ATTRIBUTES else "value")
             else:
                 self._expr(func.value, function, klass, params, guards, "value")
+                if isinstance(func.value, ast.Name) and func.attr not in _SAFE_ATTRIBUTES:
+                    for held in self.local_receivers.get(func.value.id, ()):  # `k = K(); k.m()`
+                        self._emit(EffectKind.CALL, function, f"{held}.{func.attr}", call, guards)
         elif isinstance(func, ast.Attribute) and not isinstance(func.value, _LITERALS):
             self._expr(func.value, function, klass, params, guards, "value")
             receiver = self._receiver(func.value, params, klass)
@@ -477,6 +495,76 @@ class _Effects:
             self._arg(value, f"arg:{label}:{index}", function, klass, params, guards)
         for keyword in call.keywords:
             self._arg(keyword.value, f"arg:{label}:{keyword.arg or '**'}", function, klass, params, guards)
+
+    def _held(self, value: ast.expr, params, klass, local: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """What a value may be that the analysis can name: an instance (`K()`, "K#instance"), a
+        name it resolves (a module-level table, class or instance), a local's own (`local`), and
+        the elements of a literal list, tuple or set of those; () when nothing is known."""
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return tuple(h for element in value.elts for h in self._held(element, params, klass, local))
+        if isinstance(value, ast.Call):
+            made = self._receiver(value, params, klass)
+            return (made,) if made != "?" else ()
+        if isinstance(value, ast.Name) and value.id in local:
+            return local[value.id]
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            dotted = self.resolve(value, params, klass)
+            return (dotted,) if dotted is not None and not dotted.startswith("@") else ()
+        return ()
+
+    def _loop_holds(self, loop, params, klass, local) -> list[tuple[str, tuple[str, ...]]]:
+        """(loop variable, what it may hold) for a `for` over a literal, a named table or a local
+        (`.values()`/`.keys()` of one too; `.items()` gives the second of a pair)."""
+        source, target = loop.iter, loop.target
+        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and not source.args \
+                and source.func.attr in ("values", "keys", "items"):
+            if source.func.attr == "items":
+                if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
+                    return []
+                target = target.elts[1]
+            source = source.func.value
+        if not isinstance(target, ast.Name):
+            return []
+        held = self._held(source, params, klass, local)  # a named table: its stores name its elements
+        return [(target.id, held)] if held else []
+
+    def _local_receivers(self, function, params, klass, enclosing) -> dict[str, tuple[str, ...]]:
+        """A function's local names -> every value the analysis can name that a binding in its own
+        body gives them (`k = K()`, `for k in [K(), L()]`, `for k in TABLE`, `k = other_local`), the
+        enclosing function's too (a closure reads them). Every binding adds: a local bound also to
+        something unknown keeps what is known (the unknown part stays the known gap, docs/guards.md)."""
+        bindings: list[tuple[str, object]] = []
+        pending = list(function.body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bindings += [(t.id, node.value) for t in targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                bindings.append((node.target.id, node.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                bindings.append(("", node))
+            pending.extend(ast.iter_child_nodes(node))
+        if not bindings:
+            return enclosing
+        local: dict[str, tuple[str, ...]] = {k: v for k, v in enclosing.items() if k not in params}
+        for _ in range(4):  # locals read from locals: a few rounds reach a fixpoint in real code
+            changed = False
+            for name, value in bindings:
+                found = self._loop_holds(value, params, klass, local) if not name else \
+                    [(name, self._held(value, params, klass, local))]
+                for target, held in found:
+                    if target in params or not held:
+                        continue
+                    merged = tuple(dict.fromkeys((*local.get(target, ()), *held)))
+                    if merged != local.get(target):
+                        local[target] = merged
+                        changed = True
+            if not changed:
+                break
+        return local
 
     def _receiver(self, node: ast.expr, params, klass) -> str:
         """How the analysis names an object no name holds: "X#instance" for what calling the

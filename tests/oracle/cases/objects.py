@@ -6,8 +6,8 @@ the standard library (`defaultdict`, `dataclasses.field(default_factory=)`, `fun
 objects (`__format__`, `__iter__`, `__contains__`, a swallowing `__exit__`, `finally: return`),
 methods of objects the analysis can name (`K().m()`, a module-level instance, a factory's result,
 `super().m()`, `getattr(K(), "m")`, a bound method kept and called, a subclass), the import
-machinery by another name (`getattr(importlib, ...)`, `pydoc.locate`), and one it cannot: a method
-called on a loop variable (the documented gap, tests/oracle/known.py)."""
+machinery by another name (`getattr(importlib, ...)`, `pydoc.locate`), and methods called on locals
+and loop variables that hold such objects (`k = K(); k.m()`, `for v in TABLE.values(): v.m()`)."""
 
 from ._make import family
 
@@ -79,6 +79,15 @@ CASES = [
     case("getattr-computed-method", K + "getattr(K(), 'm' + '')()\n", "breaks"),
     case("instance-from-factory", K + "def make():\n    return K()\nmake().m()\n", "breaks"),
     case("instance-in-list", K + "for _k in [K()]:\n    _k.m()\n", "breaks"),
+    # values followed into locals and loops (facts/effects.py `_held`, `_local_receivers`)
+    case("local-instance", K + "def _f():\n    k = K()\n    k.m()\n_f()\n", "breaks"),
+    case("local-list-loop", K + "def _f():\n    ks = [K()]\n    for k in ks:\n        k.m()\n_f()\n", "breaks"),
+    case("local-alias", K + "def _f():\n    a = K()\n    b = a\n    b.m()\n_f()\n", "breaks"),
+    case("table-values-loop", K + "_T = {'a': K()}\nfor _v in _T.values():\n    _v.m()\n", "breaks"),
+    case("table-items-in-function", K + "_T = {'a': K()}\ndef _f():\n    for _n, _v in _T.items():\n        _v.m()\n_f()\n",
+         "breaks"),
+    case("appended-instance-loop", K + "_T = []\n_T.append(K())\nfor _v in _T:\n    _v.m()\n", "breaks"),
+    case("walrus-instance", K + "if (_k := K()):\n    _k.m()\n", "breaks"),
     case("other-module-instance", "from pkg.helper import K\nK().m()\n", "breaks", files={"pkg/helper.py": K}),
     case("other-module-obj", "from pkg.helper import obj\nobj.m()\n", "breaks", files={"pkg/helper.py": K + "obj = K()\n"}),
     case("subclass-inherited", K + "class J(K):\n    pass\nJ().m()\n", "breaks"),
