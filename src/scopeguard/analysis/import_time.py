@@ -141,6 +141,7 @@ class ImportTime:
         self._callers: dict[str, set[str]] | None = None  # function -> functions that may call it
         self._walked: tuple[set[str], list[Reached]] | None = None  # (relevant, what the walk found)
         self._kept_memo: dict[int, tuple[Effect, tuple[Guard, ...]]] = {}
+        self._handed_index: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._sites: dict[str, list[ImportSite]] | None = None
         self._returns: dict[str, list[str]] = {}
         self._resolved: dict[str, list[str]] = {}
@@ -407,11 +408,53 @@ class ImportTime:
     # what one effect runs
 
     def runs(self, effect: Effect, facts: FileFacts) -> list[str]:
+        if effect.kind is EffectKind.CALL and effect.name.startswith("@") and "." in effect.name:
+            param, _, attr = effect.name[1:].partition(".")
+            key = (effect.kind, effect.name, f"{facts.module}.{effect.function}")
+            found = self._runs.get(key)
+            if found is None:
+                found = self._runs[key] = [
+                    f for value in self._handed(f"{facts.module}.{effect.function}", param)
+                    for f in self._method(f"{value}.{attr}")]
+            return found
         key = (effect.kind, effect.name, effect.how)
         found = self._runs.get(key)
         if found is None:
             found = self._runs[key] = self._runs_uncached(effect)
         return found
+
+    def _handed(self, function: str, param: str, depth: int = 0) -> list[str]:
+        """What the callers of `function` hand it as `param`, when the effects name it (an instance
+        `K#instance`, a module-level name, a class); a caller's own parameter handed on is what its
+        callers hand it (a few levels). A value nothing names adds nothing: the known gap."""
+        if self._handed_index is None:
+            index: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for (node, context), items in self.effects.items():
+                caller = f"{self.files[node].module}.{context}"
+                for use in items:
+                    if use.kind is not EffectKind.USE or not use.how.startswith("arg:"):
+                        continue
+                    callee, _, position = use.how[4:].rpartition(":")
+                    if callee in ("?", "") or callee.startswith("@"):
+                        continue
+                    for target in self.called(callee):
+                        if target not in self.defs:
+                            continue
+                        params = self._params(target)
+                        # a keyword names its parameter (keyword-only ones are not in the DEF's list)
+                        name = (params[int(position)] if int(position) < len(params) else None) \
+                            if position.isdigit() else position if position != "**" else None
+                        if name is not None:
+                            index.setdefault((target, name), []).append((use.name, caller))
+            self._handed_index = index
+        found: list[str] = []
+        for value, caller in self._handed_index.get((function, param), ()):
+            if value.startswith("@"):
+                if depth < _MAX_RESOLVE_DEPTH and "." not in value:
+                    found += self._handed(caller, value[1:], depth + 1)
+            else:
+                found.append(value)
+        return list(dict.fromkeys(found))
 
     def _runs_uncached(self, effect: Effect) -> list[str]:
         kind, how = effect.kind, effect.how

@@ -75,7 +75,8 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 # 17: UnresolvedImport.alternatives filled (a function's returned literal starts), parametrize values.
 # 18: FileFacts.attaches (names attached to other modules by a name handed over, issue 26).
 # 19: effects: what locals, loop variables and module-level `:=` names hold (methods called on them);
-#     instances kept in literals and tables (`T = {"a": K()}`, `T.append(K())`).
+#     instances kept in literals and tables (`T = {"a": K()}`, `T.append(K())`); `p.m()` on a parameter,
+#     instances and locals handed to calls.
 SCAN_SCHEMA = 19
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").

@@ -470,6 +470,9 @@ class _Effects:
             if owner is not None:  # a method of a value: the value may be called through it
                 self._emit(EffectKind.USE, function, owner, func.value, guards,
                            "safe" if func.attr in _SAFE_ATTRIBUTES else "value")
+                if owner.startswith("@") and func.attr not in _SAFE_ATTRIBUTES:
+                    # `p.m()` on a parameter: the m of what the callers hand over (analysis/import_time.py)
+                    self._emit(EffectKind.CALL, function, f"{owner}.{func.attr}", call, guards)
             else:
                 self._expr(func.value, function, klass, params, guards, "value")
                 if isinstance(func.value, ast.Name) and func.attr not in _SAFE_ATTRIBUTES:
@@ -490,6 +493,10 @@ class _Effects:
         else:
             self._expr(func, function, klass, params, guards, "value")
         label = callee if callee is not None else (spelled or "?")
+        if callee is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            receiver = self._receiver(func.value, params, klass)
+            if receiver != "?":  # `R().run(x)`, `super().__init__(x)`: that object's method gets x
+                label = f"{receiver}.{func.attr}"
         for index, arg in enumerate(call.args):
             value = arg.value if isinstance(arg, ast.Starred) else arg
             self._arg(value, f"arg:{label}:{index}", function, klass, params, guards)
@@ -585,6 +592,13 @@ class _Effects:
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, value, guards, how)
                 return
+            if isinstance(value, ast.Name):  # a local handed over: what it holds
+                for held in self.local_receivers.get(value.id, ()):
+                    self._emit(EffectKind.USE, function, held, value, guards, how)
+        elif isinstance(value, ast.Call):  # `f(K())`: the instance handed over
+            made = self._receiver(value, params, klass)
+            if made != "?" and not made.endswith("#super"):
+                self._emit(EffectKind.USE, function, made, value, guards, how)
         self._expr(value, function, klass, params, guards, how if isinstance(value, ast.Lambda) else "value")
 
 
