@@ -9,12 +9,10 @@ deleted every module still imports.
 
 from __future__ import annotations
 
-import json
-import textwrap
 from pathlib import Path
 
-from .inprocess import run_main
 from .reach.runtime import runtime_truth
+from .trees import check_violations, write_tree
 
 PYPROJECT = """\
 [tool.scopeguard]
@@ -76,18 +74,11 @@ AFTER = {
 
 
 def project(root: Path, files: dict[str, str]) -> Path:
-    for path, text in files.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text))
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    return root
+    return write_tree(root, files, PYPROJECT)
 
 
 def check(root: Path) -> list[dict]:
-    code, out, _ = run_main("check", str(root), "--no-cache", "--format", "json")
-    assert code in (0, 1)
-    return json.loads(out)["violations"]
+    return check_violations(root)
 
 
 def test_the_advice_says_the_predicate_must_leave_the_scope_first(tmp_path):

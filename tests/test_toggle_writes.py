@@ -8,13 +8,13 @@ through the module it imports), and where nothing breaks, the guard is still tru
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from .inprocess import run_main
 from .reach.runtime import runtime_truth
+from .trees import check_violations, write_tree
 
 PYPROJECT = """\
 [tool.scopeguard]
@@ -38,19 +38,11 @@ BASE = {
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "proj"
-    for path, text in {**BASE, **files}.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text))
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    return root
+    return write_tree(tmp_path / "proj", {**BASE, **files}, PYPROJECT)
 
 
 def check(root: Path) -> list[dict]:
-    code, out, _ = run_main("check", str(root), "--no-cache", "--format", "json")
-    assert code in (0, 1)
-    return [v for v in json.loads(out)["violations"] if v["code"].startswith(("SG2", "SG4"))]
+    return [v for v in check_violations(root) if v["code"].startswith(("SG2", "SG4"))]
 
 
 def plan(root: Path) -> dict:
