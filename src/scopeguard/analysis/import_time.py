@@ -142,6 +142,7 @@ class ImportTime:
         self._walked: tuple[set[str], list[Reached]] | None = None  # (relevant, what the walk found)
         self._kept_memo: dict[int, tuple[Effect, tuple[Guard, ...]]] = {}
         self._handed_index: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+        self._subclass_index: dict[str, list[str]] | None = None
         self._sites: dict[str, list[ImportSite]] | None = None
         self._returns: dict[str, list[str]] = {}
         self._resolved: dict[str, list[str]] = {}
@@ -206,6 +207,14 @@ class ImportTime:
         receiver, _, attr = name.rpartition(".")
         if not receiver or receiver == "?" or depth > _MAX_RESOLVE_DEPTH:
             return []
+        if receiver.endswith("#self"):  # an instance of the class or of any subclass
+            holder = self.resolve(receiver[:-5])
+            if holder not in self.classes:
+                return []
+            classes = list(dict.fromkeys([*self._bases(holder), *self._subclasses(holder)]))
+            if attr == "*":
+                return [f for klass in classes for f in self.members.get(klass, {}).values()]
+            return self._members(classes, (attr,))
         if receiver.endswith("#super"):
             holder = self.resolve(receiver[:-6])
             return self._members(self._bases(holder)[1:], (attr,)) if holder in self.classes else []
@@ -224,6 +233,16 @@ class ImportTime:
         if holder in self.stores:
             return [f for kept in self.stores[holder] for f in self._method(f"{kept}.{attr}", depth + 1)]
         return []  # a value the analysis does not follow: the known gap (docs/guards.md)
+
+    def _subclasses(self, klass: str) -> list[str]:
+        """Every project class that has `klass` among its bases, at any depth."""
+        if self._subclass_index is None:
+            index: dict[str, list[str]] = {}
+            for other in self.classes:
+                for base in self._bases(other)[1:]:
+                    index.setdefault(base, []).append(other)
+            self._subclass_index = index
+        return self._subclass_index.get(klass, [])
 
     def _starred(self, module: str, attr: str, depth: int = 0) -> list[str]:
         """`module.attr` where `module` binds `attr` by a star import (`from .ops import *`)."""

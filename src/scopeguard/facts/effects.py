@@ -453,6 +453,10 @@ class _Effects:
                 self._expr(owner, function, klass, params, guards, "value")
                 self._emit(EffectKind.USE, function, f"{self._receiver(owner, params, klass)}.{literal or '*'}",
                            call, guards, "value")
+            elif dotted in ("@self", "@cls") and klass and literal is None and owner.id in params:
+                # getattr(self, computed) in a method: an attribute of the instance - a method of its
+                # class, its bases or a subclass (values kept in its attributes were used when kept)
+                self._emit(EffectKind.USE, function, f"{'.'.join((self.module, *klass))}#self.*", call, guards, "value")
             elif _is_modules(owner) and literal is not None and _own_module(owner):
                 self._emit(EffectKind.USE, function, f"{self.module}.{literal}", call, guards, "value")
             elif _is_modules(owner) or dotted is None or literal is None:

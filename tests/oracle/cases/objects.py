@@ -95,6 +95,11 @@ CASES = [
     case("param-local", K + "def _use(obj):\n    obj.m()\ndef _f():\n    k = K()\n    _use(k)\n_f()\n", "breaks"),
     case("param-handed-on", K + "def _use(obj):\n    obj.m()\ndef _mid(x):\n    _use(x)\n_mid(K())\n", "breaks"),
     case("param-method-of-class", K + "class R:\n    def run(self, obj):\n        obj.m()\nR().run(K())\n", "breaks"),
+    # getattr(self, computed): a method of the class, its bases or a subclass
+    case("getattr-self-computed", "class V:\n    def run(self, n):\n        getattr(self, 'do_' + n)()\n"
+         "    def do_x(self):\n        from pkg import feat\nV().run('x')\n", "breaks"),
+    case("getattr-self-subclass", "class V:\n    def run(self, n):\n        getattr(self, 'do_' + n)()\n"
+         "class W(V):\n    def do_x(self):\n        from pkg import feat\nW().run('x')\n", "breaks"),
     case("param-other-module", "from pkg.helper import use\nfrom pkg.kk import K\nuse(K())\n", "breaks",
          files={"pkg/helper.py": "def use(obj):\n    obj.m()\n", "pkg/kk.py": K}),
     case("other-module-instance", "from pkg.helper import K\nK().m()\n", "breaks", files={"pkg/helper.py": K}),
