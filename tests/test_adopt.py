@@ -200,6 +200,41 @@ def test_toggle_candidates_switch_project_code_not_dependencies(tmp_path):
     assert [(c.spelling, [s.imports for s in c.sightings]) for c in found] == [("USE_GPU", [("app.gpu",)])]
 
 
+def test_init_does_not_propose_dependency_checks_as_toggles(tmp_path, capsys):
+    # transformers' `is_torch_available()` guards imports of its own modelling modules, but its
+    # answer is whether torch is installed: a dependency check, not a switch (issue 27). A predicate
+    # reading the project's own setting (`use_gpu()`) is proposed; one calling a dependency check
+    # (`is_accel_available()` asks `is_torch_available()`) is a dependency check too.
+    project = tmp_path / "proj"
+    (project / "src" / "app" / "models").mkdir(parents=True)
+    (project / "src" / "app" / "gpu").mkdir()
+    (project / "src" / "app" / "__init__.py").write_text(
+        "from .utils import is_torch_available, is_vision_available, is_accel_available, use_gpu\n"
+        "if is_torch_available():\n    from .models import torch_model\n"
+        "if is_vision_available():\n    from .models import vision\n"
+        "if is_accel_available():\n    from .models import accel\n"
+        "if use_gpu():\n    from . import gpu\n"
+    )
+    (project / "src" / "app" / "utils.py").write_text(
+        "import importlib.util\nimport os\n\n"
+        "def _is_package_available(name):\n    return importlib.util.find_spec(name) is not None\n\n"
+        "def is_torch_available():\n    return _is_package_available(\"torch\")\n\n"
+        "def is_vision_available():\n    try:\n        import PIL.Image\n        return True\n"
+        "    except ImportError:\n        return False\n\n"
+        "def is_accel_available():\n    return is_torch_available() and os.environ.get(\"ACCEL\") == \"1\"\n\n"
+        "def use_gpu():\n    return os.environ.get(\"APP_GPU\", \"0\") == \"1\"\n"
+    )
+    for name in ("models/__init__.py", "models/torch_model.py", "models/vision.py", "models/accel.py", "gpu/__init__.py"):
+        (project / "src" / "app" / name).write_text("X = 1\n")
+    code, out, err = _cli(capsys, "init", str(project), "--dry-run", "-j", "1")
+    assert code == 0, err
+    proposed = [line.lstrip("# ") for line in out.splitlines() if line.lstrip("# ").startswith(("on_when_true", "on_when_false"))]
+    assert proposed == ['on_when_true = ["use_gpu()"]'], out  # (a call seen once: proposed, commented)
+    assert "#   is_torch_available(): tests whether torch is installed (src/app/utils.py:8)" in out
+    assert "#   is_vision_available(): tests whether PIL.Image is installed (src/app/utils.py:12)" in out
+    assert "#   is_accel_available(): calls is_torch_available(), a dependency check" in out
+
+
 # -- rule pages, rule families, help ----------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ import ast
 import builtins
 import os
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -509,3 +510,94 @@ def _prefixes_in(module: str, names: frozenset[str]) -> list[str]:
     """The candidates that hold `module` (itself or a package above it)."""
     parts = module.split(".")
     return [p for p in {".".join(parts[:i]) for i in range(1, len(parts) + 1)} if p in names]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dependency checks among predicate candidates
+
+# Calls whose string argument names a package whose presence they test (importlib's finders and
+# metadata, pkg_resources; project helpers named like `_is_package_available("torch")`).
+_PACKAGE_PROBES = frozenset({
+    "find_spec", "find_loader", "import_module", "__import__", "metadata", "version", "distribution",
+    "get_distribution", "require", "files",
+})
+_PACKAGE_WORDS = ("package", "module", "spec", "available", "installed", "distribution")
+
+
+def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, packages: Sequence[str],
+                      *, max_bytes: int = 8 * 1024 * 1024) -> dict[str, str]:
+    """spelling -> why, for each predicate candidate (`is_torch_available()`) whose definition in
+    the project tests whether a package outside the project is installed: it imports one (inside
+    `try`), or hands a literal package name to a finder, metadata or a helper named for that
+    (`_is_package_available("torch")`), or calls such a predicate. Its answer is a dependency being
+    installed, not a switch of the project's own code, so `init` does not propose it as a toggle
+    (issue 27: transformers' `is_torch_available`, `is_vision_available`).
+
+    Only `init`'s suggestion reads this (the standard library's `ast`; no fact of `check` comes
+    from it); a file that cannot be read or parsed gives no answer, and the candidate stays."""
+    wanted = {c.spelling for c in candidates if c.kind == "call"}
+    if not wanted:
+        return {}
+    tops = set(packages)
+    definitions: dict[str, tuple[str, ast.AST]] = {}
+    needles = {name: f"def {name}(".encode() for name in wanted}
+    for f in files:
+        if getattr(f, "extra", False):
+            continue
+        try:
+            with open(f.abspath, "rb") as handle:
+                source = handle.read(max_bytes + 1)
+        except OSError:
+            continue
+        if len(source) > max_bytes or not any(n in source for n in needles.values()):
+            continue
+        try:
+            tree = ast.parse(source.decode("utf-8"))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted:
+                definitions.setdefault(node.name, (f.path, node))
+    found: dict[str, str] = {}
+    calls: dict[str, set[str]] = {}
+    for name, (path, node) in definitions.items():
+        probe = _probe_in(node, tops)
+        if probe:
+            found[name] = f"tests whether {probe[0]} is installed ({path}:{probe[1]})"
+        calls[name] = {_dotted(c.func).rsplit(".", 1)[-1] for c in ast.walk(node) if isinstance(c, ast.Call)}
+    changed = True
+    while changed:  # a predicate that asks another dependency check is one too
+        changed = False
+        for name, called in calls.items():
+            if name not in found:
+                other = next((c for c in sorted(called) if c in found and c != name), None)
+                if other:
+                    found[name] = f"calls {other}(), a dependency check"
+                    changed = True
+    return found
+
+
+def _probe_in(function: ast.AST, tops: set[str]) -> tuple[str, int] | None:
+    """(package, line) of the first test in `function` of whether a non-project package is installed."""
+    def outside(module: str) -> bool:
+        top = module.split(".")[0]
+        return bool(top) and top.isidentifier() and top not in tops and top not in _STDLIB
+
+    for node in ast.walk(function):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if outside(alias.name):
+                    return alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module and outside(node.module):
+            return node.module, node.lineno
+        elif isinstance(node, ast.Call) and node.args:
+            first = node.args[0]
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            last = _dotted(node.func).rsplit(".", 1)[-1]
+            if (last in _PACKAGE_PROBES or any(w in last.lower() for w in _PACKAGE_WORDS)) and outside(first.value.replace("-", "_")):
+                return first.value, node.lineno
+    return None
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))

@@ -176,7 +176,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
     from ..analysis.graph import ImportGraph
     from ..base.model import Toggle
     from ..run.pipeline import Progress, collect_facts
-    from ..actions.suggest import add_cmake_evidence, detect_roots, find_toggle_candidates, rank_scopes
+    from ..actions.suggest import add_cmake_evidence, dependency_checks, detect_roots, find_toggle_candidates, rank_scopes
 
     sources, extras = detect_roots(str(root))
     try:
@@ -190,6 +190,8 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
         raise UsageError(str(error)) from None
     packages = sorted({f.module.split(".")[0] for f in files if not f.extra})
     candidates = find_toggle_candidates(files, packages, jobs=jobs, limits=config.limits)
+    dependencies = dependency_checks(candidates, files, packages)
+    candidates = [c for c in candidates if c.spelling not in dependencies]
     add_cmake_evidence(str(root), candidates)
     groups = _group(candidates, packages)
     ranked = sorted(groups.items(), key=lambda item: (-sum(len(c.sightings) for c in item[1][1]), item[0]))
@@ -233,7 +235,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
                             only=[name for name in register if name not in listed])
         scopes = scopes + extra
     toggle_for = {s.name: (s.toggle, s.toggle_sites) for s in scopes if s.toggle}
-    text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register)
+    text = _render(sources, extras, len(files), packages, active, weak, scopes, toggle_for, register, dependencies)
     return Suggestion(text, sources, extras, len(files), len(active), len(weak), scopes, list(register))
 
 
@@ -262,7 +264,7 @@ def _group(candidates, packages):
     return groups
 
 
-def _render(sources, extras, files, packages, active, weak, scopes, toggle_for, register) -> str:
+def _render(sources, extras, files, packages, active, weak, scopes, toggle_for, register, dependencies=None) -> str:
     from .. import __version__
 
     q = toml_string
@@ -289,6 +291,14 @@ def _render(sources, extras, files, packages, active, weak, scopes, toggle_for, 
         lines.append("# Less certain toggle candidates (a call or attribute tested once); uncomment to use:")
         for name, (polarity, group) in weak:
             lines += _toggle_block(name, polarity, group, commented=True)
+    if dependencies:
+        lines.append("# Not proposed: predicates around imports that test whether a package outside the project is")
+        lines.append("# installed (a dependency check, not a switch of the project's own code):")
+        for spelling, why in sorted(dependencies.items())[:_COMMENTED_TOGGLES]:
+            lines.append(_comment(f"#   {spelling}(): {why}"))
+        if len(dependencies) > _COMMENTED_TOGGLES:
+            lines.append(f"#   ... and {len(dependencies) - _COMMENTED_TOGGLES} more")
+        lines.append("")
     for name in register:
         lines += _scope_block(next(s for s in scopes if s.name == name), toggle_for, commented=False)
     rest = [s for s in scopes if s.name not in register]
