@@ -141,6 +141,11 @@ class ImportTime:
         self._callers: dict[str, set[str]] | None = None  # function -> functions that may call it
         self._walked: tuple[set[str], list[Reached]] | None = None  # (wanted, what the walk found)
         self._kept_memo: dict[int, tuple[Effect, tuple[Guard, ...]]] = {}
+        self._steps: dict[str, list[tuple]] = {}  # function -> its call edges, for the walk
+        self._steps_for: set[str] | None = None  # ... to the functions of this relevant set
+        self._stacks: list[tuple[Guard, ...]] = [()]  # guard stacks by number (the walk's)
+        self._stack_numbers: dict[tuple[Guard, ...], int] = {(): 0}
+        self._joined: dict[tuple[int, int, bool], int] = {}  # (stack, kept, entering) -> stack
         self._handed_index: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._subclass_index: dict[str, list[str]] | None = None
         self._sites: dict[str, list[ImportSite]] | None = None
@@ -684,36 +689,84 @@ class ImportTime:
 
     def _walk(self, entries: tuple, graph, relevant: set[str], wanted: set[str]) -> list[tuple]:
         """(function, guards, index of the entry it starts from, chain after the entry's link) for
-        each function of `wanted` the calls `entries` ((function, guards) in order) may run."""
-        seen: dict[str, list[tuple[Guard, ...]]] = {}
+        each function of `wanted` the calls `entries` ((function, guards) in order) may run.
+
+        Guard stacks are numbered (`_stack`), so that comparing and extending them is an integer
+        operation; a (function, stack) already queued is not queued again (its second copy would be
+        skipped when taken: by then the first has put its stack, or the empty one, in `seen`)."""
+        seen: dict[str, list[int]] = {}
+        queued: set[tuple[str, int]] = set()
         out: list[tuple] = []
-        queue: deque = deque((target, guards, index, ()) for index, (target, guards) in enumerate(entries))
+        steps = self._steps_of
+        stack = self._stack
+        joined = self._joined
+        stacks = self._stacks
+        # a state's chain is a linked list ((previous, link) or None) with its length, made a tuple
+        # only for the functions kept
+        queue: deque = deque()
+        for index, (target, guards) in enumerate(entries):
+            number = stack(guards)
+            if (target, number) not in queued:
+                queued.add((target, number))
+                queue.append((target, number, index, None, 1))
         while queue:
-            function, guards, index, tail = queue.popleft()
+            function, number, index, tail, length = queue.popleft()
             variants = seen.setdefault(function, [])
-            if guards in variants or () in variants:
+            if number in variants or 0 in variants:
                 continue
             if len(variants) >= _MAX_GUARD_VARIANTS:
-                guards = ()
-                if () in variants:
+                number = 0
+                if 0 in variants:
                     continue
-            variants.append(guards)
+            variants.append(number)
             if function in wanted:
-                out.append((function, guards, index, tail))
-            owner, effect = self.defs[function]
-            if len(tail) + 1 >= _MAX_CHAIN:
+                out.append((function, stacks[number], index, _unlinked(tail)))
+            if length >= _MAX_CHAIN:
                 continue
-            for target, step in graph.get((owner.node, effect.name), ()):
-                if target not in relevant:
-                    continue
+            for target, kept, link, entering in steps(function, graph, relevant):
                 prior = seen.get(target)
-                if prior is not None and () in prior:
+                if prior is not None and 0 in prior:
                     continue  # (what the pop would skip: its variants only grow)
-                entered = _entered((*guards, *self._kept_of(step)), target)
-                if prior is not None and entered in prior:
+                key = (number, kept, entering)
+                entered = joined.get(key)
+                if entered is None:
+                    guards = (*stacks[number], *stacks[kept])
+                    entered = joined[key] = stack(_entered(guards, target) if entering else guards)
+                if (prior is not None and entered in prior) or (target, entered) in queued:
                     continue
-                queue.append((target, entered, index, (*tail, f"{owner.path}:{step.line} {_short(target)}")))
+                queued.add((target, entered))
+                queue.append((target, entered, index, (tail, link), length + 1))
         return out
+
+    def _stack(self, guards: tuple[Guard, ...]) -> int:
+        """The number of a guard stack (0 is the empty one)."""
+        number = self._stack_numbers.get(guards)
+        if number is None:
+            number = self._stack_numbers[guards] = len(self._stacks)
+            self._stacks.append(guards)
+        return number
+
+    def _steps_of(self, function: str, graph, relevant: set[str]) -> list[tuple]:
+        """(target, number of the kept guards, chain link, whether entering adds a guard) for each
+        call edge out of `function` to a function of `relevant`, computed once per relevant set."""
+        if self._steps_for is not relevant:
+            self._steps, self._steps_for = {}, relevant
+        found = self._steps.get(function)
+        if found is None:
+            owner, effect = self.defs[function]
+            found = self._steps[function] = [
+                (target, self._stack(self._kept_of(step)), f"{owner.path}:{step.line} {_short(target)}",
+                 target.endswith(".__set_name__"))
+                for target, step in graph.get((owner.node, effect.name), ()) if target in relevant]
+        return found
+
+
+def _unlinked(tail) -> tuple[str, ...]:
+    out = []
+    while tail is not None:
+        tail, link = tail
+        out.append(link)
+    return tuple(reversed(out))
 
 
 def _entered(guards: tuple[Guard, ...], function: str) -> tuple[Guard, ...]:
