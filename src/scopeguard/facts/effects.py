@@ -346,11 +346,16 @@ class _Effects:
             if dotted is not None:
                 self._emit(EffectKind.USE, function, dotted, value, guards, f"store:{table}")
                 return
-        if isinstance(value, ast.Call):
-            made = self._receiver(value, params, klass)
-            if made != "?" and not made.endswith("#super"):  # an instance kept: read later, it is used
-                self._emit(EffectKind.USE, function, made, value, guards, f"store:{table}")
+        if isinstance(value, ast.Call):  # an instance kept: read later, it is used
+            self._instance(value, function, klass, params, guards, f"store:{table}")
         self._expr(value, function, klass, params, guards, f"store:{table}" if isinstance(value, ast.Lambda) else "value")
+
+    def _instance(self, call: ast.Call, function, klass, params, guards, how: str) -> None:
+        """The instance `call` makes, kept or handed over (`how`): a use of it, where it is known
+        (not an unknown call's result, not `super()`)."""
+        made = self._receiver(call, params, klass)
+        if made != "?" and not made.endswith("#super"):
+            self._emit(EffectKind.USE, function, made, call, guards, how)
 
     def _expr(self, node: ast.expr, function, klass, params, guards, how: str) -> None:
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -600,9 +605,7 @@ class _Effects:
                 for held in self.local_receivers.get(value.id, ()):
                     self._emit(EffectKind.USE, function, held, value, guards, how)
         elif isinstance(value, ast.Call):  # `f(K())`: the instance handed over
-            made = self._receiver(value, params, klass)
-            if made != "?" and not made.endswith("#super"):
-                self._emit(EffectKind.USE, function, made, value, guards, how)
+            self._instance(value, function, klass, params, guards, how)
         self._expr(value, function, klass, params, guards, how if isinstance(value, ast.Lambda) else "value")
 
 
