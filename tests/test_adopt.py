@@ -214,6 +214,7 @@ def test_init_does_not_propose_dependency_checks_as_toggles(tmp_path, capsys):
         "if is_vision_available():\n    from .models import vision\n"
         "if is_accel_available():\n    from .models import accel\n"
         "if use_gpu():\n    from . import gpu\n"
+        "if is_serve_available():\n    from .models import serve\n"
     )
     (project / "src" / "app" / "utils.py").write_text(
         "import importlib.util\nimport os\n\n"
@@ -222,9 +223,12 @@ def test_init_does_not_propose_dependency_checks_as_toggles(tmp_path, capsys):
         "def is_vision_available():\n    try:\n        import PIL.Image\n        return True\n"
         "    except ImportError:\n        return False\n\n"
         "def is_accel_available():\n    return is_torch_available() and os.environ.get(\"ACCEL\") == \"1\"\n\n"
-        "def use_gpu():\n    return os.environ.get(\"APP_GPU\", \"0\") == \"1\"\n"
+        "def use_gpu():\n    return os.environ.get(\"APP_GPU\", \"0\") == \"1\"\n\n"
+        "def is_fastapi_available():\n    return _is_package_available(\"fastapi\")\n\n"
+        "def is_serve_available():\n    return is_fastapi_available()\n"
     )
-    for name in ("models/__init__.py", "models/torch_model.py", "models/vision.py", "models/accel.py", "gpu/__init__.py"):
+    for name in ("models/__init__.py", "models/torch_model.py", "models/vision.py", "models/accel.py",
+                 "models/serve.py", "gpu/__init__.py"):
         (project / "src" / "app" / name).write_text("X = 1\n")
     code, out, err = _cli(capsys, "init", str(project), "--dry-run", "-j", "1")
     assert code == 0, err
@@ -233,6 +237,8 @@ def test_init_does_not_propose_dependency_checks_as_toggles(tmp_path, capsys):
     assert "#   is_torch_available(): tests whether torch is installed (src/app/utils.py:8)" in out
     assert "#   is_vision_available(): tests whether PIL.Image is installed (src/app/utils.py:12)" in out
     assert "#   is_accel_available(): calls is_torch_available(), a dependency check" in out
+    # a predicate that only asks predicates no condition tests (transformers' is_serve_available)
+    assert "#   is_serve_available(): calls is_fastapi_available(), a dependency check" in out
 
 
 # -- rule pages, rule families, help ----------------------------------------------------------

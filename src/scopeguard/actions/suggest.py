@@ -522,6 +522,7 @@ _PACKAGE_PROBES = frozenset({
     "get_distribution", "require", "files",
 })
 _PACKAGE_WORDS = ("package", "module", "spec", "available", "installed", "distribution")
+_ASKS = re.compile(r"_*(is|has)_[a-z0-9_]+")  # the predicates followed into (not `get`, `parse`)
 
 
 def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, packages: Sequence[str],
@@ -540,24 +541,17 @@ def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, pa
         return {}
     tops = set(packages)
     definitions: dict[str, tuple[str, ast.AST]] = {}
-    needles = {name: f"def {name}(".encode() for name in wanted}
-    for f in files:
-        if getattr(f, "extra", False):
-            continue
-        try:
-            with open(f.abspath, "rb") as handle:
-                source = handle.read(max_bytes + 1)
-        except OSError:
-            continue
-        if len(source) > max_bytes or not any(n in source for n in needles.values()):
-            continue
-        try:
-            tree = ast.parse(source.decode("utf-8"))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted:
-                definitions.setdefault(node.name, (f.path, node))
+    asked: set[str] = set()
+    pending = set(wanted)
+    for _round in range(4):  # the candidates, then the functions they call (`is_serve_available()`
+        # asks `is_fastapi_available()`, ...), three calls deep
+        asked |= pending
+        _find_definitions(files, pending, definitions, max_bytes)
+        pending = {_dotted(c.func).rsplit(".", 1)[-1] for _, node in definitions.values()
+                   for c in ast.walk(node) if isinstance(c, ast.Call)} - asked
+        pending = {name for name in pending if _PREDICATE.fullmatch(name) or _ASKS.fullmatch(name)}
+        if not pending:
+            break
     found: dict[str, str] = {}
     calls: dict[str, set[str]] = {}
     for name, (path, node) in definitions.items():
@@ -574,7 +568,29 @@ def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, pa
                 if other:
                     found[name] = f"calls {other}(), a dependency check"
                     changed = True
-    return found
+    return {name: why for name, why in found.items() if name in wanted}
+
+
+def _find_definitions(files: Sequence, names: set[str], definitions: dict, max_bytes: int) -> None:
+    """The first module-level `def` of each of `names` in the project's files, into `definitions`."""
+    needles = [f"def {name}(".encode() for name in names]
+    for f in files:
+        if getattr(f, "extra", False):
+            continue
+        try:
+            with open(f.abspath, "rb") as handle:
+                source = handle.read(max_bytes + 1)
+        except OSError:
+            continue
+        if len(source) > max_bytes or not any(n in source for n in needles):
+            continue
+        try:
+            tree = ast.parse(source.decode("utf-8"))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+                definitions.setdefault(node.name, (f.path, node))
 
 
 def _probe_in(function: ast.AST, tops: set[str]) -> tuple[str, int] | None:
