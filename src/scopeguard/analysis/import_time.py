@@ -556,9 +556,12 @@ class ImportTime:
         # Only the functions asked about are kept: the functions in between are passed through, not
         # answered (on transformers a module's import passes ~40,000 of them; keeping each for each
         # of 2,951 modules exhausted 24 GB).
+        # The functions holding an unresolved dynamic import are asked about in nearly every run
+        # (the unknown-import verdicts): walked from the start, so that asking does not walk again
+        # (a second whole walk on transformers: ~8 minutes).
         stored = self._walked
         if stored is None or not wanted <= stored[0]:
-            wider = wanted if stored is None else wanted | stored[0]
+            wider = (wanted | self.unresolved_functions()) if stored is None else wanted | stored[0]
             relevant = self._relevant(graph, wider)
             found: list[Reached] = []
             shared: dict[tuple, list] = {}
