@@ -541,24 +541,24 @@ def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, pa
         return {}
     tops = set(packages)
     definitions: dict[str, tuple[str, ast.AST]] = {}
+    calls: dict[str, set[str]] = {}  # name -> the names its definition calls
     asked: set[str] = set()
     pending = set(wanted)
     for _round in range(4):  # the candidates, then the functions they call (`is_serve_available()`
         # asks `is_fastapi_available()`, ...), three calls deep
         asked |= pending
-        _find_definitions(files, pending, definitions, max_bytes)
-        pending = {_dotted(c.func).rsplit(".", 1)[-1] for _, node in definitions.values()
-                   for c in ast.walk(node) if isinstance(c, ast.Call)} - asked
-        pending = {name for name in pending if _PREDICATE.fullmatch(name) or _ASKS.fullmatch(name)}
+        for name in _find_definitions(files, pending, definitions, max_bytes):
+            calls[name] = {_dotted(c.func).rsplit(".", 1)[-1] for c in ast.walk(definitions[name][1])
+                           if isinstance(c, ast.Call)}
+        pending = {name for called in calls.values() for name in called
+                   if name not in asked and (_PREDICATE.fullmatch(name) or _ASKS.fullmatch(name))}
         if not pending:
             break
     found: dict[str, str] = {}
-    calls: dict[str, set[str]] = {}
     for name, (path, node) in definitions.items():
         probe = _probe_in(node, tops)
         if probe:
             found[name] = f"tests whether {probe[0]} is installed ({path}:{probe[1]})"
-        calls[name] = {_dotted(c.func).rsplit(".", 1)[-1] for c in ast.walk(node) if isinstance(c, ast.Call)}
     changed = True
     while changed:  # a predicate that asks another dependency check is one too
         changed = False
@@ -571,26 +571,35 @@ def dependency_checks(candidates: Sequence[ToggleCandidate], files: Sequence, pa
     return {name: why for name, why in found.items() if name in wanted}
 
 
-def _find_definitions(files: Sequence, names: set[str], definitions: dict, max_bytes: int) -> None:
-    """The first module-level `def` of each of `names` in the project's files, into `definitions`."""
+def _find_definitions(files: Sequence, names: set[str], definitions: dict, max_bytes: int) -> list[str]:
+    """The first module-level `def` of each of `names` in the project's files, into `definitions`
+    (the names found). Files are read as `check` reads them (regular files only, without blocking,
+    within the user's size limit) and parsed only when nothing is nested deeper than `check`'s
+    parser takes (collect.parsing.precheck)."""
+    from ..base.safeio import read_regular
+    from ..collect.parsing import precheck
+
     needles = [f"def {name}(".encode() for name in names]
+    added = []
     for f in files:
         if getattr(f, "extra", False):
             continue
         try:
-            with open(f.abspath, "rb") as handle:
-                source = handle.read(max_bytes + 1)
+            source, _ = read_regular(f.abspath, max_bytes)
         except OSError:
             continue
-        if len(source) > max_bytes or not any(n in source for n in needles):
+        if not any(n in source for n in needles) or precheck(source) is not None:
             continue
         try:
             tree = ast.parse(source.decode("utf-8"))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
-                definitions.setdefault(node.name, (f.path, node))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names \
+                    and node.name not in definitions:
+                definitions[node.name] = (f.path, node)
+                added.append(node.name)
+    return added
 
 
 def _probe_in(function: ast.AST, tops: set[str]) -> tuple[str, int] | None:

@@ -663,10 +663,8 @@ class ImportTime:
             found = memo[id(effect)] = (effect, _kept(effect.guards))
         return found[1]
 
-    def _from(self, node: str, graph, relevant: set[str], wanted: set[str] | None = None,
-              shared: dict[tuple, list] | None = None) -> list[Reached]:
-        """Every function of `wanted` (default: of `relevant`) the import of `node` may run, with
-        guards and chain.
+    def _from(self, node: str, graph, relevant: set[str], wanted: set[str], shared: dict[tuple, list]) -> list[Reached]:
+        """Every function of `wanted` the import of `node` may run, with guards and chain.
 
         The walk depends only on the calls the module's own code makes and their guards, in order:
         modules that make the same ones (2,646 modules of transformers make 1,785 different lists)
@@ -678,11 +676,9 @@ class ImportTime:
                 # (`if __name__ == "__main__":` runs when the module is run, not when it is imported)
                 entries.append((target, _entered(_kept(effect.guards), target), effect))
         key = tuple((target, guards) for target, guards, _ in entries)
-        walk = shared.get(key) if shared is not None else None
+        walk = shared.get(key)
         if walk is None:
-            walk = self._walk(key, graph, relevant, relevant if wanted is None else wanted)
-            if shared is not None:
-                shared[key] = walk
+            walk = shared[key] = self._walk(key, graph, relevant, wanted)
         out = []
         for function, guards, index, tail in walk:
             target, _, effect = entries[index]

@@ -190,7 +190,7 @@ def suggest(root: Path, register: list[str], jobs: int | None = None, kept: list
         raise UsageError(str(error)) from None
     packages = sorted({f.module.split(".")[0] for f in files if not f.extra})
     candidates = find_toggle_candidates(files, packages, jobs=jobs, limits=config.limits)
-    dependencies = dependency_checks(candidates, files, packages)
+    dependencies = dependency_checks(candidates, files, packages, max_bytes=config.limits.max_file_mb * 2**20)
     candidates = [c for c in candidates if c.spelling not in dependencies]
     add_cmake_evidence(str(root), candidates)
     groups = _group(candidates, packages)
