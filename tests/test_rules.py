@@ -132,17 +132,18 @@ def test_one_finding_per_statement_and_scope(tmp_path, run_cli):
         "src/app/__init__.py": "", "src/app/feature/__init__.py": "", "src/app/feature/op/__init__.py": "",
         "src/app/feature/op/a.py": "", "src/app/feature/op/b.py": "", "src/app/feature/op/c.py": "",
         "src/app/other/__init__.py": "",
-        "src/app/core.py": "from app.feature.op import a, b, c\n\n\ndef f():\n    from app.feature.op import (a,\n        b)\n",
+        # (the function first: below the module-level import, its import would load nothing new)
+        "src/app/core.py": "def f():\n    from app.feature.op import (a,\n        b)\n\n\nfrom app.feature.op import a, b, c\n",
     }
     _write_tree(tmp_path, files)
     code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", cwd=tmp_path)
     assert code == 1
     lines = [line for line in out.splitlines() if line.startswith("src/")]
     assert [line.split(": ")[0] + " " + line.split()[1] for line in lines] == [
-        "src/app/core.py:1:28 SG201", "src/app/core.py:5:5 SG202"]
-    assert "imports app.feature.op.a (scope app.feature)" in lines[0]
-    assert lines[0].endswith("[the statement also imports app.feature.op.b, app.feature.op.c]")
-    assert lines[1].endswith("[the statement also imports app.feature.op.b]")
+        "src/app/core.py:2:5 SG202", "src/app/core.py:6:28 SG201"]
+    assert "imports app.feature.op.a (scope app.feature)" in lines[1]
+    assert lines[1].endswith("[the statement also imports app.feature.op.b, app.feature.op.c]")
+    assert lines[0].endswith("[the statement also imports app.feature.op.b]")
 
 
 def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_finding(tmp_path, run_cli):
@@ -152,9 +153,10 @@ def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_fi
         "pyproject.toml": SG403_CONFIG,
         "src/app/__init__.py": "", "src/app/feature/__init__.py": "", "src/app/feature/op/__init__.py": "",
         "src/app/feature/op/a.py": "", "src/app/feature/op/b.py": "", "src/app/other/__init__.py": "",
-        # A multi-line statement (its names on lines 2-3), and a lazy import in a function that the
-        # module calls while it is imported (so it runs once, at import time: SG201, not SG202 too).
-        "src/app/core.py": "from app.feature.op import (\n    a,\n    b)\n\n\ndef f():\n    from app.feature.op import a\n\n\nf()\n",
+        # A multi-line statement (its name on line 2), and a lazy import of another module in a
+        # function that the module calls while it is imported (so it runs once, at import time:
+        # SG201, not SG202 too).
+        "src/app/core.py": "from app.feature.op import (\n    b)\n\n\n\ndef f():\n    from app.feature.op import a\n\n\nf()\n",
         "src/app/lazy.py": "def g():\n    from app.feature.op import (\n        b)\n",
     }
     _write_tree(tmp_path, files)
@@ -167,6 +169,70 @@ def test_check_and_delete_plan_agree_on_the_line_and_a_run_once_import_is_one_fi
     assert [(b["path"], b["line"]) for b in plan["broken"]] == [("src/app/core.py", 1)]
     assert [(x["path"], x["line"]) for x in plan["lazy"]] == [("src/app/lazy.py", 2)]
 
+
+
+LOADED_BEFORE = {
+    "pyproject.toml": SG403_CONFIG,
+    "src/app/__init__.py": "", "src/app/feature/__init__.py": "", "src/app/feature/op/__init__.py": "",
+    "src/app/feature/op/a.py": "", "src/app/other/__init__.py": "",
+    # transformers' modeling_utils: the scope imported at the top (line 1), and again inside a
+    # function (line 5) that other modules call while they are imported.
+    "src/app/core.py": "from app.feature.op import a\n\n\ndef init_weights():\n    from app.feature.op import a\n    return a\n",
+    "src/app/user.py": "from app.core import init_weights\n\ninit_weights()\n",
+    # The same import in a function written above the module's own import of the scope (line 5),
+    # or below one that only a try/except guards (line 12): the function's import may be the one
+    # that loads it, so each is reported where it runs.
+    "src/app/early.py": "def setup():\n    from app.feature.op import a\n\n\nfrom app.feature.op import a\n",
+    "src/app/optional.py": ("try:\n    from app.feature.op import a\nexcept ImportError:\n    a = None\n\n\n"
+                            "def setup():\n    from app.feature.op import a\n    return a\n\n\nsetup()\n"),
+    "src/app/caller.py": "from app.early import setup\n\nsetup()\n",
+}
+
+
+def test_an_import_in_a_function_below_a_module_level_import_of_the_same_module_is_no_second_finding(tmp_path, run_cli):
+    import json
+
+    _write_tree(tmp_path, LOADED_BEFORE)
+    code, out, _ = run_cli("check", str(tmp_path), "--no-cache", "--select", "SG2", "--format", "json", cwd=tmp_path)
+    assert code == 1
+    found = sorted((v["code"], v["path"], v["line"]) for v in json.loads(out)["violations"])
+    assert found == [
+        ("SG201", "src/app/caller.py", 3),  # through early.setup(), defined above early's own import
+        ("SG201", "src/app/core.py", 1),
+        ("SG201", "src/app/early.py", 5),
+        ("SG201", "src/app/optional.py", 8),  # setup() runs at import time; the try may have failed
+        ("SG202", "src/app/early.py", 2),
+        ("SG204", "src/app/optional.py", 2),
+    ]
+
+
+def test_the_module_level_import_loads_the_scope_before_the_function_can_run_in_cpython(tmp_path):
+    # The ground truth for the rule above: when user.py calls init_weights(), the scope is already
+    # in sys.modules, loaded by core.py's line 1, and the function's import loads nothing.
+    import subprocess
+    import sys
+
+    _write_tree(tmp_path, LOADED_BEFORE)
+    probe = (
+        "import sys, builtins\n"
+        "loads = []\n"
+        "real = builtins.__import__\n"
+        "def spy(name, globals=None, locals=None, fromlist=(), level=0):\n"
+        "    before = 'app.feature.op.a' in sys.modules\n"
+        "    module = real(name, globals, locals, fromlist, level)\n"
+        "    if not before and 'app.feature.op.a' in sys.modules:\n"
+        "        code = sys._getframe(1).f_code\n"
+        "        loads.append(code.co_filename.rpartition('/')[2] + ':' + code.co_name)\n"
+        "    return module\n"
+        "builtins.__import__ = spy\n"
+        "import app.user\n"
+        "print(loads[0], [n for n in loads if 'init_weights' in n])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path / "src", capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    # the innermost import that loaded it (the first to return) is core.py's, never init_weights'
+    assert result.stdout.strip() == "core.py:<module> []"
 
 def test_a_plain_spelling_that_names_a_function_is_reported_and_its_advice_is_a_real_guard(tmp_path, run_cli):
     # Issue 27's repro: `def is_feat_available()` in one module, `if is_feat_available:` (the

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .graph import Edge, ImportGraph
-from ..base.model import BuildFacts, Config, FileFacts, Scope
+from .reachability import via
+from ..base.model import BuildFacts, Config, FileFacts, GuardKind, Scope, SiteKind
 from ..base.paths import under
 from .simulation import DeletionPlan, simulate_deletion
 from .toggle_writes import mark_written, written_toggles
@@ -91,6 +92,46 @@ class Project:
                 found.append((edge, scope, classify(edge.site, scope)))
             self._outside = found
         return iter(self._outside)
+
+    def loaded_before(self, edge: Edge) -> str | None:
+        """"path:line" of an import that has surely loaded `edge.imported` before `edge`'s import can
+        run, when its import sits inside a function: a statement of the module defining that
+        function, with no guard at all (module or class body, not under if/try/with-handler/early
+        exit), written above the function's `def`, whose import loads the module or a submodule of
+        it. A function exists only once its `def` ran, and by then every such statement above it
+        has run (or the module failed and the function never exists), so that import cannot be
+        what loads the module: the statement above is the decision, and is reported itself.
+        Otherwise None. Holds for an import written in the function (`edge.site`'s own guards)
+        and for one reached through calls (the function that holds it, per graph.written_in)."""
+        site = edge.site
+        owner, line = edge.importer, site.line
+        if via(site):
+            written = self.graph.written_in.get(site)
+            if written is None or not written[1]:
+                return None
+            owner = written[0] or edge.importer
+            try:
+                line = int(written[1].rpartition(":")[2])
+            except ValueError:
+                return None
+        facts = self.graph.files.get(owner)
+        if facts is None or facts.extra:
+            return None
+        # The function holding the import: its own guards, or (the import-time copy of a site in a
+        # function its module calls, and a site reached through calls) the same import in the file's
+        # facts inside a function; the earliest such `def` where a line holds more than one.
+        defined = min((min(g.line for g in s.guards if g.kind is GuardKind.FUNCTION) for s in facts.sites
+                       if s.line == line and s.target == site.target and s.name == site.name
+                       and any(g.kind is GuardKind.FUNCTION for g in s.guards)), default=None)
+        if defined is None:
+            return None
+        prefix = edge.imported + "."
+        for earlier in facts.sites:
+            if earlier.guards or earlier.line >= defined or earlier.kind is SiteKind.DYNAMIC:
+                continue
+            if any(m == edge.imported or m.startswith(prefix) for m in self.graph.resolve(earlier)):
+                return f"{facts.path}:{earlier.line}"
+        return None
 
     @cached_property
     def deletion_plans(self) -> list[DeletionPlan]:

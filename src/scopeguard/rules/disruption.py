@@ -37,8 +37,8 @@ class _OutsideImportRule(Rule):
 
     def check(self, project: Project) -> Iterator[Violation]:
         for edge, scope, verdict in project.outside_imports():
-            if not self.wanted(edge.site, verdict):
-                continue
+            if not self.wanted(edge.site, verdict) or project.loaded_before(edge):
+                continue  # (loaded_before: a statement above the function loads it, reported itself)
             detail = describe_guards(edge.site, scope)
             message = (
                 f"{edge.importer} imports {edge.imported} (scope {scope.name}) {self.problem(edge.site, verdict)}"
@@ -58,7 +58,10 @@ class UnguardedImportTimeImport(_OutsideImportRule):
     """
     ## What it does
     Reports a module outside a scope that imports the scope when it is itself imported, with no
-    guard by the scope's toggle.
+    guard by the scope's toggle. An import inside a function (run at import time through calls, or
+    lazily: SG202) is not reported when the function's own module imports the same module with no
+    guard above the function's `def`: by the time the function exists that statement has loaded
+    it, and that statement is the finding.
 
     ## Why is this bad
     An S0 module must be a no-disruption change that can be turned off and deleted. An unguarded
