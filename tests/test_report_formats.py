@@ -178,7 +178,10 @@ def test_sarif_validates_against_the_official_schema_and_is_exact(monorepo):
     assert sg201["help"]["text"] == RULES_BY_CODE["SG201"].documentation()
     assert sg201["fullDescription"]["text"] == (  # the "What it does" section, as one paragraph
         "Reports a module outside a scope that imports the scope when it is itself imported, with no guard by "
-        "the scope's toggle."
+        "the scope's toggle. An import inside a function (run at import time through calls, or lazily: SG202) "
+        "is not reported when the function's own module imports the same module with no guard above the "
+        "function's `def`: by the time the function exists that statement has loaded it, and that statement "
+        "is the finding."
     )
     assert "## Why is this bad" in sg201["help"]["markdown"]
     assert sg201["defaultConfiguration"]["level"] == "error"
