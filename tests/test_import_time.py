@@ -301,3 +301,62 @@ def test_a_call_under_the_main_guard_runs_when_the_module_is_run_not_when_it_is_
     })
     assert broken(root) == set()  # CPython: importing every module with the scope deleted
     assert findings(root) == [("SG202", "src/dp/lib.py", 2)]
+
+
+# The decorator factory usable bare or with arguments (matplotlib's `_isolated_tk_test`): called
+# with arguments only, it returns `functools.partial` of itself, and the partial, applied to the
+# function, returns it (the parameter the call did not fill has a constant default).
+
+DUAL = """\
+import functools
+
+
+def isolated(count=1, func=None):
+    if func is None:
+        return functools.partial(isolated, count)
+{body}    return func
+"""
+
+USER = "from dp.testing import isolated\n\n\n@isolated(count=6)\n" + LAZY
+
+
+def test_a_dual_use_decorator_factory_returning_its_function_does_not_call_it(tmp_path):
+    root = project(tmp_path, {"src/dp/testing.py": DUAL.format(body=""), "src/dp/user.py": USER})
+    assert findings(root) == [("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == set()
+
+
+def test_the_same_factory_calling_the_function_it_is_handed_calls_it(tmp_path):
+    root = project(tmp_path, {"src/dp/testing.py": DUAL.format(body="    func()\n"), "src/dp/user.py": USER})
+    assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/user.py", 6)]
+    assert broken(root) == {"dp.user"}
+
+
+RUNNER = "def run_now(fn):\n    fn()\n    return fn\n\n\n"
+
+
+def test_a_factory_returning_a_parameter_the_call_fills_or_whose_default_is_a_function_may_call_it(tmp_path):
+    # `deco(1, run_now)` returns run_now; `deco2(1)` returns its default, run_now: both call the function.
+    for factory, applied in (("def deco(n, wrapper=None):\n    return wrapper\n", "deco(1, run_now)"),
+                             ("def deco(n, wrapper=run_now):\n    return wrapper\n", "deco(1)")):
+        root = project(tmp_path / applied.replace("(", "_").replace(")", "").replace(", ", "_"), {
+            "src/dp/testing.py": RUNNER + factory,
+            "src/dp/user.py": f"from dp.testing import deco, run_now\n\n\n@{applied}\n" + LAZY,
+        })
+        assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/user.py", 6)], applied
+        assert broken(root) == {"dp.user"}, applied
+
+
+def test_a_partial_hands_the_function_to_the_parameter_after_the_bound_ones(tmp_path):
+    # partial(apply, n, 2)(f) is apply(n, 2, f): it calls f when the third parameter is called.
+    for params, calls in (("a, b, f", True), ("a, f, b=None", False)):
+        root = project(tmp_path / params.replace(", ", "_").replace("=", ""), {
+            "src/dp/testing.py": (f"from functools import partial\n\n\ndef apply({params}):\n    f()\n\n\n"
+                                  "def deco(n):\n    return partial(apply, n, 2)\n"),
+            "src/dp/user.py": "from dp.testing import deco\n\n\n@deco(1)\n" + LAZY,
+        })
+        if calls:
+            assert findings(root) == [("SG201", "src/dp/user.py", 4), ("SG202", "src/dp/user.py", 6)]
+            assert broken(root) == {"dp.user"}
+        else:  # apply(1, 2, f): f lands on b, and calling 2 raises TypeError before anything imports
+            assert findings(root) == [("SG202", "src/dp/user.py", 6)]

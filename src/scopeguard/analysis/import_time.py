@@ -352,12 +352,54 @@ class ImportTime:
                 return True
         return False
 
+    def _result_invokes(self, factory: str, position: str, filled: tuple[str, ...]) -> bool | None:
+        """Whether what a call of the project function `factory` returns (the call filling the
+        parameters `filled`: positions and keywords, "*" for any) may call a value handed to it at
+        `position` — the decorator factory `@deco(n=6)` applied to a function. Return by return:
+        a parameter the call does not fill, whose default is a constant, is that constant (calling
+        it calls nothing); `functools.partial(f, a1..an)` calls f with the value at n + position;
+        a parameter the call fills, or anything unnamed, may call it; a named value, what calling
+        it runs. None when `factory` is no project function (the caller's general rule decides)."""
+        function = self.resolve(factory)
+        if function not in self.defs:
+            return None
+        facts, effect = self.defs[function]
+        returns = [e for e in self.effects.get((facts.node, effect.name), ())
+                   if e.kind is EffectKind.USE and e.how == "return"]
+        if not returns:
+            return True  # (returns None, or falls off the end: as the general rule says)
+        extra = list(effect.extra)
+        inert = set(extra[extra.index("=") + 1:]) if "=" in extra else set()
+        params = self._params(function)
+        for returned in returns:
+            name = returned.name
+            if name == "?" or (name.startswith("@") and "." in name):
+                return True
+            if name.startswith("@"):
+                param = name[1:]
+                if "*" in filled or param not in inert or param in filled or (
+                        param in params and str(params.index(param)) in filled):
+                    return True
+                continue  # the constant default
+            at = position
+            if returned.extra[:1] == ("partial",):
+                if position.isdigit():
+                    at = str(int(returned.extra[1]) + int(position))
+                elif position in returned.extra[2:]:
+                    return True  # (a keyword the partial also binds: the caller's replaces it)
+            targets = self.called(name)
+            if not targets or any(t not in self.defs or self.invokes(t, at) for t in targets):
+                return True
+        return False
+
     # parameters
 
     def _params(self, function: str) -> list[str]:
         """The parameters a caller's positions fill (a method's `self`/`cls` left out)."""
         effect = self.defs[function][1]
         params = list(effect.extra)
+        if "=" in params:  # (then the parameters whose default is a constant)
+            params = params[:params.index("=")]
         if effect.how == "method" and params and params[0] in ("self", "cls"):
             params = params[1:]
         return params
@@ -399,6 +441,10 @@ class ImportTime:
             if callee.endswith("()") and callee[:-2] not in self.defs and any(
                     callee[:-2] == p or callee.startswith(p) for p in _NON_CALLING_FACTORIES):
                 return False
+            if callee.endswith("()") and use.extra[:1] == ("call",):
+                answer = self._result_invokes(callee[:-2], position, use.extra[1:])
+                if answer is not None:
+                    return answer
             targets = self.called(callee) if callee and callee != "?" else []
             if not targets or callee.endswith("()") and self._returns_unknown(callee[:-2]):
                 return True  # outside the project, or not known: it may call it

@@ -150,7 +150,7 @@ class _Effects:
             inner_params = frozenset([*names, *(a.arg for a in args.kwonlyargs),
                                       *(a.arg for a in (args.vararg, args.kwarg) if a is not None)])
             self._emit(EffectKind.DEF, function, qual, stmt, guards, "method" if klass and scope == klass else "",
-                       tuple(names))
+                       (*names, "=", *_inert_defaults(args)))
             for decorator in stmt.decorator_list:  # applied where the def runs
                 self._decorator(decorator, f"{self.module}.{qual}", function, klass, params, guards)
             for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
@@ -238,7 +238,14 @@ class _Effects:
             value = stmt.value
             if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
                 callee = self.resolve(value.func, params, klass)
-                if callee is not None and not callee.startswith("@"):  # what that call returns, returned
+                bound = _partial_of(value, callee)
+                if bound is not None:
+                    held = self.resolve(value.args[0], params, klass)
+                    if held is not None and not held.startswith("@"):  # calling it calls `held`, shifted
+                        self._emit(EffectKind.USE, function, held, value, guards, "return", bound)
+                    else:
+                        self._emit(EffectKind.USE, function, "?", stmt, guards, "return")
+                elif callee is not None and not callee.startswith("@"):  # what that call returns, returned
                     self._emit(EffectKind.USE, function, f"{callee}()", value, guards, "return")
             self._expr(value, function, klass, params, guards, "return")
             if not self._named(value, params, klass):
@@ -303,7 +310,8 @@ class _Effects:
             how = f"arg:{callee}():0" if callee is not None else "value"
             if callee is not None:
                 self._emit(EffectKind.CALL, function, f"{callee}()", decorator, guards)
-            self._emit(EffectKind.USE, function, target, decorator, guards, how)
+            # which of the factory's parameters this call fills: what it returns may be one of them
+            self._emit(EffectKind.USE, function, target, decorator, guards, how, _filled(decorator))
             return
         callee = self.resolve(decorator, params, klass)
         if callee is None:
@@ -422,7 +430,10 @@ class _Effects:
         pending = [node]  # operators, literals, comprehensions: their parts, without recursion
         while pending:
             current = pending.pop()
+            identity = isinstance(current, ast.Compare) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in current.ops)
             for child in ast.iter_child_nodes(current):
+                if identity and isinstance(child, ast.Name):
+                    continue  # `x is None` runs no code of x's (nor calls it)
                 if isinstance(child, ast.comprehension):
                     pending.append(child.iter)
                     pending.extend(child.ifs)
@@ -677,3 +688,32 @@ def _bound(stmt: ast.stmt):
 
 def function_guarded(guards: Guards) -> bool:
     return any(g.kind is GuardKind.FUNCTION for g in guards)
+
+
+def _inert_defaults(args: ast.arguments) -> list[str]:
+    """The parameters whose default is a constant (`None`, a number, a string): a function that
+    returns such a parameter, called without it, returns that constant, and calling a constant
+    calls nothing (CPython raises TypeError)."""
+    positional = [*args.posonlyargs, *args.args]
+    pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults),
+             *zip(args.kwonlyargs, args.kw_defaults)]
+    return [arg.arg for arg, default in pairs if isinstance(default, ast.Constant)]
+
+
+def _filled(call: ast.Call) -> tuple[str, ...]:
+    """("call", positions and keywords a call fills); "*" when `*args`/`**kwargs` may fill any."""
+    filled = ["call"]
+    for index, arg in enumerate(call.args):
+        filled.append("*" if isinstance(arg, ast.Starred) else str(index))
+    filled += [k.arg if k.arg is not None else "*" for k in call.keywords]
+    return tuple(filled)
+
+
+def _partial_of(value: ast.Call, callee: str | None) -> tuple[str, ...] | None:
+    """("partial", n, keywords...) for `functools.partial(f, a1..an, k=v)` with no `*`/`**`: calling
+    it calls f with n arguments before the caller's; None for any other call."""
+    if callee != "functools.partial" or not value.args or not isinstance(value.args[0], (ast.Name, ast.Attribute)):
+        return None
+    if any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords):
+        return None
+    return ("partial", str(len(value.args) - 1), *(k.arg for k in value.keywords))
