@@ -10,7 +10,10 @@ a module being imported, or when code that runs at import time
 - applies it as a decorator, or hands a function to a decorator or call that may call it: a project
   function that calls, passes on or otherwise uses its parameter as a value (not: returns it, keeps
   it in a module-level name, reads a harmless attribute); any callee outside the project except a
-  closed list known not to call what it is given (`atexit.register`, `functools.wraps`, ...),
+  closed list known not to call what it is given (`atexit.register`, `functools.wraps`, ...); for
+  a project decorator factory (`@deco(n=6)`), what each `return` of it gives: a parameter the call
+  does not fill whose default is a constant calls nothing, `functools.partial(f, a1..an)` hands the
+  function to f's parameter n, a filled parameter or an unnamed value may call it,
 - uses it as a value in any other way (the value may be called: stored in a module-level name that
   import-time code then reads, put in a literal, captured by a lambda, returned by a factory whose
   result is called),
