@@ -348,3 +348,62 @@ def test_where_no_process_can_start_parsing_still_finishes(tmp_path, monkeypatch
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: [])
     assert parsing.scan_files(config.toggles, found, jobs=2) == forked
     assert capsys.readouterr().err == "scopeguard: parsing in this process, without time or memory limits\n"
+
+
+@pytest.mark.skipif(not FORK, reason="the early worker is forked")
+def test_the_worker_forked_as_check_starts_contains_a_changed_file_as_any_worker(tmp_path, capsys, monkeypatch):
+    """collect/early.py: `check` forks a worker before it reads its configuration and hands it the
+    settings when a file needs parsing (the one-file pre-commit run). A changed file that crashes the
+    parser or runs over the time limit costs only itself there too, and a later run still works."""
+    monkeypatch.setattr(parsing, "_scan_source", _crash_on_marker)
+    root = make_project(tmp_path, {"src/app/edited.py": "x = 1\n", "src/app/other.py": LEAK},
+                        extra="parse_timeout = 2\n")
+    cache = str(tmp_path / "cache")
+
+    def run() -> list[str]:
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            assert main(["check", str(root), "--cache-dir", cache, "--select", "SG0,SG2"]) == 1
+        finally:
+            os.chdir(cwd)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return out.splitlines()[:-1]
+
+    def located(lines: list[str]) -> list[str]:
+        return [line.split(":")[0] + " " + line.split()[1] for line in lines]
+
+    assert located(run()) == ["src/app/core.py SG201", "src/app/other.py SG201"]
+    for marker, reason in (("# CRASH_HERE\n", "the parser crashed on this file"), ("# SLEEP_HERE\n", "parsing exceeded 2 s")):
+        (root / "src/app/edited.py").write_text(marker)
+        start = time.monotonic()
+        lines = run()
+        assert located(lines) == ["src/app/core.py SG201", "src/app/edited.py SG001", "src/app/other.py SG201"]
+        assert reason in lines[1]
+        assert time.monotonic() - start < 30
+    (root / "src/app/edited.py").write_text(LEAK)
+    assert located(run()) == ["src/app/core.py SG201", "src/app/edited.py SG201", "src/app/other.py SG201"]
+
+
+def test_a_check_leaves_no_worker_behind(tmp_path, capsys):
+    """The early worker is adopted by the scan, or killed when nothing is parsed, when the cache is
+    off, and when the configuration is wrong: no process outlives main()."""
+    import multiprocessing
+
+    root = make_project(tmp_path, {})
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        for argv in (["check", str(root)], ["check", str(root)], ["check", str(root), "--no-cache"]):
+            main(argv)  # cold, then nothing changed, then no cache
+            assert multiprocessing.active_children() == [], argv
+        (root / "src/app/core.py").write_text(LEAK + "# edited\n")
+        main(["check", str(root)])  # one file parsed by the adopted worker
+        assert multiprocessing.active_children() == []
+        (root / "pyproject.toml").write_text("[tool.scopeguard]\nsource_roots = 3\n")
+        assert main(["check", str(root)]) == 2
+        assert multiprocessing.active_children() == []
+    finally:
+        os.chdir(cwd)
+    capsys.readouterr()

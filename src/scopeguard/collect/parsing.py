@@ -152,10 +152,22 @@ def start_scan(
 
 
 def prestart(toggles: Sequence[Toggle], registries: Registries | None = None, limits: ParseLimits | None = None,
-             scanner: Callable[..., object] | None = None) -> "_Pool | None":
+             scanner: Callable[..., object] | None = None, adopted: tuple | None = None) -> "_Pool | None":
     """One worker started now, before the caller knows what to parse: it imports libcst while the
-    caller reads the fact store. Hand it to start_scan (which closes it if nothing is to be parsed)."""
+    caller reads the fact store. Hand it to start_scan (which closes it if nothing is to be parsed).
+    `adopted`: collect/early.py's worker, forked earlier still; it gets the settings now."""
     pool = _Pool(1, (tuple(toggles), registries, limits or ParseLimits(), scanner))
+    if adopted is not None:
+        try:
+            if scanner is not None:
+                raise ValueError("a test's scanner is not sent to a worker")
+            pool.workers.append(_Worker(None, pool.init, adopted))
+            return pool
+        except Exception:  # it died, or the settings do not pickle: a worker started as before
+            adopted[0].kill()
+            adopted[0].join()
+            for handle in adopted[1:]:
+                handle.close()
     try:
         if pool._start() is None:
             pool.close()
@@ -439,8 +451,8 @@ def _death_reason(exitcode: int | None, stderr: bytes, limits: ParseLimits) -> s
 
 
 def _worker_main(conn, err, init) -> None:
-    """A worker: one task at a time from `conn`, (digest, facts) back, until None or EOF."""
-    toggles, registries, limits, scanner = init
+    """A worker: one task at a time from `conn`, (digest, facts) back, until None or EOF. `init`
+    None (collect/early.py: forked before the settings were known): they are its first message."""
     gc.freeze()  # what a forked worker inherits is never collected here: no walk over the parent's heap
     os.dup2(err.fileno(), 2)  # a native abort's last words reach the parent, not the user's terminal
     err.close()
@@ -452,6 +464,14 @@ def _worker_main(conn, err, init) -> None:
     # own size): a worker forked before its parent imported libcst imports it here.
     from ..facts import ToggleMatcher
 
+    if init is None:
+        try:
+            init = conn.recv()
+        except (EOFError, OSError):
+            return
+        if init is None:
+            return
+    toggles, registries, limits, scanner = init
     matcher = ToggleMatcher(toggles, registries)
     _limit_resources(limits)
     while True:
@@ -497,15 +517,19 @@ def _vm_size() -> int:
 
 
 class _Worker:
-    def __init__(self, context, init) -> None:
-        self.conn, child = context.Pipe(duplex=True)
-        err_read, err_write = context.Pipe(duplex=False)
-        self.process = context.Process(target=_worker_main, args=(child, err_write, init), daemon=True)
-        try:
-            self.process.start()
-        finally:
-            child.close()
-            err_write.close()
+    def __init__(self, context, init, adopted: tuple | None = None) -> None:
+        if adopted is not None:  # collect/early.py's worker: started, waiting for `init`
+            self.process, self.conn, err_read = adopted
+            self.conn.send(init)
+        else:
+            self.conn, child = context.Pipe(duplex=True)
+            err_read, err_write = context.Pipe(duplex=False)
+            self.process = context.Process(target=_worker_main, args=(child, err_write, init), daemon=True)
+            try:
+                self.process.start()
+            finally:
+                child.close()
+                err_write.close()
         self.err = err_read
         self.err_open = True
         os.set_blocking(self.err.fileno(), False)

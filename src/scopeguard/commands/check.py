@@ -59,6 +59,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..collect import early
+
+    if not args.no_cache:
+        # a parse worker that imports libcst while this run loads everything else (the one-file
+        # pre-commit run: that import was most of its time); the scan adopts it, or it is killed
+        early.start()
+    try:
+        return _run(args)
+    finally:
+        early.discard()
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from ..run.pipeline import Progress, analyse
 

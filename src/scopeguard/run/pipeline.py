@@ -244,7 +244,9 @@ class _Gathered:
         if cache is not None and cache.usable:
             # A worker that imports libcst while this process reads the store (a file or two
             # changed: that import is most of the run).
-            pool = prestart(settings.toggles, settings.registries, config.limits)
+            from ..collect import early
+
+            pool = prestart(settings.toggles, settings.registries, config.limits, adopted=early.take())
         try:
             self.records = records = cache.load_records() if cache is not None else {}
         except BaseException:
