@@ -406,18 +406,19 @@ def test_a_check_leaves_no_worker_behind(tmp_path, capsys):
     """The early worker is adopted by the scan, or killed when nothing is parsed, when the cache is
     off, and when the configuration is wrong: no process outlives main(), not even unreaped."""
     root = make_project(tmp_path, {})
+    before = set(_children())  # (what earlier tests left, a resource tracker: not this test's)
     cwd = os.getcwd()
     os.chdir(root)
     try:
         for argv in (["check", str(root)], ["check", str(root)], ["check", str(root), "--no-cache"]):
             main(argv)  # cold, then nothing changed, then no cache
-            assert _children() == [], argv
+            assert set(_children()) <= before, argv
         (root / "src/app/core.py").write_text(LEAK + "# edited\n")
         main(["check", str(root)])  # one file parsed by the adopted worker
-        assert _children() == []
+        assert set(_children()) <= before
         (root / "pyproject.toml").write_text("[tool.scopeguard]\nsource_roots = 3\n")
         assert main(["check", str(root)]) == 2
-        assert _children() == []
+        assert set(_children()) <= before
     finally:
         os.chdir(cwd)
     capsys.readouterr()
