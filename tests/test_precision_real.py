@@ -152,8 +152,28 @@ FILES = {
         """,
 }
 
+# The first dotted part of any name: a top-level module, never pkg.feat (importing `pkg` loads the
+# scope only through pkg's own imports, which are edges of the graph). Public functions.
+FILES["pkg/heads.py"] = """\
+    import importlib
+
+
+    def top_of(path):
+        parts = path.split(".")
+        return importlib.import_module(parts[0])
+
+
+    def load_root(name):
+        return importlib.import_module(name.split(".", 1)[0])
+
+
+    def root_of(name):
+        return __import__(name.partition(".")[0])
+    """
+
 # What `check` reports on FILES: (code, path, line). Not reported: versions.py:9, probes.py:5 and
-# :7, table.py:9, styles.py:6, pickling.py:6 and :13 (a method of a class made in a function).
+# :7, table.py:9, styles.py:6, pickling.py:6 and :13 (a method of a class made in a function),
+# heads.py:6, :10 and :14.
 EXPECTED = {
     ("SG205", "pkg/loader.py", 5),  # the "pkg.feat" entry of the inline list
     ("SG205", "pkg/probes.py", 12),  # the "pkg.feat.sub" entry: find_spec imports pkg.feat
@@ -203,6 +223,8 @@ def test_known_values_judge_the_dynamic_import(project):
     "import pkg.pickling\nclass C: pass\npkg.pickling.rebuild(C())",
     "import pkg.pickling, pkg.util\npkg.pickling.rebuild(pkg.util)",
     "import pickle, pkg.pickling\nclass B: pass\nR = pkg.pickling.make(B)\nR.__reduce__(R())",
+    "import pkg.heads\nfor f in (pkg.heads.top_of, pkg.heads.load_root, pkg.heads.root_of):\n"
+    "    f('pkg.feat.sub'); f('pkg.feat'); f('json.decoder')",
 ])
 def test_not_reported_sites_do_not_load_the_scope(project, statements):
     assert not _loads_scope(project, statements)
@@ -225,6 +247,20 @@ def test_a_module_name_assigned_to_the_scope_keeps_the_pickling_helper_reported(
     _write(tmp_path, files)
     assert _findings(tmp_path) == EXPECTED | {("SG208", "pkg/pickling.py", 6), ("SG208", "pkg/pickling.py", 13)}
     assert _loads_scope(tmp_path, "import pkg.pickling, pkg.alias\npkg.pickling.rebuild(pkg.alias.Thing())")
+
+
+def test_a_top_level_name_is_reported_where_a_scope_is_a_top_level_package(tmp_path):
+    """With a scope that is a whole top-level package, `import_module(name.split(".")[0])` may load
+    it (SG208 stays); CPython agrees."""
+    _write(tmp_path, {**FILES, "feat2/__init__.py": ""})
+    (tmp_path / "pyproject.toml").write_text(CONFIG + '\n[[tool.scopeguard.scopes]]\nname = "feat2"\n')
+    assert {("SG208", "pkg/heads.py", 6), ("SG208", "pkg/heads.py", 10), ("SG208", "pkg/heads.py", 14)} <= \
+        _findings(tmp_path)
+    code = f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport pkg.heads\npkg.heads.top_of('feat2.x')\n" \
+           "print('feat2' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "True"
 
 
 def test_a_module_name_not_known_keeps_the_pickling_helper_reported(tmp_path):

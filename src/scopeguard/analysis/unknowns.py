@@ -27,6 +27,7 @@ _NOT_IMPORTS = (UnresolvedReason.BEYOND_ROOT, UnresolvedReason.INSTALLS_HOOK)
 # facts/calls.py's spellings (not imported: analysis reads facts without loading the scanner):
 # the term of `obj.__module__`, and a file's table of what it assigns to `__module__`.
 MODULE_OF = (("modof", ""),)
+HEAD = (("head", ""),)  # facts/calls.py: the first dotted part of a name
 MODULE_NAMES = "<__module__>"
 
 
@@ -51,6 +52,8 @@ class DynamicSite:
     # imported: importing it again loads nothing), or one of these names, which the project assigns
     # to `__module__`; None when not such a site, or when the project assigns what is not known
     only: tuple[str, ...] | None = None
+    # `import_module(name.split(".")[0])`: a top-level module's name (no dot), whatever `name` is
+    top_level: bool = False
 
     @property
     def entry_points(self) -> bool:
@@ -62,6 +65,10 @@ class DynamicSite:
             return False  # lists distributions' entry points; packaging decides (see simulation)
         if self.only is not None:
             return any(scope.contains(name) for name in self.only)
+        if self.top_level:
+            # importing a top-level package loads a scope below it only through its own imports,
+            # which are edges of the graph (judged where they are written)
+            return "." not in scope.name
         if self.prefix and not self.prefix.startswith("."):
             return scope.may_contain(self.prefix)
         return True
@@ -106,12 +113,17 @@ def dynamic_sites(graph) -> list[DynamicSite]:
                 at_import, when, _why(first, dynamic.get((line, column)), function),
                 _public(facts, function), tuple(getattr(first, "alternatives", ()) or ()),
                 assigned if _module_of(dynamic.get((line, column))) else None,
+                _head(dynamic.get((line, column))),
             ))
     try:
         graph._scopeguard_dynamic_sites = found
     except AttributeError:  # a graph that takes no attributes: compute each time
         pass
     return found
+
+
+def _head(dynamic) -> bool:
+    return dynamic is not None and tuple(dynamic.term) == HEAD
 
 
 def _module_of(dynamic) -> bool:

@@ -77,7 +77,7 @@ __all__ = ["REACH_INPUTS", "REACH_ONLY", "Record", "encode_record"]  # re-export
 # 19: effects: what locals, loop variables and module-level `:=` names hold (methods called on them);
 #     instances kept in literals and tables (`T = {"a": K()}`, `T.append(K())`); `p.m()` on a parameter,
 #     instances and locals handed to calls.
-SCAN_SCHEMA = 20
+SCAN_SCHEMA = 21
 # Bump when the fact store's layout changes (not what facts mean: that is SCAN_SCHEMA).
 # 1: one line per entry, the call facts apart (Record); reachability's result stored ("reach").
 # 2: each call-fact field apart (decoded when first read); results stored for the same facts.

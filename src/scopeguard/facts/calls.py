@@ -36,6 +36,9 @@ ANY: Term = (("any", ""),)
 # `obj.__module__`: the module that defined an object that exists, so already imported - unless
 # the project assigns `__module__` (MODULE_NAMES below lists what it assigns, per file).
 MODULE_OF: Term = (("modof", ""),)
+# The first dotted part of a name (`name.split(".")[0]`, `name.partition(".")[0]`): a top-level
+# module's name, whatever the rest (analysis/unknowns.py: it cannot name a scope below the top).
+HEAD: Term = (("head", ""),)
 # A file's table of the values it assigns to `__module__` (`X.__module__ = "pkg.mod"`, a class
 # body's `__module__ = ...`, `setattr(X, "__module__", ...)`, a `"__module__"` key, `module=`).
 MODULE_NAMES = "<__module__>"
@@ -619,6 +622,12 @@ class ReachFacts:
         template = _template(expr)
         if template is not None:  # "pkg.dialects.%s" % name, "pkg.dialects.{}".format(name)
             return _simplify([("lit", template), *ANY]) if template else ANY
+        if isinstance(expr, ast.Subscript) and _is_zero(expr.slice):
+            base = expr.value
+            if isinstance(base, ast.Name) and base.id not in narrowed:
+                base = self._value_of(base, local) or base  # `parts = name.split("."); parts[0]`
+            if _splits_at_dot(base):
+                return HEAD
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name) and expr.value.id in self.table_names:
             key = expr.slice.id if isinstance(expr.slice, ast.Name) else ""
             return (("item", f"{expr.value.id}|{key}"),)
@@ -867,3 +876,21 @@ def _walk_function(func):
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 stack.append(child)
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
+
+
+def _splits_at_dot(node: ast.expr) -> bool:
+    """`x.split(".")`, `x.split(".", n)` or `x.partition(".")`: element 0 is the part before the
+    first dot (the whole string when it has none), so it holds no dot."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords):
+        return False
+    args = node.args
+    if not args or not (isinstance(args[0], ast.Constant) and args[0].value == "."):
+        return False
+    if node.func.attr == "partition":
+        return len(args) == 1
+    return node.func.attr == "split" and (len(args) == 1 or (len(args) == 2 and isinstance(args[1], ast.Constant)
+                                                             and type(args[1].value) is int and args[1].value != 0))

@@ -269,6 +269,10 @@ class OpaqueDynamicImport(Rule):
        parent it imports (it imports only that);
        `import_module(obj.__module__)` (the module that defined an existing object, already
        imported) unless the project assigns `__module__` a name in a scope or one it cannot read;
+       the first dotted part of a name (`name.split(".")[0]`, `name.partition(".")[0]`, also
+       through a local bound once): a top-level module, which loads a scope below it only through
+       its own imports (edges judged where they are written), unless a scope is a whole top-level
+       package;
        `importlib.metadata.entry_points()` (lists distributions' entry points, imports nothing itself)
        unless the project's own packaging names a scope; `eval(repr(x))` and exec/eval without
        builtins; `importlib.util.spec_from_file_location(name, path)`, which builds a spec and
@@ -343,9 +347,10 @@ class OpaqueDynamicImport(Rule):
                 continue  # a value it may take starts like a scope's name: SG206 says so, with that start
             if spec_run_elsewhere(site, sites):
                 continue  # builds a spec, imports nothing: the loader call that runs it is the site
-            if site.only is not None and not site.may_name_some(scopes):
+            if (site.only is not None or site.top_level) and not site.may_name_some(scopes):
                 # `import_module(obj.__module__)`: an object's own module, already imported, or a
-                # name the project assigns to `__module__`, none of them in a scope
+                # name the project assigns to `__module__`, none of them in a scope; or a top-level
+                # name (`name.split(".")[0]`) while every scope lies below the top
                 continue
             # Nothing is known of its target: worth a pre-commit finding only where it can matter
             # without being called on purpose (at import time), or where code outside the project
