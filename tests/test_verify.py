@@ -139,3 +139,31 @@ def test_a_project_whose_source_root_is_its_own_folder_is_swept(tmp_path):
                              workdir=str(tmp_path / "work"))
     assert result.broken.keys() == {"pkg.user"} and result.failing_anyway == {}
     assert result.agrees
+
+
+def test_a_file_of_the_scope_s_extra_paths_inside_the_source_roots_is_deleted_not_blamed(run_cli, tmp_path):
+    # TVM's metal backend: `s_tir/tensor_intrin/metal.py` belongs with the scope (extra_paths) but
+    # lives in the package tree. The deletion (and the patch) removes it, so the sweep does not
+    # import it afterwards: its ModuleNotFoundError is the deletion working, not a breakage.
+    root = tmp_path / "proj"
+    (root / "src/pkg/feature").mkdir(parents=True)
+    (root / "src/pkg/intrin").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.scopeguard]\nsource_roots = ["src"]\n\n[[tool.scopeguard.scopes]]\nname = "pkg.feature"\n'
+        'extra_paths = ["src/pkg/intrin/feature_intrin.py"]\n'
+    )
+    for path, text in {"src/pkg/__init__.py": "", "src/pkg/feature/__init__.py": "", "src/pkg/intrin/__init__.py": "",
+                       "src/pkg/intrin/feature_intrin.py": "from pkg import feature\n",
+                       "src/pkg/intrin/other.py": "", "src/pkg/user.py": "from pkg import feature\n"}.items():
+        (root / path).write_text(text)
+    for extra in ((), ("--apply", "-o", str(tmp_path / "feature.patch"))):
+        code, out, err = run_cli("delete-plan", "pkg.feature", str(root), "--no-cache", "--verify", "--format", "json",
+                                 *extra)
+        assert code == 1, err
+        plan = json.loads(out)
+        verify = plan["verify"]
+        assert "src/pkg/intrin/feature_intrin.py" in [f["path"] for f in plan["delete"]["files"]]
+        assert "pkg.intrin.feature_intrin" not in verify["broken"], extra
+        assert verify["broken_not_predicted"] == [], extra
+        if not extra:
+            assert verify["predicted_and_broken"] == ["pkg.user"]

@@ -119,8 +119,11 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         from ..actions.verify import verify_deletion
 
-        deleted = set(plan.deleted_modules)
-        remaining = [f.module for f in project.graph.files.values() if not f.extra and f.module not in deleted]
+        deleted, gone = set(plan.deleted_modules), set(plan.deleted_paths)
+        # not swept: the scope's modules, and any module whose file the deletion removes with it
+        # (an `extra_paths` file inside the source roots: it fails with ModuleNotFoundError, as it must)
+        remaining = [f.module for f in project.graph.files.values()
+                     if not f.extra and f.module not in deleted and f.path not in gone]
         predicted = [b.module for b in plan.broken if not b.extra]
         if broken_after is not None:  # what the patch leaves broken, not what deleting the folder alone breaks
             predicted = [b.module for b in broken_after if not b.extra]
