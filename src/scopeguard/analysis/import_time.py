@@ -333,13 +333,17 @@ class ImportTime:
             found += self._instance(klass)
         return found
 
+    def _return_uses(self, function: str) -> list[Effect]:
+        """The `return` uses of a project function (what it may give its caller)."""
+        facts, effect = self.defs[function]
+        return [e for e in self.effects.get((facts.node, effect.name), ()) if e.kind is EffectKind.USE
+                and e.how == "return"]
+
     def _returned(self, function: str) -> list[str]:
         found = self._returns.get(function)
         if found is None:
-            facts, effect = self.defs[function]
             found = self._returns[function] = [
-                e.name for e in self.effects.get((facts.node, effect.name), ()) if e.kind is EffectKind.USE
-                and e.how == "return" and not e.name.startswith("@")] or ["?"]
+                e.name for e in self._return_uses(function) if not e.name.startswith("@")] or ["?"]
         return found
 
     def _returns_unknown(self, dotted: str) -> bool:
@@ -348,9 +352,7 @@ class ImportTime:
         what it returns may then call whatever it is handed."""
         function = self.resolve(dotted)
         if function in self.defs:  # a function (a class's instance: what its methods say, as before)
-            facts, effect = self.defs[function]
-            returns = [e.name for e in self.effects.get((facts.node, effect.name), ())
-                       if e.kind is EffectKind.USE and e.how == "return"]
+            returns = [e.name for e in self._return_uses(function)]
             if not returns or any(name == "?" or name.startswith("@") for name in returns):
                 return True
         return False
@@ -366,13 +368,10 @@ class ImportTime:
         function = self.resolve(factory)
         if function not in self.defs:
             return None
-        facts, effect = self.defs[function]
-        returns = [e for e in self.effects.get((facts.node, effect.name), ())
-                   if e.kind is EffectKind.USE and e.how == "return"]
+        returns = self._return_uses(function)
         if not returns:
             return True  # (returns None, or falls off the end: as the general rule says)
-        extra = list(effect.extra)
-        inert = set(extra[extra.index("=") + 1:]) if "=" in extra else set()
+        inert = self._inert(function)
         params = self._params(function)
         for returned in returns:
             name = returned.name
@@ -401,11 +400,16 @@ class ImportTime:
         """The parameters a caller's positions fill (a method's `self`/`cls` left out)."""
         effect = self.defs[function][1]
         params = list(effect.extra)
-        if "=" in params:  # (then the parameters whose default is a constant)
+        if "=" in params:  # (then the parameters whose default is a constant: _inert)
             params = params[:params.index("=")]
         if effect.how == "method" and params and params[0] in ("self", "cls"):
             params = params[1:]
         return params
+
+    def _inert(self, function: str) -> set[str]:
+        """The parameters whose default is a constant (facts/effects.py: after "=" in the def's extra)."""
+        extra = self.defs[function][1].extra
+        return set(extra[extra.index("=") + 1:]) if "=" in extra else set()
 
     def invokes(self, function: str, position: str) -> bool:
         """Whether `function` may call (or lose track of) what its caller hands it at `position`
@@ -804,7 +808,7 @@ class ImportTime:
             owner, effect = self.defs[function]
             found = self._steps[function] = [
                 (target, self._stack(self._kept_of(step)), f"{owner.path}:{step.line} {_short(target)}",
-                 target.endswith(".__set_name__"))
+                 _converts_on_entry(target))
                 for target, step in graph.get((owner.node, effect.name), ()) if target in relevant]
         return found
 
@@ -817,10 +821,15 @@ def _unlinked(tail) -> tuple[str, ...]:
     return tuple(reversed(out))
 
 
+def _converts_on_entry(function: str) -> bool:
+    """Whether entering `function` adds a guard (_entered): `__set_name__`, whose error Python < 3.12 wraps."""
+    return function.endswith(".__set_name__")
+
+
 def _entered(guards: tuple[Guard, ...], function: str) -> tuple[Guard, ...]:
     """The guards inside `function` when the walk enters it: an error of `__set_name__` may leave
     it as a RuntimeError (Python < 3.12), which a handler of the failure outside may not catch."""
-    if function.endswith(".__set_name__"):
+    if _converts_on_entry(function):
         # as facts/calltime.py's set_name_converter (facts is not imported here: it loads libcst)
         return (*guards, Guard(GuardKind.CONVERTS, 0, "__set_name__ (Python < 3.12 wraps its error in RuntimeError)",
                                catches=frozenset({"*", "->RuntimeError"})))
